@@ -1,0 +1,22 @@
+//! An RV64GC hart: decoder, disassembler, the interpreter that defines the
+//! semantics, CSRs, traps and the MMU.
+
+pub mod bus;
+pub mod cpu;
+pub mod csr;
+pub mod decode;
+pub mod disasm;
+mod exec;
+pub mod fpu;
+pub mod hart;
+pub mod insn;
+pub mod mmu;
+pub mod ops;
+pub mod trap;
+
+pub use bus::{Bus, BusError, Clock, IrqLines, Ram};
+pub use cpu::{Cpu, Stop};
+pub use hart::{Hart, Priv};
+pub use insn::{Format, Insn};
+pub use ops::Op;
+pub use trap::{Cause, Exception, Interrupt};

@@ -1,0 +1,2 @@
+//! The machine: bus, RAM, devices, the `spike` and `virt` boards, ELF loading
+//! and the device tree.

@@ -1,0 +1,1 @@
+//! The QMP monitor (issue: QMP). Empty until then.
