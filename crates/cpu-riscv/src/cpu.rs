@@ -4,9 +4,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::bus::{Bus, Clock, IrqLines, Ram};
+use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::hart::Hart;
+use crate::mmu::Access;
 use crate::ops::HANDLERS;
 use crate::trap::{Cause, Exception};
 
@@ -45,6 +46,40 @@ impl Cpu {
         }
         Stop::Budget
     }
+
+    /// Physical read: devices where they overlay, else RAM. Placeholder.
+    pub fn phys_read(&mut self, pa: u64, size: u8) -> Result<u64, BusError> {
+        if self.bus.overlaps(pa, u64::from(size)) {
+            return self.bus.read(pa, size);
+        }
+        self.ram.read(pa, size).ok_or(BusError::Unmapped)
+    }
+
+    /// Physical write: devices where they overlay, else RAM. Placeholder.
+    pub fn phys_write(&mut self, pa: u64, size: u8, val: u64) -> Result<(), BusError> {
+        if self.bus.overlaps(pa, u64::from(size)) {
+            return self.bus.write(pa, size, val);
+        }
+        self.ram.write(pa, size, val).ok_or(BusError::Unmapped)
+    }
+
+    /// Load `size` bytes at virtual `vaddr`, zero-extended. Placeholder: no TLB, aligned only.
+    pub fn load(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
+        let pa = self.translate(vaddr, Access::Read)?;
+        self.phys_read(pa, size).map_err(|_| Exception::new(Cause::LoadAccessFault, vaddr))
+    }
+
+    /// Store `size` bytes at virtual `vaddr`. Placeholder: no TLB, aligned only.
+    pub fn store(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
+        let pa = self.translate(vaddr, Access::Write)?;
+        self.phys_write(pa, size, val).map_err(|_| Exception::new(Cause::StoreAccessFault, vaddr))
+    }
+
+    /// Forget all cached translations (satp, privilege, sfence.vma, ...).
+    pub fn flush_tlb(&mut self) {}
+
+    /// Forget all decoded instructions (fence.i, code written).
+    pub fn flush_decode_cache(&mut self) {}
 
     /// Execute one instruction. Placeholder: physical fetch, no traps taken.
     pub fn step(&mut self) -> Result<(), Exception> {

@@ -55,3 +55,20 @@ impl Interrupt {
         1 << self as u8
     }
 }
+
+impl crate::cpu::Cpu {
+    /// Take a synchronous exception. Placeholder: M-mode entry without delegation.
+    pub fn take_trap(&mut self, e: Exception) {
+        let h = &mut self.hart;
+        h.csr.mepc = h.pc;
+        h.csr.mcause = e.cause as u64;
+        h.csr.mtval = e.tval;
+        h.pc = h.csr.mtvec & !3;
+    }
+
+    /// Take the highest-priority pending and enabled interrupt, if any.
+    /// Placeholder: never.
+    pub fn take_interrupt_if_pending(&mut self) -> bool {
+        false
+    }
+}
