@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
+use crate::dlog::DebugLog;
 use crate::hart::Hart;
 use crate::mmu::Access;
 use crate::ops::HANDLERS;
@@ -31,11 +32,13 @@ pub struct Cpu {
     pub clock: Arc<Clock>,
     /// Raised by other threads or devices; checked at every block boundary.
     pub exit_request: Arc<AtomicBool>,
+    /// `-d` logging (`writeln!(cpu.dlog, ...)` after checking `enabled`).
+    pub dlog: DebugLog,
 }
 
 impl Cpu {
     pub fn new(hart: Hart, ram: Ram, bus: Box<dyn Bus>, irq: IrqLines, clock: Arc<Clock>) -> Cpu {
-        Cpu { hart, ram, bus, irq, clock, exit_request: Arc::new(AtomicBool::new(false)) }
+        Cpu { hart, ram, bus, irq, clock, exit_request: Arc::new(AtomicBool::new(false)), dlog: DebugLog::default() }
     }
 
     /// Run until `budget` instructions have retired, the exit flag is raised,

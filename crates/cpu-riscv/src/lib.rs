@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod csr;
 pub mod decode;
 pub mod disasm;
+pub mod dlog;
 mod exec;
 pub mod fpu;
 pub mod hart;
