@@ -12,6 +12,8 @@ mod exec;
 pub mod fpu;
 pub mod hart;
 pub mod insn;
+#[cfg(test)]
+mod interp_tests;
 mod mem;
 pub mod mmu;
 pub mod ops;
