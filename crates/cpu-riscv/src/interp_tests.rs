@@ -593,6 +593,27 @@ fn self_modifying_code_is_seen() {
 }
 
 #[test]
+fn code_in_a_page_already_written_is_tracked() {
+    // The page first takes a data store (a TLB write entry is made), then
+    // holds code: a later store through that entry must still invalidate.
+    let (mut c, _) = cpu();
+    let t = BASE + 0x1000;
+    load_code(&mut c, t, &[i(Op::Addi, 10, 10, 1), i(Op::Jalr, 0, 1, 0)]);
+    let main = [
+        s(Op::Sw, 12, 11, 0x7f0), // data store into t's page
+        i(Op::Jalr, 1, 13, 0),    // call t
+        s(Op::Sw, 13, 11, 0),     // rewrite t's first instruction
+        i(Op::Jalr, 1, 13, 0),    // call t
+        j(0, 0),
+    ];
+    load_code(&mut c, BASE, &main);
+    c.hart.x[11] = u64::from(i(Op::Addi, 10, 10, 100));
+    (c.hart.x[12], c.hart.x[13]) = (t, t);
+    assert_eq!(c.run(8), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.pc), (101, BASE + 16));
+}
+
+#[test]
 fn data_stores_near_code_keep_working() {
     // Data in the same page as a hot loop: stores there must not break it.
     let (mut c, _) = cpu();
