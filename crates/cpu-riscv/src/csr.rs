@@ -269,6 +269,17 @@ pub fn write(cpu: &mut Cpu, addr: u16, val: u64) -> Result<(), Exception> {
     Ok(())
 }
 
+/// The value a read-modify-write (csrrs/csrrc) modifies: for mip and sip
+/// that is the software-written bits only, not the device lines ORed into
+/// what a read returns (Privileged spec 3.1.9, SEIP).
+pub fn rmw_base(cpu: &Cpu, addr: u16, read_value: u64) -> u64 {
+    match addr {
+        0x344 => cpu.hart.csr.mip,
+        0x144 => cpu.hart.csr.mip & cpu.hart.csr.mideleg,
+        _ => read_value,
+    }
+}
+
 fn read_zero(_: &Cpu, _: u16) -> u64 {
     0
 }
