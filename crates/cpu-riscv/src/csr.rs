@@ -447,8 +447,31 @@ impl Cpu {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
+    use crate::hart::Hart;
+
+    /// No devices.
+    struct NoBus;
+    impl Bus for NoBus {
+        fn read(&mut self, _: u64, _: u8) -> Result<u64, BusError> {
+            Err(BusError::Unmapped)
+        }
+        fn write(&mut self, _: u64, _: u8, _: u64) -> Result<(), BusError> {
+            Err(BusError::Unmapped)
+        }
+        fn overlaps(&self, _: u64, _: u64) -> bool {
+            false
+        }
+    }
+
+    pub(crate) const RAM_BASE: u64 = 0x8000_0000;
+
+    /// A hart in M-mode with 4 MiB of RAM at 0x8000_0000.
+    pub(crate) fn cpu() -> Cpu {
+        Cpu::new(Hart::new(0, RAM_BASE), Ram::new(RAM_BASE, 4 << 20), Box::new(NoBus), IrqLines::new(), Clock::new())
+    }
 
     #[test]
     fn names_follow_the_numbers() {
