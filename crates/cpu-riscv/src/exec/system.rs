@@ -96,3 +96,102 @@ pub(crate) fn sfence_vma(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csr::tests::cpu;
+    use crate::ops::Op;
+
+    fn run(cpu: &mut Cpu, op: Op) -> Result<(), Exception> {
+        let raw = crate::ops::OPS[op as usize].bits;
+        let i = Insn { op, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, aqrl: 0, len: 4, imm: 0, raw };
+        cpu.hart.npc = cpu.hart.pc + 4;
+        crate::ops::HANDLERS[op as usize](cpu, &i)
+    }
+
+    fn illegal(op: Op) -> Result<(), Exception> {
+        Err(Exception::illegal(crate::ops::OPS[op as usize].bits))
+    }
+
+    #[test]
+    fn ecall_cause_by_mode_and_ebreak_tval() {
+        let mut c = cpu();
+        for (p, cause) in [(Priv::U, Cause::EcallFromU), (Priv::S, Cause::EcallFromS), (Priv::M, Cause::EcallFromM)] {
+            c.hart.prv = p;
+            assert_eq!(run(&mut c, Op::Ecall), Err(Exception::new(cause, 0)));
+        }
+        c.hart.pc = 0x8000_0abc;
+        assert_eq!(run(&mut c, Op::Ebreak), Err(Exception::new(Cause::Breakpoint, 0x8000_0abc)));
+    }
+
+    #[test]
+    fn mret_unstacks() {
+        let mut c = cpu();
+        c.hart.csr.mepc = 0x4000;
+        c.hart.csr.mstatus = MSTATUS_MPIE | (1 << MSTATUS_MPP_SHIFT) | MSTATUS_MPRV;
+        c.hart.reservation = 0x100;
+        run(&mut c, Op::Mret).unwrap();
+        assert_eq!((c.hart.npc, c.hart.prv), (0x4000, Priv::S));
+        let s = c.hart.csr.mstatus;
+        assert_eq!(s & (MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP | MSTATUS_MPRV), MSTATUS_MIE | MSTATUS_MPIE);
+        assert_eq!(c.hart.reservation, u64::MAX);
+        // To M: MPRV kept; MPIE clear gives MIE clear.
+        c.hart.prv = Priv::M;
+        c.hart.csr.mstatus = MSTATUS_MIE | MSTATUS_MPP | MSTATUS_MPRV;
+        run(&mut c, Op::Mret).unwrap();
+        assert_eq!(c.hart.prv, Priv::M);
+        assert_eq!(c.hart.csr.mstatus, MSTATUS_MPIE | MSTATUS_MPRV);
+        // Only in M.
+        c.hart.prv = Priv::S;
+        assert_eq!(run(&mut c, Op::Mret), illegal(Op::Mret));
+    }
+
+    #[test]
+    fn sret_unstacks_and_traps() {
+        let mut c = cpu();
+        c.hart.csr.sepc = 0x5000;
+        c.hart.csr.mstatus = MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_MPRV;
+        run(&mut c, Op::Sret).unwrap();
+        assert_eq!((c.hart.npc, c.hart.prv), (0x5000, Priv::S));
+        assert_eq!(c.hart.csr.mstatus, MSTATUS_SIE | MSTATUS_SPIE, "SPP <- U, MPRV cleared");
+        run(&mut c, Op::Sret).unwrap();
+        assert_eq!(c.hart.prv, Priv::U);
+        assert_eq!(run(&mut c, Op::Sret), illegal(Op::Sret), "sret in U");
+        c.hart.prv = Priv::S;
+        c.hart.csr.mstatus |= MSTATUS_TSR;
+        assert_eq!(run(&mut c, Op::Sret), illegal(Op::Sret), "TSR");
+        c.hart.prv = Priv::M;
+        assert!(run(&mut c, Op::Sret).is_ok(), "TSR does not bind M");
+    }
+
+    #[test]
+    fn wfi_rules() {
+        let mut c = cpu();
+        run(&mut c, Op::Wfi).unwrap();
+        assert!(c.hart.wfi);
+        assert_eq!(c.hart.npc, c.hart.pc + 4, "continues after");
+        c.hart.wfi = false;
+        c.hart.csr.mstatus = MSTATUS_TW;
+        run(&mut c, Op::Wfi).unwrap();
+        c.hart.prv = Priv::S;
+        assert_eq!(run(&mut c, Op::Wfi), illegal(Op::Wfi));
+        c.hart.csr.mstatus = 0;
+        assert!(run(&mut c, Op::Wfi).is_ok());
+        c.hart.prv = Priv::U;
+        assert_eq!(run(&mut c, Op::Wfi), illegal(Op::Wfi));
+    }
+
+    #[test]
+    fn sfence_rules() {
+        let mut c = cpu();
+        assert!(run(&mut c, Op::SfenceVma).is_ok());
+        c.hart.prv = Priv::S;
+        assert!(run(&mut c, Op::SfenceVma).is_ok());
+        c.hart.csr.mstatus = MSTATUS_TVM;
+        assert_eq!(run(&mut c, Op::SfenceVma), illegal(Op::SfenceVma));
+        c.hart.prv = Priv::U;
+        c.hart.csr.mstatus = 0;
+        assert_eq!(run(&mut c, Op::SfenceVma), illegal(Op::SfenceVma));
+    }
+}
