@@ -59,8 +59,12 @@ const SSTATUS_RMASK: u64 = MSTATUS_SIE
     | MSTATUS_UXL
     | MSTATUS_SD;
 const SSTATUS_WMASK: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
-/// Changing these changes what a translation yields.
-const MSTATUS_MMU_BITS: u64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
+/// Whether going from mstatus `old` to `new` changes what a translation
+/// yields (MPRV, SUM, MXR, or MPP while MPRV is set), so the TLB must go.
+pub fn mstatus_changes_translation(old: u64, new: u64) -> bool {
+    let d = old ^ new;
+    d & (MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR) != 0 || (d & MSTATUS_MPP != 0 && new & MSTATUS_MPRV != 0)
+}
 
 /// misa of RV64IMAFDCSU (Privileged spec 3.1.1); writes are ignored.
 pub const MISA: u64 =
@@ -326,7 +330,7 @@ fn set_mstatus(cpu: &mut Cpu, mask: u64, val: u64) {
     }
     new &= MSTATUS_WMASK;
     cpu.hart.csr.mstatus = new;
-    if (old ^ new) & MSTATUS_MMU_BITS != 0 {
+    if mstatus_changes_translation(old, new) {
         cpu.flush_tlb();
     }
 }

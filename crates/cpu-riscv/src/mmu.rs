@@ -133,6 +133,11 @@ impl Cpu {
         Err(access.page_fault(vaddr))
     }
 
+    /// Whether any PMP entry has A != OFF.
+    pub fn pmp_active(&self) -> bool {
+        (0..16).any(|i| (csr::pmpcfg_byte(self, i) >> PMP_A_SHIFT) & 3 != 0)
+    }
+
     /// Whether PMP lets privilege `prv` perform `access` on `[pa, pa + size)`
     /// (Privileged spec 3.7.1): the lowest-numbered entry that matches any
     /// byte decides, and must match all of them; with no match M succeeds and

@@ -164,12 +164,16 @@ impl crate::cpu::Cpu {
             }
             s |= (prv as u64) << MSTATUS_MPP_SHIFT;
             let pc = tvec_target(csr.mtvec, cause, interrupt);
+            let old = csr.mstatus;
             let csr = &mut self.hart.csr;
             csr.mstatus = s;
             csr.mepc = self.hart.pc;
             csr.mcause = xcause;
             csr.mtval = tval;
             self.hart.pc = pc;
+            if mstatus_changes_translation(old, s) {
+                self.flush_tlb();
+            }
             self.set_priv(Priv::M);
         }
         self.hart.npc = self.hart.pc;

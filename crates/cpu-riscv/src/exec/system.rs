@@ -15,9 +15,10 @@ pub(crate) fn ecall(cpu: &mut Cpu, _i: &Insn) -> Result<(), Exception> {
     Err(Exception::new(cause, 0))
 }
 
-/// tval is the pc of the ebreak, as QEMU sets it (Privileged spec 3.1.16 allows it).
-pub(crate) fn ebreak(cpu: &mut Cpu, _i: &Insn) -> Result<(), Exception> {
-    Err(Exception::new(Cause::Breakpoint, cpu.hart.pc))
+/// tval is 0, as QEMU 7.2 writes it (checked against `-d int`; Privileged
+/// spec 3.1.16 also allows the pc).
+pub(crate) fn ebreak(_cpu: &mut Cpu, _i: &Insn) -> Result<(), Exception> {
+    Err(Exception::new(Cause::Breakpoint, 0))
 }
 
 /// Return from an S-mode trap (Privileged spec 3.3.2): illegal in U, and in S when TSR is set.
@@ -46,6 +47,11 @@ pub(crate) fn mret(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     }
     let s = cpu.hart.csr.mstatus;
     let new = Priv::from_bits(s >> MSTATUS_MPP_SHIFT).unwrap_or(Priv::U);
+    // QEMU 7.2 refuses to leave M while no PMP entry is active (its helper_mret),
+    // where the spec would let the first fetch fault instead.
+    if new != Priv::M && !cpu.pmp_active() {
+        return Err(Exception::illegal(i.raw));
+    }
     // MIE <- MPIE, MPIE <- 1, MPP <- U; MPRV <- 0 when returning below M.
     let mut n = s & !(MSTATUS_MIE | MSTATUS_MPP);
     if s & MSTATUS_MPIE != 0 {
@@ -60,8 +66,9 @@ pub(crate) fn mret(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn xret(cpu: &mut Cpu, mstatus: u64, new: Priv, epc: u64) {
-    if cpu.hart.csr.mstatus != mstatus {
-        cpu.hart.csr.mstatus = mstatus;
+    let old = cpu.hart.csr.mstatus;
+    cpu.hart.csr.mstatus = mstatus;
+    if mstatus_changes_translation(old, mstatus) {
         cpu.flush_tlb();
     }
     cpu.set_priv(new);
@@ -122,12 +129,13 @@ mod tests {
             assert_eq!(run(&mut c, Op::Ecall), Err(Exception::new(cause, 0)));
         }
         c.hart.pc = 0x8000_0abc;
-        assert_eq!(run(&mut c, Op::Ebreak), Err(Exception::new(Cause::Breakpoint, 0x8000_0abc)));
+        assert_eq!(run(&mut c, Op::Ebreak), Err(Exception::new(Cause::Breakpoint, 0)));
     }
 
     #[test]
     fn mret_unstacks() {
         let mut c = cpu();
+        c.hart.csr.pmpcfg[0] = 0x18; // one NAPOT entry, as firmware sets up
         c.hart.csr.mepc = 0x4000;
         c.hart.csr.mstatus = MSTATUS_MPIE | (1 << MSTATUS_MPP_SHIFT) | MSTATUS_MPRV;
         c.hart.reservation = 0x100;
@@ -145,6 +153,21 @@ mod tests {
         // Only in M.
         c.hart.prv = Priv::S;
         assert_eq!(run(&mut c, Op::Mret), illegal(Op::Mret));
+    }
+
+    #[test]
+    fn mret_below_m_needs_a_pmp_entry_as_in_qemu() {
+        let mut c = cpu();
+        c.hart.csr.mepc = 0x4000;
+        c.hart.csr.mstatus = 1 << MSTATUS_MPP_SHIFT;
+        assert_eq!(run(&mut c, Op::Mret), illegal(Op::Mret));
+        assert_eq!((c.hart.prv, c.hart.csr.mstatus), (Priv::M, 1 << MSTATUS_MPP_SHIFT), "no state changed");
+        c.hart.csr.mstatus = MSTATUS_MPP;
+        assert!(run(&mut c, Op::Mret).is_ok(), "staying in M is fine");
+        c.hart.csr.pmpcfg[1] = 0x08 << 56; // TOR entry 15
+        c.hart.csr.mstatus = 0;
+        assert!(run(&mut c, Op::Mret).is_ok());
+        assert_eq!(c.hart.prv, Priv::U);
     }
 
     #[test]
