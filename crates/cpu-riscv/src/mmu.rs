@@ -133,6 +133,13 @@ impl Cpu {
         Err(access.page_fault(vaddr))
     }
 
+    /// Whether PMP lets the effective privilege of `access` perform it on
+    /// every byte of the 4 KiB page holding `pa`, so that a TLB may cache the
+    /// page's translation; when false, each access must go through `translate`.
+    pub fn pmp_allows_page(&self, pa: u64, access: Access) -> bool {
+        self.pmp_allows(pa & !0xfff, 0x1000, access, self.effective_priv(access))
+    }
+
     /// Whether any PMP entry has A != OFF.
     pub fn pmp_active(&self) -> bool {
         (0..16).any(|i| (csr::pmpcfg_byte(self, i) >> PMP_A_SHIFT) & 3 != 0)
@@ -393,6 +400,11 @@ mod tests {
         c.hart.prv = Priv::U;
         assert!(!c.pmp_allows(RAM_BASE + 0xffc, 8, Access::Read, Priv::U));
         assert!(c.pmp_allows(RAM_BASE + 0xff8, 8, Access::Read, Priv::U));
+        // Pages: the first is split between entries, the second wholly in entry 2.
+        assert!(!c.pmp_allows_page(RAM_BASE + 0x10, Access::Read));
+        assert!(c.pmp_allows_page(RAM_BASE + 0x1010, Access::Write));
+        c.hart.prv = Priv::M;
+        assert!(c.pmp_allows_page(RAM_BASE + 0x10_0000, Access::Write), "M, no match");
     }
 
     #[test]
