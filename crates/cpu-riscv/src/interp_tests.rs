@@ -652,3 +652,145 @@ fn ecall_traps_without_retiring() {
     assert_eq!(c.run(1), Stop::Budget);
     assert_eq!((c.hart.instret, c.hart.pc, c.hart.csr.mepc), (0, BASE + 0x100, BASE));
 }
+
+// ---- with translation (Sv39), interrupts and logging ----
+
+const PTE_V: u64 = 1;
+const PTE_R: u64 = 2;
+const PTE_W: u64 = 4;
+const PTE_X: u64 = 8;
+const PTE_AD: u64 = 0xc0;
+const ROOT: u64 = BASE + 0x8_0000;
+
+/// S-mode with Sv39: virtual page `vpn` (< 512) -> RAM page `BASE + pa_off`
+/// with the given permissions.
+fn paged_cpu(map: &[(u64, u64, u64)]) -> Cpu {
+    let (mut c, _) = cpu();
+    let (l1, l0) = (ROOT + 0x1000, ROOT + 0x2000);
+    c.ram.write(ROOT, 8, (l1 >> 12) << 10 | PTE_V).unwrap();
+    c.ram.write(l1, 8, (l0 >> 12) << 10 | PTE_V).unwrap();
+    for &(vpn, pa_off, perm) in map {
+        c.ram.write(l0 + 8 * vpn, 8, ((BASE + pa_off) >> 12) << 10 | perm | PTE_V | PTE_AD).unwrap();
+    }
+    c.hart.csr.satp = 8 << 60 | ROOT >> 12;
+    // one PMP entry (NAPOT, whole address space, RWX) so that S-mode may access memory
+    c.hart.csr.pmpaddr[0] = u64::MAX >> 10;
+    c.hart.csr.pmpcfg[0] = 0x1f;
+    c.hart.csr.mtvec = BASE + 0x800;
+    load_code(&mut c, BASE + 0x800, &[j(0, 0)]);
+    c.set_priv(crate::hart::Priv::S);
+    c
+}
+
+#[test]
+fn paged_permissions_and_faults() {
+    let mut c = paged_cpu(&[(1, 0x1_0000, PTE_R | PTE_X), (2, 0x2_0000, PTE_R | PTE_W), (3, 0x3_0000, PTE_R)]);
+    c.ram.write(BASE + 0x3_0000, 8, 0x1234).unwrap();
+    assert_eq!(c.load(0x3000, 8), Ok(0x1234));
+    assert_eq!(c.store(0x3000, 8, 1), Err(Exception::new(Cause::StorePageFault, 0x3000)));
+    assert_eq!(c.load(0x4000, 1), Err(Exception::new(Cause::LoadPageFault, 0x4000)));
+    c.store(0x2008, 8, 0x55).unwrap();
+    assert_eq!(c.ram.read(BASE + 0x2_0008, 8), Some(0x55));
+    // an AMO on a read-only page is a store/AMO page fault, memory untouched
+    c.hart.pc = 0x1000;
+    c.ram.write(BASE + 0x1_0000, 4, u64::from(r(Op::AmoaddD, 3, 1, 2))).unwrap();
+    (c.hart.x[1], c.hart.x[2], c.hart.x[3]) = (0x3000, 1, 7);
+    assert_eq!(c.step(), Err(Exception::new(Cause::StorePageFault, 0x3000)));
+    assert_eq!((c.hart.x[3], c.ram.read(BASE + 0x3_0000, 8)), (7, Some(0x1234)));
+    c.set_priv(crate::hart::Priv::S); // the trap went to M
+                                      // a misaligned store crossing into the read-only page faults on the
+                                      // second page's address and writes nothing
+    c.ram.write(BASE + 0x2_0ff8, 8, 0).unwrap();
+    assert_eq!(c.store(0x2ffc, 8, M1), Err(Exception::new(Cause::StorePageFault, 0x3000)));
+    assert_eq!(c.ram.read(BASE + 0x2_0ff8, 8), Some(0));
+    // a misaligned load across the two pages reads both physical pages
+    c.ram.write(BASE + 0x2_0ffc, 4, 0xaabb_ccdd).unwrap();
+    assert_eq!(c.load(0x2ffe, 4), Ok(0x1234_aabb));
+}
+
+#[test]
+fn fetch_straddling_into_a_non_executable_page() {
+    let mut c = paged_cpu(&[(1, 0x1_0000, PTE_R | PTE_X), (2, 0x2_0000, PTE_R | PTE_W)]);
+    c.ram.write(BASE + 0x1_0ffe, 2, 0x0513).unwrap(); // low half of a 32-bit instruction
+    c.hart.pc = 0x1ffe;
+    assert_eq!(c.run(1), Stop::Budget);
+    assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc, c.hart.csr.mtval), (12, 0x1ffe, 0x2000));
+    // and a fetch from an unmapped page reports the pc
+    c.set_priv(crate::hart::Priv::S);
+    c.hart.pc = 0x5000;
+    assert_eq!(c.run(1), Stop::Budget);
+    assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc, c.hart.csr.mtval), (12, 0x5000, 0x5000));
+}
+
+#[test]
+fn same_code_through_two_virtual_addresses() {
+    // Two virtual pages alias one physical page of code; blocks are keyed by
+    // physical address, and a store through either alias invalidates.
+    let mut c = paged_cpu(&[(1, 0x1_0000, PTE_R | PTE_X | PTE_W), (6, 0x1_0000, PTE_R | PTE_X | PTE_W)]);
+    load_code(&mut c, BASE + 0x1_0000, &[i(Op::Addi, 10, 10, 1), j(0, 0)]);
+    c.hart.pc = 0x1000;
+    assert_eq!(c.run(2), Stop::Budget);
+    c.hart.pc = 0x6000;
+    assert_eq!(c.run(2), Stop::Budget);
+    assert_eq!(c.hart.x[10], 2);
+    c.store(0x1000, 4, u64::from(i(Op::Addi, 10, 10, 40))).unwrap();
+    c.hart.pc = 0x6000;
+    assert_eq!(c.run(1), Stop::Budget);
+    assert_eq!(c.hart.x[10], 42);
+}
+
+#[test]
+fn wfi_and_interrupts_at_block_boundaries() {
+    use crate::csr::MSTATUS_MIE;
+    let (mut c, _) = cpu();
+    c.hart.csr.mtvec = BASE + 0x100;
+    load_code(&mut c, BASE, &[i(Op::Addi, 10, 0, 1), 0x1050_0073, i(Op::Addi, 10, 0, 2), j(0, 0)]);
+    load_code(&mut c, BASE + 0x100, &[i(Op::Addi, 11, 0, 7), j(0, 0)]);
+    assert_eq!(c.run(100), Stop::Wfi);
+    assert_eq!((c.hart.instret, c.hart.pc), (2, BASE + 8));
+    assert_eq!(c.run(100), Stop::Wfi, "still nothing pending");
+    assert_eq!(c.hart.instret, 2);
+    // MTIP pending and enabled in mie but globally disabled: wfi ends, no trap
+    c.hart.csr.mie = 1 << 7;
+    c.irq.set(7, true);
+    assert_eq!(c.run(2), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.x[11], c.hart.pc), (2, 0, BASE + 12));
+    // globally enabled: taken at the next block boundary
+    c.hart.csr.mstatus |= MSTATUS_MIE;
+    assert_eq!(c.run(1), Stop::Budget);
+    assert_eq!((c.hart.x[11], c.hart.csr.mcause, c.hart.csr.mepc), (7, 1 << 63 | 7, BASE + 12));
+}
+
+/// A `Write` sink the test can read back.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn in_asm_logs_each_block_once_and_exec_each_run() {
+    use crate::dlog::{DebugLog, LOG_EXEC, LOG_IN_ASM};
+    let (mut c, _) = cpu();
+    let sink = Sink::default();
+    c.dlog = DebugLog::new(LOG_IN_ASM | LOG_EXEC, Box::new(sink.clone()));
+    c.ram.write(BASE, 2, 0x4515).unwrap(); // c.li a0, 5
+    load_code(&mut c, BASE + 2, &[i(Op::Addi, 10, 10, -1), b(Op::Bne, 10, 0, -4)]);
+    assert_eq!(c.run(11), Stop::Budget);
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let asm = text.lines().filter(|l| l.starts_with("0x")).collect::<Vec<_>>();
+    assert_eq!(asm.len(), 5, "{text}"); // block at BASE (3 insns), then the loop block at BASE + 2 (2)
+    assert!(asm[0].starts_with("0x0000000080000000:  4515              "), "{}", asm[0]);
+    assert!(asm[1].starts_with("0x0000000080000002:  fff50513          "), "{}", asm[1]);
+    assert_eq!(text.matches("IN: ").count(), 2);
+    assert_eq!(text.matches("Trace 0:").count(), 5); // one per block executed
+    assert!(text.contains("/0000000080000002/"));
+    assert_eq!(c.hart.x[10], 0);
+}

@@ -228,6 +228,15 @@ impl Cpu {
         if !self.ram.contains(pa_page, PAGE_SIZE) || self.bus.overlaps(pa_page, PAGE_SIZE) {
             return;
         }
+        // A PMP region smaller than the page: every access must be checked.
+        let access = match kind {
+            Kind::Read => Access::Read,
+            Kind::Write => Access::Write,
+            Kind::Fetch => Access::Execute,
+        };
+        if !self.pmp_allows_page(pa_page, access) {
+            return;
+        }
         let tag = vaddr & !PAGE_MASK;
         let ram_off = pa_page - self.ram.base();
         let (table, addend) = match kind {
