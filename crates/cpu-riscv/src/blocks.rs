@@ -13,6 +13,7 @@
 //! blocks it overlaps.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::exec::Handler;
 use crate::insn::{Format, Insn};
@@ -59,7 +60,7 @@ pub(crate) struct BlockCache {
     table: Vec<Option<Box<Block>>>,
     /// Physical page -> byte ranges of the blocks decoded from it (entries of
     /// evicted blocks linger until the page is next pruned or written).
-    pages: HashMap<u64, Vec<(u64, u64)>>,
+    pages: HashMap<u64, Vec<(u64, u64)>, BuildHasherDefault<PageHasher>>,
     /// The block being executed (taken out of `table`), or `NONE`.
     cur_pa: u64,
     /// The executing block was invalidated: do not put it back.
@@ -77,7 +78,7 @@ impl BlockCache {
     pub(crate) fn new() -> BlockCache {
         BlockCache {
             table: (0..TABLE_SIZE).map(|_| None).collect(),
-            pages: HashMap::new(),
+            pages: HashMap::default(),
             cur_pa: NONE,
             cur_dead: false,
             stop: false,
@@ -164,13 +165,36 @@ impl BlockCache {
         }
     }
 
-    /// Drop every block.
+    /// Drop every block. Every cached block is listed under its page, so
+    /// this costs in proportion to the number of blocks, not the table size
+    /// (fence.i is frequent: Linux issues one whenever it maps fresh code).
     pub(crate) fn flush(&mut self) {
-        self.table.iter_mut().for_each(|s| *s = None);
-        self.pages.clear();
+        for (_, list) in self.pages.drain() {
+            for (s, _) in list {
+                self.table[slot(s)] = None;
+            }
+        }
         if self.cur_pa != NONE {
             self.cur_dead = true;
         }
         self.stop = true;
+    }
+}
+
+/// Page numbers are already well spread: one multiply is hash enough.
+#[derive(Default)]
+pub(crate) struct PageHasher(u64);
+
+impl Hasher for PageHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v >> 12).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
