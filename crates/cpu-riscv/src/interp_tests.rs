@@ -795,3 +795,34 @@ fn in_asm_logs_each_block_once_and_exec_each_run() {
     assert!(text.contains("/0000000080000002/"));
     assert_eq!(c.hart.x[10], 0);
 }
+
+#[test]
+fn tlb_flush_drops_translations() {
+    let l0 = ROOT + 0x2000;
+    let mut map: Vec<(u64, u64, u64)> = (1..320).map(|v| (v, (v % 64) << 12, PTE_R | PTE_W)).collect();
+    map[1] = (2, 0x2_0000, PTE_R | PTE_W);
+    let mut c = paged_cpu(&map);
+    c.ram.write(BASE + 0x2_0000, 8, 0xaaaa).unwrap();
+    c.ram.write(BASE + 0x3_0000, 8, 0xbbbb).unwrap();
+    let remap = |c: &mut Cpu, pa_off: u64| {
+        c.ram.write(l0 + 8 * 2, 8, ((BASE + pa_off) >> 12) << 10 | PTE_R | PTE_W | PTE_V | PTE_AD).unwrap();
+    };
+    // few entries filled since the last flush
+    assert_eq!(c.load(0x2000, 8), Ok(0xaaaa));
+    remap(&mut c, 0x3_0000);
+    assert_eq!(c.load(0x2000, 8), Ok(0xaaaa), "cached until flushed");
+    c.flush_tlb();
+    assert_eq!(c.load(0x2000, 8), Ok(0xbbbb));
+    // more entries filled than the TLB holds, the one that matters last
+    c.flush_tlb();
+    for v in 3..320u64 {
+        c.load(v << 12, 8).unwrap();
+        c.store((v << 12) + 0x800, 8, v).unwrap();
+    }
+    assert_eq!(c.load(0x2000, 8), Ok(0xbbbb));
+    remap(&mut c, 0x2_0000);
+    c.flush_tlb();
+    assert_eq!(c.load(0x2000, 8), Ok(0xaaaa));
+    c.store(0x2000, 8, 0xcccc).unwrap();
+    assert_eq!(c.ram.read(BASE + 0x2_0000, 8), Some(0xcccc));
+}

@@ -17,7 +17,7 @@ use crate::trap::{Cause, Exception};
 pub(crate) const PAGE_SHIFT: u32 = 12;
 pub(crate) const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 pub(crate) const PAGE_MASK: u64 = PAGE_SIZE - 1;
-const TLB_SIZE: usize = 256;
+const TLB_SIZE: usize = 512;
 /// A tag no access can match: masked addresses have at most bits 2:0 set below the page.
 const INVALID: u64 = u64::MAX;
 
@@ -37,17 +37,37 @@ pub(crate) struct Tlb {
     read: [TlbEntry; TLB_SIZE],
     write: [TlbEntry; TLB_SIZE],
     fetch: [TlbEntry; TLB_SIZE],
+    /// Entries filled since the last flush (kind * TLB_SIZE + index), so that
+    /// a flush, which comes with every privilege change, clears only those.
+    filled: Vec<u16>,
 }
 
 impl Tlb {
     pub(crate) fn new() -> Box<Tlb> {
-        Box::new(Tlb { read: [EMPTY; TLB_SIZE], write: [EMPTY; TLB_SIZE], fetch: [EMPTY; TLB_SIZE] })
+        Box::new(Tlb {
+            read: [EMPTY; TLB_SIZE],
+            write: [EMPTY; TLB_SIZE],
+            fetch: [EMPTY; TLB_SIZE],
+            filled: Vec::with_capacity(TLB_SIZE),
+        })
     }
 
     pub(crate) fn flush(&mut self) {
-        self.read = [EMPTY; TLB_SIZE];
-        self.write = [EMPTY; TLB_SIZE];
-        self.fetch = [EMPTY; TLB_SIZE];
+        if self.filled.len() >= TLB_SIZE {
+            self.read = [EMPTY; TLB_SIZE];
+            self.write = [EMPTY; TLB_SIZE];
+            self.fetch = [EMPTY; TLB_SIZE];
+        } else {
+            for &f in &self.filled {
+                let i = usize::from(f) % TLB_SIZE;
+                match usize::from(f) / TLB_SIZE {
+                    0 => self.read[i] = EMPTY,
+                    1 => self.write[i] = EMPTY,
+                    _ => self.fetch[i] = EMPTY,
+                }
+            }
+        }
+        self.filled.clear();
     }
 
     /// Drop the write entries of physical page `pa_page` (it now holds code).
@@ -249,7 +269,11 @@ impl Cpu {
             }
             Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
         };
-        table[tlb_index(vaddr)] = TlbEntry { tag, addend, pa_page };
+        let i = tlb_index(vaddr);
+        table[i] = TlbEntry { tag, addend, pa_page };
+        if self.tlb.filled.len() < TLB_SIZE {
+            self.tlb.filled.push((kind as usize * TLB_SIZE + i) as u16);
+        }
     }
 
     /// Physical read of `n` (1..=8) bytes at any alignment: RAM directly,
