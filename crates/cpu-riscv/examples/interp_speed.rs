@@ -3,21 +3,7 @@
 
 use std::time::Instant;
 
-use cpu_riscv::{Bus, BusError, Clock, Cpu, Hart, IrqLines, Ram, Stop};
-
-struct NoDevices;
-
-impl Bus for NoDevices {
-    fn read(&mut self, _addr: u64, _size: u8) -> Result<u64, BusError> {
-        Err(BusError::Unmapped)
-    }
-    fn write(&mut self, _addr: u64, _size: u8, _val: u64) -> Result<(), BusError> {
-        Err(BusError::Unmapped)
-    }
-    fn overlaps(&self, _addr: u64, _len: u64) -> bool {
-        false
-    }
-}
+use cpu_riscv::{Cpu, Ram, Stop};
 
 const BASE: u64 = 0x8000_0000;
 
@@ -26,7 +12,7 @@ fn measure(name: &str, code: &[u32]) {
     for (k, w) in code.iter().enumerate() {
         ram.write(BASE + 4 * k as u64, 4, u64::from(*w)).expect("code fits in RAM");
     }
-    let mut cpu = Cpu::new(Hart::new(0, BASE), ram, Box::new(NoDevices), IrqLines::new(), Clock::new());
+    let mut cpu = Cpu::with_ram(ram, BASE);
     // Best of several rounds: the host may be busy with other work.
     let n = 50_000_000;
     let mut best = 0f64;

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK};
-use crate::bus::{Bus, Clock, IrqLines, Ram};
+use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
 use crate::hart::{Hart, XREG_NAMES};
-use crate::mem::{Tlb, PAGE_MASK};
+use crate::mem::{Tlb, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
 
 /// Why `Cpu::run` returned.
@@ -39,6 +39,21 @@ pub struct Cpu {
     pub(crate) blocks: BlockCache,
 }
 
+/// A bus with no devices (`Cpu::with_ram`).
+struct NoDevices;
+
+impl Bus for NoDevices {
+    fn read(&mut self, _addr: u64, _size: u8) -> Result<u64, BusError> {
+        Err(BusError::Unmapped)
+    }
+    fn write(&mut self, _addr: u64, _size: u8, _val: u64) -> Result<(), BusError> {
+        Err(BusError::Unmapped)
+    }
+    fn overlaps(&self, _addr: u64, _len: u64) -> bool {
+        false
+    }
+}
+
 impl Cpu {
     pub fn new(hart: Hart, ram: Ram, bus: Box<dyn Bus>, irq: IrqLines, clock: Arc<Clock>) -> Cpu {
         Cpu {
@@ -52,6 +67,12 @@ impl Cpu {
             tlb: Tlb::new(),
             blocks: BlockCache::new(),
         }
+    }
+
+    /// A hart 0 in M-mode at `reset_pc` with RAM and no devices, for tests
+    /// and benchmarks.
+    pub fn with_ram(ram: Ram, reset_pc: u64) -> Cpu {
+        Cpu::new(Hart::new(0, reset_pc), ram, Box::new(NoDevices), IrqLines::new(), Clock::new())
     }
 
     /// Run until `budget` instructions have retired, the exit flag is raised,
@@ -181,7 +202,12 @@ impl Cpu {
     fn build_block(&mut self, pc: u64, pa: u64) -> Option<Box<Block>> {
         let mut entries = Vec::with_capacity(8);
         let mut a = pa;
+        // A device overlaying part of the page (HTIF's tohost): stop before it.
+        let device_in_page = self.bus.overlaps(pa & !PAGE_MASK, PAGE_SIZE);
         loop {
+            if device_in_page && self.bus.overlaps(a, 4) {
+                break;
+            }
             let lo = self.ram.read(a, 2)? as u32;
             let raw = if lo & 3 != 3 {
                 lo

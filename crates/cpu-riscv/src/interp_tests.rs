@@ -20,6 +20,8 @@ const RAM_END: u64 = BASE + RAM_SIZE as u64;
 const DEV: u64 = 0x1000_0000;
 /// A device overlaying 16 bytes of RAM (as HTIF's tohost on `spike`).
 const OVERLAY: u64 = BASE + 0x4_0000;
+/// A device overlaying 8 bytes in the middle of a RAM page.
+const MID_OVERLAY: u64 = BASE + 0x5_0800;
 /// A read-only "ROM" device holding code.
 const ROM: u64 = 0x2000;
 
@@ -62,7 +64,7 @@ impl Bus for FakeBus {
     }
     fn overlaps(&self, addr: u64, len: u64) -> bool {
         let end = addr.saturating_add(len);
-        [(DEV, 0x100), (OVERLAY, 16), (ROM, 0x100)].iter().any(|&(b, l)| addr < b + l && b < end)
+        [(DEV, 0x100), (OVERLAY, 16), (MID_OVERLAY, 8), (ROM, 0x100)].iter().any(|&(b, l)| addr < b + l && b < end)
     }
 }
 
@@ -845,4 +847,55 @@ fn compiled_selfcheck_program_passes() {
     }
     assert_eq!(result, Some(1), "tohost (1 = pass); pc {:#x}, mcause {}", c.hart.pc, c.hart.csr.mcause);
     assert!(c.hart.instret > 100_000, "the program did real work");
+}
+
+#[test]
+fn cpu_is_send() {
+    fn send<T: Send>() {}
+    send::<Cpu>();
+}
+
+#[test]
+fn with_ram_runs_code_and_faults_elsewhere() {
+    let mut c = Cpu::with_ram(Ram::new(BASE, 0x2000), BASE);
+    load_code(&mut c, BASE, &[i(Op::Addi, 10, 0, 3), s(Op::Sd, 0, 10, 0x10)]);
+    c.hart.csr.mtvec = BASE + 0x100;
+    assert_eq!(c.run(2), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.csr.mcause, c.hart.csr.mtval, c.hart.pc), (3, 7, 0x10, BASE + 0x100));
+}
+
+#[test]
+fn code_sharing_a_page_with_a_device() {
+    // A device overlays the middle of a code page: code before it runs, stores
+    // reach the device, and the RAM under the device is never decoded.
+    let (mut c, dev) = cpu();
+    let at = MID_OVERLAY - 12;
+    load_code(&mut c, at, &[i(Op::Addi, 10, 10, 1), s(Op::Sd, 12, 10, 0), i(Op::Addi, 11, 11, 1)]);
+    c.ram.write(MID_OVERLAY, 4, u64::from(i(Op::Addi, 13, 0, 1))).unwrap();
+    load_code(&mut c, BASE + 0x800, &[j(0, 0)]);
+    c.hart.csr.mtvec = BASE + 0x800;
+    (c.hart.pc, c.hart.x[12]) = (at, MID_OVERLAY);
+    // the device now reads 01 00 ..: c.nop, then an all-zero (illegal) parcel
+    assert_eq!(c.run(4), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.x[11], c.hart.x[13], c.hart.pc), (1, 1, 0, MID_OVERLAY + 2));
+    assert_eq!(c.run(1), Stop::Budget);
+    assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc, c.hart.instret), (2, MID_OVERLAY + 2, 4));
+    assert_eq!(dev.lock().unwrap().log.iter().find(|e| e.0 == 'w'), Some(&('w', MID_OVERLAY, 8, 1)));
+    assert_eq!(c.ram.read(MID_OVERLAY, 4), Some(u64::from(i(Op::Addi, 13, 0, 1))));
+}
+
+#[test]
+fn guest_errors_are_logged() {
+    use crate::dlog::{DebugLog, LOG_GUEST_ERRORS};
+    let (mut c, _) = cpu();
+    let sink = Sink::default();
+    c.dlog = DebugLog::new(LOG_GUEST_ERRORS, Box::new(sink.clone()));
+    assert!(c.load(0x4000, 4).is_err());
+    assert!(c.store(0x5008, 8, 0).is_err());
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text,
+        "Invalid read at addr 0x4000, size 4, region '(null)', reason: rejected\n\
+         Invalid write at addr 0x5008, size 8, region '(null)', reason: rejected\n"
+    );
 }

@@ -10,6 +10,7 @@
 use crate::bus::{BusError, Ram};
 use crate::cpu::Cpu;
 use crate::decode::decode;
+use crate::dlog::LOG_GUEST_ERRORS;
 use crate::insn::Insn;
 use crate::mmu::Access;
 use crate::trap::{Cause, Exception};
@@ -180,11 +181,10 @@ impl Cpu {
                 return Ok(old);
             }
         }
-        let fault = Exception::new(Cause::StoreAccessFault, vaddr);
         let pa = self.translate(vaddr, Access::Write)?;
         self.fill_tlb(Kind::Write, vaddr, pa);
-        let old = self.phys_load(pa, size).map_err(|_| fault)?;
-        self.phys_store(pa, size, f(old)).map_err(|_| fault)?;
+        let old = self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
+        self.phys_store(pa, size, f(old)).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
         Ok(old)
     }
 
@@ -195,7 +195,7 @@ impl Cpu {
         if off + u64::from(size) <= PAGE_SIZE {
             let pa = self.translate(vaddr, Access::Read)?;
             self.fill_tlb(Kind::Read, vaddr, pa);
-            return self.phys_load(pa, size).map_err(|_| Exception::new(Cause::LoadAccessFault, vaddr));
+            return self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa, size));
         }
         // Crosses a page: each part is translated and faults with its own
         // address (Privileged spec 3.1.16: "the portion of the access").
@@ -203,8 +203,10 @@ impl Cpu {
         let v2 = vaddr.wrapping_add(u64::from(n1));
         let pa1 = self.translate(vaddr, Access::Read)?;
         let pa2 = self.translate(v2, Access::Read)?;
-        let lo = self.phys_load(pa1, n1).map_err(|_| Exception::new(Cause::LoadAccessFault, vaddr))?;
-        let hi = self.phys_load(pa2, size - n1).map_err(|_| Exception::new(Cause::LoadAccessFault, v2))?;
+        let lo = self.phys_load(pa1, n1).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa1, n1))?;
+        let hi = self
+            .phys_load(pa2, size - n1)
+            .map_err(|_| self.access_fault(Cause::LoadAccessFault, v2, pa2, size - n1))?;
         Ok(lo | hi << (8 * u32::from(n1)))
     }
 
@@ -215,7 +217,9 @@ impl Cpu {
         if off + u64::from(size) <= PAGE_SIZE {
             let pa = self.translate(vaddr, Access::Write)?;
             self.fill_tlb(Kind::Write, vaddr, pa);
-            return self.phys_store(pa, size, val).map_err(|_| Exception::new(Cause::StoreAccessFault, vaddr));
+            return self
+                .phys_store(pa, size, val)
+                .map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size));
         }
         let n1 = (PAGE_SIZE - off) as u8;
         let n2 = size - n1;
@@ -224,13 +228,25 @@ impl Cpu {
         let pa2 = self.translate(v2, Access::Write)?;
         // Check both parts are backed before writing either (precise traps).
         if !self.phys_mapped(pa1, n1) {
-            return Err(Exception::new(Cause::StoreAccessFault, vaddr));
+            return Err(self.access_fault(Cause::StoreAccessFault, vaddr, pa1, n1));
         }
         if !self.phys_mapped(pa2, n2) {
-            return Err(Exception::new(Cause::StoreAccessFault, v2));
+            return Err(self.access_fault(Cause::StoreAccessFault, v2, pa2, n2));
         }
-        self.phys_store(pa1, n1, val).map_err(|_| Exception::new(Cause::StoreAccessFault, vaddr))?;
-        self.phys_store(pa2, n2, val >> (8 * u32::from(n1))).map_err(|_| Exception::new(Cause::StoreAccessFault, v2))
+        self.phys_store(pa1, n1, val).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa1, n1))?;
+        let hi = val >> (8 * u32::from(n1));
+        self.phys_store(pa2, n2, hi).map_err(|_| self.access_fault(Cause::StoreAccessFault, v2, pa2, n2))
+    }
+
+    /// The access fault for `vaddr` (physical `pa`), logged for `-d guest_errors`
+    /// in QEMU's words.
+    #[cold]
+    fn access_fault(&mut self, cause: Cause, vaddr: u64, pa: u64, size: u8) -> Exception {
+        if self.dlog.enabled(LOG_GUEST_ERRORS) {
+            let what = if cause == Cause::LoadAccessFault { "read" } else { "write" };
+            writeln!(self.dlog, "Invalid {what} at addr 0x{pa:X}, size {size}, region '(null)', reason: rejected");
+        }
+        Exception::new(cause, vaddr)
     }
 
     /// Whether every byte of `[pa, pa + n)` is RAM or a device.
@@ -242,10 +258,14 @@ impl Cpu {
     }
 
     /// Enter a translation into the TLB if its page is plain RAM (and, for
-    /// writes, holds no decoded code).
+    /// writes, holds no decoded code). Fetch entries may cover a page that
+    /// a device partly overlays: blocks are decoded only up to the device.
     fn fill_tlb(&mut self, kind: Kind, vaddr: u64, pa: u64) {
         let pa_page = pa & !PAGE_MASK;
-        if !self.ram.contains(pa_page, PAGE_SIZE) || self.bus.overlaps(pa_page, PAGE_SIZE) {
+        if !self.ram.contains(pa_page, PAGE_SIZE) {
+            return;
+        }
+        if !matches!(kind, Kind::Fetch) && self.bus.overlaps(pa_page, PAGE_SIZE) {
             return;
         }
         // A PMP region smaller than the page: every access must be checked.
