@@ -2,6 +2,7 @@
 //! interrupt lines, the timebase), and the run loop over decoded blocks.
 //! Memory access paths are in `mem.rs`, the block cache in `blocks.rs`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -37,6 +38,8 @@ pub struct Cpu {
     pub dlog: DebugLog,
     pub(crate) tlb: Box<Tlb>,
     pub(crate) blocks: BlockCache,
+    /// Physical addresses of uncached blocks already shown by `-d in_asm`.
+    logged_uncached: HashSet<u64>,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -66,6 +69,7 @@ impl Cpu {
             dlog: DebugLog::default(),
             tlb: Tlb::new(),
             blocks: BlockCache::new(),
+            logged_uncached: HashSet::new(),
         }
     }
 
@@ -142,9 +146,9 @@ impl Cpu {
             Some(b) => b,
             None if cacheable => match self.build_block(pc, pa) {
                 Some(b) => b,
-                None => return self.exec_uncached(pc),
+                None => return self.exec_uncached(pc, pa, max, true),
             },
-            None => return self.exec_uncached(pc),
+            None => return self.exec_uncached(pc, pa, max, false),
         };
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
@@ -178,22 +182,36 @@ impl Cpu {
         (done, None)
     }
 
-    /// One instruction from device memory or straddling a page, not cached.
-    fn exec_uncached(&mut self, pc: u64) -> u64 {
-        let insn = match self.fetch_uncached(pc) {
-            Ok(i) => i,
-            Err(e) => {
-                self.take_trap(e);
-                return 1;
+    /// A block that is not cached: code in device memory (ROM), fetched
+    /// ahead up to the block end within the page, or the single instruction
+    /// that straddles a page (`single`). Logged for `-d in_asm` once per address.
+    fn exec_uncached(&mut self, pc: u64, pa: u64, max: u64, single: bool) -> u64 {
+        let mut entries = Vec::new();
+        let mut a = pc;
+        loop {
+            match self.fetch_uncached(a) {
+                Ok(insn) => entries.push(Entry::new(insn)),
+                // A fault past the first instruction is raised when reached.
+                Err(_) if !entries.is_empty() => break,
+                Err(e) => {
+                    self.take_trap(e);
+                    return 1;
+                }
             }
-        };
-        let entry = [Entry::new(insn)];
-        self.log_new_block(pc, &entry);
+            let insn = &entries[entries.len() - 1].insn;
+            a = a.wrapping_add(u64::from(insn.len));
+            if single || ends_block(insn) || entries.len() as u64 >= max.min(MAX_BLOCK as u64) || a & PAGE_MASK == 0 {
+                break;
+            }
+        }
+        if self.dlog.enabled(LOG_IN_ASM) && self.logged_uncached.insert(pa) {
+            self.log_new_block(pc, &entries);
+        }
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
-        self.exec_entries(&entry);
-        1
+        let (retired, trap) = self.exec_entries(&entries);
+        retired + u64::from(trap.is_some())
     }
 
     /// Decode the block at physical `pa` (virtual `pc`, in a plain RAM page)

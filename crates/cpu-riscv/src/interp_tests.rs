@@ -899,3 +899,20 @@ fn guest_errors_are_logged() {
          Invalid write at addr 0x5008, size 8, region '(null)', reason: rejected\n"
     );
 }
+
+#[test]
+fn device_code_runs_in_blocks_logged_once() {
+    use crate::dlog::{DebugLog, LOG_IN_ASM};
+    let (mut c, dev) = cpu();
+    let sink = Sink::default();
+    c.dlog = DebugLog::new(LOG_IN_ASM, Box::new(sink.clone()));
+    let prog = [i(Op::Addi, 10, 10, 1), i(Op::Addi, 11, 11, 1), j(0, -8)];
+    dev.lock().unwrap().rom = prog.iter().flat_map(|w| w.to_le_bytes()).collect();
+    c.hart.pc = ROM;
+    assert_eq!(c.run(30), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.x[11], c.hart.instret), (10, 10, 30));
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    // one block [addi, addi, j], run ten times, shown once
+    assert_eq!(text.matches("IN: ").count(), 1, "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("0x")).count(), 3, "{text}");
+}
