@@ -18,6 +18,13 @@ pub const CANONICAL_NAN_D: u64 = 0x7ff8_0000_0000_0000;
 const FCSR_FLAGS: u64 = 0x1f;
 const FCSR_FRM_SHIFT: u32 = 5;
 
+/// Illegal instruction if mstatus.FS is Off (Privileged spec 3.1.6.6). The
+/// trap reports the instruction bits in xtval, which `fs_check` cannot know.
+#[inline]
+pub(crate) fn enabled(cpu: &Cpu, i: &Insn) -> Result<(), Exception> {
+    cpu.fs_check().map_err(|_| Exception::illegal(i.raw))
+}
+
 /// The rounding mode of `i`: its static `rm`, or `frm` for the dynamic mode 7.
 /// Reserved modes (5, 6, and 5..=7 in frm) are illegal instructions (11.2).
 #[inline]

@@ -12,7 +12,7 @@ use crate::trap::Exception;
 type Bin = fn(u64, u64, Rounding) -> (u64, u8);
 
 fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2), rm);
     fpu::accrue(cpu, fl);
@@ -22,7 +22,7 @@ fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
 
 /// The fused multiply-adds with one rounding (see `rvf::fused`).
 fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let sign = |neg: bool| if neg { 1u64 << 63 } else { 0 };
     let a = fpu::read_d(cpu, i.rs1) ^ sign(neg_product);
@@ -34,7 +34,7 @@ fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result
 }
 
 pub(crate) fn fld(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let addr = cpu.hart.get_x(i.rs1).wrapping_add(i.imm as i64 as u64);
     let v = cpu.load(addr, 8)?;
     fpu::write_d(cpu, i.rd, v);
@@ -42,7 +42,7 @@ pub(crate) fn fld(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fsd(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let addr = cpu.hart.get_x(i.rs1).wrapping_add(i.imm as i64 as u64);
     cpu.store(addr, 8, cpu.hart.f[i.rs2 as usize])
 }
@@ -80,7 +80,7 @@ pub(crate) fn fdiv_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fsqrt_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = sf::f64_sqrt(fpu::read_d(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -89,7 +89,7 @@ pub(crate) fn fsqrt_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn sgnj(cpu: &mut Cpu, i: &Insn, kind: u8) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let r = fpu::sgnj(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2), 1 << 63, kind);
     fpu::write_d(cpu, i.rd, r);
     Ok(())
@@ -108,7 +108,7 @@ pub(crate) fn fsgnjx_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn min_max(cpu: &mut Cpu, i: &Insn, max: bool) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let (r, fl) = fpu::min_max(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2), max);
     fpu::accrue(cpu, fl);
     fpu::write_d(cpu, i.rd, r);
@@ -125,7 +125,7 @@ pub(crate) fn fmax_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 
 /// fcvt.s.d rounds (12.5); a NaN becomes the canonical single NaN.
 pub(crate) fn fcvt_s_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = sf::f64_to_f32(fpu::read_d(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -135,7 +135,7 @@ pub(crate) fn fcvt_s_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 
 /// fcvt.d.s is exact; the rm field is still checked (a reserved mode is illegal).
 pub(crate) fn fcvt_d_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = sf::f32_to_f64(fpu::read_s(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -144,7 +144,7 @@ pub(crate) fn fcvt_d_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn compare(cpu: &mut Cpu, i: &Insn, f: fn(u64, u64) -> (bool, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let (r, fl) = f(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2));
     fpu::accrue(cpu, fl);
     cpu.hart.set_x(i.rd, u64::from(r));
@@ -164,14 +164,14 @@ pub(crate) fn fle_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fclass_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let c = fpu::classify(fpu::read_d(cpu, i.rs1));
     cpu.hart.set_x(i.rd, c);
     Ok(())
 }
 
 fn to_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u64, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(fpu::read_d(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -205,14 +205,14 @@ pub(crate) fn fcvt_lu_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fmv_x_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let v = cpu.hart.f[i.rs1 as usize];
     cpu.hart.set_x(i.rd, v);
     Ok(())
 }
 
 fn from_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u64, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(cpu.hart.get_x(i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -237,7 +237,7 @@ pub(crate) fn fcvt_d_lu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fmv_d_x(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let v = cpu.hart.get_x(i.rs1);
     fpu::write_d(cpu, i.rd, v);
     Ok(())

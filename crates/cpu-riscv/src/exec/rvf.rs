@@ -14,7 +14,7 @@ use crate::trap::Exception;
 type Bin = fn(u32, u32, Rounding) -> (u32, u8);
 
 fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2), rm);
     fpu::accrue(cpu, fl);
@@ -25,7 +25,7 @@ fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
 /// The fused multiply-adds (11.6) with one rounding: negating an operand
 /// before the fused operation is exactly the spec's -(a*b) and -c.
 fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let sign = |neg: bool| if neg { 1u32 << 31 } else { 0 };
     let a = fpu::read_s(cpu, i.rs1) ^ sign(neg_product);
@@ -37,7 +37,7 @@ fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result
 }
 
 pub(crate) fn flw(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let addr = cpu.hart.get_x(i.rs1).wrapping_add(i.imm as i64 as u64);
     let v = cpu.load(addr, 4)?;
     fpu::write_s(cpu, i.rd, v as u32);
@@ -46,7 +46,7 @@ pub(crate) fn flw(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 
 /// fsw stores the register's low 32 bits as they are (11.5).
 pub(crate) fn fsw(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let addr = cpu.hart.get_x(i.rs1).wrapping_add(i.imm as i64 as u64);
     cpu.store(addr, 4, cpu.hart.f[i.rs2 as usize] & 0xffff_ffff)
 }
@@ -84,7 +84,7 @@ pub(crate) fn fdiv_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fsqrt_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = sf::f32_sqrt(fpu::read_s(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -93,7 +93,7 @@ pub(crate) fn fsqrt_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn sgnj(cpu: &mut Cpu, i: &Insn, kind: u8) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let r = fpu::sgnj(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2), 1 << 31, kind);
     fpu::write_s(cpu, i.rd, r);
     Ok(())
@@ -112,7 +112,7 @@ pub(crate) fn fsgnjx_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn min_max(cpu: &mut Cpu, i: &Insn, max: bool) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let (r, fl) = fpu::min_max(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2), max);
     fpu::accrue(cpu, fl);
     fpu::write_s(cpu, i.rd, r);
@@ -130,7 +130,7 @@ pub(crate) fn fmax_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 /// Float to integer (11.7); SoftFloat's RISC-V specialisation saturates as the
 /// spec's table requires. 32-bit results are sign-extended, even for `wu`.
 fn to_int(cpu: &mut Cpu, i: &Insn, f: fn(u32, Rounding) -> (u64, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(fpu::read_s(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -165,21 +165,21 @@ pub(crate) fn fcvt_lu_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 
 /// fmv.x.w moves the raw low 32 bits, sign-extended (11.7); no unboxing.
 pub(crate) fn fmv_x_w(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let v = cpu.hart.f[i.rs1 as usize] as u32 as i32 as i64 as u64;
     cpu.hart.set_x(i.rd, v);
     Ok(())
 }
 
 pub(crate) fn fclass_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let c = fpu::classify(fpu::read_s(cpu, i.rs1));
     cpu.hart.set_x(i.rd, c);
     Ok(())
 }
 
 fn compare(cpu: &mut Cpu, i: &Insn, f: fn(u32, u32) -> (bool, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let (r, fl) = f(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2));
     fpu::accrue(cpu, fl);
     cpu.hart.set_x(i.rd, u64::from(r));
@@ -200,7 +200,7 @@ pub(crate) fn fle_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 fn from_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u32, u8)) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
     let (r, fl) = f(cpu.hart.get_x(i.rs1), rm);
     fpu::accrue(cpu, fl);
@@ -226,7 +226,7 @@ pub(crate) fn fcvt_s_lu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 
 /// fmv.w.x moves the low 32 bits of rs1, NaN-boxed (11.7).
 pub(crate) fn fmv_w_x(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    cpu.fs_check()?;
+    fpu::enabled(cpu, i)?;
     let v = cpu.hart.get_x(i.rs1) as u32;
     fpu::write_s(cpu, i.rd, v);
     Ok(())
