@@ -215,4 +215,102 @@ mod tests {
             h.join().expect("thread");
         }
     }
+
+    /// Deterministic xorshift64* operands biased towards interesting exponents.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn f32(&mut self) -> u32 {
+            let r = self.next();
+            let exp = match r % 8 {
+                0 => 0,
+                1 => 0xff,
+                2 => 1,
+                3 => 0xfe,
+                _ => (r >> 8) as u32 & 0xff,
+            };
+            (r >> 32) as u32 & 0x807f_ffff | exp << 23
+        }
+        fn f64(&mut self) -> u64 {
+            let r = self.next();
+            let exp = match r % 8 {
+                0 => 0,
+                1 => 0x7ff,
+                2 => 1,
+                3 => 0x7fe,
+                _ => (r >> 8) & 0x7ff,
+            };
+            self.next() & 0x800f_ffff_ffff_ffff | exp << 52
+        }
+    }
+
+    /// Under RNE the host's IEEE arithmetic must give the same bits for every
+    /// non-NaN result (NaN payloads differ by design: RISC-V canonicalises).
+    #[test]
+    fn matches_host_ieee_in_round_to_nearest() {
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        let rne = Rounding::NearEven;
+        for _ in 0..20_000 {
+            let (a, b, c) = (g.f32(), g.f32(), g.f32());
+            let (x, y, z) = (f32::from_bits(a), f32::from_bits(b), f32::from_bits(c));
+            let host = [x + y, x - y, x * y, x / y, x.sqrt(), x.mul_add(y, z)];
+            let soft = [
+                f32_add(a, b, rne).0,
+                f32_sub(a, b, rne).0,
+                f32_mul(a, b, rne).0,
+                f32_div(a, b, rne).0,
+                f32_sqrt(a, rne).0,
+                f32_mul_add(a, b, c, rne).0,
+            ];
+            for (k, (h, s)) in host.iter().zip(soft).enumerate() {
+                if h.is_nan() {
+                    assert_eq!(s, 0x7fc0_0000, "op {k} on {a:#x} {b:#x} {c:#x}");
+                } else {
+                    assert_eq!(s, h.to_bits(), "op {k} on {a:#x} {b:#x} {c:#x}");
+                }
+            }
+            assert_eq!(f32_lt(a, b).0, x < y);
+            assert_eq!(f32_eq(a, b).0, x == y);
+            assert_eq!(f32_le(a, b).0, x <= y);
+            let wide = f32_to_f64(a, rne).0;
+            if !x.is_nan() {
+                assert_eq!(wide, f64::from(x).to_bits());
+            }
+
+            let (a, b, c) = (g.f64(), g.f64(), g.f64());
+            let (x, y, z) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(c));
+            let host = [x + y, x - y, x * y, x / y, x.sqrt(), x.mul_add(y, z)];
+            let soft = [
+                f64_add(a, b, rne).0,
+                f64_sub(a, b, rne).0,
+                f64_mul(a, b, rne).0,
+                f64_div(a, b, rne).0,
+                f64_sqrt(a, rne).0,
+                f64_mul_add(a, b, c, rne).0,
+            ];
+            for (k, (h, s)) in host.iter().zip(soft).enumerate() {
+                if h.is_nan() {
+                    assert_eq!(s, 0x7ff8_0000_0000_0000, "op {k} on {a:#x} {b:#x} {c:#x}");
+                } else {
+                    assert_eq!(s, h.to_bits(), "op {k} on {a:#x} {b:#x} {c:#x}");
+                }
+            }
+            let narrow = f64_to_f32(a, rne).0;
+            if !x.is_nan() {
+                assert_eq!(narrow, (x as f32).to_bits());
+            }
+            // In range, truncation agrees with Rust's `as` (which saturates otherwise).
+            if x.abs() < 9.0e18 {
+                assert_eq!(f64_to_i64(a, Rounding::TowardZero).0, x as i64);
+            }
+            let i = g.next() as i64;
+            assert_eq!(i64_to_f64(i, rne).0, (i as f64).to_bits());
+            assert_eq!(u64_to_f32(i as u64, rne).0, (i as u64 as f32).to_bits());
+        }
+    }
 }
