@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PER_CASE = 12  # operand sets per (op, rm)
+PER_CASE = 16  # operand sets per (op, rm)
 
 # (mnemonic, kind, has_rm). kind: result/operand types.
 #  fff: f <- f,f   ff: f <- f   ffff: f <- f,f,f   xf: x <- f   xff: x <- f,f   fx: f <- x
@@ -36,10 +36,10 @@ OPS += [(f"fcvt.d.{i}", "fx", True) for i in ("l", "lu")]
 OPS += [(f"fcvt.d.{i}", "fx", False) for i in ("w", "wu")]
 OPS += [("fcvt.s.d", "ff", True), ("fcvt.d.s", "ff", False)]
 
-SPECIAL_S = [0, 0x80000000, 0x3F800000, 0xBF800000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001,
+SPECIAL_S = [0, 0, 0x80000000, 0x3F800000, 0xBF800000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001,
              0xFFC01234, 0x00000001, 0x807FFFFF, 0x7F7FFFFF, 0x00800000, 0x4F000000, 0xCF000000, 0x5F800000,
              0x3F000000, 0xBF000000, 0x3FC00000, 0x4B000001]
-SPECIAL_D = [0, 1 << 63, 0x3FF0000000000000, 0xBFF0000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+SPECIAL_D = [0, 0, 1 << 63, 0x3FF0000000000000, 0xBFF0000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
              0x7FF8000000000000, 0x7FF0000000000001, 0xFFF8000000001234, 1, 0x800FFFFFFFFFFFFF,
              0x7FEFFFFFFFFFFFFF, 0x0010000000000000, 0x41E0000000000000, 0xC1E0000000000000,
              0x43E0000000000000, 0x43F0000000000000, 0x3FE0000000000000, 0xBFE8000000000000,
@@ -57,6 +57,8 @@ def rand_s(r):
         exp = r.randint(0, 3)
     elif k < 0.7:  # huge
         exp = r.randint(250, 254)
+    elif k < 0.8:  # products and quotients near the subnormal range
+        exp = r.randint(50, 75)
     else:
         exp = r.randint(0, 255)
     frac = r.getrandbits(23)
@@ -78,6 +80,8 @@ def rand_d(r):
         exp = r.randint(2040, 2046)
     elif k < 0.8:  # around the single range limits, for fcvt.s.d
         exp = r.choice([r.randint(870, 900), r.randint(1150, 1154)])
+    elif k < 0.88:  # products and quotients near the subnormal range
+        exp = r.randint(480, 545)
     else:
         exp = r.randint(0, 2047)
     frac = r.getrandbits(52)
