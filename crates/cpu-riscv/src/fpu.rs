@@ -191,13 +191,13 @@ pub fn min_max<T: FloatBits>(a: T, b: T, max: bool) -> (T, u8) {
         (true, false) => b,
         (false, true) => a,
         (false, false) => {
-            let a_first = if a.less(b) || b.less(a) {
+            let pick_a = if a.less(b) || b.less(a) {
                 a.less(b) != max
             } else {
                 // Equal values: only the zeros differ, by sign.
                 a.negative() != max
             };
-            if a_first {
+            if pick_a {
                 a
             } else {
                 b
