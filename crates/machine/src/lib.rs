@@ -261,7 +261,8 @@ impl Machine {
             BoardKind::Spike => {
                 let (tohost, fromhost) = match htif_syms {
                     Some((t, f)) => (t, f.unwrap_or(t + HTIF_WORD)),
-                    None => (map.htif, map.htif + HTIF_WORD),
+                    // QEMU's htif_mm_init and OpenSBI's htif driver: fromhost first.
+                    None => (map.htif + HTIF_WORD, map.htif),
                 };
                 let (to, from) = htif(console.clone(), input(), exit.clone());
                 bus.insert(tohost, HTIF_WORD, Box::new(to)).map_err(overlap("HTIF tohost"))?;

@@ -130,6 +130,10 @@ fn spike_htif_from_symbols_or_fixed_base() {
 
     let mut m = Machine::new(cfg(BoardKind::Spike, &[0x6f, 0, 0, 0])).unwrap();
     assert!(m.cpu().bus.overlaps(0x100_0000, 16), "raw image: HTIF at QEMU's fixed base");
+    // There fromhost comes first and tohost follows it.
+    m.cpu().bus.write(0x100_0008, 4, 1).unwrap();
+    m.cpu().bus.write(0x100_000c, 4, 0).unwrap();
+    assert_eq!(m.run(), RunExit::Guest { code: 0 });
     assert!(crate::fdt::tests::parse(m.fdt().0).contains_key("/htif:reg"));
 }
 
