@@ -11,6 +11,8 @@ use goblin::elf::Elf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub entry: u64,
+    /// The lowest byte loaded.
+    pub start: u64,
     /// One past the highest byte loaded.
     pub end: u64,
     pub is_elf: bool,
@@ -40,9 +42,9 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         let len = bytes.len() as u64;
         let end = raw_addr.checked_add(len).ok_or("raw image does not fit the address space")?;
         let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
-        (vec![piece], Loaded { entry: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
+        (vec![piece], Loaded { entry: raw_addr, start: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
     };
-    let mut end = 0;
+    let (mut start, mut end) = (u64::MAX, 0);
     for p in &pieces {
         let fits = ram.contains(p.addr, p.memsz) && p.memsz > 0;
         if !fits {
@@ -55,6 +57,7 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
                 ram.base() + ram.size()
             ));
         }
+        start = start.min(p.addr);
         end = end.max(p.addr + p.memsz);
     }
     for p in &pieces {
@@ -64,6 +67,7 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         file.copy_from_slice(p.data);
         zero.fill(0);
     }
+    info.start = start;
     info.end = end;
     Ok(info)
 }
@@ -105,7 +109,7 @@ fn parse_elf(bytes: &[u8]) -> Result<(Vec<Piece<'_>>, Loaded), String> {
         elf.syms.iter().find(|s| elf.strtab.get_at(s.st_name) == Some(name) && s.st_shndx != 0).map(|s| s.st_value)
     };
     let (tohost, fromhost) = (sym("tohost"), sym("fromhost"));
-    Ok((pieces, Loaded { entry: elf.entry, end: 0, is_elf: true, tohost, fromhost }))
+    Ok((pieces, Loaded { entry: elf.entry, start: 0, end: 0, is_elf: true, tohost, fromhost }))
 }
 
 #[cfg(test)]
@@ -194,7 +198,7 @@ pub(crate) mod tests {
         let elf = make_elf(0x8000_1000, &[1, 2, 3, 4, 5, 6, 7, 8], 16, Some(0x8000_2000));
         let l = load(&elf, &mut r, 0x8000_0000).unwrap();
         assert_eq!(l.entry, 0x8000_1000);
-        assert_eq!(l.end, 0x8000_1018);
+        assert_eq!((l.start, l.end), (0x8000_1000, 0x8000_1018));
         assert!(l.is_elf);
         assert_eq!(l.tohost, Some(0x8000_2000));
         assert_eq!(l.fromhost, Some(0x8000_2008));

@@ -76,6 +76,15 @@ fn firmware_then_kernel_at_next_2mib() {
     assert_eq!(rom_dword(&mut m, 0x28), 0x4942_534f);
     assert_eq!(rom_dword(&mut m, 0x38), 0x8020_0000);
     assert_eq!(rom_dword(&mut m, 0x40), 1);
+
+    // A kernel ELF placed on top of the firmware is refused.
+    std::fs::write(&fw, vec![0x13u8; 0x1234]).unwrap();
+    let elf = crate::loader::tests::make_elf(0x8000_1000, &[0x6f, 0, 0, 0], 0, None);
+    let mut c = cfg(BoardKind::Virt, &elf);
+    c.bios = Firmware::File(fw.clone());
+    let e = Machine::new(c).err().unwrap().to_string();
+    let _ = std::fs::remove_file(&fw);
+    assert!(e.contains("overlaps firmware"), "{e}");
 }
 
 #[test]
