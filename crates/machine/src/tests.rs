@@ -321,3 +321,46 @@ fn boot_rom_passes_hartid_and_fdt() {
     let fdt_addr = m.fdt().1;
     assert_eq!(m.cpu().ram.read(0x8000_1010, 8), Some(fdt_addr));
 }
+
+fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {
+    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03
+}
+fn add(rd: u32, rs1: u32, rs2: u32) -> u32 {
+    (rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33
+}
+const T2: u32 = 7;
+const T3: u32 = 28;
+
+#[test]
+fn wfi_sleeps_until_the_timer() {
+    if !interpreter_ready(true) {
+        return;
+    }
+    // mtimecmp = mtime + 20480 ticks (~2 ms); mie.MTIE = 1 (mstatus.MIE stays 0,
+    // so wfi just resumes); wfi; then the finisher's pass.
+    let code = program(&[
+        lui(T0, 0x2004),
+        lui(T2, 0x200c),
+        addi(T2, T2, -8),
+        ld(T1, T2, 0),
+        lui(T3, 5),
+        add(T1, T1, T3),
+        store(3, T1, T0, 0),
+        addi(T1, 0, 0x80),
+        0x3043_1073, // csrw mie, t1
+        0x1050_0073, // wfi
+        lui(T0, 0x100),
+        lui(T1, 0x5),
+        addi(T1, T1, 0x555),
+        store(2, T1, T0, 0),
+        J_SELF,
+    ]);
+    let mut m = Machine::new(cfg(BoardKind::Virt, &code)).unwrap();
+    m.cpu().hart.pc = 0x8000_0000;
+    let t = std::time::Instant::now();
+    assert_eq!(run_guarded(&mut m), RunExit::Guest { code: 0 });
+    assert!(t.elapsed() >= Duration::from_micros(2000), "woke after {:?}", t.elapsed());
+    // 14 up to the finisher store, then at most a few turns of `j .` before the stop.
+    let n = m.cpu().hart.instret;
+    assert!((14..=64).contains(&n), "wfi retired once, no spinning in the guest: {n}");
+}
