@@ -204,8 +204,8 @@ impl Machine {
         let mut htif_syms = None;
         // What occupies RAM so far, to refuse overlaps as QEMU does ("rom: requested regions overlap").
         let mut used: Vec<(u64, u64, String)> = Vec::new();
-        let (start_addr, kernel_raw_addr) = match &fw_path {
-            None => (None, map.ram),
+        let kernel_raw_addr = match &fw_path {
+            None => map.ram,
             Some(p) => {
                 let bytes = read_file("firmware", p)?;
                 let l = loader::load(&bytes, &mut ram, map.ram)
@@ -214,7 +214,7 @@ impl Machine {
                 used.push((l.start, l.end, format!("firmware '{}'", p.display())));
                 images.push(Image { bytes: bytes.into(), raw_addr: map.ram });
                 // RV64 kernels go at the next 2 MiB boundary (riscv_calc_kernel_start_addr).
-                (Some(if l.is_elf { l.entry } else { map.ram }), l.end.next_multiple_of(2 * MIB))
+                l.end.next_multiple_of(2 * MIB)
             }
         };
         let kernel = match (&cfg.kernel, &cfg.kernel_bytes) {
@@ -239,8 +239,14 @@ impl Machine {
         } else if fw_path.is_none() {
             return Err(err("no kernel given (-kernel) and -bios none: nothing to run"));
         }
-        // With -bios none the hart jumps straight to the kernel.
-        let start_addr = start_addr.unwrap_or(kernel_entry);
+        // QEMU 7.2's reset vector jumps to the start of RAM whatever the ELF
+        // entry: to the firmware, or with -bios none to the kernel loaded there.
+        let start_addr = map.ram;
+        if fw_path.is_none() && kernel_entry != start_addr {
+            log::warn!(
+                "kernel entry {kernel_entry:#x} is not the start of RAM; as QEMU, execution starts at {start_addr:#x}"
+            );
+        }
 
         // HTIF at the ELF's tohost, else at the fixed base QEMU uses.
         let htif_fixed = (cfg.board == BoardKind::Spike && htif_syms.is_none()).then_some(map.htif);
