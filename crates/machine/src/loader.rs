@@ -44,22 +44,38 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
         (vec![piece], Loaded { entry: raw_addr, start: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
     };
-    let (mut start, mut end) = (u64::MAX, 0);
-    for p in &pieces {
-        let fits = ram.contains(p.addr, p.memsz) && p.memsz > 0;
-        if !fits {
-            return Err(format!(
-                "{} {:#x}..{:#x} is outside RAM {:#x}..{:#x}",
+    let (ram_lo, ram_hi) = (ram.base(), ram.base() + ram.size());
+    let mut placed = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        let outside = || {
+            format!(
+                "{} {:#x}..{:#x} is outside RAM {ram_lo:#x}..{ram_hi:#x}",
                 if info.is_elf { "segment" } else { "image" },
                 p.addr,
                 p.addr.saturating_add(p.memsz),
-                ram.base(),
-                ram.base() + ram.size()
-            ));
+            )
+        };
+        let seg_end = p.addr.checked_add(p.memsz).ok_or_else(outside)?;
+        if !info.is_elf && !ram.contains(p.addr, p.memsz) {
+            return Err(outside());
         }
-        start = start.min(p.addr);
-        end = end.max(p.addr + p.memsz);
+        // QEMU drops the parts of ELF segments that fall outside memory (often the
+        // ELF header, which GNU ld maps just below a `-Ttext` start); so do we,
+        // but a segment with nothing in RAM is an error.
+        let (lo, hi) = (p.addr.max(ram_lo), seg_end.min(ram_hi));
+        if lo >= hi {
+            return Err(outside());
+        }
+        if (lo, hi) != (p.addr, seg_end) {
+            log::warn!("ELF segment {:#x}..{seg_end:#x} loaded only in part, {lo:#x}..{hi:#x} (outside RAM)", p.addr);
+        }
+        let filesz = p.data.len() as u64;
+        let data = &p.data[(lo - p.addr).min(filesz) as usize..(hi - p.addr).min(filesz) as usize];
+        placed.push(Piece { addr: lo, data, memsz: hi - lo });
     }
+    let start = placed.iter().map(|p| p.addr).min().unwrap_or(0);
+    let end = placed.iter().map(|p| p.addr + p.memsz).max().unwrap_or(0);
+    let pieces = placed;
     for p in &pieces {
         // Bounds were checked above; `slice_mut` checks again rather than panic.
         let dst = ram.slice_mut(p.addr, p.memsz as usize).ok_or("segment outside RAM")?;
@@ -207,6 +223,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn segment_parts_outside_ram_are_dropped_as_qemu_does() {
+        // GNU ld with -Ttext=0x80000000 maps the ELF header in the page below.
+        let mut r = ram();
+        let elf = make_elf(0x7fff_fffc, &[1, 2, 3, 4, 5, 6, 7, 8], 4, None);
+        let l = load(&elf, &mut r, 0x8000_0000).unwrap();
+        assert_eq!((l.start, l.end), (0x8000_0000, 0x8000_0008));
+        assert_eq!(r.read(0x8000_0000, 8), Some(0x0807_0605));
+        let elf = make_elf(0x800f_fffe, &[1, 2, 3, 4], 0, None);
+        let l = load(&elf, &mut r, 0x8000_0000).unwrap();
+        assert_eq!((l.start, l.end), (0x800f_fffe, 0x8010_0000));
+        assert_eq!(r.read(0x800f_fffe, 2), Some(0x0201));
+    }
+
+    #[test]
     fn raw_binary() {
         let mut r = ram();
         let l = load(b"\x13\x00\x00\x00", &mut r, 0x8000_0000).unwrap();
@@ -232,6 +262,8 @@ pub(crate) mod tests {
         assert!(load(&good[..good.len() - 2], &mut r, 0x8000_0000).is_err(), "segment data cut off");
         let outside = make_elf(0x1000, &[0x13, 0, 0, 0], 0, None);
         assert!(load(&outside, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
+        let past_end = make_elf(0x8010_0000, &[0x13, 0, 0, 0], 0, None);
+        assert!(load(&past_end, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
         let huge_bss = make_elf(0x8000_0000, &[0x13, 0, 0, 0], u64::MAX - 8, None);
         assert!(load(&huge_bss, &mut r, 0x8000_0000).is_err());
         let end_of_space = make_elf(u64::MAX - 2, &[0x13, 0, 0, 0], 0, None);
