@@ -282,7 +282,7 @@ impl Machine {
             }
             BoardKind::Spike => {
                 let (tohost, fromhost) = match htif_syms {
-                    Some((t, f)) => (t, f.unwrap_or(t + HTIF_WORD)),
+                    Some((t, f)) => (t, f.unwrap_or(t.wrapping_add(HTIF_WORD))),
                     // QEMU's htif_mm_init and OpenSBI's htif driver: fromhost first.
                     None => (map.htif + HTIF_WORD, map.htif),
                 };

@@ -175,7 +175,7 @@ pub(crate) mod tests {
             }
             let sym_off = f.len();
             let mut syms = vec![0u8; 24 * 3];
-            for (i, (name, val)) in [(1u32, th), (8, th + 8)].iter().enumerate() {
+            for (i, (name, val)) in [(1u32, th), (8, th.wrapping_add(8))].iter().enumerate() {
                 let s = 24 * (i + 1);
                 put32(&mut syms, s, *name);
                 syms[s + 4] = 0x11; // GLOBAL OBJECT

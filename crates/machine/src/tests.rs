@@ -124,6 +124,9 @@ fn errors_name_the_file_and_why() {
     let clash = crate::loader::tests::make_elf(0x8000_0000, &[0x13, 0, 0, 0], 0, Some(0x200_0000));
     let e = Machine::new(cfg(BoardKind::Spike, &clash)).err().unwrap().to_string();
     assert!(e.contains("HTIF"), "{e}");
+    let wraps = crate::loader::tests::make_elf(0x8000_0000, &[0x13, 0, 0, 0], 0, Some(u64::MAX - 3));
+    let e = Machine::new(cfg(BoardKind::Spike, &wraps)).err().unwrap().to_string();
+    assert!(e.contains("HTIF"), "{e}");
 }
 
 #[test]
@@ -365,4 +368,31 @@ fn wfi_sleeps_until_the_timer() {
     // 14 up to the finisher store, then at most a few turns of `j .` before the stop.
     let n = m.cpu().hart.instret;
     assert!((14..=64).contains(&n), "wfi retired once, no spinning in the guest: {n}");
+}
+
+#[test]
+fn hostile_images_never_panic_the_board() {
+    let good = crate::loader::tests::make_elf(0x8000_0000, &[0x13, 0, 0, 0, 0x6f, 0, 0, 0], 16, Some(0x8000_0100));
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut built = 0;
+    for i in 0..400 {
+        let mut m = good.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() as usize) % m.len();
+            m[at] = next() as u8;
+        }
+        let mut c = cfg(if i % 2 == 0 { BoardKind::Spike } else { BoardKind::Virt }, &m);
+        c.ram_size = 4 << 20;
+        if let Ok(mut mach) = Machine::new(c) {
+            built += 1;
+            assert_eq!(mach.cpu().hart.pc, 0x1000);
+        }
+    }
+    assert!(built > 0, "some mutations are harmless and must still load");
 }
