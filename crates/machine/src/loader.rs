@@ -39,6 +39,12 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         if bytes.is_empty() {
             return Err("empty file".into());
         }
+        // QEMU would load any file as raw, but a real image made only of
+        // printable ASCII is vanishingly unlikely (code and data have zero and
+        // high bytes): a text file here is the user's mistake, so say so.
+        if bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~')) {
+            return Err("not an ELF file, and it is text, not a raw binary image".into());
+        }
         let len = bytes.len() as u64;
         let end = raw_addr.checked_add(len).ok_or("raw image does not fit the address space")?;
         let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
@@ -243,6 +249,7 @@ pub(crate) mod tests {
         assert_eq!((l.entry, l.end, l.is_elf, l.tohost), (0x8000_0000, 0x8000_0004, false, None));
         assert_eq!(r.read(0x8000_0000, 4), Some(0x13));
         assert!(load(b"", &mut r, 0x8000_0000).unwrap_err().contains("empty"));
+        assert!(load(b"this is not an ELF file\n", &mut r, 0x8000_0000).unwrap_err().contains("text"));
         let big = vec![0u8; 0x10_0001];
         assert!(load(&big, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
         assert!(load(b"x", &mut r, u64::MAX).is_err());
