@@ -175,10 +175,12 @@ fail:
   sd t0, 0(t1)
   j 1b
 
-  /* enter_mode: a0 = target (0 U, 1 S, 3 M), a1 = address. Never returns. */
+  /* enter_mode: a0 = target (0 U, 1 S, 3 M), a1 = address. Never returns.
+   * M-level interrupts are always enabled in S/U regardless of MIE. */
   .globl enter_mode
 enter_mode:
-  li t0, MSTATUS_MPP
+  /* MPIE = 0: M's MIE stays 0 after the round trip through the lower mode */
+  li t0, MSTATUS_MPP | MSTATUS_MPIE
   csrc mstatus, t0
   slli a0, a0, 11
   csrs mstatus, a0
