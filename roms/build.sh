@@ -83,6 +83,7 @@ build_c() { # build_c SRC OUTDIR
 }
 for src in $(ls demo/*.c 2>/dev/null | sort); do build_c "$src" demo; done
 for src in $(ls bench/*.c 2>/dev/null | sort); do build_c "$src" bench; done
+for src in $(ls selftest-c/*.c 2>/dev/null | sort); do build_c "$src" selftest; done
 
 if [[ $CHECK == 0 ]]; then
   mv "$MANIFEST" "$ROMS/manifest.tsv"
