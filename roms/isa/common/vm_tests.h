@@ -78,6 +78,8 @@ TEST_CODE_BEGIN
   MAP_SYM(l0_table, 7, page_a, LEAF_RW)                          /* alias of page_a, not executable */
   MAP_SYM(l0_table, 8, xpage, PTE_V | PTE_R | PTE_X | PTE_A | PTE_U)  /* user code page */
   MAP_SYM(l0_table, 9, page_b, PTE_V | PTE_X | PTE_W | PTE_A | PTE_D)   /* X+W without R: reserved */
+  MAP_SYM(l0_table, 10, page_code, PTE_V | PTE_R | PTE_X | PTE_A)       /* executable view ... */
+  MAP_SYM(l0_table, 11, page_code, LEAF_RW)                             /* ... and writable view */
   /* physical contents */
   la t0, page_a
   li t1, 0x1111111111111111
@@ -262,6 +264,16 @@ TEST_CODE_BEGIN
   MAP_SYM(l0_table, 0, page_a, LEAF_RW)
   FLUSH
 
+  /* ---------------- self-modifying code through a virtual alias ---------------- */
+  li gp, 49
+  CLEAR_TRAP_RECORD
+  li a2, VA_PAGE(11)
+  li a3, VA_PAGE(10)
+  RUN_IN_MODE(PRV_S, s_smc)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  CHECK_REG(a4, 11)
+  CHECK_REG(a5, 22)
+
   /* ---------------- MPRV: M loads/stores with MPP's translation ---------------- */
   li gp, 46
   li t0, MSTATUS_MPP
@@ -310,6 +322,21 @@ s_load_sum: li t0, MSTATUS_SUM; csrs sstatus, t0; ld a0, 0(a2); csrc sstatus, t0
 s_sfence_load: sfence.vma; ld a0, 0(a2); ecall
 s_sfence_addr_load: sfence.vma a2, zero; ld a0, 0(a2); ecall
 u_load: ld a0, 0(a2); ecall
+  /* write "li a0, 11; ret" via the RW view, run it via the X view, patch to 22, run again */
+s_smc:
+  li t0, 0x00b00513
+  sw t0, 0(a2)
+  li t0, 0x00008067
+  sw t0, 4(a2)
+  fence.i
+  jalr ra, 0(a3)
+  mv a4, a0
+  li t0, 0x01600513
+  sw t0, 0(a2)
+  fence.i
+  jalr ra, 0(a3)
+  mv a5, a0
+  ecall
 u_call: jalr ra, 0(a2); ecall
 
   .align 12
@@ -329,4 +356,5 @@ page_a: .skip 4096
 page_b: .skip 4096
 page_u: .skip 4096
 page_ad: .skip 4096
+page_code: .skip 4096
 TEST_DATA_END
