@@ -274,6 +274,36 @@ TEST_CODE_BEGIN
   CHECK_REG(a4, 11)
   CHECK_REG(a5, 22)
 
+  /* ---------------- page faults delegated to S: scause/stval/sepc ---------------- */
+  li gp, 50
+  CLEAR_TRAP_RECORD
+  li t0, (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE) | (1 << CAUSE_FETCH_PAGE)
+  csrw medeleg, t0
+  la t0, s_ecall
+  la t1, strap_resume
+  sd t0, 0(t1)
+  li a2, VA_PAGE(5) + 0x10
+  RUN_IN_MODE(PRV_S, s_load)
+  CHECK_MEM(strap_cause, CAUSE_LOAD_PAGE)
+  CHECK_MEM(strap_tval, VA_PAGE(5) + 0x10)
+  CHECK_MEM_LABEL(strap_epc, s_load)
+  CHECK_MEM(strap_prv, PRV_S)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  CHECK_MEM(trap_count, 1)
+  li gp, 51
+  CLEAR_TRAP_RECORD
+  la t0, s_ecall
+  la t1, strap_resume
+  sd t0, 0(t1)
+  li a2, VA_PAGE(2)
+  U_RUN(52, u_call, VA_PAGE(3))
+  CHECK_MEM(strap_cause, CAUSE_FETCH_PAGE)
+  CHECK_MEM(strap_tval, VA_PAGE(3))
+  CHECK_MEM(strap_epc, VA_PAGE(3))
+  CHECK_MEM(strap_prv, PRV_U)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  csrw medeleg, zero
+
   /* ---------------- MPRV: M loads/stores with MPP's translation ---------------- */
   li gp, 46
   li t0, MSTATUS_MPP
@@ -313,6 +343,7 @@ TEST_CODE_BEGIN
   /* ---------------- snippets ---------------- */
 s_load: ld a0, 0(a2); ecall
 s_lwu: lwu a0, 0(a2); ecall
+s_ecall: ecall
 s_load_a4: ld a4, 0(a2); ecall
 s_load_off16: ld a0, 16(a2); ecall
 s_store: sd a3, 0(a2); ecall
