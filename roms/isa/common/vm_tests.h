@@ -61,10 +61,12 @@ TEST_CODE_BEGIN
 #if SV == 48
   PTR(l3_table, 0, l2_table)
   MAP_PA(l3_table, 1, 0, LEAF_RW | PTE_X)          /* terapage VA 512G -> PA 0 */
+  MAP_PA(l3_table, 2, 0x40000000, LEAF_RW)         /* misaligned terapage */
 #endif
   PTR(l2_table, 1, l1_table)
   MAP_PA(l2_table, 2, 0x80000000, LEAF_RW | PTE_X)
   MAP_PA(l2_table, 3, 0x80000000, LEAF_RW | PTE_X | PTE_U)
+  MAP_PA(l2_table, 5, 0x80200000, LEAF_RW)          /* misaligned gigapage */
   PTR(l1_table, 0, l0_table)
   MAP_PA(l1_table, 1, PA_MEGA, LEAF_RW)
   MAP_PA(l1_table, 2, PA_MEGA + 0x1000, LEAF_RW)   /* misaligned megapage */
@@ -155,6 +157,11 @@ TEST_CODE_BEGIN
   S_FAULT(17, s_load, VA_MEGA_BAD + 8, CAUSE_LOAD_PAGE)         /* misaligned superpage */
   S_FAULT(18, s_amo, VA_PAGE(1), CAUSE_STORE_PAGE)              /* AMO to read-only: store fault */
   S_FAULT(19, s_load, 0x100000000, CAUSE_LOAD_PAGE)             /* L2 entry 4: not mapped */
+  S_FAULT(53, s_load, 0x140000000 + 0x200000, CAUSE_LOAD_PAGE)  /* misaligned gigapage */
+  S_FAULT(54, s_store, 0x140000008, CAUSE_STORE_PAGE)
+#if SV == 48
+  S_FAULT(55, s_load, 0x10000000000 + 0x80000000, CAUSE_LOAD_PAGE)  /* misaligned terapage */
+#endif
   /* fault address is the exact byte address, not the page */
   S_FAULT(20, s_load, VA_PAGE(5) + 0x7f8, CAUSE_LOAD_PAGE)
   /* non-canonical addresses */
