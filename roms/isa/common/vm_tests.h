@@ -107,6 +107,14 @@ TEST_CODE_BEGIN
   srli a0, a0, 60
   CHECK_REG(a0, SATP_MODE >> 60)
 
+  /* a write with an unsupported MODE has no effect at all (Privileged 4.1.11) */
+  li gp, 56
+  csrr a3, satp
+  li t0, (7 << 60) | 0x1234
+  csrw satp, t0
+  csrr a0, satp
+  FAIL_IF_NE(a0, a3)
+
   /* ---------------- translation ---------------- */
   S_OK(3, s_load, VA_PAGE(0))
   CHECK_REG(a0, 0x1111111111111111)
