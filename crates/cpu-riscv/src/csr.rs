@@ -444,9 +444,10 @@ impl Cpu {
         }
     }
 
-    /// Mark the FP state Dirty (FS = 3; SD follows when mstatus is read).
+    /// Mark the FP state Dirty: FS = 3 and SD = 1 (Privileged spec 3.1.6.6),
+    /// kept in the field so that register dumps and the JIT see it directly.
     pub fn fs_dirty(&mut self) {
-        self.hart.csr.mstatus |= MSTATUS_FS;
+        self.hart.csr.mstatus |= MSTATUS_FS | MSTATUS_SD;
     }
 }
 

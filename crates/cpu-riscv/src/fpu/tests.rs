@@ -686,7 +686,6 @@ fn fflags_accrue_and_are_never_cleared() {
 /// mstatus.FS = Off makes every F/D instruction illegal with no effect
 /// (Privileged spec 3.1.6.6). Needs priv's `fs_check` (a stub here).
 #[test]
-#[ignore = "needs the priv helper's Cpu::fs_check; run after merging it"]
 fn fs_off_is_illegal() {
     for info in crate::ops::OPS.iter().filter(|o| matches!(o.ext, crate::ops::Ext::F | crate::ops::Ext::D)) {
         let mut c = cpu();
@@ -701,7 +700,6 @@ fn fs_off_is_illegal() {
 
 /// Writing an f register or fflags marks FS Dirty (and SD). Needs priv's `fs_dirty`.
 #[test]
-#[ignore = "needs the priv helper's Cpu::fs_dirty; run after merging it"]
 fn fs_becomes_dirty() {
     let c = run(Op::FaddD, [d(1.0), d(2.0), 0], 0, RNE);
     assert_eq!(c.hart.csr.mstatus >> 13 & 3, 3);
