@@ -67,6 +67,13 @@ pub(crate) struct BlockCache {
     cur_dead: bool,
     /// Set when blocks were invalidated; the run loop ends the current block.
     pub stop: bool,
+    /// Byte ranges of code translated by an execution engine (the JIT), by
+    /// physical page, so that writes to them are seen (see `engine.rs`).
+    pub(crate) ext: HashMap<u64, Vec<(u64, u64)>, BuildHasherDefault<PageHasher>>,
+    /// Start addresses of engine blocks dropped by writes since the engine last looked.
+    pub(crate) ext_dropped: Vec<u64>,
+    /// Everything was flushed (fence.i, reset) since the engine last looked.
+    pub(crate) ext_flushed: bool,
 }
 
 #[inline(always)]
@@ -82,6 +89,9 @@ impl BlockCache {
             cur_pa: NONE,
             cur_dead: false,
             stop: false,
+            ext: HashMap::default(),
+            ext_dropped: Vec::new(),
+            ext_flushed: false,
         }
     }
 
@@ -126,12 +136,44 @@ impl BlockCache {
 
     #[inline(always)]
     pub(crate) fn is_code_page(&self, pa_page: u64) -> bool {
-        !self.pages.is_empty() && self.pages.contains_key(&pa_page)
+        (!self.pages.is_empty() && self.pages.contains_key(&pa_page))
+            || (!self.ext.is_empty() && self.ext.contains_key(&pa_page))
+    }
+
+    /// Register an engine block covering physical `[pa, end)` (within one
+    /// page). Returns whether the page was not code before.
+    pub(crate) fn insert_ext(&mut self, pa: u64, end: u64) -> bool {
+        let page = pa & !crate::mem::PAGE_MASK;
+        let was_code = self.is_code_page(page);
+        self.ext.entry(page).or_default().push((pa, end));
+        !was_code
+    }
+
+    /// Drop engine blocks overlapping `[pa, end)` in `page`, noting their starts.
+    fn invalidate_ext(&mut self, page: u64, pa: u64, end: u64) {
+        if let Some(list) = self.ext.get_mut(&page) {
+            let dropped = &mut self.ext_dropped;
+            let mut hit = false;
+            list.retain(|&(s, e)| {
+                if s >= end || e <= pa {
+                    return true;
+                }
+                dropped.push(s);
+                hit = true;
+                false
+            });
+            if list.is_empty() {
+                self.ext.remove(&page);
+            }
+            if hit {
+                self.stop = true;
+            }
+        }
     }
 
     /// Drop every block overlapping physical `[pa, pa + len)`.
     pub(crate) fn invalidate(&mut self, pa: u64, len: u64) {
-        if self.pages.is_empty() || len == 0 {
+        if (self.pages.is_empty() && self.ext.is_empty()) || len == 0 {
             return;
         }
         let end = pa.saturating_add(len);
@@ -139,6 +181,9 @@ impl BlockCache {
         let last = (end - 1) & !crate::mem::PAGE_MASK;
         let mut page = first;
         loop {
+            if !self.ext.is_empty() {
+                self.invalidate_ext(page, pa, end);
+            }
             if let Some(list) = self.pages.get_mut(&page) {
                 let table = &mut self.table;
                 let (cur, cur_dead, stop) = (self.cur_pa, &mut self.cur_dead, &mut self.stop);
@@ -177,6 +222,9 @@ impl BlockCache {
         if self.cur_pa != NONE {
             self.cur_dead = true;
         }
+        self.ext.clear();
+        self.ext_dropped.clear();
+        self.ext_flushed = true;
         self.stop = true;
     }
 }

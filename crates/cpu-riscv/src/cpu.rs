@@ -40,6 +40,9 @@ pub struct Cpu {
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
     logged_uncached: HashSet<u64>,
+    /// The execution engine that runs blocks instead of the interpreter
+    /// (the JIT), if one is installed (see `engine.rs`).
+    pub(crate) engine: Option<Box<dyn crate::engine::Engine>>,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -70,6 +73,7 @@ impl Cpu {
             tlb: Tlb::new(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
+            engine: None,
         }
     }
 
@@ -85,6 +89,18 @@ impl Cpu {
     /// so that a guest trapping in a loop still returns control. Devices are
     /// not polled here: the caller runs slices and calls `bus.poll()` between.
     pub fn run(&mut self, budget: u64) -> Stop {
+        if let Some(mut engine) = self.engine.take() {
+            let stop = self.run_with(budget, |cpu, max| engine.exec_block(cpu, max));
+            self.engine = Some(engine);
+            return stop;
+        }
+        self.run_with(budget, Cpu::exec_block)
+    }
+
+    /// The run loop, with `exec(cpu, max)` running one block of at most
+    /// `max` instructions and returning the work done (as `exec_block`).
+    #[inline(always)]
+    fn run_with(&mut self, budget: u64, mut exec: impl FnMut(&mut Cpu, u64) -> u64) -> Stop {
         let mut work = 0u64;
         loop {
             if self.exit_request.load(Ordering::Acquire) {
@@ -97,7 +113,7 @@ impl Cpu {
             if self.hart.wfi {
                 return Stop::Wfi;
             }
-            work += self.exec_block(budget - work);
+            work += exec(self, budget - work);
         }
     }
 
@@ -124,7 +140,7 @@ impl Cpu {
     /// Take a pending, enabled interrupt. Only asks the trap code when some
     /// interrupt is both pending and enabled in `mie`, or the hart waits.
     #[inline(always)]
-    fn check_interrupts(&mut self) {
+    pub(crate) fn check_interrupts(&mut self) {
         let pending = self.hart.csr.mip | self.irq.pending();
         if self.hart.wfi || pending & self.hart.csr.mie != 0 {
             self.take_interrupt_if_pending();
@@ -133,7 +149,7 @@ impl Cpu {
 
     /// Run up to `max` instructions of the block at `pc`. Returns the work
     /// done (instructions retired plus one if a trap was taken).
-    fn exec_block(&mut self, max: u64) -> u64 {
+    pub(crate) fn exec_block(&mut self, max: u64) -> u64 {
         let pc = self.hart.pc;
         let (pa, cacheable) = match self.fetch_pa(pc) {
             Ok(t) => t,
@@ -218,6 +234,22 @@ impl Cpu {
     /// and register it. `None` if its first instruction straddles the page
     /// end (that one is fetched uncached).
     fn build_block(&mut self, pc: u64, pa: u64) -> Option<Box<Block>> {
+        let entries = self.decode_run(pa);
+        if entries.is_empty() {
+            return None;
+        }
+        self.log_new_block(pc, &entries);
+        let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));
+        if self.blocks.insert_executing(pa, end) {
+            self.tlb.drop_writes_to(pa & !PAGE_MASK);
+        }
+        Some(Box::new(Block { pa, entries }))
+    }
+
+    /// Decode the block at physical `pa` in a plain RAM page: up to a block
+    /// end, the page end, `MAX_BLOCK` instructions or a device overlay. Empty
+    /// if its first instruction straddles the page end.
+    pub(crate) fn decode_run(&mut self, pa: u64) -> Vec<Entry> {
         let mut entries = Vec::with_capacity(8);
         let mut a = pa;
         // A device overlaying part of the page (HTIF's tohost): stop before it.
@@ -226,13 +258,15 @@ impl Cpu {
             if device_in_page && self.bus.overlaps(a, 4) {
                 break;
             }
-            let lo = self.ram.read(a, 2)? as u32;
+            let Some(lo) = self.ram.read(a, 2) else { break };
+            let lo = lo as u32;
             let raw = if lo & 3 != 3 {
                 lo
             } else if a & PAGE_MASK == PAGE_MASK - 1 {
                 break; // 32-bit instruction straddling the page: its own block
             } else {
-                lo | (self.ram.read(a + 2, 2)? as u32) << 16
+                let Some(hi) = self.ram.read(a + 2, 2) else { break };
+                lo | (hi as u32) << 16
             };
             let insn = decode(raw);
             entries.push(Entry::new(insn));
@@ -241,14 +275,7 @@ impl Cpu {
                 break;
             }
         }
-        if entries.is_empty() {
-            return None;
-        }
-        self.log_new_block(pc, &entries);
-        if self.blocks.insert_executing(pa, a) {
-            self.tlb.drop_writes_to(pa & !PAGE_MASK);
-        }
-        Some(Box::new(Block { pa, entries }))
+        entries
     }
 
     /// Drop decoded blocks overlapping physical `[pa, pa + len)` (code written).
@@ -264,7 +291,7 @@ impl Cpu {
     }
 
     /// QEMU's `-d in_asm` for a newly decoded block.
-    fn log_new_block(&mut self, pc: u64, entries: &[Entry]) {
+    pub(crate) fn log_new_block(&mut self, pc: u64, entries: &[Entry]) {
         if !self.dlog.enabled(LOG_IN_ASM) {
             return;
         }
@@ -285,7 +312,7 @@ impl Cpu {
 
     /// QEMU's `-d exec` line and `-d cpu` register dump before a block.
     #[inline(never)]
-    fn log_exec(&mut self, pc: u64) {
+    pub(crate) fn log_exec(&mut self, pc: u64) {
         if self.dlog.enabled(LOG_EXEC) {
             let prv = self.hart.prv as u8;
             writeln!(self.dlog, "Trace 0: 0x0 [0000000000000000/{pc:016x}/{prv:08x}/00000000] ");

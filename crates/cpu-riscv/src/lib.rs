@@ -8,6 +8,7 @@ pub mod csr;
 pub mod decode;
 pub mod disasm;
 pub mod dlog;
+pub mod engine;
 mod exec;
 pub mod fpu;
 pub mod hart;
@@ -21,6 +22,7 @@ pub mod trap;
 
 pub use bus::{Bus, BusError, Clock, IrqLines, Ram};
 pub use cpu::{Cpu, Stop};
+pub use engine::{DroppedCode, Engine};
 pub use hart::{Hart, Priv};
 pub use insn::{Format, Insn};
 pub use ops::Op;

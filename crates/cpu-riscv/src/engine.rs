@@ -1,0 +1,141 @@
+//! The hook through which another execution engine (the JIT, crate `jit`)
+//! runs guest blocks in place of the interpreter, and the pieces of the
+//! interpreter it builds on. `cpu-riscv` does not depend on the engine: the
+//! engine implements `Engine` and is installed with `Cpu::set_engine`.
+//!
+//! The engine keeps the interpreter's semantics by calling its handlers
+//! (`handler`) for every instruction it does not generate code for, and its
+//! blocks have the interpreter's boundaries (`Cpu::decode_block`).
+
+use crate::cpu::Cpu;
+use crate::dlog::{LOG_CPU, LOG_EXEC};
+use crate::insn::Insn;
+use crate::mem::PAGE_MASK;
+use crate::ops::{Op, HANDLERS};
+use crate::trap::Exception;
+
+/// An interpreter handler: executes one instruction per the contract in
+/// `exec/mod.rs` (`hart.pc` is its address and `hart.npc == pc + len` on
+/// entry; on `Err` nothing architectural changed).
+pub type Handler = fn(&mut Cpu, &Insn) -> Result<(), Exception>;
+
+/// The interpreter's handler for `op` (the single source of its semantics).
+#[inline(always)]
+pub fn handler(op: Op) -> Handler {
+    HANDLERS[op as usize]
+}
+
+/// An execution engine that `Cpu::run` uses in place of the interpreter.
+pub trait Engine: Send {
+    /// Run the block at `hart.pc`, at most `max` (>= 1) instructions, as the
+    /// interpreter's block step does: take a trap raised on the way and
+    /// return the work done (instructions retired, plus one if a trap was
+    /// taken). `Cpu::run` checks the exit flag, budget and interrupts
+    /// between calls.
+    fn exec_block(&mut self, cpu: &mut Cpu, max: u64) -> u64;
+
+    /// Named counters for statistics reports.
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// Code the engine must forget: blocks overwritten since it last asked.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DroppedCode {
+    /// Everything was flushed (fence.i, reset).
+    pub all: bool,
+    /// Physical start addresses of blocks written to.
+    pub blocks: Vec<u64>,
+}
+
+impl Cpu {
+    /// Install (or with `None` remove) the engine that `run` uses.
+    pub fn set_engine(&mut self, engine: Option<Box<dyn Engine>>) {
+        self.engine = engine;
+    }
+
+    /// The installed engine's counters (empty without one).
+    pub fn engine_stats(&self) -> Vec<(&'static str, u64)> {
+        self.engine.as_ref().map_or_else(Vec::new, |e| e.stats())
+    }
+
+    /// Whether an engine is installed.
+    pub fn has_engine(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Run one block in the interpreter (the engine's fallback for code it
+    /// does not translate: device memory, instructions straddling a page,
+    /// a budget shorter than the block). Same contract as `Engine::exec_block`.
+    pub fn interp_block(&mut self, max: u64) -> u64 {
+        self.exec_block(max)
+    }
+
+    /// Translate `pc` for fetch: the physical address and whether the page
+    /// is plain RAM whose code may be cached. Takes no trap.
+    #[inline(always)]
+    pub fn fetch_phys(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
+        self.fetch_pa(pc)
+    }
+
+    /// Decode the block at physical `pa` (virtual `pc`, in a page for which
+    /// `fetch_phys` said cacheable), with the interpreter's block boundaries,
+    /// and register its bytes as code so that writes to them are reported by
+    /// `take_dropped_code`. Empty if the first instruction straddles the page
+    /// end (run it with `interp_block`). Logs `-d in_asm`.
+    pub fn decode_block(&mut self, pc: u64, pa: u64) -> Vec<Insn> {
+        let entries = self.decode_run(pa);
+        if entries.is_empty() {
+            return Vec::new();
+        }
+        self.log_new_block(pc, &entries);
+        let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));
+        if self.blocks.insert_ext(pa, end) {
+            self.tlb.drop_writes_to(pa & !PAGE_MASK);
+        }
+        entries.iter().map(|e| e.insn).collect()
+    }
+
+    /// The engine blocks overwritten (or all flushed) since the last call.
+    pub fn take_dropped_code(&mut self) -> DroppedCode {
+        DroppedCode {
+            all: std::mem::take(&mut self.blocks.ext_flushed),
+            blocks: std::mem::take(&mut self.blocks.ext_dropped),
+        }
+    }
+
+    /// Whether anything was dropped since the last `take_dropped_code`.
+    #[inline(always)]
+    pub fn code_dropped(&self) -> bool {
+        self.blocks.ext_flushed || !self.blocks.ext_dropped.is_empty()
+    }
+
+    /// Forget that engine-translated code exists (the engine flushed its
+    /// buffer): its pages stop being code pages for stores.
+    pub fn forget_engine_code(&mut self) {
+        self.blocks.ext.clear();
+        self.blocks.ext_dropped.clear();
+    }
+
+    /// Call before running a block: clears the end-of-block request.
+    #[inline(always)]
+    pub fn begin_block(&mut self) {
+        self.blocks.stop = false;
+    }
+
+    /// Whether code was invalidated or flushed while the block ran, so it
+    /// must end after the current instruction (as the interpreter's does).
+    #[inline(always)]
+    pub fn block_must_end(&self) -> bool {
+        self.blocks.stop
+    }
+
+    /// `-d exec` / `-d cpu` lines for a block about to run at `pc`, if enabled.
+    #[inline(always)]
+    pub fn log_block_exec(&mut self, pc: u64) {
+        if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
+            self.log_exec(pc);
+        }
+    }
+}

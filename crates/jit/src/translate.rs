@@ -1,0 +1,286 @@
+//! Block translation: the decoder's `Insn`s of one block to x86-64.
+//!
+//! Register conventions inside generated code (all callee-saved in the
+//! System V ABI, so helper calls preserve them):
+//! - `rbx`: the `Hart` (guest state, addressed by field offsets),
+//! - `r12`: the `Cpu` (first argument of helpers),
+//! - `r13`: the virtual pc of the block's first instruction, loaded on entry,
+//!   so that code is independent of the virtual address it runs at (blocks
+//!   are keyed by physical address).
+//!
+//! A block returns in `rax` the work done, as `Engine::exec_block`: the
+//! instructions retired plus one if a trap was taken. Inline instructions
+//! count `instret` lazily; the count is brought up to date before every
+//! helper call (a CSR read may see it) and at every exit.
+
+use std::mem::offset_of;
+
+use cpu_riscv::{Hart, Insn, Op};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
+
+use crate::helpers;
+
+type Asm = VecAssembler<X64Relocation>;
+
+const X: i32 = offset_of!(Hart, x) as i32;
+const PC: i32 = offset_of!(Hart, pc) as i32;
+const NPC: i32 = offset_of!(Hart, npc) as i32;
+const INSTRET: i32 = offset_of!(Hart, instret) as i32;
+
+macro_rules! asm {
+    ($ops:expr; $($t:tt)*) => { dynasm!($ops ; .arch x64 ; $($t)*) };
+}
+
+/// Displacement of integer register `r` from `rbx`.
+fn xr(r: u8) -> i32 {
+    X + 8 * i32::from(r & 31)
+}
+
+/// The entry trampoline: `extern "sysv64" fn(cpu, hart, code) -> u64`.
+/// Saves the callee-saved registers, pins `r12`/`rbx`, calls the block and
+/// returns what it returns. The stack is 16-byte aligned inside the block
+/// (entry: 8 mod 16; 5 pushes and 8 bytes, then the call's 8).
+pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+    let mut a = Asm::new(base);
+    asm!(a;
+        push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 8
+        ; mov r12, rdi
+        ; mov rbx, rsi
+        ; call rdx
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; ret
+    );
+    a.finalize().expect("trampoline assembles")
+}
+
+/// Whether `op` ends its block by writing `pc` itself in generated code.
+fn is_inline_jump(op: Op) -> bool {
+    matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
+}
+
+/// `r13 + off + imm` as a displacement, if it fits.
+fn disp(off: u32, imm: i32) -> Option<i32> {
+    i32::try_from(i64::from(off) + i64::from(imm)).ok()
+}
+
+/// Translate `insns` (one block, the first at virtual pc `r13`) for address
+/// `base`. `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers.
+pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<u8> {
+    let mut a = Asm::new(base);
+    let n = insns.len() as i32;
+    asm!(a; mov r13, QWORD [rbx + PC]);
+    let mut off: u32 = 0;
+    let mut pending: i32 = 0;
+    // Early exits after helper call i: return i + 1.
+    let mut stubs = Vec::new();
+    let mut ended = false;
+    for (i, insn) in insns.iter().enumerate() {
+        let last = i + 1 == insns.len();
+        if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, n) {
+            ended = true;
+            break;
+        }
+        if inline(&mut a, insn, off) {
+            pending += 1;
+        } else {
+            if pending > 0 {
+                asm!(a; add QWORD [rbx + INSTRET], pending);
+                pending = 0;
+            }
+            // SAFETY of the pointer arithmetic: `i < insns.len()`, the length
+            // of the array `insn_ptrs` points to.
+            let p = insn_ptrs.wrapping_add(i) as i64;
+            asm!(a
+                ; lea rax, [r13 + off as i32]
+                ; mov QWORD [rbx + PC], rax
+                ; mov rdi, r12
+                ; mov rsi, QWORD p
+                ; mov rax, QWORD helpers::exec_insn as *const () as i64
+                ; call rax
+            );
+            if last {
+                asm!(a; mov eax, n; ret);
+                ended = true;
+            } else {
+                let l = a.new_dynamic_label();
+                asm!(a; test eax, eax; jnz =>l);
+                stubs.push((l, i as i32 + 1));
+            }
+        }
+        off += u32::from(insn.len);
+    }
+    if !ended {
+        // Fell off the end (page end, length cap, device overlay).
+        asm!(a; lea rax, [r13 + off as i32]);
+        exit(&mut a, pending, n);
+    }
+    for (l, work) in stubs {
+        asm!(a; =>l; mov eax, work; ret);
+    }
+    a.finalize().expect("block assembles: all labels are defined")
+}
+
+/// Set pc (and npc) to `rax`, count `pending` instructions, return `n`.
+fn exit(a: &mut Asm, pending: i32, n: i32) {
+    asm!(a
+        ; mov QWORD [rbx + PC], rax
+        ; mov QWORD [rbx + NPC], rax
+    );
+    if pending > 0 {
+        asm!(a; add QWORD [rbx + INSTRET], pending);
+    }
+    asm!(a; mov eax, n; ret);
+}
+
+/// A block-ending branch or jump at `off`; false if not inlinable.
+fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, n: i32) -> bool {
+    let (Some(next), Some(target)) = (disp(off, i32::from(i.len)), disp(off, i.imm)) else {
+        return false;
+    };
+    let (s1, s2, rd) = (xr(i.rs1), xr(i.rs2), i.rd);
+    match i.op {
+        Op::Jal => {
+            if rd != 0 {
+                asm!(a; lea rax, [r13 + next]; mov QWORD [rbx + xr(rd)], rax);
+            }
+            asm!(a; lea rax, [r13 + target]);
+        }
+        Op::Jalr => {
+            // The target is computed before rd is written (rd may be rs1); bit 0 cleared (2.5).
+            asm!(a; mov rcx, QWORD [rbx + s1]; add rcx, i.imm; and rcx, -2);
+            if rd != 0 {
+                asm!(a; lea rax, [r13 + next]; mov QWORD [rbx + xr(rd)], rax);
+            }
+            asm!(a; mov rax, rcx);
+        }
+        _ => {
+            asm!(a
+                ; mov rax, QWORD [rbx + s1]
+                ; cmp rax, QWORD [rbx + s2]
+                ; lea rax, [r13 + next]
+                ; lea rcx, [r13 + target]
+            );
+            match i.op {
+                Op::Beq => asm!(a; cmove rax, rcx),
+                Op::Bne => asm!(a; cmovne rax, rcx),
+                Op::Blt => asm!(a; cmovl rax, rcx),
+                Op::Bge => asm!(a; cmovge rax, rcx),
+                Op::Bltu => asm!(a; cmovb rax, rcx),
+                _ => asm!(a; cmovae rax, rcx),
+            }
+        }
+    }
+    exit(a, pending, n);
+    true
+}
+
+/// Emit `insn` at block offset `off` inline if it is one of the simple
+/// integer operations; false if it needs its interpreter handler.
+/// Semantics as `cpu-riscv/src/exec/rvi.rs` and `rvm.rs`.
+fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
+    let (s1, s2, d) = (xr(i.rs1), xr(i.rs2), xr(i.rd));
+    let imm = i.imm;
+    let sh = (imm & 63) as i8;
+    let shw = (imm & 31) as i8;
+    match i.op {
+        Op::Fence => return true,
+        Op::Add
+        | Op::Sub
+        | Op::And
+        | Op::Or
+        | Op::Xor
+        | Op::Sll
+        | Op::Srl
+        | Op::Sra
+        | Op::Slt
+        | Op::Sltu
+        | Op::Addw
+        | Op::Subw
+        | Op::Sllw
+        | Op::Srlw
+        | Op::Sraw
+        | Op::Mul
+        | Op::Mulh
+        | Op::Mulhu
+        | Op::Mulw
+        | Op::Addi
+        | Op::Slti
+        | Op::Sltiu
+        | Op::Xori
+        | Op::Ori
+        | Op::Andi
+        | Op::Slli
+        | Op::Srli
+        | Op::Srai
+        | Op::Addiw
+        | Op::Slliw
+        | Op::Srliw
+        | Op::Sraiw
+        | Op::Lui
+        | Op::Auipc
+            if i.rd == 0 =>
+        {
+            return true; // no effect: writes to x0 are discarded
+        }
+        Op::Add => asm!(a; mov rax, QWORD [rbx + s1]; add rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        Op::Sub => asm!(a; mov rax, QWORD [rbx + s1]; sub rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        Op::And => asm!(a; mov rax, QWORD [rbx + s1]; and rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        Op::Or => asm!(a; mov rax, QWORD [rbx + s1]; or rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        Op::Xor => asm!(a; mov rax, QWORD [rbx + s1]; xor rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        // x86 masks 64-bit shift counts to 6 bits and 32-bit ones to 5, as RISC-V does (2.4, 5.2).
+        Op::Sll => asm!(a; mov rcx, QWORD [rbx + s2]; mov rax, QWORD [rbx + s1]; shl rax, cl; mov QWORD [rbx + d], rax),
+        Op::Srl => asm!(a; mov rcx, QWORD [rbx + s2]; mov rax, QWORD [rbx + s1]; shr rax, cl; mov QWORD [rbx + d], rax),
+        Op::Sra => asm!(a; mov rcx, QWORD [rbx + s2]; mov rax, QWORD [rbx + s1]; sar rax, cl; mov QWORD [rbx + d], rax),
+        Op::Slt => asm!(a
+            ; mov rax, QWORD [rbx + s1]; cmp rax, QWORD [rbx + s2]; setl al; movzx eax, al; mov QWORD [rbx + d], rax),
+        Op::Sltu => asm!(a
+            ; mov rax, QWORD [rbx + s1]; cmp rax, QWORD [rbx + s2]; setb al; movzx eax, al; mov QWORD [rbx + d], rax),
+        Op::Addw => asm!(a
+            ; mov eax, DWORD [rbx + s1]; add eax, DWORD [rbx + s2]; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Subw => asm!(a
+            ; mov eax, DWORD [rbx + s1]; sub eax, DWORD [rbx + s2]; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Sllw => asm!(a
+            ; mov ecx, DWORD [rbx + s2]; mov eax, DWORD [rbx + s1]; shl eax, cl; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Srlw => asm!(a
+            ; mov ecx, DWORD [rbx + s2]; mov eax, DWORD [rbx + s1]; shr eax, cl; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Sraw => asm!(a
+            ; mov ecx, DWORD [rbx + s2]; mov eax, DWORD [rbx + s1]; sar eax, cl; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Mul => asm!(a; mov rax, QWORD [rbx + s1]; imul rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
+        Op::Mulh => asm!(a; mov rax, QWORD [rbx + s1]; imul QWORD [rbx + s2]; mov QWORD [rbx + d], rdx),
+        Op::Mulhu => asm!(a; mov rax, QWORD [rbx + s1]; mul QWORD [rbx + s2]; mov QWORD [rbx + d], rdx),
+        Op::Mulw => asm!(a
+            ; mov eax, DWORD [rbx + s1]; imul eax, DWORD [rbx + s2]; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        // Immediates are sign-extended from 32 bits by x86, as `imm` is by RISC-V.
+        Op::Addi => asm!(a; mov rax, QWORD [rbx + s1]; add rax, imm; mov QWORD [rbx + d], rax),
+        Op::Xori => asm!(a; mov rax, QWORD [rbx + s1]; xor rax, imm; mov QWORD [rbx + d], rax),
+        Op::Ori => asm!(a; mov rax, QWORD [rbx + s1]; or rax, imm; mov QWORD [rbx + d], rax),
+        Op::Andi => asm!(a; mov rax, QWORD [rbx + s1]; and rax, imm; mov QWORD [rbx + d], rax),
+        Op::Slti => asm!(a; mov rax, QWORD [rbx + s1]; cmp rax, imm; setl al; movzx eax, al; mov QWORD [rbx + d], rax),
+        Op::Sltiu => asm!(a; mov rax, QWORD [rbx + s1]; cmp rax, imm; setb al; movzx eax, al; mov QWORD [rbx + d], rax),
+        Op::Slli => asm!(a; mov rax, QWORD [rbx + s1]; shl rax, sh; mov QWORD [rbx + d], rax),
+        Op::Srli => asm!(a; mov rax, QWORD [rbx + s1]; shr rax, sh; mov QWORD [rbx + d], rax),
+        Op::Srai => asm!(a; mov rax, QWORD [rbx + s1]; sar rax, sh; mov QWORD [rbx + d], rax),
+        Op::Addiw => asm!(a; mov eax, DWORD [rbx + s1]; add eax, imm; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Slliw => asm!(a; mov eax, DWORD [rbx + s1]; shl eax, shw; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Srliw => asm!(a; mov eax, DWORD [rbx + s1]; shr eax, shw; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Sraiw => asm!(a; mov eax, DWORD [rbx + s1]; sar eax, shw; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Lui => asm!(a; mov rax, imm; mov QWORD [rbx + d], rax),
+        Op::Auipc => match disp(off, imm) {
+            Some(t) => asm!(a; lea rax, [r13 + t]; mov QWORD [rbx + d], rax),
+            None => return false,
+        },
+        _ => return false,
+    }
+    true
+}
