@@ -25,6 +25,25 @@ pub fn handler(op: Op) -> Handler {
     HANDLERS[op as usize]
 }
 
+/// The layout of the software TLB (`mem.rs`) for generated fast paths,
+/// which must do exactly what `Cpu::load` / `Cpu::store` do on a hit: entry
+/// `(vaddr >> 12) % entries` of `read` (or `write`) hits when its `tag`
+/// equals `vaddr & (!0xfff | (size - 1))` (so a misaligned access misses),
+/// and then the byte is at `vaddr + addend` from the start of RAM
+/// (`Ram::host_ptr`). All offsets are in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct TlbLayout {
+    pub entries: usize,
+    pub entry_size: usize,
+    pub tag: usize,
+    pub addend: usize,
+    pub read: usize,
+    pub write: usize,
+}
+
+/// The TLB layout.
+pub const TLB_LAYOUT: TlbLayout = crate::mem::tlb_layout();
+
 /// An execution engine that `Cpu::run` uses in place of the interpreter.
 pub trait Engine: Send {
     /// Run the block at `hart.pc`, at most `max` (>= 1) instructions, as the
@@ -70,6 +89,12 @@ impl Cpu {
     /// a budget shorter than the block). Same contract as `Engine::exec_block`.
     pub fn interp_block(&mut self, max: u64) -> u64 {
         self.exec_block(max)
+    }
+
+    /// The software TLB's address (layout `TLB_LAYOUT`), valid as long as
+    /// the `Cpu`. Its entries change only in `cpu-riscv` code.
+    pub fn tlb_base(&self) -> *const u8 {
+        self.tlb_ptr()
     }
 
     /// Translate `pc` for fetch: the physical address and whether the page

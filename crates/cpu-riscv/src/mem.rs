@@ -79,6 +79,26 @@ impl Tlb {
     }
 }
 
+/// Where generated code finds the TLB's read and write entries (see `engine.rs`).
+pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
+    crate::engine::TlbLayout {
+        entries: TLB_SIZE,
+        entry_size: std::mem::size_of::<TlbEntry>(),
+        tag: std::mem::offset_of!(TlbEntry, tag),
+        addend: std::mem::offset_of!(TlbEntry, addend),
+        read: std::mem::offset_of!(Tlb, read),
+        write: std::mem::offset_of!(Tlb, write),
+    }
+}
+
+impl Cpu {
+    /// The TLB's address, for generated code (stable: boxed once in `Cpu::new`).
+    pub(crate) fn tlb_ptr(&self) -> *const u8 {
+        let t: &Tlb = &self.tlb;
+        (t as *const Tlb).cast()
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Read,

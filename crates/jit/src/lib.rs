@@ -26,8 +26,8 @@ use buffer::CodeBuffer;
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 
-/// The trampoline's signature: `(cpu, &cpu.hart, block code) -> work done`.
-type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize) -> u64;
+/// The trampoline's signature: `(cpu, &cpu.hart, block code, TLB, RAM) -> work done`.
+type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize, *const u8, *mut u8) -> u64;
 
 #[derive(Clone, Copy)]
 struct Block {
@@ -183,9 +183,13 @@ impl Engine for Jit {
         // reads and writes the hart only through `hp` and calls helpers
         // with `cp`, both derived from the exclusive `cpu`, which is not
         // used otherwise until the call returns.
+        // The TLB and RAM pointers come from the same `cpu`; generated code
+        // accesses RAM only at offsets the TLB vouches for (pages wholly in RAM).
         unsafe {
             let hp = &raw mut (*cp).hart;
-            (self.entry)(cp, hp, b.addr)
+            let ram = (*cp).ram.host_ptr();
+            let tlb = (*cp).tlb_base();
+            (self.entry)(cp, hp, b.addr, tlb, ram)
         }
     }
 

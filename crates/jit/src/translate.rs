@@ -6,7 +6,9 @@
 //! - `r12`: the `Cpu` (first argument of helpers),
 //! - `r13`: the virtual pc of the block's first instruction, loaded on entry,
 //!   so that code is independent of the virtual address it runs at (blocks
-//!   are keyed by physical address).
+//!   are keyed by physical address),
+//! - `r14`: the software TLB (`cpu_riscv::engine::TLB_LAYOUT`),
+//! - `r15`: host address of the first byte of RAM.
 //!
 //! A block returns in `rax` the work done, as `Engine::exec_block`: the
 //! instructions retired plus one if a trap was taken. Inline instructions
@@ -15,6 +17,7 @@
 
 use std::mem::offset_of;
 
+use cpu_riscv::engine::TLB_LAYOUT;
 use cpu_riscv::{Hart, Insn, Op};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -37,8 +40,15 @@ fn xr(r: u8) -> i32 {
     X + 8 * i32::from(r & 31)
 }
 
-/// The entry trampoline: `extern "sysv64" fn(cpu, hart, code) -> u64`.
-/// Saves the callee-saved registers, pins `r12`/`rbx`, calls the block and
+const TLB_ENTRY: i32 = TLB_LAYOUT.entry_size as i32;
+const TLB_MASK: i32 = TLB_LAYOUT.entries as i32 - 1;
+const TLB_READ_TAG: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.tag) as i32;
+const TLB_READ_ADDEND: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.addend) as i32;
+const TLB_WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
+const TLB_WRITE_ADDEND: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.addend) as i32;
+
+/// The entry trampoline: `extern "sysv64" fn(cpu, hart, code, tlb, ram) -> u64`.
+/// Saves the callee-saved registers, pins `r12`-`r15`/`rbx`, calls the block and
 /// returns what it returns. The stack is 16-byte aligned inside the block
 /// (entry: 8 mod 16; 5 pushes and 8 bytes, then the call's 8).
 pub(crate) fn trampoline(base: usize) -> Vec<u8> {
@@ -52,6 +62,8 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; sub rsp, 8
         ; mov r12, rdi
         ; mov rbx, rsi
+        ; mov r14, rcx
+        ; mov r15, r8
         ; call rdx
         ; add rsp, 8
         ; pop r15
@@ -82,40 +94,43 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
     asm!(a; mov r13, QWORD [rbx + PC]);
     let mut off: u32 = 0;
     let mut pending: i32 = 0;
-    // Early exits after helper call i: return i + 1.
-    let mut stubs = Vec::new();
+    // Early exits after helper call i: (label, i + 1).
+    let mut exits = Vec::new();
+    // Memory slow paths: (label, resume label, insn index, pc offset, pending before it).
+    let mut slow = Vec::new();
     let mut ended = false;
     for (i, insn) in insns.iter().enumerate() {
         let last = i + 1 == insns.len();
+        // SAFETY of the pointer arithmetic: `i < insns.len()`, the length
+        // of the array `insn_ptrs` points to.
+        let p = insn_ptrs.wrapping_add(i) as i64;
         if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, n) {
             ended = true;
             break;
         }
-        if inline(&mut a, insn, off) {
+        if let Some(kind) = mem_kind(insn.op) {
+            let (l_slow, l_resume) = (a.new_dynamic_label(), a.new_dynamic_label());
+            mem_fast(&mut a, insn, kind, l_slow);
+            asm!(a; =>l_resume);
+            let l_exit = a.new_dynamic_label();
+            exits.push((l_exit, i as i32 + 1));
+            slow.push((l_slow, l_resume, l_exit, p, off, pending));
+            pending += 1;
+        } else if inline(&mut a, insn, off) {
             pending += 1;
         } else {
             if pending > 0 {
                 asm!(a; add QWORD [rbx + INSTRET], pending);
                 pending = 0;
             }
-            // SAFETY of the pointer arithmetic: `i < insns.len()`, the length
-            // of the array `insn_ptrs` points to.
-            let p = insn_ptrs.wrapping_add(i) as i64;
-            asm!(a
-                ; lea rax, [r13 + off as i32]
-                ; mov QWORD [rbx + PC], rax
-                ; mov rdi, r12
-                ; mov rsi, QWORD p
-                ; mov rax, QWORD helpers::exec_insn as *const () as i64
-                ; call rax
-            );
+            call_helper(&mut a, p, off);
             if last {
                 asm!(a; mov eax, n; ret);
                 ended = true;
             } else {
                 let l = a.new_dynamic_label();
                 asm!(a; test eax, eax; jnz =>l);
-                stubs.push((l, i as i32 + 1));
+                exits.push((l, i as i32 + 1));
             }
         }
         off += u32::from(insn.len);
@@ -125,10 +140,116 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
         asm!(a; lea rax, [r13 + off as i32]);
         exit(&mut a, pending, n);
     }
-    for (l, work) in stubs {
+    // A TLB miss, MMIO, misaligned or faulting access: the handler does it
+    // all. It counts itself in instret, while the fast path leaves that to
+    // the lazy count: bring the count up to date before, and take back the
+    // handler's and the earlier ones' after, when the block goes on.
+    for (l, resume, l_exit, p, off, pend) in slow {
+        asm!(a; =>l);
+        if pend > 0 {
+            asm!(a; add QWORD [rbx + INSTRET], pend);
+        }
+        call_helper(&mut a, p, off);
+        asm!(a
+            ; test eax, eax
+            ; jnz =>l_exit
+            ; sub QWORD [rbx + INSTRET], pend + 1
+            ; jmp =>resume
+        );
+    }
+    for (l, work) in exits {
         asm!(a; =>l; mov eax, work; ret);
     }
     a.finalize().expect("block assembles: all labels are defined")
+}
+
+/// Call `helpers::exec_insn` for the instruction at `p`, at block offset `off`.
+fn call_helper(a: &mut Asm, p: i64, off: u32) {
+    asm!(a
+        ; lea rax, [r13 + off as i32]
+        ; mov QWORD [rbx + PC], rax
+        ; mov rdi, r12
+        ; mov rsi, QWORD p
+        ; mov rax, QWORD helpers::exec_insn as *const () as i64
+        ; call rax
+    );
+}
+
+#[derive(Clone, Copy)]
+enum Mem {
+    Load { size: u8, signed: bool },
+    Store { size: u8 },
+}
+
+fn mem_kind(op: Op) -> Option<Mem> {
+    let l = |size, signed| Some(Mem::Load { size, signed });
+    match op {
+        Op::Lb => l(1, true),
+        Op::Lh => l(2, true),
+        Op::Lw => l(4, true),
+        Op::Ld => l(8, false),
+        Op::Lbu => l(1, false),
+        Op::Lhu => l(2, false),
+        Op::Lwu => l(4, false),
+        Op::Sb => Some(Mem::Store { size: 1 }),
+        Op::Sh => Some(Mem::Store { size: 2 }),
+        Op::Sw => Some(Mem::Store { size: 4 }),
+        Op::Sd => Some(Mem::Store { size: 8 }),
+        _ => None,
+    }
+}
+
+/// The TLB-hit path of a load or store, as `Cpu::load` / `Cpu::store`:
+/// one compare of the entry's tag, then the access at `ram + vaddr + addend`.
+/// Anything else jumps to `slow`.
+fn mem_fast(a: &mut Asm, i: &Insn, kind: Mem, slow: dynasmrt::DynamicLabel) {
+    let size = match kind {
+        Mem::Load { size, .. } | Mem::Store { size } => size,
+    };
+    let (tag, addend) = match kind {
+        Mem::Load { .. } => (TLB_READ_TAG, TLB_READ_ADDEND),
+        Mem::Store { .. } => (TLB_WRITE_TAG, TLB_WRITE_ADDEND),
+    };
+    let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
+    asm!(a
+        ; mov rax, QWORD [rbx + xr(i.rs1)]
+        ; add rax, i.imm
+        ; mov rcx, rax
+        ; shr rcx, 12
+        ; and ecx, TLB_MASK
+        ; imul ecx, ecx, TLB_ENTRY
+        ; mov rdx, rax
+        ; and rdx, tag_mask
+        ; cmp rdx, QWORD [r14 + rcx + tag]
+        ; jne =>slow
+        ; add rax, QWORD [r14 + rcx + addend]
+    );
+    let d = xr(i.rd);
+    match kind {
+        Mem::Load { size, signed } => {
+            match (size, signed) {
+                (1, true) => asm!(a; movsx rax, BYTE [r15 + rax]),
+                (1, false) => asm!(a; movzx eax, BYTE [r15 + rax]),
+                (2, true) => asm!(a; movsx rax, WORD [r15 + rax]),
+                (2, false) => asm!(a; movzx eax, WORD [r15 + rax]),
+                (4, true) => asm!(a; movsxd rax, DWORD [r15 + rax]),
+                (4, false) => asm!(a; mov eax, DWORD [r15 + rax]),
+                _ => asm!(a; mov rax, QWORD [r15 + rax]),
+            }
+            if i.rd != 0 {
+                asm!(a; mov QWORD [rbx + d], rax);
+            }
+        }
+        Mem::Store { size } => {
+            asm!(a; mov rdx, QWORD [rbx + xr(i.rs2)]);
+            match size {
+                1 => asm!(a; mov BYTE [r15 + rax], dl),
+                2 => asm!(a; mov WORD [r15 + rax], dx),
+                4 => asm!(a; mov DWORD [r15 + rax], edx),
+                _ => asm!(a; mov QWORD [r15 + rax], rdx),
+            }
+        }
+    }
 }
 
 /// Set pc (and npc) to `rax`, count `pending` instructions, return `n`.
