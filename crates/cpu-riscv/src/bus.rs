@@ -119,6 +119,11 @@ impl IrqLines {
     pub fn pending(&self) -> u64 {
         self.0.load(Ordering::Acquire)
     }
+
+    /// The shared word itself, for generated code that polls it (the JIT).
+    pub fn word(&self) -> &AtomicU64 {
+        &self.0
+    }
 }
 
 /// The machine timebase read by the `time` CSR and the CLINT's `mtime`:

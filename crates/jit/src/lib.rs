@@ -16,23 +16,29 @@ mod buffer;
 mod helpers;
 mod translate;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ptr::NonNull;
 
+use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC};
 use cpu_riscv::{Cpu, Engine, Hart, Insn};
 
 use buffer::CodeBuffer;
+use translate::Context;
 
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 
-/// The trampoline's signature: `(cpu, &cpu.hart, block code, TLB, RAM) -> work done`.
-type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize, *const u8, *mut u8) -> u64;
+/// The trampoline's signature: `(cpu, &cpu.hart, block code, context) -> budget left`.
+type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize, *const Context) -> u64;
 
 #[derive(Clone, Copy)]
 struct Block {
-    /// Host address of the code.
+    /// Host address of the code: the entry for chained jumps.
     addr: usize,
+    /// Host address of the entry from Rust.
+    entry: usize,
     /// Guest instructions in the block.
     n: u32,
 }
@@ -53,17 +59,57 @@ pub struct Stats {
     /// Blocks run in the interpreter (device memory, page-straddling
     /// instruction, budget shorter than the block).
     pub interpreted: u64,
+    /// Chain slots pointed at a translated block.
+    pub chained: u64,
 }
+
+/// The instruction arrays of translated blocks, which helpers read through
+/// raw pointers baked into the code; freed only with the code.
+struct InsnArena(Vec<NonNull<[Insn]>>);
+
+impl InsnArena {
+    /// Keep `insns`; the returned pointer stays valid until `clear`.
+    fn add(&mut self, insns: Box<[Insn]>) -> *const Insn {
+        let p = NonNull::from(Box::leak(insns));
+        self.0.push(p);
+        p.as_ptr() as *const Insn
+    }
+
+    fn clear(&mut self) {
+        for p in self.0.drain(..) {
+            // SAFETY: every pointer came from `Box::leak` in `add` and is
+            // freed once, here; the caller guarantees no code using it runs again.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+    }
+}
+
+impl Drop for InsnArena {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+// SAFETY: the arena owns its arrays exclusively (as a `Vec<Box<[Insn]>>`
+// would); `Insn` is plain data.
+unsafe impl Send for InsnArena {}
 
 pub struct Jit {
     code: CodeBuffer,
     /// Holds the trampoline only; never flushed.
     _tramp: CodeBuffer,
     entry: EntryFn,
+    /// The address of a `ret`: where unchained slots lead.
+    leave: usize,
     blocks: HashMap<u64, Block, BuildHasherDefault<PaHasher>>,
-    /// The instructions of every block in `code`, for helper calls; freed
-    /// with the code.
-    insns: Vec<Box<[Insn]>>,
+    insns: InsnArena,
+    /// Chain slots: each holds the address a direct jump goes to, `leave`
+    /// until its target is translated. Read by generated code (hence `Cell`:
+    /// written only between runs, read through raw pointers meanwhile).
+    slots: Box<[Cell<usize>]>,
+    slots_used: usize,
+    /// Target physical address -> the slots jumping to it.
+    incoming: HashMap<u64, Vec<u32>, BuildHasherDefault<PaHasher>>,
     stats: Stats,
 }
 
@@ -76,19 +122,26 @@ impl Jit {
     /// A JIT whose code buffer holds `bytes` (at least 64 KiB, so that the
     /// largest block fits).
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
+        let bytes = bytes.max(64 << 10);
         let mut tramp = CodeBuffer::new(4096)?;
-        let code = translate::trampoline(tramp.next_addr());
+        let (code, ret_off) = translate::trampoline(tramp.next_addr());
         let addr = tramp.append(&code)?;
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
         // `translate::trampoline`) and lives as long as `_tramp`, i.e. `self`.
         let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
+        let leave = addr + ret_off;
         Ok(Jit {
-            code: CodeBuffer::new(bytes.max(64 << 10))?,
+            code: CodeBuffer::new(bytes)?,
             _tramp: tramp,
             entry,
+            leave,
             blocks: HashMap::default(),
-            insns: Vec::new(),
+            insns: InsnArena(Vec::new()),
+            // Blocks take 100 bytes and more, and have at most two slots.
+            slots: (0..bytes / 32).map(|_| Cell::new(leave)).collect(),
+            slots_used: 0,
+            incoming: HashMap::default(),
             stats: Stats::default(),
         })
     }
@@ -107,22 +160,49 @@ impl Jit {
         self.blocks.clear();
         self.insns.clear();
         self.code.clear();
+        self.unchain_all();
         cpu.forget_engine_code();
         self.stats.buffer_flushes += 1;
     }
 
-    /// Drop blocks whose code was written since the last look.
+    fn unchain_all(&mut self) {
+        for s in &self.slots[..self.slots_used] {
+            s.set(self.leave);
+        }
+        self.slots_used = 0;
+        self.incoming.clear();
+    }
+
+    /// Drop blocks whose code was written since the last look, and the
+    /// chained jumps into them.
     fn drop_written(&mut self, cpu: &mut Cpu) {
         let d = cpu.take_dropped_code();
         if d.all {
             self.stats.invalidated += self.blocks.len() as u64;
             self.blocks.clear();
+            self.unchain_all();
         }
         for pa in d.blocks {
             if self.blocks.remove(&pa).is_some() {
                 self.stats.invalidated += 1;
+                for &s in self.incoming.get(&pa).into_iter().flatten() {
+                    self.slots[s as usize].set(self.leave);
+                }
             }
         }
+    }
+
+    /// A new chain slot for a jump to `target`, pointed at it if translated.
+    fn new_slot(&mut self, target: u64, chaining: bool) -> Option<usize> {
+        if !chaining || self.slots_used == self.slots.len() {
+            return None;
+        }
+        let i = self.slots_used;
+        self.slots_used += 1;
+        let slot = &self.slots[i];
+        slot.set(self.blocks.get(&target).map_or(self.leave, |b| b.addr));
+        self.incoming.entry(target).or_default().push(i as u32);
+        Some(slot.as_ptr() as usize)
     }
 
     /// Translate the block at physical `pa` (virtual `pc`). `None` if it
@@ -132,23 +212,35 @@ impl Jit {
         if insns.is_empty() {
             return None;
         }
-        let mut code = translate::block(&insns, insns.as_ptr(), self.code.next_addr());
-        if !self.code.fits(code.len()) {
+        // Chained jumps would skip the per-block `-d exec` lines.
+        let chaining = cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
+        let n = insns.len();
+        // Room for the code and its slots, else start afresh.
+        if !self.code.fits(256 * n + 512) || self.slots.len() - self.slots_used < 2 {
             self.flush(cpu);
             // The flush forgot the range just registered: register it again.
             cpu.decode_block(pc, pa);
-            code = translate::block(&insns, insns.as_ptr(), self.code.next_addr());
-            if !self.code.fits(code.len()) {
-                return None;
-            }
+        }
+        let ptr = self.insns.add(insns);
+        // SAFETY: `ptr` points to the `n` instructions just added to the arena.
+        let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
+        let base = self.code.next_addr();
+        let (code, entry) = translate::block(insns, ptr, pa, base, &mut |t| self.new_slot(t, chaining));
+        if !self.code.fits(code.len()) {
+            return None; // cannot happen with the reserve above; the interpreter runs it
         }
         let addr = self.code.append(&code).ok()?;
-        let b = Block { addr, n: insns.len() as u32 };
+        let b = Block { addr, entry: addr + entry, n: n as u32 };
         self.stats.translated += 1;
-        self.stats.guest_insns += insns.len() as u64;
+        self.stats.guest_insns += n as u64;
         self.stats.code_bytes += code.len() as u64;
-        self.insns.push(insns);
         self.blocks.insert(pa, b);
+        if chaining {
+            for &s in self.incoming.get(&pa).into_iter().flatten() {
+                self.slots[s as usize].set(addr);
+                self.stats.chained += 1;
+            }
+        }
         Some(b)
     }
 }
@@ -176,21 +268,29 @@ impl Engine for Jit {
         }
         cpu.log_block_exec(pc);
         cpu.begin_block();
+        let ctx = Context {
+            tlb: cpu.tlb_base(),
+            ram: cpu.ram.host_ptr(),
+            budget: max,
+            exit_flag: cpu.exit_request.as_ptr(),
+            irq: cpu.irq.word().as_ptr(),
+        };
         let cp: *mut Cpu = cpu;
         // SAFETY: `b.addr` is a block in the code buffer, generated by
         // `translate::block` for the trampoline's conventions, and not
-        // flushed (flushes happen only between blocks, above). The code
-        // reads and writes the hart only through `hp` and calls helpers
-        // with `cp`, both derived from the exclusive `cpu`, which is not
-        // used otherwise until the call returns.
-        // The TLB and RAM pointers come from the same `cpu`; generated code
-        // accesses RAM only at offsets the TLB vouches for (pages wholly in RAM).
-        unsafe {
+        // flushed (flushes happen only between runs, above); so are the
+        // blocks chained from it. The code reads and writes the hart only
+        // through `hp` and calls helpers with `cp`, both derived from the
+        // exclusive `cpu`, which is not used otherwise until the call
+        // returns. The context's pointers come from the same `cpu` and stay
+        // valid meanwhile (RAM and the TLB are not reallocated by helpers);
+        // generated code accesses RAM only at offsets the TLB vouches for
+        // (pages wholly in RAM).
+        let left = unsafe {
             let hp = &raw mut (*cp).hart;
-            let ram = (*cp).ram.host_ptr();
-            let tlb = (*cp).tlb_base();
-            (self.entry)(cp, hp, b.addr, tlb, ram)
-        }
+            (self.entry)(cp, hp, b.entry, &ctx)
+        };
+        max - left
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
@@ -204,6 +304,7 @@ impl Engine for Jit {
             ("buffer_flushes", s.buffer_flushes),
             ("invalidated", s.invalidated),
             ("interpreted", s.interpreted),
+            ("chained", s.chained),
         ]
     }
 }

@@ -8,16 +8,26 @@
 //!   so that code is independent of the virtual address it runs at (blocks
 //!   are keyed by physical address),
 //! - `r14`: the software TLB (`cpu_riscv::engine::TLB_LAYOUT`),
-//! - `r15`: host address of the first byte of RAM.
+//! - `r15`: host address of the first byte of RAM,
+//! - `rbp`: the work budget left (instructions retired plus traps taken, as
+//!   `Engine::exec_block` counts). A block takes its length off on entry
+//!   (or returns if that would go below zero) and gives back what it did
+//!   not do when it leaves early.
+//! - `[rsp + 8]`, `[rsp + 16]`: the exit-request flag and the interrupt
+//!   lines (`IrqLines::word`), polled on block entry.
 //!
-//! A block returns in `rax` the work done, as `Engine::exec_block`: the
-//! instructions retired plus one if a trap was taken. Inline instructions
-//! count `instret` lazily; the count is brought up to date before every
-//! helper call (a CSR read may see it) and at every exit.
+//! Inline instructions count `instret` lazily; the count is brought up to
+//! date before every helper call (a CSR read may see it) and at every exit.
+//!
+//! A block leaves with `ret` (to the trampoline, which returns the budget
+//! left to Rust), or, where it ends in a direct branch or jump within its
+//! page, through a chain slot: `jmp [slot]`, the slot holding either a
+//! `ret` or the code of the target block once translated (see `lib.rs`).
 
 use std::mem::offset_of;
 
 use cpu_riscv::engine::TLB_LAYOUT;
+use cpu_riscv::hart::Csrs;
 use cpu_riscv::{Hart, Insn, Op};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -30,6 +40,18 @@ const X: i32 = offset_of!(Hart, x) as i32;
 const PC: i32 = offset_of!(Hart, pc) as i32;
 const NPC: i32 = offset_of!(Hart, npc) as i32;
 const INSTRET: i32 = offset_of!(Hart, instret) as i32;
+const MIP: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mip)) as i32;
+const MIE: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mie)) as i32;
+
+/// What the trampoline needs besides the `Cpu`, `Hart` and code.
+#[repr(C)]
+pub(crate) struct Context {
+    pub tlb: *const u8,
+    pub ram: *mut u8,
+    pub budget: u64,
+    pub exit_flag: *const bool,
+    pub irq: *const u64,
+}
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => { dynasm!($ops ; .arch x64 ; $($t)*) };
@@ -47,33 +69,48 @@ const TLB_READ_ADDEND: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.addend) as i32;
 const TLB_WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
 const TLB_WRITE_ADDEND: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.addend) as i32;
 
-/// The entry trampoline: `extern "sysv64" fn(cpu, hart, code, tlb, ram) -> u64`.
-/// Saves the callee-saved registers, pins `r12`-`r15`/`rbx`, calls the block and
-/// returns what it returns. The stack is 16-byte aligned inside the block
-/// (entry: 8 mod 16; 5 pushes and 8 bytes, then the call's 8).
-pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+/// The entry trampoline, at `base`:
+/// `extern "sysv64" fn(cpu, hart, code, ctx: &Context) -> u64` returning the
+/// budget left. Saves the callee-saved registers, pins the registers listed
+/// above and calls the block. The stack is 16-byte aligned inside blocks
+/// (entry: 8 mod 16; 6 pushes and 16 bytes of slots, then the call's 8).
+/// Returns the trampoline and the offset of a lone `ret` (the "leave" target
+/// of unchained slots).
+pub(crate) fn trampoline(base: usize) -> (Vec<u8>, usize) {
     let mut a = Asm::new(base);
-    asm!(a;
-        push rbx
+    let ret = a.new_dynamic_label();
+    asm!(a
+        ; push rbx
+        ; push rbp
         ; push r12
         ; push r13
         ; push r14
         ; push r15
-        ; sub rsp, 8
+        ; sub rsp, 16
         ; mov r12, rdi
         ; mov rbx, rsi
-        ; mov r14, rcx
-        ; mov r15, r8
+        ; mov r14, QWORD [rcx]
+        ; mov r15, QWORD [rcx + 8]
+        ; mov rbp, QWORD [rcx + 16]
+        ; mov rax, QWORD [rcx + 24]
+        ; mov QWORD [rsp], rax
+        ; mov rax, QWORD [rcx + 32]
+        ; mov QWORD [rsp + 8], rax
         ; call rdx
-        ; add rsp, 8
+        ; mov rax, rbp
+        ; add rsp, 16
         ; pop r15
         ; pop r14
         ; pop r13
         ; pop r12
+        ; pop rbp
         ; pop rbx
         ; ret
+        ; =>ret
+        ; ret
     );
-    a.finalize().expect("trampoline assembles")
+    let ret_off = a.labels().resolve_dynamic(ret).expect("defined").0;
+    (a.finalize().expect("trampoline assembles"), ret_off)
 }
 
 /// Whether `op` ends its block by writing `pc` itself in generated code.
@@ -86,12 +123,42 @@ fn disp(off: u32, imm: i32) -> Option<i32> {
     i32::try_from(i64::from(off) + i64::from(imm)).ok()
 }
 
-/// Translate `insns` (one block, the first at virtual pc `r13`) for address
-/// `base`. `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers.
-pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<u8> {
+/// Translate `insns` (one block at physical `pa`, the first at virtual pc
+/// `r13`) for address `base`. `insn_ptrs[i]` is a stable pointer to
+/// `insns[i]` for helpers. `slot(target_pa)` gives the address of a chain
+/// slot for a direct jump to `target_pa` in the same page, if chaining.
+/// Returns the code (whose start is the entry for chained jumps) and the
+/// offset of the entry from Rust, which skips the checks Rust has made.
+pub(crate) fn block(
+    insns: &[Insn],
+    insn_ptrs: *const Insn,
+    pa: u64,
+    base: usize,
+    slot: &mut dyn FnMut(u64) -> Option<usize>,
+) -> (Vec<u8>, usize) {
     let mut a = Asm::new(base);
     let n = insns.len() as i32;
-    asm!(a; mov r13, QWORD [rbx + PC]);
+    let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
+    // Chained entry (offset 0): the exit flag and interrupts (pending and
+    // enabled in mie: Rust decides whether one is taken), as `Cpu::run`
+    // checks between blocks. Rust, having checked, enters after this.
+    asm!(a
+        ; mov rax, QWORD [rsp + 8]
+        ; cmp BYTE [rax], 0
+        ; jne =>leave_now
+        ; mov rax, QWORD [rsp + 16]
+        ; mov rax, QWORD [rax]
+        ; or rax, QWORD [rbx + MIP]
+        ; test rax, QWORD [rbx + MIE]
+        ; jnz =>leave_now
+    );
+    let entry = a.offset().0;
+    // Then the budget.
+    asm!(a
+        ; mov r13, QWORD [rbx + PC]
+        ; sub rbp, n
+        ; jl =>back
+    );
     let mut off: u32 = 0;
     let mut pending: i32 = 0;
     // Early exits after helper call i: (label, i + 1).
@@ -104,7 +171,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
         // SAFETY of the pointer arithmetic: `i < insns.len()`, the length
         // of the array `insn_ptrs` points to.
         let p = insn_ptrs.wrapping_add(i) as i64;
-        if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, n) {
+        if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, pa, slot) {
             ended = true;
             break;
         }
@@ -125,7 +192,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
             }
             call_helper(&mut a, p, off);
             if last {
-                asm!(a; mov eax, n; ret);
+                asm!(a; ret);
                 ended = true;
             } else {
                 let l = a.new_dynamic_label();
@@ -138,7 +205,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
     if !ended {
         // Fell off the end (page end, length cap, device overlay).
         asm!(a; lea rax, [r13 + off as i32]);
-        exit(&mut a, pending, n);
+        exit(&mut a, pending);
+        let end = pa + u64::from(off);
+        leave(&mut a, (end & 0xfff != 0).then(|| slot(end)).flatten());
     }
     // A TLB miss, MMIO, misaligned or faulting access: the handler does it
     // all. It counts itself in instret, while the fast path leaves that to
@@ -157,10 +226,16 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, base: usize) -> Vec<
             ; jmp =>resume
         );
     }
+    // Left after instruction `work - 1`: give back the budget not used.
     for (l, work) in exits {
-        asm!(a; =>l; mov eax, work; ret);
+        asm!(a; =>l);
+        if n - work > 0 {
+            asm!(a; add rbp, n - work);
+        }
+        asm!(a; ret);
     }
-    a.finalize().expect("block assembles: all labels are defined")
+    asm!(a; =>back; add rbp, n; =>leave_now; ret);
+    (a.finalize().expect("block assembles: all labels are defined"), entry)
 }
 
 /// Call `helpers::exec_insn` for the instruction at `p`, at block offset `off`.
@@ -252,8 +327,8 @@ fn mem_fast(a: &mut Asm, i: &Insn, kind: Mem, slow: dynasmrt::DynamicLabel) {
     }
 }
 
-/// Set pc (and npc) to `rax`, count `pending` instructions, return `n`.
-fn exit(a: &mut Asm, pending: i32, n: i32) {
+/// Set pc (and npc) to `rax` and count `pending` instructions.
+fn exit(a: &mut Asm, pending: i32) {
     asm!(a
         ; mov QWORD [rbx + PC], rax
         ; mov QWORD [rbx + NPC], rax
@@ -261,14 +336,28 @@ fn exit(a: &mut Asm, pending: i32, n: i32) {
     if pending > 0 {
         asm!(a; add QWORD [rbx + INSTRET], pending);
     }
-    asm!(a; mov eax, n; ret);
 }
 
-/// A block-ending branch or jump at `off`; false if not inlinable.
-fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, n: i32) -> bool {
+/// Leave the block: through chain slot `slot`, or back to Rust.
+fn leave(a: &mut Asm, slot: Option<usize>) {
+    match slot {
+        Some(s) => asm!(a; mov rax, QWORD s as i64; jmp QWORD [rax]),
+        None => asm!(a; ret),
+    }
+}
+
+/// A block-ending branch or jump at `off` of the block at `pa`; false if
+/// not inlinable. Direct targets in the same page leave through chain slots.
+fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn FnMut(u64) -> Option<usize>) -> bool {
     let (Some(next), Some(target)) = (disp(off, i32::from(i.len)), disp(off, i.imm)) else {
         return false;
     };
+    let page = pa & !0xfff;
+    let in_page = |d: i32| {
+        let t = pa.wrapping_add(d as i64 as u64);
+        (t & !0xfff == page).then_some(t)
+    };
+    let mut chain = |d: i32| in_page(d).and_then(&mut *slot);
     let (s1, s2, rd) = (xr(i.rs1), xr(i.rs2), i.rd);
     match i.op {
         Op::Jal => {
@@ -276,6 +365,8 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, n: i32) -> bool {
                 asm!(a; lea rax, [r13 + next]; mov QWORD [rbx + xr(rd)], rax);
             }
             asm!(a; lea rax, [r13 + target]);
+            exit(a, pending);
+            leave(a, chain(target));
         }
         Op::Jalr => {
             // The target is computed before rd is written (rd may be rs1); bit 0 cleared (2.5).
@@ -284,25 +375,31 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, n: i32) -> bool {
                 asm!(a; lea rax, [r13 + next]; mov QWORD [rbx + xr(rd)], rax);
             }
             asm!(a; mov rax, rcx);
+            exit(a, pending);
+            leave(a, None);
         }
         _ => {
+            let taken = a.new_dynamic_label();
             asm!(a
                 ; mov rax, QWORD [rbx + s1]
                 ; cmp rax, QWORD [rbx + s2]
-                ; lea rax, [r13 + next]
-                ; lea rcx, [r13 + target]
             );
             match i.op {
-                Op::Beq => asm!(a; cmove rax, rcx),
-                Op::Bne => asm!(a; cmovne rax, rcx),
-                Op::Blt => asm!(a; cmovl rax, rcx),
-                Op::Bge => asm!(a; cmovge rax, rcx),
-                Op::Bltu => asm!(a; cmovb rax, rcx),
-                _ => asm!(a; cmovae rax, rcx),
+                Op::Beq => asm!(a; je =>taken),
+                Op::Bne => asm!(a; jne =>taken),
+                Op::Blt => asm!(a; jl =>taken),
+                Op::Bge => asm!(a; jge =>taken),
+                Op::Bltu => asm!(a; jb =>taken),
+                _ => asm!(a; jae =>taken),
             }
+            asm!(a; lea rax, [r13 + next]);
+            exit(a, pending);
+            leave(a, chain(next));
+            asm!(a; =>taken; lea rax, [r13 + target]);
+            exit(a, pending);
+            leave(a, chain(target));
         }
     }
-    exit(a, pending, n);
     true
 }
 

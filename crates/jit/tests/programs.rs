@@ -180,7 +180,7 @@ fn random_programs_match_the_interpreter() {
         i_type(0x341, 5, 1, 0, 0x73), // csrrw x0, mepc, t0
         0x3020_0073,                  // mret
     ];
-    let mut total_translated = 0;
+    let (mut total_translated, mut total_chained) = (0, 0);
     for case in 0..cases {
         let n = 4 + r.below(40) as usize;
         let mut prog: Vec<u32> = (0..n).map(|i| random_insn(&mut r, i, n)).collect();
@@ -220,7 +220,54 @@ fn random_programs_match_the_interpreter() {
                 break;
             }
         }
-        total_translated += jitted.engine_stats().iter().find(|s| s.0 == "translated").map_or(0, |s| s.1);
+        let stat = |k: &str| jitted.engine_stats().iter().find(|s| s.0 == k).map_or(0, |s| s.1);
+        total_translated += stat("translated");
+        total_chained += stat("chained");
     }
     assert!(total_translated >= cases, "the JIT translated only {total_translated} blocks");
+    assert!(total_chained >= cases / 4, "only {total_chained} chained jumps");
+}
+
+/// A guest spinning in a chained loop (`j .` jumps to itself) still answers
+/// the exit flag, raised from another thread, and takes an interrupt that
+/// a device raises, as block entries poll both.
+#[test]
+fn hot_loop_answers_exit_requests_and_interrupts() {
+    let mut c = cpu(&[j_type(0, 0)], &[j_type(0, 0)]);
+    c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+    c.hart.csr.mtvec = TRAP_VEC;
+    // Warm up: translate the loop and chain it to itself.
+    assert_eq!(c.run(10_000), Stop::Budget);
+    assert_eq!(c.hart.pc, CODE);
+    assert_eq!(c.hart.instret, 10_000, "budget counted exactly through chained blocks");
+    let chained = c.engine_stats().iter().find(|s| s.0 == "chained").map_or(0, |s| s.1);
+    assert!(chained > 0, "the loop was not chained");
+
+    let flag = c.exit_request.clone();
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        flag.store(true, std::sync::atomic::Ordering::Release);
+    });
+    assert_eq!(c.run(u64::MAX), Stop::ExitRequest);
+    raiser.join().expect("thread");
+    c.exit_request.store(false, std::sync::atomic::Ordering::Release);
+
+    // Machine timer interrupt enabled (mie.MTIE, mstatus.MIE), raised by a "device".
+    c.hart.csr.mie = 1 << 7;
+    c.hart.csr.mstatus |= 1 << 3;
+    let irq = c.irq.clone();
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        irq.set(7, true);
+    });
+    // The handler is a loop too; the run ends on the budget once it is there.
+    let mut rounds = 0;
+    while c.hart.pc != TRAP_VEC {
+        assert_eq!(c.run(1 << 20), Stop::Budget);
+        rounds += 1;
+        assert!(rounds < 100_000, "interrupt never taken");
+    }
+    raiser.join().expect("thread");
+    assert_eq!(c.hart.csr.mcause, 1 << 63 | 7);
+    assert_eq!(c.hart.csr.mepc, CODE);
 }
