@@ -30,7 +30,9 @@ pub fn handler(op: Op) -> Handler {
 /// `(vaddr >> 12) % entries` of `read` (or `write`) hits when its `tag`
 /// equals `vaddr & (!0xfff | (size - 1))` (so a misaligned access misses),
 /// and then the byte is at `vaddr + addend` from the start of RAM
-/// (`Ram::host_ptr`). All offsets are in bytes.
+/// (`Ram::host_ptr`). A `fetch` entry hits when its `tag` equals
+/// `pc & !0xfff`, and then `pc + addend` is the physical address (only plain
+/// RAM pages have fetch entries). All offsets are in bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct TlbLayout {
     pub entries: usize,
@@ -39,6 +41,7 @@ pub struct TlbLayout {
     pub addend: usize,
     pub read: usize,
     pub write: usize,
+    pub fetch: usize,
 }
 
 /// The TLB layout.

@@ -88,6 +88,7 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
         addend: std::mem::offset_of!(TlbEntry, addend),
         read: std::mem::offset_of!(Tlb, read),
         write: std::mem::offset_of!(Tlb, write),
+        fetch: std::mem::offset_of!(Tlb, fetch),
     }
 }
 

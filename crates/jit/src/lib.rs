@@ -108,6 +108,10 @@ pub struct Jit {
     /// written only between runs, read through raw pointers meanwhile).
     slots: Box<[Cell<usize>]>,
     slots_used: usize,
+    /// Jump cache for indirect jumps and jumps leaving the page: entry
+    /// `translate::jump_cache_index(pa)` holds `(pa, chained entry)` of a
+    /// translated block, or `(u64::MAX, _)`. Read by generated code.
+    cache: Box<[[Cell<u64>; 2]]>,
     /// Target physical address -> the slots jumping to it.
     incoming: HashMap<u64, Vec<u32>, BuildHasherDefault<PaHasher>>,
     stats: Stats,
@@ -141,6 +145,7 @@ impl Jit {
             // Blocks take 100 bytes and more, and have at most two slots.
             slots: (0..bytes / 32).map(|_| Cell::new(leave)).collect(),
             slots_used: 0,
+            cache: (0..1 << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
             incoming: HashMap::default(),
             stats: Stats::default(),
         })
@@ -165,7 +170,17 @@ impl Jit {
         self.stats.buffer_flushes += 1;
     }
 
+    fn cache_remove(&self, pa: u64) {
+        let e = &self.cache[translate::jump_cache_index(pa)];
+        if e[0].get() == pa {
+            e[0].set(u64::MAX);
+        }
+    }
+
     fn unchain_all(&mut self) {
+        for e in self.cache.iter() {
+            e[0].set(u64::MAX);
+        }
         for s in &self.slots[..self.slots_used] {
             s.set(self.leave);
         }
@@ -185,6 +200,7 @@ impl Jit {
         for pa in d.blocks {
             if self.blocks.remove(&pa).is_some() {
                 self.stats.invalidated += 1;
+                self.cache_remove(pa);
                 for &s in self.incoming.get(&pa).into_iter().flatten() {
                     self.slots[s as usize].set(self.leave);
                 }
@@ -225,7 +241,8 @@ impl Jit {
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
         let base = self.code.next_addr();
-        let (code, entry) = translate::block(insns, ptr, pa, base, &mut |t| self.new_slot(t, chaining));
+        let cache = chaining.then_some(self.cache.as_ptr() as usize);
+        let (code, entry) = translate::block(insns, ptr, pa, base, &mut |t| self.new_slot(t, chaining), cache);
         if !self.code.fits(code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -236,6 +253,9 @@ impl Jit {
         self.stats.code_bytes += code.len() as u64;
         self.blocks.insert(pa, b);
         if chaining {
+            let e = &self.cache[translate::jump_cache_index(pa)];
+            e[0].set(pa);
+            e[1].set(addr as u64);
             for &s in self.incoming.get(&pa).into_iter().flatten() {
                 self.slots[s as usize].set(addr);
                 self.stats.chained += 1;

@@ -68,6 +68,16 @@ const TLB_READ_TAG: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.tag) as i32;
 const TLB_READ_ADDEND: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.addend) as i32;
 const TLB_WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
 const TLB_WRITE_ADDEND: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.addend) as i32;
+const TLB_FETCH_TAG: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.tag) as i32;
+const TLB_FETCH_ADDEND: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.addend) as i32;
+
+/// Entries of the jump cache (`lib.rs`): physical address -> block code.
+pub(crate) const JUMP_CACHE_BITS: u32 = 12;
+
+/// The jump cache slot of physical address `pa`.
+pub(crate) fn jump_cache_index(pa: u64) -> usize {
+    (pa >> 1) as usize & ((1 << JUMP_CACHE_BITS) - 1)
+}
 
 /// The entry trampoline, at `base`:
 /// `extern "sysv64" fn(cpu, hart, code, ctx: &Context) -> u64` returning the
@@ -135,6 +145,7 @@ pub(crate) fn block(
     pa: u64,
     base: usize,
     slot: &mut dyn FnMut(u64) -> Option<usize>,
+    cache: Option<usize>,
 ) -> (Vec<u8>, usize) {
     let mut a = Asm::new(base);
     let n = insns.len() as i32;
@@ -171,7 +182,7 @@ pub(crate) fn block(
         // SAFETY of the pointer arithmetic: `i < insns.len()`, the length
         // of the array `insn_ptrs` points to.
         let p = insn_ptrs.wrapping_add(i) as i64;
-        if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, pa, slot) {
+        if last && is_inline_jump(insn.op) && jump(&mut a, insn, off, pending + 1, pa, slot, cache) {
             ended = true;
             break;
         }
@@ -207,7 +218,10 @@ pub(crate) fn block(
         asm!(a; lea rax, [r13 + off as i32]);
         exit(&mut a, pending);
         let end = pa + u64::from(off);
-        leave(&mut a, (end & 0xfff != 0).then(|| slot(end)).flatten());
+        match (end & 0xfff != 0).then(|| slot(end)).flatten() {
+            Some(s) => leave(&mut a, Some(s)),
+            None => leave_lookup(&mut a, cache),
+        }
     }
     // A TLB miss, MMIO, misaligned or faulting access: the handler does it
     // all. It counts itself in instret, while the fast path leaves that to
@@ -338,6 +352,39 @@ fn exit(a: &mut Asm, pending: i32) {
     }
 }
 
+/// Leave the block for the pc in `rax` (already stored) through the jump
+/// cache at `cache`: the fetch TLB gives the physical address (as
+/// `Cpu::fetch_phys` would on a hit), the cache the block translated there.
+/// Any miss returns to Rust, which does the same the slow way.
+fn leave_lookup(a: &mut Asm, cache: Option<usize>) {
+    let Some(cache) = cache else {
+        asm!(a; ret);
+        return;
+    };
+    let miss = a.new_dynamic_label();
+    asm!(a
+        ; mov rcx, rax
+        ; shr rcx, 12
+        ; and ecx, TLB_MASK
+        ; imul ecx, ecx, TLB_ENTRY
+        ; mov rdx, rax
+        ; and rdx, !0xfff
+        ; cmp rdx, QWORD [r14 + rcx + TLB_FETCH_TAG]
+        ; jne =>miss
+        ; add rax, QWORD [r14 + rcx + TLB_FETCH_ADDEND]
+        ; mov rcx, rax
+        ; shr rcx, 1
+        ; and ecx, (1 << JUMP_CACHE_BITS) - 1
+        ; shl ecx, 4
+        ; mov rdx, QWORD cache as i64
+        ; cmp rax, QWORD [rdx + rcx]
+        ; jne =>miss
+        ; jmp QWORD [rdx + rcx + 8]
+        ; =>miss
+        ; ret
+    );
+}
+
 /// Leave the block: through chain slot `slot`, or back to Rust.
 fn leave(a: &mut Asm, slot: Option<usize>) {
     match slot {
@@ -348,7 +395,16 @@ fn leave(a: &mut Asm, slot: Option<usize>) {
 
 /// A block-ending branch or jump at `off` of the block at `pa`; false if
 /// not inlinable. Direct targets in the same page leave through chain slots.
-fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn FnMut(u64) -> Option<usize>) -> bool {
+#[allow(clippy::too_many_arguments)]
+fn jump(
+    a: &mut Asm,
+    i: &Insn,
+    off: u32,
+    pending: i32,
+    pa: u64,
+    slot: &mut dyn FnMut(u64) -> Option<usize>,
+    cache: Option<usize>,
+) -> bool {
     let (Some(next), Some(target)) = (disp(off, i32::from(i.len)), disp(off, i.imm)) else {
         return false;
     };
@@ -358,6 +414,10 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn F
         (t & !0xfff == page).then_some(t)
     };
     let mut chain = |d: i32| in_page(d).and_then(&mut *slot);
+    let mut leave_to = |a: &mut Asm, d: i32| match chain(d) {
+        Some(s) => leave(a, Some(s)),
+        None => leave_lookup(a, cache),
+    };
     let (s1, s2, rd) = (xr(i.rs1), xr(i.rs2), i.rd);
     match i.op {
         Op::Jal => {
@@ -366,7 +426,7 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn F
             }
             asm!(a; lea rax, [r13 + target]);
             exit(a, pending);
-            leave(a, chain(target));
+            leave_to(a, target);
         }
         Op::Jalr => {
             // The target is computed before rd is written (rd may be rs1); bit 0 cleared (2.5).
@@ -376,7 +436,7 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn F
             }
             asm!(a; mov rax, rcx);
             exit(a, pending);
-            leave(a, None);
+            leave_lookup(a, cache);
         }
         _ => {
             let taken = a.new_dynamic_label();
@@ -394,10 +454,10 @@ fn jump(a: &mut Asm, i: &Insn, off: u32, pending: i32, pa: u64, slot: &mut dyn F
             }
             asm!(a; lea rax, [r13 + next]);
             exit(a, pending);
-            leave(a, chain(next));
+            leave_to(a, next);
             asm!(a; =>taken; lea rax, [r13 + target]);
             exit(a, pending);
-            leave(a, chain(target));
+            leave_to(a, target);
         }
     }
     true

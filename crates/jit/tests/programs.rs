@@ -115,6 +115,12 @@ fn random_insn(r: &mut Rng, i: usize, n: usize) -> u32 {
             b_type((t - i as i32) * 4, rs(r), rs(r), f3)
         }
         16 => {
+            if r.below(2) == 0 {
+                // jalr through x9, which points into the program: an indirect
+                // jump (jump cache), sometimes past the end into a trap.
+                let imm = (r.below(12) as i32 - 4) * 4;
+                return i_type(imm, 9, 0, rd(r), 0x67);
+            }
             let t = r.below(n as u64 + 1) as i32;
             j_type((t - i as i32) * 4, rd(r))
         }
