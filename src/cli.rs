@@ -102,10 +102,8 @@ impl Options {
 }
 
 /// The boards, as `-machine help` lists them (QEMU's descriptions).
-pub const BOARDS: &[(&str, Board, &str)] = &[
-    ("spike", Board::Spike, "RISC-V Spike board (default)"),
-    ("virt", Board::Virt, "RISC-V VirtIO board"),
-];
+pub const BOARDS: &[(&str, Board, &str)] =
+    &[("spike", Board::Spike, "RISC-V Spike board (default)"), ("virt", Board::Virt, "RISC-V VirtIO board")];
 
 /// The accelerators, as `-accel help` lists them.
 const ACCELS: &[(&str, Option<Accel>, &str)] = &[
@@ -176,8 +174,18 @@ const OPTS: &[Opt] = &[
         id: Id::Serial,
     },
     Opt { names: &["S"], arg: None, help: "do not start the CPU (wait for Ctrl-C; no monitor yet)", id: Id::Paused },
-    Opt { names: &["d"], arg: Some("item1,..."), help: "enable logging of items ('-d help' for a list)", id: Id::DebugItems },
-    Opt { names: &["D"], arg: Some("logfile"), help: "write the -d log to logfile instead of stderr", id: Id::DebugFile },
+    Opt {
+        names: &["d"],
+        arg: Some("item1,..."),
+        help: "enable logging of items ('-d help' for a list)",
+        id: Id::DebugItems,
+    },
+    Opt {
+        names: &["D"],
+        arg: Some("logfile"),
+        help: "write the -d log to logfile instead of stderr",
+        id: Id::DebugFile,
+    },
     Opt {
         names: &["accel"],
         arg: Some("name"),
@@ -242,59 +250,59 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
             Id::Help => return Ok(Action::Print(help_text())),
             Id::Version => return Ok(Action::Print(version_text())),
             Id::Machine => {
-                let v = utf8_arg(&word, raw)?;
-                match parse_machine(v).map_err(|m| err_at(&word, v, m))? {
+                let v = utf8_arg(word, raw)?;
+                match parse_machine(v).map_err(|m| err_at(word, v, m))? {
                     Some(b) => o.board = b,
                     None => return Ok(Action::Print(machine_help())),
                 }
             }
             Id::Memory => {
-                let v = utf8_arg(&word, raw)?;
-                o.ram_size = parse_ram(v).map_err(|m| err_at(&word, v, m))?;
+                let v = utf8_arg(word, raw)?;
+                o.ram_size = parse_ram(v).map_err(|m| err_at(word, v, m))?;
             }
             Id::Bios => {
-                o.bios = if raw == "none" { Bios::None } else { Bios::File(nonempty_path(&word, raw)?) };
+                o.bios = if raw == "none" { Bios::None } else { Bios::File(nonempty_path(word, raw)?) };
             }
-            Id::Kernel => o.kernel = Kernel::File(nonempty_path(&word, raw)?),
+            Id::Kernel => o.kernel = Kernel::File(nonempty_path(word, raw)?),
             Id::NoGraphic => {}
             Id::Serial => {
                 if serial_set {
-                    return Err(err_at(&word, &raw.to_string_lossy(), "only one serial port is supported"));
+                    return Err(err_at(word, &raw.to_string_lossy(), "only one serial port is supported"));
                 }
                 serial_set = true;
-                o.serial = parse_serial(raw).map_err(|m| err_at(&word, &raw.to_string_lossy(), m))?;
+                o.serial = parse_serial(raw).map_err(|m| err_at(word, &raw.to_string_lossy(), m))?;
             }
             Id::Paused => o.paused = true,
             Id::DebugItems => {
-                let v = utf8_arg(&word, raw)?;
+                let v = utf8_arg(word, raw)?;
                 if v == "help" {
                     return Ok(Action::Print(log_help()));
                 }
-                o.log_mask = cpu_riscv::dlog::parse_mask(v).map_err(|m| err_at(&word, v, m))?;
+                o.log_mask = cpu_riscv::dlog::parse_mask(v).map_err(|m| err_at(word, v, m))?;
             }
-            Id::DebugFile => o.log_file = Some(nonempty_path(&word, raw)?),
+            Id::DebugFile => o.log_file = Some(nonempty_path(word, raw)?),
             Id::Accel => {
-                let v = utf8_arg(&word, raw)?;
-                match parse_accel(v).map_err(|m| err_at(&word, v, m))? {
+                let v = utf8_arg(word, raw)?;
+                match parse_accel(v).map_err(|m| err_at(word, v, m))? {
                     Some(a) => o.accel = a,
                     None => return Ok(Action::Print(accel_help())),
                 }
             }
             Id::MaxInsns => {
-                let v = utf8_arg(&word, raw)?;
-                o.max_insns = Some(parse_count(v).map_err(|m| err_at(&word, v, m))?);
+                let v = utf8_arg(word, raw)?;
+                o.max_insns = Some(parse_count(v).map_err(|m| err_at(word, v, m))?);
             }
             Id::Smp => {
-                let v = utf8_arg(&word, raw)?;
+                let v = utf8_arg(word, raw)?;
                 let n = v.strip_prefix("cpus=").unwrap_or(v);
                 if n != "1" {
-                    return Err(err_at(&word, v, "only one hart is supported"));
+                    return Err(err_at(word, v, "only one hart is supported"));
                 }
             }
             Id::Display => {
-                let v = utf8_arg(&word, raw)?;
+                let v = utf8_arg(word, raw)?;
                 if v != "none" {
-                    return Err(err_at(&word, v, "Tern has no display; only 'none' is accepted"));
+                    return Err(err_at(word, v, "Tern has no display; only 'none' is accepted"));
                 }
             }
         }
@@ -415,7 +423,10 @@ fn parse_serial(v: &OsStr) -> Result<SerialOpt, String> {
     match v.to_str() {
         Some("stdio") | Some("mon:stdio") => Ok(SerialOpt::Stdio),
         Some("none") | Some("null") => Ok(SerialOpt::None),
-        _ => Err(format!("'{}' is not a valid char driver (stdio, mon:stdio, none, null, file:PATH)", v.to_string_lossy())),
+        _ => Err(format!(
+            "'{}' is not a valid char driver (stdio, mon:stdio, none, null, file:PATH)",
+            v.to_string_lossy()
+        )),
     }
 }
 
@@ -560,7 +571,10 @@ mod tests {
         assert!(parse_ram("1T").unwrap_err().contains("maximum"));
         assert!(parse_ram("64M,slots=2").unwrap_err().contains("'slots'"));
         assert_eq!(run(&["-m", "2G"]).unwrap().ram_size, 2 << 30);
-        assert_eq!(run(&["-m", "foo"]).unwrap_err(), "-m foo: Parameter 'size' expects a non-negative number below 2^64");
+        assert_eq!(
+            run(&["-m", "foo"]).unwrap_err(),
+            "-m foo: Parameter 'size' expects a non-negative number below 2^64"
+        );
     }
 
     #[test]

@@ -106,7 +106,8 @@ pub fn run(o: Options) -> Result<u8, String> {
     let thread_tx = tx.clone();
     let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
         let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, mask, log_out, paused, start_rx, &thread_tx));
-        let result = std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
+        let result =
+            std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
         let _ = thread_tx.send(Event::Done(result));
     });
     let handle = spawned.map_err(|e| format!("cannot start the machine thread: {e}"))?;
