@@ -1,0 +1,182 @@
+//! The `tern` binary's command line: errors, informational options, exit codes
+//! and signals, run as a user would.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Every malformed command line: exactly one line on stderr starting `tern: `, exit 1,
+/// nothing on stdout, and no panic text.
+#[test]
+fn errors_are_one_line_and_exit_1() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-m", "foo"], "tern: -m foo: Parameter 'size' expects a non-negative number below 2^64"),
+        (&["-m", "0"], "tern: -m 0: RAM size must be greater than zero"),
+        (&["-m", "-1"], "tern: -m -1: Parameter 'size'"),
+        (&["-m", "99999999999999999999999"], "tern: -m 99999999999999999999999: Parameter 'size'"),
+        (&["-m", "16E"], "tern: -m 16E: Parameter 'size'"),
+        (&["-m", "1T"], "tern: -m 1T: RAM size above the maximum"),
+        (&["-m", "size=abc"], "tern: -m size=abc: Parameter 'size'"),
+        (&["-m"], "tern: -m: requires an argument"),
+        (&["-kernel"], "tern: -kernel: requires an argument"),
+        (&["--machine"], "tern: --machine: requires an argument"),
+        (&["-bios"], "tern: -bios: requires an argument"),
+        (&["-d"], "tern: -d: requires an argument"),
+        (&["-D"], "tern: -D: requires an argument"),
+        (&["-max-insns"], "tern: -max-insns: requires an argument"),
+        (&["-bogus"], "tern: -bogus: invalid option"),
+        (&["-"], "tern: -: invalid option"),
+        (&["disk.img"], "tern: disk.img: disk images are not supported"),
+        (&["-machine", "pc"], "tern: -machine pc: unsupported machine type 'pc'"),
+        (&["-machine", "virt,aclint=on"], "tern: -machine virt,aclint=on: property 'virt-machine.aclint'"),
+        (&["-M", "spike,x"], "tern: -M spike,x: property 'spike-machine.x'"),
+        (&["-accel", "jit"], "tern: -accel jit: the JIT is not available yet"),
+        (&["-accel", "kvm"], "tern: -accel kvm: invalid accelerator kvm"),
+        (&["-serial", "pty"], "tern: -serial pty: 'pty' is not a valid char driver"),
+        (&["-d", "in_asm,nope"], "tern: -d in_asm,nope: unknown -d item 'nope'"),
+        (&["-max-insns", "0"], "tern: -max-insns 0: the instruction limit must be at least 1"),
+        (&["-max-insns", "99999999999999999999"], "tern: -max-insns 99999999999999999999: expects"),
+        (&["-smp", "4"], "tern: -smp 4: only one hart is supported"),
+        (&["-machine", "virt", "-bios", "none", "-kernel", "/nonexistent/k.elf"], "tern: "),
+        (&["-machine", "virt", "-bios", "/nonexistent/fw.bin", "-kernel", "/nonexistent/k.elf"], "tern: "),
+        (&["-D", "/nonexistent/dir/log", "-kernel", "x"], "tern: -D /nonexistent/dir/log: cannot open log file"),
+    ];
+    for (args, want) in cases {
+        let o = run_args(args, LIMIT);
+        assert_eq!(o.code, Some(1), "{args:?}: exit code; stderr: {}", o.stderr);
+        assert_eq!(o.stderr.lines().count(), 1, "{args:?}: stderr must be one line: {:?}", o.stderr);
+        assert!(o.stderr.starts_with(want), "{args:?}: got {:?}, want prefix {want:?}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{args:?}");
+        assert_eq!(o.stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn load_errors_name_the_file() {
+    for board in ["spike", "virt"] {
+        let o = run_args(&["-machine", board, "-bios", "none", "-nographic", "-kernel", "/nonexistent/k.elf"], LIMIT);
+        assert_eq!(o.code, Some(1));
+        assert!(o.stderr.contains("/nonexistent/k.elf"), "{board}: {}", o.stderr);
+        // Not an ELF at all.
+        let junk = temp_file(&format!("junk-{board}.elf"), b"this is not an ELF file\n");
+        let o = run_args(&["-machine", board, "-bios", "none", "-kernel", junk.to_str().unwrap()], LIMIT);
+        assert_eq!((o.code, o.stderr.lines().count()), (Some(1), 1), "{board}: {}", o.stderr);
+        assert!(o.stderr.starts_with("tern: ") && !o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn non_utf8_option_is_an_error_not_a_panic() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let mut c = tern();
+    c.arg(OsString::from_vec(vec![b'-', b'm', 0xff]));
+    let o = Running::start(c).finish(LIMIT);
+    assert_eq!(o.code, Some(1));
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.starts_with("tern: "), "{}", o.stderr);
+    let mut c = tern();
+    c.arg("-machine").arg(OsString::from_vec(vec![b'v', 0xfe]));
+    let o = Running::start(c).finish(LIMIT);
+    assert_eq!((o.code, o.stderr.lines().count()), (Some(1), 1), "{}", o.stderr);
+}
+
+#[test]
+fn informational_options_print_and_exit_0() {
+    let v = run_args(&["-version"], LIMIT);
+    assert_eq!(v.code, Some(0));
+    let mut lines = v.stdout.lines();
+    assert_eq!(lines.next(), Some(format!("Tern emulator version {}", env!("CARGO_PKG_VERSION")).as_str()));
+    assert!(lines.next().unwrap_or_default().contains("qemu-system-riscv64"));
+    assert_eq!(v.stderr, "");
+    assert_eq!(run_args(&["--version"], LIMIT).stdout, v.stdout);
+
+    for h in ["-h", "-help", "--help"] {
+        let o = run_args(&[h], LIMIT);
+        assert_eq!(o.code, Some(0), "{h}");
+        for opt in ["-machine", "-m ", "-bios", "-kernel", "-nographic", "-serial", "-S ", "-d ", "-D ", "-accel"] {
+            assert!(o.stdout.contains(opt), "{h} lacks {opt}");
+        }
+        assert!(o.stdout.contains("-max-insns N") && o.stdout.contains("124"), "{h}");
+    }
+
+    let o = run_args(&["-machine", "help"], LIMIT);
+    assert_eq!(o.code, Some(0));
+    assert_eq!(o.stdout.lines().next(), Some("Supported machines are:"));
+    assert!(o.stdout.lines().any(|l| l.starts_with("spike ") && l.contains("(default)")));
+    assert!(o.stdout.lines().any(|l| l.starts_with("virt ")));
+
+    let o = run_args(&["-d", "help"], LIMIT);
+    assert_eq!(o.code, Some(0));
+    for (item, _, _) in cpu_riscv::dlog::LOG_ITEMS {
+        assert!(o.stdout.lines().any(|l| l.starts_with(item)), "-d help lacks {item}");
+    }
+    let o = run_args(&["-accel", "help"], LIMIT);
+    assert_eq!(o.code, Some(0));
+    assert!(o.stdout.contains("interp") && o.stdout.contains("jit"));
+}
+
+/// A guest spinning forever stops at the instruction limit with status 124, on both boards.
+#[test]
+fn instruction_limit_exits_124() {
+    let image = temp_file("spin.elf", &elf(0x8000_0000, &[addi(5, 5, 1), JUMP_SELF]));
+    for board in ["spike", "virt"] {
+        let o = run_args(
+            &[
+                "-machine",
+                board,
+                "-bios",
+                "none",
+                "-nographic",
+                "-kernel",
+                image.to_str().unwrap(),
+                "-max-insns",
+                "100000",
+            ],
+            LIMIT,
+        );
+        assert!(!o.timed_out, "{board}: did not stop");
+        assert_eq!(o.code, Some(124), "{board}: stderr {}", o.stderr);
+        assert_eq!(o.stderr, "", "{board}");
+    }
+}
+
+/// Ctrl-C while the guest runs: exit 130, and what the guest printed is all there.
+#[test]
+fn sigint_exits_130_keeping_output() {
+    let image = temp_file("hello-spin.elf", &elf(0x8000_0000, &print_then_loop("tern-says-hi")));
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-nographic", "-kernel", image.to_str().unwrap()]);
+    let r = Running::start(c);
+    assert!(wait_until(LIMIT, || r.catches(2)), "no SIGINT handler installed");
+    // The text may be buffered; give the guest time to write it, then interrupt.
+    wait_until(Duration::from_secs(2), || r.stdout_now().contains("tern-says-hi"));
+    r.signal("INT");
+    let o = r.finish(LIMIT);
+    assert!(!o.timed_out, "Ctrl-C did not stop tern");
+    assert_eq!(o.code, Some(130), "stderr: {}", o.stderr);
+    assert!(o.stdout.contains("tern-says-hi"), "output lost: {:?}", o.stdout);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}
+
+/// `-S` waits (no monitor yet) until a signal; SIGTERM ends it cleanly too.
+#[test]
+fn paused_machine_waits_for_a_signal() {
+    let image = temp_file("paused.elf", &elf(0x8000_0000, &print_then_loop("must-not-run")));
+    for sig in ["INT", "TERM"] {
+        let mut c = tern();
+        c.args(["-S", "-machine", "virt", "-bios", "none", "-nographic", "-kernel", image.to_str().unwrap()]);
+        let mut r = Running::start(c);
+        assert!(wait_until(LIMIT, || r.catches(2) && r.catches(15)), "no signal handlers");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(r.child.try_wait().unwrap().is_none(), "-S must wait");
+        r.signal(sig);
+        let o = r.finish(LIMIT);
+        assert_eq!(o.code, Some(130), "SIG{sig}: {}", o.stderr);
+        assert_eq!(o.stdout, "", "a paused guest must not run");
+    }
+}
