@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Generate the table-driven integer tests (rv64ui ALU/shift/compare, rv64um).
+
+Expected values are computed here from the ISA definitions in plain Python
+(independent of any emulator); QEMU is then used to confirm the images pass.
+Run from anywhere: writes ../rv64u{i,m}-*.S next to this directory.
+"""
+import os
+
+M64 = (1 << 64) - 1
+M32 = (1 << 32) - 1
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def s64(x):
+    x &= M64
+    return x - (1 << 64) if x >> 63 else x
+
+
+def s32(x):
+    x &= M32
+    return x - (1 << 32) if x >> 31 else x
+
+
+def sext32(x):
+    return s32(x) & M64
+
+
+def u64(x):
+    return x & M64
+
+
+def trunc_div(a, b):
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def div64(a, b, signed):
+    if signed:
+        a, b = s64(a), s64(b)
+        if b == 0:
+            return M64
+        if a == -(1 << 63) and b == -1:
+            return u64(a)
+        return u64(trunc_div(a, b))
+    a, b = u64(a), u64(b)
+    return M64 if b == 0 else a // b
+
+
+def rem64(a, b, signed):
+    if signed:
+        a, b = s64(a), s64(b)
+        if b == 0:
+            return u64(a)
+        if a == -(1 << 63) and b == -1:
+            return 0
+        return u64(a - b * trunc_div(a, b))
+    a, b = u64(a), u64(b)
+    return a if b == 0 else a % b
+
+
+def div32(a, b, signed):
+    if signed:
+        a, b = s32(a), s32(b)
+        if b == 0:
+            return M64
+        if a == -(1 << 31) and b == -1:
+            return sext32(a)
+        return sext32(trunc_div(a, b))
+    a, b = a & M32, b & M32
+    return M64 if b == 0 else sext32(a // b)
+
+
+def rem32(a, b, signed):
+    if signed:
+        a, b = s32(a), s32(b)
+        if b == 0:
+            return sext32(a)
+        if a == -(1 << 31) and b == -1:
+            return 0
+        return sext32(a - b * trunc_div(a, b))
+    a, b = a & M32, b & M32
+    return sext32(a) if b == 0 else sext32(a % b)
+
+
+RR = {
+    "sub": lambda a, b: u64(a - b),
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+    "sll": lambda a, b: u64(a << (b & 63)),
+    "srl": lambda a, b: a >> (b & 63),
+    "sra": lambda a, b: u64(s64(a) >> (b & 63)),
+    "slt": lambda a, b: int(s64(a) < s64(b)),
+    "sltu": lambda a, b: int(a < b),
+    "addw": lambda a, b: sext32(a + b),
+    "subw": lambda a, b: sext32(a - b),
+    "sllw": lambda a, b: sext32(a << (b & 31)),
+    "srlw": lambda a, b: sext32((a & M32) >> (b & 31)),
+    "sraw": lambda a, b: sext32(s32(a) >> (b & 31)),
+    "mul": lambda a, b: u64(a * b),
+    "mulh": lambda a, b: u64((s64(a) * s64(b)) >> 64),
+    "mulhsu": lambda a, b: u64((s64(a) * u64(b)) >> 64),
+    "mulhu": lambda a, b: u64((a * b) >> 64),
+    "mulw": lambda a, b: sext32(a * b),
+    "div": lambda a, b: div64(a, b, True),
+    "divu": lambda a, b: div64(a, b, False),
+    "rem": lambda a, b: rem64(a, b, True),
+    "remu": lambda a, b: rem64(a, b, False),
+    "divw": lambda a, b: div32(a, b, True),
+    "divuw": lambda a, b: div32(a, b, False),
+    "remw": lambda a, b: rem32(a, b, True),
+    "remuw": lambda a, b: rem32(a, b, False),
+}
+
+IMM = {
+    "addi": lambda a, i: u64(a + i),
+    "andi": lambda a, i: a & u64(i),
+    "ori": lambda a, i: a | u64(i),
+    "xori": lambda a, i: a ^ u64(i),
+    "slti": lambda a, i: int(s64(a) < i),
+    "sltiu": lambda a, i: int(a < u64(i)),
+    "addiw": lambda a, i: sext32(a + i),
+    "slli": lambda a, i: u64(a << i),
+    "srli": lambda a, i: a >> i,
+    "srai": lambda a, i: u64(s64(a) >> i),
+    "slliw": lambda a, i: sext32(a << i),
+    "srliw": lambda a, i: sext32((a & M32) >> i),
+    "sraiw": lambda a, i: sext32(s32(a) >> i),
+}
+
+EDGE = [0, 1, 2, 3, 7, 0x7f, 0x80, 0x7ff, 0x800, 0xfff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000,
+        0x7fffffffffffffff, 0x8000000000000000, M64, M64 - 1, u64(-0x800), u64(-0x80000000), u64(-0x80000001),
+        0x123456789abcdef0, 0xfedcba9876543210, 0x00ff00ff00ff00ff, 0x5555555555555555, 0xaaaaaaaa55555555]
+SHAMTS = [0, 1, 2, 7, 14, 20, 31, 32, 33, 47, 62, 63, 64, 65, 95, 127, 0xffffffffffffffc1, M64]
+
+
+def pairs(name):
+    if name[:2] in ("sl", "sr"):
+        vals = [0x1, 0x8000000000000000, M64, 0x21212121_21212121, 0xffffffff80000000, 0x7fffffff, 0x80000000,
+                0xfedcba9876543210]
+        return [(a, b) for a in vals for b in SHAMTS]
+    if name.startswith(("div", "rem")):
+        vals = [0, 1, 2, 3, 7, u64(-1), u64(-2), u64(-7), 0x7fffffff, 0x80000000, 0xffffffff80000000,
+                0x8000000000000000, 0x7fffffffffffffff, 0x123456789abcdef0, 0xfffffffffffffff9, 0x100000007]
+        return [(a, b) for a in vals for b in [0, 1, u64(-1), 2, 3, u64(-7), 0x80000000, 0xffffffff80000000,
+                                                0x8000000000000000, 0x100000007, 0xfffffffff]]
+    return [(a, b) for a in EDGE for b in EDGE[::3]] + [(b, a) for a in EDGE[1::5] for b in EDGE[::2]]
+
+
+def emit(name, lines, header):
+    path = os.path.join(OUT, name + ".S")
+    with open(path, "w") as f:
+        f.write("/* %s\n * Generated by gen/gen_int.py (expected values from the ISA definition). */\n" % header)
+        f.write('#include "test.h"\nTEST_CODE_BEGIN\n')
+        for ln in lines:
+            f.write("  " + ln + "\n")
+        f.write("TEST_CODE_END\n")
+
+
+def chunk(cases, limit=240):
+    # numbers 2..241; tests beyond that are dropped deterministically by striding
+    if len(cases) <= limit:
+        return cases
+    step = len(cases) / limit
+    return [cases[int(i * step)] for i in range(limit)]
+
+
+def rr_file(op, ext):
+    fn = RR[op]
+    cases = chunk(pairs(op))
+    lines = []
+    n = 2
+    for a, b in cases:
+        lines.append("TEST_RR(%d, %s, 0x%x, 0x%x, 0x%x)" % (n, op, fn(a, b), a, b))
+        n += 1
+    a, b = 0x7654321089abcdef, 0x13
+    for mac, args in [("TEST_RR_SRC1_EQ_DEST", (a, b)), ("TEST_RR_SRC2_EQ_DEST", (a, b))]:
+        lines.append("%s(%d, %s, 0x%x, 0x%x, 0x%x)" % (mac, n, op, fn(*args), *args))
+        n += 1
+    lines.append("TEST_RR_SRC12_EQ_DEST(%d, %s, 0x%x, 0x%x)" % (n, op, fn(a, a), a)); n += 1
+    lines.append("TEST_RR_ZEROSRC1(%d, %s, 0x%x, 0x%x)" % (n, op, fn(0, b), b)); n += 1
+    lines.append("TEST_RR_ZEROSRC2(%d, %s, 0x%x, 0x%x)" % (n, op, fn(a, 0), a)); n += 1
+    lines.append("TEST_RR_ZERODEST(%d, %s, 0x%x, 0x%x)" % (n, op, a, b)); n += 1
+    assert n < 255
+    emit("rv64%s-%s" % (ext, op), lines, "%s: edge values, aliasing, x0 source/destination." % op)
+
+
+def imm_file(op):
+    fn = IMM[op]
+    if op.startswith(("sl", "sr")):
+        maxs = 31 if op.endswith("w") else 63
+        imms = sorted(set([0, 1, 2, 7, 15, 16, 31, maxs - 1, maxs]))
+        vals = [0x1, 0x8000000000000000, M64, 0x21212121_21212121, 0xffffffff80000000, 0x7fffffff, 0x80000000,
+                0xfedcba9876543210, 0x00000000fffffffe]
+    else:
+        imms = [0, 1, -1, 0x7ff, -0x800, 0x555, -0x556, 0x10, -0x2]
+        vals = EDGE
+    cases = chunk([(a, i) for a in vals for i in imms])
+    lines = []
+    n = 2
+    for a, i in cases:
+        lines.append("TEST_IMM(%d, %s, 0x%x, 0x%x, %d)" % (n, op, fn(a, i), a, i))
+        n += 1
+    a, i = 0x7654321089abcdef, imms[-2]
+    lines.append("TEST_IMM_SRC1_EQ_DEST(%d, %s, 0x%x, 0x%x, %d)" % (n, op, fn(a, i), a, i)); n += 1
+    lines.append("TEST_IMM_ZEROSRC1(%d, %s, 0x%x, %d)" % (n, op, fn(0, i), i)); n += 1
+    lines.append("TEST_IMM_ZERODEST(%d, %s, 0x%x, %d)" % (n, op, a, i)); n += 1
+    assert n < 255
+    emit("rv64ui-%s" % op, lines, "%s: edge values and immediates, aliasing, x0." % op)
+
+
+for op in ["sub", "and", "or", "xor", "sll", "srl", "sra", "slt", "sltu", "addw", "subw", "sllw", "srlw", "sraw"]:
+    rr_file(op, "ui")
+for op in ["mul", "mulh", "mulhsu", "mulhu", "mulw", "div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw"]:
+    rr_file(op, "um")
+for op in IMM:
+    imm_file(op)
