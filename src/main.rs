@@ -11,21 +11,22 @@ fn main() -> ExitCode {
     env_logger::init();
     let status = match cli::parse(std::env::args_os().skip(1)) {
         Ok(cli::Action::Print(text)) => {
-            print!("{text}");
+            // Not print!: it panics when stdout is full or a closed pipe.
+            let _ = std::io::stdout().write_all(text.as_bytes());
             0
         }
         Ok(cli::Action::Run(opts)) => match run::run(opts) {
             Ok(code) => code,
-            Err(msg) => {
-                eprintln!("tern: {}", run::one_line(&msg));
-                run::EXIT_ERROR
-            }
+            Err(msg) => error(&msg),
         },
-        Err(e) => {
-            eprintln!("tern: {}", run::one_line(&e.0));
-            run::EXIT_ERROR
-        }
+        Err(e) => error(&e.0),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(status)
+}
+
+/// Print `tern: <message>` as one line on stderr (ignoring write errors) and give the status.
+fn error(msg: &str) -> u8 {
+    let _ = writeln!(std::io::stderr(), "tern: {}", run::one_line(msg));
+    run::EXIT_ERROR
 }

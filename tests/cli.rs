@@ -180,3 +180,18 @@ fn paused_machine_waits_for_a_signal() {
         assert_eq!(o.stdout, "", "a paused guest must not run");
     }
 }
+
+/// Writing to a full device must not panic (print! would).
+#[test]
+fn full_stdout_and_stderr_do_not_panic() {
+    use std::fs::OpenOptions;
+    let full = || OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let mut c = tern();
+    c.arg("-help").stdout(full());
+    let o = Running::start_without_stdout(c).finish(LIMIT);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut c = tern();
+    c.arg("-bogus").stderr(full());
+    let mut child = c.spawn().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}

@@ -56,6 +56,15 @@ impl Running {
         Running { child, stdout, stderr, readers }
     }
 
+    /// Like `start`, for a command whose stdout is not piped.
+    pub fn start_without_stdout(mut cmd: Command) -> Running {
+        let mut child = cmd.spawn().expect("spawn tern");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let readers = vec![collect(child.stderr.take().unwrap(), stderr.clone())];
+        Running { child, stdout, stderr, readers }
+    }
+
     pub fn stdout_now(&self) -> String {
         String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
     }
