@@ -172,3 +172,41 @@ fn machine_thread(
     drop(m);
     Ok(exit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_become_one_line() {
+        assert_eq!(one_line("a\n  b \n\nc\n"), "a; b; c");
+        assert_eq!(one_line("single"), "single");
+    }
+
+    #[test]
+    fn options_map_to_the_machine_config() {
+        let o = Options {
+            board: Board::Virt,
+            ram_size: 64 << 20,
+            bios: Bios::File("fw.bin".into()),
+            kernel: Kernel::File("k.elf".into()),
+            serial: SerialOpt::File("out.txt".into()),
+            max_insns: Some(7),
+            ..Options::default()
+        };
+        let c = config(&o).unwrap();
+        assert_eq!((c.board, c.ram_size, c.max_insns), (BoardKind::Virt, 64 << 20, Some(7)));
+        assert_eq!(c.bios, Firmware::File("fw.bin".into()));
+        assert_eq!((c.kernel, c.kernel_bytes), (Some("k.elf".into()), None));
+        assert_eq!(c.serial, Serial::File("out.txt".into()));
+        let c = config(&Options { bios: Bios::None, serial: SerialOpt::None, ..Options::default() }).unwrap();
+        assert_eq!((c.board, c.bios, c.serial, c.kernel), (BoardKind::Spike, Firmware::None, Serial::None, None));
+        assert_eq!(config(&Options::default()).unwrap().bios, Firmware::Default);
+        // The demo comes from the binary, when it was built in.
+        match (config(&Options::demo()), DEMO) {
+            (Ok(c), Some(demo)) => assert_eq!(c.kernel_bytes.as_deref(), Some(demo)),
+            (Err(e), None) => assert!(e.contains("roms/build.sh")),
+            (r, d) => panic!("demo config {:?} with demo present: {}", r.map(|c| c.board), d.is_some()),
+        }
+    }
+}
