@@ -1,13 +1,30 @@
 //! The machine: bus, RAM, devices, the `spike` and `virt` boards, ELF loading
 //! and the device tree.
 
-use std::fmt;
-use std::path::PathBuf;
-use std::str::FromStr;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+pub mod board;
+pub mod bus;
+pub mod devices;
+pub mod fdt;
+pub mod loader;
 
-use cpu_riscv::{Clock, Cpu, Hart, IrqLines, Ram};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cpu_riscv::{Clock, Cpu, Hart, IrqLines, Ram, Stop};
+
+use board::MemMap;
+use bus::DeviceBus;
+use devices::clint::{Clint, CLINT_SIZE};
+use devices::finisher::{Finisher, FINISHER_SIZE};
+use devices::htif::{htif, HTIF_WORD};
+use devices::plic::{Plic, PLIC_SIZE};
+use devices::rom::Rom;
+use devices::uart::{Input, Uart, UART_SIZE};
+use devices::{Console, ExitSignal, GuestRequest};
 
 /// Which board to build (`-machine`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,47 +104,286 @@ pub enum RunExit {
     ExitRequested,
 }
 
+/// Instructions per slice of guest execution between device polls.
+const SLICE: u64 = 64 * 1024;
+/// Longest idle sleep while the hart waits for an interrupt.
+const MAX_IDLE: Duration = Duration::from_millis(1);
+/// The most RAM Tern will allocate.
+pub const MAX_RAM: u64 = 16 << 30;
+const MIB: u64 = 1 << 20;
+
+/// Where Debian installs OpenSBI's generic `fw_dynamic` (own package, then QEMU's copy).
+const DEFAULT_FIRMWARE_BIN: &[&str] = &[
+    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
+    "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin",
+];
+/// On `spike` QEMU uses the ELF, whose `tohost` symbol places the HTIF.
+const DEFAULT_FIRMWARE_ELF: &[&str] = &[
+    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf",
+    "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.elf",
+];
+
+/// An image to (re)load at reset.
+struct Image {
+    bytes: Arc<[u8]>,
+    raw_addr: u64,
+}
+
+/// A whole machine: one hart, its RAM and bus, the board's devices.
 pub struct Machine {
     cpu: Cpu,
+    exit: ExitSignal,
+    console: Console,
+    /// The CLINT's `mtimecmp`, to bound idle sleeps.
+    mtimecmp: Arc<AtomicU64>,
+    max_insns: Option<u64>,
+    /// Instructions retired under `run` so far (across resets).
+    retired: u64,
+    images: Vec<Image>,
+    fdt: Vec<u8>,
+    fdt_addr: u64,
+    reset_pc: u64,
+}
+
+fn err(msg: impl Into<String>) -> MachineError {
+    MachineError(msg.into())
+}
+
+fn read_file(what: &str, path: &Path) -> Result<Vec<u8>, MachineError> {
+    std::fs::read(path).map_err(|e| err(format!("{what} '{}': {e}", path.display())))
+}
+
+fn find_default_firmware(kind: BoardKind) -> Result<PathBuf, MachineError> {
+    let list = if kind == BoardKind::Spike { DEFAULT_FIRMWARE_ELF } else { DEFAULT_FIRMWARE_BIN };
+    list.iter().map(PathBuf::from).find(|p| p.is_file()).ok_or_else(|| {
+        err(format!(
+            "default firmware not found (looked for {}); install Debian's 'opensbi' package or use -bios none",
+            list.join(", ")
+        ))
+    })
 }
 
 impl Machine {
     pub fn new(cfg: Config) -> Result<Machine, MachineError> {
-        let ram = Ram::new(0x8000_0000, cfg.ram_size as usize);
-        let cpu = Cpu::new(Hart::new(0, 0x1000), ram, Box::new(NoBus), IrqLines::new(), Clock::new());
-        Ok(Machine { cpu })
+        let map = MemMap::of(cfg.board);
+        if cfg.ram_size < 2 * MIB || cfg.ram_size > MAX_RAM || !cfg.ram_size.is_multiple_of(4096) {
+            return Err(err(format!(
+                "RAM size {:#x} is not supported (between 2 MiB and {} GiB, in whole pages)",
+                cfg.ram_size,
+                MAX_RAM >> 30
+            )));
+        }
+        let mut ram = Ram::new(map.ram, cfg.ram_size as usize);
+
+        let console = match &cfg.serial {
+            Serial::Stdio => Console::new(Some(Box::new(std::io::stdout()))),
+            Serial::None => Console::new(None),
+            Serial::File(p) => {
+                let f = std::fs::File::create(p).map_err(|e| err(format!("serial file '{}': {e}", p.display())))?;
+                Console::new(Some(Box::new(f)))
+            }
+        };
+
+        // Firmware at the start of RAM, then the kernel (hw/riscv/boot.c).
+        let fw_path = match &cfg.bios {
+            Firmware::None => None,
+            Firmware::Default => Some(find_default_firmware(cfg.board)?),
+            Firmware::File(p) => Some(p.clone()),
+        };
+        let mut images = Vec::new();
+        let mut htif_syms = None;
+        let (start_addr, kernel_raw_addr) = match &fw_path {
+            None => (None, map.ram),
+            Some(p) => {
+                let bytes = read_file("firmware", p)?;
+                let l = loader::load(&bytes, &mut ram, map.ram)
+                    .map_err(|e| err(format!("firmware '{}': {e}", p.display())))?;
+                htif_syms = l.tohost.map(|t| (t, l.fromhost));
+                images.push(Image { bytes: bytes.into(), raw_addr: map.ram });
+                // RV64 kernels go at the next 2 MiB boundary (riscv_calc_kernel_start_addr).
+                (Some(if l.is_elf { l.entry } else { map.ram }), l.end.next_multiple_of(2 * MIB))
+            }
+        };
+        let kernel = match (&cfg.kernel, &cfg.kernel_bytes) {
+            (Some(p), _) => Some((p.display().to_string(), read_file("kernel", p)?)),
+            (None, Some(b)) => Some(("<built-in image>".to_string(), b.clone())),
+            (None, None) => None,
+        };
+        let mut kernel_entry = 0;
+        if let Some((name, bytes)) = kernel {
+            if fw_path.is_some() && kernel_raw_addr >= map.ram + cfg.ram_size {
+                return Err(err(format!("kernel '{name}': no room in RAM after the firmware")));
+            }
+            let l =
+                loader::load(&bytes, &mut ram, kernel_raw_addr).map_err(|e| err(format!("kernel '{name}': {e}")))?;
+            if let Some(t) = l.tohost {
+                htif_syms = Some((t, l.fromhost));
+            }
+            kernel_entry = l.entry;
+            images.push(Image { bytes: bytes.into(), raw_addr: kernel_raw_addr });
+        } else if fw_path.is_none() {
+            return Err(err("no kernel given (-kernel) and -bios none: nothing to run"));
+        }
+        // With -bios none the hart jumps straight to the kernel.
+        let start_addr = start_addr.unwrap_or(kernel_entry);
+
+        // HTIF at the ELF's tohost, else at the fixed base QEMU uses.
+        let htif_fixed = (cfg.board == BoardKind::Spike && htif_syms.is_none()).then_some(map.htif);
+
+        let fdt = fdt::build(cfg.board, &map, cfg.ram_size, htif_fixed)
+            .map_err(|e| err(format!("cannot build the device tree: {e}")))?;
+        let fdt_addr = fdt::load_addr(map.ram, cfg.ram_size, fdt.len() as u64)
+            .ok_or_else(|| err("RAM too small for the device tree"))?;
+        ram.slice_mut(fdt_addr, fdt.len()).ok_or_else(|| err("device tree outside RAM"))?.copy_from_slice(&fdt);
+
+        let irq = IrqLines::new();
+        let clock = Clock::new();
+        let flag = Arc::new(AtomicBool::new(false));
+        let exit = ExitSignal::new(flag.clone());
+        let input = || if cfg.serial == Serial::Stdio { Input::Stdin } else { Input::None };
+
+        let mut bus = DeviceBus::new();
+        let overlap = |what: &'static str| move |e: bus::OverlapError| err(format!("{what}: {e}"));
+        let rom = Rom::new(&board::reset_rom(start_addr, fdt_addr, kernel_entry), map.mrom_size as usize);
+        bus.insert(map.mrom, map.mrom_size, Box::new(rom)).map_err(overlap("boot ROM"))?;
+        let clint = Clint::new(clock.clone(), irq.clone());
+        let mtimecmp = clint.deadline();
+        bus.insert(map.clint, CLINT_SIZE, Box::new(clint)).map_err(overlap("CLINT"))?;
+        match cfg.board {
+            BoardKind::Virt => {
+                bus.insert(map.test, FINISHER_SIZE, Box::new(Finisher::new(exit.clone())))
+                    .map_err(overlap("test finisher"))?;
+                let plic = Plic::new(irq.clone());
+                let uart = Uart::new(console.clone(), input(), Box::new(plic.line(fdt::UART_IRQ)));
+                bus.insert(map.plic, PLIC_SIZE, Box::new(plic)).map_err(overlap("PLIC"))?;
+                bus.insert(map.uart, UART_SIZE, Box::new(uart)).map_err(overlap("UART"))?;
+            }
+            BoardKind::Spike => {
+                let (tohost, fromhost) = match htif_syms {
+                    Some((t, f)) => (t, f.unwrap_or(t + HTIF_WORD)),
+                    None => (map.htif, map.htif + HTIF_WORD),
+                };
+                let (to, from) = htif(console.clone(), input(), exit.clone());
+                bus.insert(tohost, HTIF_WORD, Box::new(to)).map_err(overlap("HTIF tohost"))?;
+                bus.insert(fromhost, HTIF_WORD, Box::new(from)).map_err(overlap("HTIF fromhost"))?;
+            }
+        }
+
+        let mut cpu = Cpu::new(Hart::new(0, map.mrom), ram, Box::new(bus), irq, clock);
+        cpu.exit_request = flag;
+        Ok(Machine {
+            cpu,
+            exit,
+            console,
+            mtimecmp,
+            max_insns: cfg.max_insns,
+            retired: 0,
+            images,
+            fdt,
+            fdt_addr,
+            reset_pc: map.mrom,
+        })
     }
 
     pub fn cpu(&mut self) -> &mut Cpu {
         &mut self.cpu
     }
 
+    /// Raise it (from any thread) to make `run` return `RunExit::ExitRequested`.
     pub fn exit_request(&self) -> Arc<AtomicBool> {
         self.cpu.exit_request.clone()
     }
 
-    pub fn run(&mut self) -> RunExit {
-        RunExit::ExitRequested
+    /// The device tree given to the guest and its address.
+    pub fn fdt(&self) -> (&[u8], u64) {
+        (&self.fdt, self.fdt_addr)
     }
-}
 
-struct NoBus;
-impl cpu_riscv::Bus for NoBus {
-    fn read(&mut self, _: u64, _: u8) -> Result<u64, cpu_riscv::BusError> {
-        Err(cpu_riscv::BusError::Unmapped)
+    /// Run the guest on this thread until it ends, `max_insns` instructions
+    /// have retired, or an exit is requested. Console output is flushed on
+    /// every way out.
+    pub fn run(&mut self) -> RunExit {
+        let r = self.run_loop();
+        self.cpu.bus.poll();
+        self.console.flush();
+        r
     }
-    fn write(&mut self, _: u64, _: u8, _: u64) -> Result<(), cpu_riscv::BusError> {
-        Err(cpu_riscv::BusError::Unmapped)
+
+    fn run_loop(&mut self) -> RunExit {
+        loop {
+            if let Some(r) = self.check_exit() {
+                return r;
+            }
+            let budget = match self.max_insns {
+                Some(max) if self.retired >= max => return RunExit::InsnLimit,
+                Some(max) => SLICE.min(max - self.retired),
+                None => SLICE,
+            };
+            let before = self.cpu.hart.instret;
+            let stop = self.cpu.run(budget);
+            self.retired += self.cpu.hart.instret.wrapping_sub(before);
+            self.cpu.bus.poll();
+            if stop == Stop::Wfi {
+                self.idle();
+            }
+        }
     }
-    fn overlaps(&self, _: u64, _: u64) -> bool {
-        false
+
+    /// Act on a raised exit flag: a device's request, else an outside one.
+    fn check_exit(&mut self) -> Option<RunExit> {
+        if !self.cpu.exit_request.load(Ordering::Acquire) {
+            return None;
+        }
+        self.cpu.exit_request.store(false, Ordering::Release);
+        match self.exit.take() {
+            Some(GuestRequest::Exit(code)) => Some(RunExit::Guest { code }),
+            Some(GuestRequest::Reset) => {
+                self.reset();
+                None
+            }
+            None => Some(RunExit::ExitRequested),
+        }
+    }
+
+    /// The hart waits for an interrupt (Privileged spec 3.3.3): sleep in
+    /// short steps until one is pending and enabled in `mie`, or until an
+    /// exit is requested. Devices are polled between steps.
+    fn idle(&mut self) {
+        loop {
+            if self.cpu.exit_request.load(Ordering::Acquire) {
+                return;
+            }
+            let pending = (self.cpu.hart.csr.mip | self.cpu.irq.pending()) & self.cpu.hart.csr.mie;
+            if pending != 0 {
+                self.cpu.hart.wfi = false;
+                return;
+            }
+            self.console.flush();
+            let ticks = self.mtimecmp.load(Ordering::Relaxed).saturating_sub(self.cpu.clock.mtime());
+            let until_timer = Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / cpu_riscv::bus::TIMEBASE_HZ));
+            std::thread::sleep(until_timer.clamp(Duration::from_micros(50), MAX_IDLE));
+            self.cpu.bus.poll();
+        }
+    }
+
+    /// System reset (test finisher 0x7777): the hart restarts at the boot ROM
+    /// with the images and device tree loaded again, as QEMU reloads its ROM blobs.
+    fn reset(&mut self) {
+        let hartid = self.cpu.hart.hartid;
+        self.cpu.hart = Hart::new(hartid, self.reset_pc);
+        for img in &self.images {
+            // These loaded before; the RAM has not changed size, so they load again.
+            if let Err(e) = loader::load(&img.bytes, &mut self.cpu.ram, img.raw_addr) {
+                log::error!("reset: reloading an image failed: {e}");
+            }
+        }
+        if let Some(dst) = self.cpu.ram.slice_mut(self.fdt_addr, self.fdt.len()) {
+            dst.copy_from_slice(&self.fdt);
+        }
+        self.cpu.flush_tlb();
+        self.cpu.flush_decode_cache();
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    fn _machine_is_send(m: Machine) -> impl Send {
-        m
-    }
-}
+mod tests;

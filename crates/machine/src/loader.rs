@@ -1,0 +1,273 @@
+//! Loading guest images into RAM: 64-bit RISC-V ELF files at their physical
+//! addresses (`p_paddr`), anything else as a raw binary at a given address.
+//! Every check happens before RAM is touched, and no input can panic.
+
+use cpu_riscv::Ram;
+use goblin::elf::header::{EM_RISCV, ET_DYN, ET_EXEC};
+use goblin::elf::program_header::PT_LOAD;
+use goblin::elf::Elf;
+
+/// What was loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub entry: u64,
+    /// One past the highest byte loaded.
+    pub end: u64,
+    pub is_elf: bool,
+    /// Addresses of the `tohost`/`fromhost` symbols (HTIF), if the ELF has them.
+    pub tohost: Option<u64>,
+    pub fromhost: Option<u64>,
+}
+
+/// One piece to copy: `data` at `addr`, then zeros up to `memsz`.
+struct Piece<'a> {
+    addr: u64,
+    data: &'a [u8],
+    memsz: u64,
+}
+
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+
+/// Load `bytes` into `ram`. An ELF goes where its program headers say; any
+/// other file is raw, copied to `raw_addr`. Errors say why, without the name.
+pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String> {
+    let (pieces, mut info) = if bytes.starts_with(ELF_MAGIC) {
+        parse_elf(bytes)?
+    } else {
+        if bytes.is_empty() {
+            return Err("empty file".into());
+        }
+        let len = bytes.len() as u64;
+        let end = raw_addr.checked_add(len).ok_or("raw image does not fit the address space")?;
+        let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
+        (vec![piece], Loaded { entry: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
+    };
+    let mut end = 0;
+    for p in &pieces {
+        let fits = ram.contains(p.addr, p.memsz) && p.memsz > 0;
+        if !fits {
+            return Err(format!(
+                "{} {:#x}..{:#x} is outside RAM {:#x}..{:#x}",
+                if info.is_elf { "segment" } else { "image" },
+                p.addr,
+                p.addr.saturating_add(p.memsz),
+                ram.base(),
+                ram.base() + ram.size()
+            ));
+        }
+        end = end.max(p.addr + p.memsz);
+    }
+    for p in &pieces {
+        // Bounds were checked above; `slice_mut` checks again rather than panic.
+        let dst = ram.slice_mut(p.addr, p.memsz as usize).ok_or("segment outside RAM")?;
+        let (file, zero) = dst.split_at_mut(p.data.len());
+        file.copy_from_slice(p.data);
+        zero.fill(0);
+    }
+    info.end = end;
+    Ok(info)
+}
+
+fn parse_elf(bytes: &[u8]) -> Result<(Vec<Piece<'_>>, Loaded), String> {
+    // Cheap header checks first, so that foreign files get a precise message.
+    if bytes.len() < 64 {
+        return Err("truncated ELF header".into());
+    }
+    if bytes[4] != 2 {
+        return Err("not a 64-bit ELF (ELFCLASS64 required)".into());
+    }
+    if bytes[5] != 1 {
+        return Err("not a little-endian ELF".into());
+    }
+    let elf = Elf::parse(bytes).map_err(|e| format!("malformed ELF: {e}"))?;
+    if elf.header.e_machine != EM_RISCV {
+        return Err(format!("ELF for another machine (e_machine {}, RISC-V is {EM_RISCV})", elf.header.e_machine));
+    }
+    if elf.header.e_type != ET_EXEC && elf.header.e_type != ET_DYN {
+        return Err(format!("ELF is not an executable (e_type {})", elf.header.e_type));
+    }
+    let mut pieces = Vec::new();
+    for ph in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD && ph.p_memsz > 0) {
+        if ph.p_filesz > ph.p_memsz {
+            return Err(format!("segment at {:#x} has p_filesz > p_memsz", ph.p_paddr));
+        }
+        let data = usize::try_from(ph.p_offset)
+            .ok()
+            .zip(usize::try_from(ph.p_filesz).ok())
+            .and_then(|(off, len)| bytes.get(off..off.checked_add(len)?))
+            .ok_or_else(|| format!("truncated: segment at {:#x} lies past the end of the file", ph.p_paddr))?;
+        pieces.push(Piece { addr: ph.p_paddr, data, memsz: ph.p_memsz });
+    }
+    if pieces.is_empty() {
+        return Err("ELF has no loadable segment".into());
+    }
+    let sym = |name: &str| {
+        elf.syms.iter().find(|s| elf.strtab.get_at(s.st_name) == Some(name) && s.st_shndx != 0).map(|s| s.st_value)
+    };
+    let (tohost, fromhost) = (sym("tohost"), sym("fromhost"));
+    Ok((pieces, Loaded { entry: elf.entry, end: 0, is_elf: true, tohost, fromhost }))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A minimal RV64 ELF: one PT_LOAD of `code` at `addr` (memsz = filesz +
+    /// `bss`), and a symbol table with `tohost` at `tohost` if given.
+    pub fn make_elf(addr: u64, code: &[u8], bss: u64, tohost: Option<u64>) -> Vec<u8> {
+        let mut f = vec![0u8; 64];
+        f[..4].copy_from_slice(ELF_MAGIC);
+        f[4] = 2; // ELFCLASS64
+        f[5] = 1; // little-endian
+        f[6] = 1; // EV_CURRENT
+        let put16 = |f: &mut Vec<u8>, at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        let put32 = |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let put64 = |f: &mut Vec<u8>, at: usize, v: u64| f[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        put16(&mut f, 16, ET_EXEC);
+        put16(&mut f, 18, EM_RISCV);
+        put32(&mut f, 20, 1);
+        put64(&mut f, 24, addr); // e_entry
+        put64(&mut f, 32, 64); // e_phoff
+        put16(&mut f, 52, 64); // e_ehsize
+        put16(&mut f, 54, 56); // e_phentsize
+        put16(&mut f, 56, 1); // e_phnum
+        put16(&mut f, 58, 64); // e_shentsize
+                               // Program header.
+        let code_off = 64 + 56;
+        let mut ph = vec![0u8; 56];
+        put32(&mut ph, 0, PT_LOAD);
+        put32(&mut ph, 4, 5); // R+X
+        put64(&mut ph, 8, code_off as u64);
+        put64(&mut ph, 16, addr);
+        put64(&mut ph, 24, addr);
+        put64(&mut ph, 32, code.len() as u64);
+        put64(&mut ph, 40, code.len() as u64 + bss);
+        put64(&mut ph, 48, 0x1000);
+        f.extend_from_slice(&ph);
+        f.extend_from_slice(code);
+        if let Some(th) = tohost {
+            // .strtab, .symtab and the section headers (null, symtab, strtab).
+            let strtab = b"\0tohost\0fromhost\0";
+            let str_off = f.len();
+            f.extend_from_slice(strtab);
+            while !f.len().is_multiple_of(8) {
+                f.push(0);
+            }
+            let sym_off = f.len();
+            let mut syms = vec![0u8; 24 * 3];
+            for (i, (name, val)) in [(1u32, th), (8, th + 8)].iter().enumerate() {
+                let s = 24 * (i + 1);
+                put32(&mut syms, s, *name);
+                syms[s + 4] = 0x11; // GLOBAL OBJECT
+                put16(&mut syms, s + 6, 1); // st_shndx: some section
+                put64(&mut syms, s + 8, *val);
+                put64(&mut syms, s + 16, 8);
+            }
+            f.extend_from_slice(&syms);
+            let sh_off = f.len();
+            let mut sh = vec![0u8; 64 * 3];
+            // [1] .symtab linked to [2] .strtab
+            put32(&mut sh, 64 + 4, 2); // SHT_SYMTAB
+            put64(&mut sh, 64 + 24, sym_off as u64);
+            put64(&mut sh, 64 + 32, syms.len() as u64);
+            put32(&mut sh, 64 + 40, 2); // sh_link
+            put32(&mut sh, 64 + 44, 1); // sh_info
+            put64(&mut sh, 64 + 56, 24); // sh_entsize
+            put32(&mut sh, 128 + 4, 3); // SHT_STRTAB
+            put64(&mut sh, 128 + 24, str_off as u64);
+            put64(&mut sh, 128 + 32, strtab.len() as u64);
+            f.extend_from_slice(&sh);
+            put64(&mut f, 40, sh_off as u64); // e_shoff
+            put16(&mut f, 60, 3); // e_shnum
+        }
+        f
+    }
+
+    fn ram() -> Ram {
+        Ram::new(0x8000_0000, 0x10_0000)
+    }
+
+    #[test]
+    fn elf_segments_and_symbols() {
+        let mut r = ram();
+        r.write(0x8000_1008, 8, u64::MAX).unwrap();
+        let elf = make_elf(0x8000_1000, &[1, 2, 3, 4, 5, 6, 7, 8], 16, Some(0x8000_2000));
+        let l = load(&elf, &mut r, 0x8000_0000).unwrap();
+        assert_eq!(l.entry, 0x8000_1000);
+        assert_eq!(l.end, 0x8000_1018);
+        assert!(l.is_elf);
+        assert_eq!(l.tohost, Some(0x8000_2000));
+        assert_eq!(l.fromhost, Some(0x8000_2008));
+        assert_eq!(r.read(0x8000_1000, 8), Some(0x0807_0605_0403_0201));
+        assert_eq!(r.read(0x8000_1008, 8), Some(0), "bss zero-filled");
+    }
+
+    #[test]
+    fn raw_binary() {
+        let mut r = ram();
+        let l = load(b"\x13\x00\x00\x00", &mut r, 0x8000_0000).unwrap();
+        assert_eq!((l.entry, l.end, l.is_elf, l.tohost), (0x8000_0000, 0x8000_0004, false, None));
+        assert_eq!(r.read(0x8000_0000, 4), Some(0x13));
+        assert!(load(b"", &mut r, 0x8000_0000).unwrap_err().contains("empty"));
+        let big = vec![0u8; 0x10_0001];
+        assert!(load(&big, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
+        assert!(load(b"x", &mut r, u64::MAX).is_err());
+    }
+
+    #[test]
+    fn rejects_foreign_and_broken_elves() {
+        let good = make_elf(0x8000_0000, &[0x13, 0, 0, 0], 0, None);
+        let mut r = ram();
+        let mut other_machine = good.clone();
+        other_machine[18] = 62; // EM_X86_64
+        assert!(load(&other_machine, &mut r, 0x8000_0000).unwrap_err().contains("another machine"));
+        let mut class32 = good.clone();
+        class32[4] = 1;
+        assert!(load(&class32, &mut r, 0x8000_0000).unwrap_err().contains("64-bit"));
+        assert!(load(&good[..40], &mut r, 0x8000_0000).unwrap_err().contains("truncated"));
+        assert!(load(&good[..good.len() - 2], &mut r, 0x8000_0000).is_err(), "segment data cut off");
+        let outside = make_elf(0x1000, &[0x13, 0, 0, 0], 0, None);
+        assert!(load(&outside, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
+        let huge_bss = make_elf(0x8000_0000, &[0x13, 0, 0, 0], u64::MAX - 8, None);
+        assert!(load(&huge_bss, &mut r, 0x8000_0000).is_err());
+        let end_of_space = make_elf(u64::MAX - 2, &[0x13, 0, 0, 0], 0, None);
+        assert!(load(&end_of_space, &mut r, 0x8000_0000).is_err());
+        // Nothing was written by the failed loads.
+        assert_eq!(r.read(0x8000_0000, 8), Some(0));
+    }
+
+    /// A tiny xorshift, so the fuzz cases are the same on every run.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn hostile_elves_never_panic() {
+        let good = make_elf(0x8000_0000, &[0x13, 0, 0, 0, 0x6f, 0, 0, 0], 8, Some(0x8000_0100));
+        let mut r = ram();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..good.len() {
+            let _ = load(&good[..n], &mut r, 0x8000_0000);
+        }
+        for _ in 0..3000 {
+            let mut m = good.clone();
+            for _ in 0..1 + rng(&mut seed) % 4 {
+                let at = (rng(&mut seed) as usize) % m.len();
+                let v = rng(&mut seed);
+                // Mostly interesting values: all-ones, small, or random bytes.
+                m[at] = match v % 4 {
+                    0 => 0xff,
+                    1 => 0,
+                    2 => (v >> 8) as u8 & 0x7,
+                    _ => (v >> 16) as u8,
+                };
+            }
+            if let Ok(l) = load(&m, &mut r, 0x8000_0000) {
+                assert!(l.end <= 0x8010_0000);
+            }
+        }
+    }
+}
