@@ -61,11 +61,14 @@ fn load_errors_name_the_file() {
         let o = run_args(&["-machine", board, "-bios", "none", "-nographic", "-kernel", "/nonexistent/k.elf"], LIMIT);
         assert_eq!(o.code, Some(1));
         assert!(o.stderr.contains("/nonexistent/k.elf"), "{board}: {}", o.stderr);
-        // Not an ELF at all.
-        let junk = temp_file(&format!("junk-{board}.elf"), b"this is not an ELF file\n");
-        let o = run_args(&["-machine", board, "-bios", "none", "-kernel", junk.to_str().unwrap()], LIMIT);
-        assert_eq!((o.code, o.stderr.lines().count()), (Some(1), 1), "{board}: {}", o.stderr);
-        assert!(o.stderr.starts_with("tern: ") && !o.stderr.contains("panicked"), "{}", o.stderr);
+        // A directory, and an ELF whose segment lies outside RAM (QEMU would run garbage there).
+        let outside = temp_file(&format!("outside-{board}.elf"), &elf(0x4000_0000, &[JUMP_SELF]));
+        for k in [env!("CARGO_TARGET_TMPDIR"), outside.to_str().unwrap()] {
+            let o = run_args(&["-machine", board, "-bios", "none", "-kernel", k, "-max-insns", "1000"], LIMIT);
+            assert_eq!((o.code, o.stderr.lines().count()), (Some(1), 1), "{board} {k}: {}", o.stderr);
+            assert!(o.stderr.starts_with("tern: ") && o.stderr.contains(k), "{}", o.stderr);
+            assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        }
     }
 }
 
