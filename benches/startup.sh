@@ -15,6 +15,7 @@ ARGS="-machine spike -bios none -nographic -kernel $IMAGE"
 for cmd in "target/release/tern $ARGS" "qemu-system-riscv64 $ARGS"; do
   $cmd </dev/null >/dev/null 2>&1 || { echo "startup.sh: '$cmd' exited $?" >&2; exit 1; }
 done
-hyperfine --warmup 3 --min-runs 20 --output null \
-  -n tern "target/release/tern $ARGS </dev/null" \
-  -n qemu "qemu-system-riscv64 $ARGS </dev/null"
+# -N: no intermediate shell, whose start-up would swamp tern's few milliseconds.
+hyperfine -N --warmup 5 --min-runs 50 --output null \
+  -n tern "target/release/tern $ARGS" \
+  -n qemu "qemu-system-riscv64 $ARGS"
