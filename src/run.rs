@@ -128,8 +128,8 @@ pub fn run(o: Options) -> Result<u8, String> {
             Event::Signal => {
                 signals += 1;
                 if signals > 1 {
-                    // A second Ctrl-C while the machine does not stop: leave now, keeping what was printed.
-                    let _ = std::io::stdout().flush();
+                    // A second Ctrl-C while the machine does not stop: leave now. No flush: the
+                    // machine thread may hold the stdout lock, blocked on a pipe nobody reads.
                     std::process::exit(EXIT_INTERRUPTED.into());
                 }
                 if let Some(flag) = &exit_flag {
