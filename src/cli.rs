@@ -72,10 +72,10 @@ pub struct Options {
 pub const DEFAULT_BOARD: Board = Board::Spike;
 /// QEMU's default RAM size for the RISC-V boards.
 pub const DEFAULT_RAM: u64 = 128 << 20;
-/// Largest `-m` accepted: RAM is allocated up front, and more than this is a typo, not a plan.
-pub const MAX_RAM: u64 = 16 << 30;
-/// Smallest `-m` accepted: firmware, device tree and a kernel must fit.
-pub const MIN_RAM: u64 = 1 << 20;
+/// Largest `-m` accepted: the machine's limit (RAM is allocated up front).
+pub const MAX_RAM: u64 = machine::MAX_RAM;
+/// Smallest `-m` accepted: firmware, device tree and a kernel must fit (the machine's limit).
+pub const MIN_RAM: u64 = 2 << 20;
 
 impl Default for Options {
     fn default() -> Self {
@@ -567,6 +567,8 @@ mod tests {
         assert!(parse_ram("0").unwrap_err().contains("greater than zero"));
         assert!(parse_ram("0M").unwrap_err().contains("greater than zero"));
         assert!(parse_ram("1k").unwrap_err().contains("minimum"));
+        assert!(parse_ram("1").unwrap_err().contains("minimum"));
+        assert_eq!(parse_ram("2"), Ok(2 << 20));
         assert!(parse_ram("17G").unwrap_err().contains("maximum"));
         assert!(parse_ram("1T").unwrap_err().contains("maximum"));
         assert!(parse_ram("64M,slots=2").unwrap_err().contains("'slots'"));
