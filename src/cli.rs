@@ -156,8 +156,8 @@ const OPTS: &[Opt] = &[
     },
     Opt {
         names: &["bios"],
-        arg: Some("file|none"),
-        help: "firmware at the reset vector; 'none' starts at the kernel (default: built-in firmware)",
+        arg: Some("file|none|default"),
+        help: "firmware at the reset vector; 'none' starts at the kernel (default: OpenSBI, as QEMU)",
         id: Id::Bios,
     },
     Opt { names: &["kernel"], arg: Some("file"), help: "ELF image to load", id: Id::Kernel },
@@ -261,7 +261,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
                 o.ram_size = parse_ram(v).map_err(|m| err_at(word, v, m))?;
             }
             Id::Bios => {
-                o.bios = if raw == "none" { Bios::None } else { Bios::File(nonempty_path(word, raw)?) };
+                // QEMU's RISC-V boards also take `default` for the built-in choice.
+                o.bios = match raw.to_str() {
+                    Some("none") => Bios::None,
+                    Some("default") => Bios::Default,
+                    _ => Bios::File(nonempty_path(word, raw)?),
+                };
             }
             Id::Kernel => o.kernel = Kernel::File(nonempty_path(word, raw)?),
             Id::NoGraphic => {}
@@ -545,6 +550,7 @@ mod tests {
         // Two dashes and the short alias, with QEMU's [type=] form.
         let o = run(&["--M", "type=virt", "--kernel", "y", "--bios", "fw.bin"]).unwrap();
         assert_eq!((o.board, o.bios), (Board::Virt, Bios::File("fw.bin".into())));
+        assert_eq!(run(&["-bios", "none", "-bios", "default"]).unwrap().bios, Bios::Default);
         // Board default as in QEMU; later options override earlier ones.
         assert_eq!(run(&["-kernel", "k"]).unwrap().board, Board::Spike);
         assert_eq!(run(&["-M", "virt", "-M", "spike"]).unwrap().board, Board::Spike);
