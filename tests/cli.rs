@@ -198,3 +198,69 @@ fn full_stdout_and_stderr_do_not_panic() {
     let mut child = c.spawn().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+/// `-serial file:PATH` and `-serial none` redirect or drop the UART; stdout stays clean.
+#[test]
+fn serial_backends_route_guest_output() {
+    let image = temp_file("serial.elf", &elf(0x8000_0000, &print_then_loop("via-uart")));
+    let out = temp_file("serial-out.txt", b"stale");
+    let serial = format!("file:{}", out.display());
+    let base = ["-machine", "virt", "-bios", "none", "-nographic", "-kernel", image.to_str().unwrap()];
+    let o = run_args(&[&base[..], &["-serial", &serial, "-max-insns", "10000"]].concat(), LIMIT);
+    assert_eq!(o.code, Some(124), "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "via-uart", "file: must replace the old contents");
+    let o = run_args(&[&base[..], &["-serial", "none", "-max-insns", "10000"]].concat(), LIMIT);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(124), ""), "{}", o.stderr);
+    let o = run_args(&[&base[..], &["-max-insns", "10000"]].concat(), LIMIT);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(124), "via-uart"), "{}", o.stderr);
+}
+
+/// `-d in_asm -D FILE` writes the guest code log to FILE, not stderr.
+#[test]
+fn debug_log_goes_to_the_d_file() {
+    let image = temp_file("logged.elf", &elf(0x8000_0000, &[addi(5, 5, 1), JUMP_SELF]));
+    let log = temp_file("in_asm.log", b"");
+    let o = run_args(
+        &[
+            "-machine",
+            "spike",
+            "-bios",
+            "none",
+            "-kernel",
+            image.to_str().unwrap(),
+            "-max-insns",
+            "1000",
+            "-d",
+            "in_asm",
+            "-D",
+            log.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(o.code, Some(124), "{}", o.stderr);
+    assert_eq!(o.stderr, "", "the log must not go to stderr with -D");
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The guest's first instruction, `addi t0,t0,1` = 0x00128293, at its address.
+    assert!(
+        text.contains("0x0000000080000000:") && text.contains("00128293"),
+        "in_asm log lacks the guest code: {text:?}"
+    );
+    // Without -D the same log is on stderr.
+    let o = run_args(
+        &[
+            "-machine",
+            "spike",
+            "-bios",
+            "none",
+            "-kernel",
+            image.to_str().unwrap(),
+            "-max-insns",
+            "1000",
+            "-d",
+            "in_asm",
+        ],
+        LIMIT,
+    );
+    assert!(o.stderr.contains("00128293"), "{}", o.stderr);
+}
