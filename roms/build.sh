@@ -60,6 +60,16 @@ build_isa() { # build_isa SRC OUTDIR
 }
 
 for src in $(ls isa/*.S 2>/dev/null | sort); do build_isa "$src" isa; done
+
+# rv64uc images must really contain every RV64C instruction in 16-bit form.
+RVC_ALL="c.add c.addi c.addi16sp c.addi4spn c.addiw c.addw c.and c.andi c.beqz c.bnez c.ebreak c.fld c.fldsp
+c.fsd c.fsdsp c.j c.jalr c.jr c.ld c.ldsp c.li c.lui c.lw c.lwsp c.mv c.or c.sd c.sdsp c.slli c.srai c.srli c.sub
+c.subw c.sw c.swsp c.xor"
+have="$(for f in "$OUT"/isa/rv64uc-*.elf; do
+  riscv64-unknown-elf-objdump -d -M no-aliases "$f"; done | grep -oE '\sc\.[a-z0-9]+' | tr -d ' \t' | sort -u)"
+for m in $RVC_ALL; do
+  grep -qx "$m" <<<"$have" || { echo "rv64uc images lack compressed $m" >&2; exit 1; }
+done
 for src in $(ls isa/selftest/*.S 2>/dev/null | sort); do build_isa "$src" selftest; done
 
 build_c() { # build_c SRC OUTDIR
@@ -73,6 +83,7 @@ build_c() { # build_c SRC OUTDIR
 }
 for src in $(ls demo/*.c 2>/dev/null | sort); do build_c "$src" demo; done
 for src in $(ls bench/*.c 2>/dev/null | sort); do build_c "$src" bench; done
+for src in $(ls selftest-c/*.c 2>/dev/null | sort); do build_c "$src" selftest; done
 
 if [[ $CHECK == 0 ]]; then
   mv "$MANIFEST" "$ROMS/manifest.tsv"

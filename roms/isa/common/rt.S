@@ -11,6 +11,7 @@
  *   - exception with trap_resume != 0: return to trap_resume in M mode,
  *     clearing trap_resume (one-shot);
  *   - otherwise: unexpected trap -> fail with the current gp.
+ * The cause of the k-th trap (k = 0, 1, ...) is also logged in trap_log[k % 8].
  * S-mode traps (delegated) are handled the same way with strap_* variables,
  * strap_resume returning in S mode.
  */
@@ -42,6 +43,12 @@ m_trap:
   ld t2, 56(t0)
   addi t2, t2, 1
   sd t2, 56(t0)
+  /* trap_log[(count - 1) % 8] = mcause */
+  addi t2, t2, -1
+  andi t2, t2, 7
+  slli t2, t2, 3
+  add t2, t2, t0
+  sd t1, 72(t2)
   bltz t1, m_irq
   ld t2, 64(t0)
   beqz t2, m_unexpected
@@ -87,6 +94,11 @@ s_trap:
   ld t2, 56(t0)
   addi t2, t2, 1
   sd t2, 56(t0)
+  addi t2, t2, -1
+  andi t2, t2, 7
+  slli t2, t2, 3
+  add t2, t2, t0
+  sd t1, 72(t2)
   bltz t1, s_irq
   ld t2, 64(t0)
   beqz t2, s_unexpected
@@ -163,10 +175,12 @@ fail:
   sd t0, 0(t1)
   j 1b
 
-  /* enter_mode: a0 = target (0 U, 1 S, 3 M), a1 = address. Never returns. */
+  /* enter_mode: a0 = target (0 U, 1 S, 3 M), a1 = address. Never returns.
+   * M-level interrupts are always enabled in S/U regardless of MIE. */
   .globl enter_mode
 enter_mode:
-  li t0, MSTATUS_MPP
+  /* MPIE = 0: M's MIE stays 0 after the round trip through the lower mode */
+  li t0, MSTATUS_MPP | MSTATUS_MPIE
   csrc mstatus, t0
   slli a0, a0, 11
   csrs mstatus, a0
@@ -195,6 +209,8 @@ trap_tval: .dword 0
 trap_prv: .dword 0
 trap_count: .dword 0
 trap_resume: .dword 0
+  .globl trap_log
+trap_log: .dword 0, 0, 0, 0, 0, 0, 0, 0
   .globl strap_save, strap_cause, strap_epc, strap_tval, strap_prv, strap_count, strap_resume
 strap_save: .dword 0, 0, 0
 strap_cause: .dword 0
@@ -203,3 +219,5 @@ strap_tval: .dword 0
 strap_prv: .dword 0
 strap_count: .dword 0
 strap_resume: .dword 0
+  .globl strap_log
+strap_log: .dword 0, 0, 0, 0, 0, 0, 0, 0
