@@ -162,8 +162,9 @@ fn machine_thread(
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
     m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
     let flag = m.exit_request();
-    let _ = tx.send(Event::Ready(flag.clone()));
-    if paused && start.recv().is_err() && flag.load(Ordering::Acquire) {
+    let _ = tx.send(Event::Ready(flag));
+    // With no monitor, only a signal (dropping the sender) ends the wait.
+    if paused && start.recv().is_err() {
         return Ok(RunExit::ExitRequested);
     }
     let exit = m.run();
