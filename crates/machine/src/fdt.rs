@@ -167,8 +167,115 @@ pub fn load_addr(ram_base: u64, ram_size: u64, fdt_size: u64) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn be32(b: &[u8], at: usize) -> u32 {
+        u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
+    }
+
+    /// Decode a flattened tree (Devicetree spec 0.4, ch. 5) into
+    /// "/path/node:property" -> value.
+    pub fn parse(blob: &[u8]) -> BTreeMap<String, Vec<u8>> {
+        assert_eq!(be32(blob, 0), 0xd00d_feed, "magic");
+        assert_eq!(be32(blob, 4) as usize, blob.len(), "totalsize");
+        let (off_struct, off_strings) = (be32(blob, 8) as usize, be32(blob, 12) as usize);
+        let mut out = BTreeMap::new();
+        let mut path: Vec<String> = Vec::new();
+        let mut at = off_struct;
+        loop {
+            let token = be32(blob, at);
+            at += 4;
+            match token {
+                1 => {
+                    let end = at + blob[at..].iter().position(|&c| c == 0).unwrap();
+                    path.push(String::from_utf8(blob[at..end].to_vec()).unwrap());
+                    at = (end + 1).next_multiple_of(4);
+                }
+                2 => {
+                    path.pop();
+                }
+                3 => {
+                    let (len, nameoff) = (be32(blob, at) as usize, be32(blob, at + 4) as usize);
+                    let name_at = off_strings + nameoff;
+                    let name_end = name_at + blob[name_at..].iter().position(|&c| c == 0).unwrap();
+                    let name = std::str::from_utf8(&blob[name_at..name_end]).unwrap();
+                    let node = if path.len() <= 1 { "/".to_string() } else { path.join("/") };
+                    out.insert(format!("{node}:{name}"), blob[at + 8..at + 8 + len].to_vec());
+                    at = (at + 8 + len).next_multiple_of(4);
+                }
+                4 => {}
+                9 => break,
+                t => panic!("bad token {t}"),
+            }
+        }
+        out
+    }
+
+    fn cells(v: &[u8]) -> Vec<u32> {
+        v.chunks(4).map(|c| u32::from_be_bytes(c.try_into().unwrap())).collect()
+    }
+
+    #[test]
+    fn virt_tree_has_qemus_nodes() {
+        let map = MemMap::of(BoardKind::Virt);
+        let t = parse(&build(BoardKind::Virt, &map, 128 << 20, None).unwrap());
+        let s = |k: &str| t.get(k).unwrap_or_else(|| panic!("missing {k}")).clone();
+        assert_eq!(s("/:compatible"), b"riscv-virtio\0");
+        assert_eq!(s("/chosen:stdout-path"), b"/soc/serial@10000000\0");
+        assert_eq!(cells(&s("/memory@80000000:reg")), [0, 0x8000_0000, 0, 0x800_0000]);
+        assert_eq!(cells(&s("/cpus:timebase-frequency")), [10_000_000]);
+        assert_eq!(s("/cpus/cpu@0:riscv,isa"), b"rv64imafdc_zicsr_zifencei\0");
+        assert_eq!(s("/cpus/cpu@0:mmu-type"), b"riscv,sv48\0");
+        assert_eq!(s("/cpus/cpu@0/interrupt-controller:compatible"), b"riscv,cpu-intc\0");
+        assert!(t.contains_key("/cpus/cpu@0/interrupt-controller:interrupt-controller"));
+        assert_eq!(s("/soc/clint@2000000:compatible"), b"sifive,clint0\0riscv,clint0\0");
+        assert_eq!(cells(&s("/soc/clint@2000000:interrupts-extended")), [PH_INTC, 3, PH_INTC, 7]);
+        assert_eq!(s("/soc/plic@c000000:compatible"), b"sifive,plic-1.0.0\0riscv,plic0\0");
+        assert_eq!(cells(&s("/soc/plic@c000000:riscv,ndev")), [0x60]);
+        assert_eq!(cells(&s("/soc/plic@c000000:reg")), [0, 0xc00_0000, 0, 0x60_0000]);
+        assert_eq!(cells(&s("/soc/plic@c000000:interrupts-extended")), [PH_INTC, 11, PH_INTC, 9]);
+        assert_eq!(s("/soc/serial@10000000:compatible"), b"ns16550a\0");
+        assert_eq!(cells(&s("/soc/serial@10000000:clock-frequency")), [0x38_4000]);
+        assert_eq!(cells(&s("/soc/serial@10000000:interrupts")), [10]);
+        assert_eq!(cells(&s("/soc/serial@10000000:interrupt-parent")), cells(&s("/soc/plic@c000000:phandle")));
+        assert_eq!(s("/soc/test@100000:compatible"), b"sifive,test1\0sifive,test0\0syscon\0");
+        assert_eq!(cells(&s("/poweroff:regmap")), cells(&s("/soc/test@100000:phandle")));
+        assert_eq!(cells(&s("/poweroff:value")), [0x5555]);
+        assert_eq!(cells(&s("/reboot:value")), [0x7777]);
+        assert!(!t.keys().any(|k| k.starts_with("/htif")));
+    }
+
+    #[test]
+    fn spike_tree_has_htif() {
+        let map = MemMap::of(BoardKind::Spike);
+        let t = parse(&build(BoardKind::Spike, &map, 256 << 20, Some(0x100_0000)).unwrap());
+        assert_eq!(t["/chosen:stdout-path"], b"/htif\0");
+        assert_eq!(t["/htif:compatible"], b"ucb,htif0\0");
+        assert_eq!(cells(&t["/htif:reg"]), [0, 0x100_0000, 0, 0x1000]);
+        assert_eq!(cells(&t["/memory@80000000:reg"]), [0, 0x8000_0000, 0, 0x1000_0000]);
+        assert!(t.contains_key("/soc/clint@2000000:reg"));
+        assert!(!t.keys().any(|k| k.contains("serial") || k.contains("plic")));
+        // With tohost from the ELF, the node has no reg (the symbol says where).
+        let t = parse(&build(BoardKind::Spike, &map, 256 << 20, None).unwrap());
+        assert!(!t.contains_key("/htif:reg"));
+    }
+
+    #[test]
+    fn decodes_with_dtc_when_installed() {
+        let blob = build(BoardKind::Virt, &MemMap::of(BoardKind::Virt), 128 << 20, None).unwrap();
+        let path = std::env::temp_dir().join(format!("tern-fdt-{}.dtb", std::process::id()));
+        std::fs::write(&path, &blob).unwrap();
+        let out = std::process::Command::new("dtc").args(["-I", "dtb", "-O", "dts"]).arg(&path).output();
+        let _ = std::fs::remove_file(&path);
+        // dtc is optional (Debian device-tree-compiler); without it this check is skipped.
+        if let Ok(out) = out {
+            assert!(out.status.success(), "dtc: {}", String::from_utf8_lossy(&out.stderr));
+            let dts = String::from_utf8_lossy(&out.stdout);
+            assert!(dts.contains("serial@10000000"));
+        }
+    }
 
     #[test]
     fn load_address_as_qemu() {

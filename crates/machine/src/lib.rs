@@ -163,6 +163,16 @@ fn find_default_firmware(kind: BoardKind) -> Result<PathBuf, MachineError> {
     })
 }
 
+/// Refuse `what` at `[start, end)` if it overlaps something loaded before.
+fn check_overlap(used: &[(u64, u64, String)], start: u64, end: u64, what: &str) -> Result<(), MachineError> {
+    match used.iter().find(|(s, e, _)| start < *e && *s < end) {
+        Some((s, e, other)) => {
+            Err(err(format!("{what} ({start:#x}..{end:#x}) overlaps {other} ({s:#x}..{e:#x}) in RAM")))
+        }
+        None => Ok(()),
+    }
+}
+
 impl Machine {
     pub fn new(cfg: Config) -> Result<Machine, MachineError> {
         let map = MemMap::of(cfg.board);
@@ -192,16 +202,19 @@ impl Machine {
         };
         let mut images = Vec::new();
         let mut htif_syms = None;
-        let (start_addr, kernel_raw_addr) = match &fw_path {
-            None => (None, map.ram),
+        // What occupies RAM so far, to refuse overlaps as QEMU does ("rom: requested regions overlap").
+        let mut used: Vec<(u64, u64, String)> = Vec::new();
+        let kernel_raw_addr = match &fw_path {
+            None => map.ram,
             Some(p) => {
                 let bytes = read_file("firmware", p)?;
                 let l = loader::load(&bytes, &mut ram, map.ram)
                     .map_err(|e| err(format!("firmware '{}': {e}", p.display())))?;
                 htif_syms = l.tohost.map(|t| (t, l.fromhost));
+                used.push((l.start, l.end, format!("firmware '{}'", p.display())));
                 images.push(Image { bytes: bytes.into(), raw_addr: map.ram });
                 // RV64 kernels go at the next 2 MiB boundary (riscv_calc_kernel_start_addr).
-                (Some(if l.is_elf { l.entry } else { map.ram }), l.end.next_multiple_of(2 * MIB))
+                l.end.next_multiple_of(2 * MIB)
             }
         };
         let kernel = match (&cfg.kernel, &cfg.kernel_bytes) {
@@ -216,6 +229,8 @@ impl Machine {
             }
             let l =
                 loader::load(&bytes, &mut ram, kernel_raw_addr).map_err(|e| err(format!("kernel '{name}': {e}")))?;
+            check_overlap(&used, l.start, l.end, &format!("kernel '{name}'"))?;
+            used.push((l.start, l.end, format!("kernel '{name}'")));
             if let Some(t) = l.tohost {
                 htif_syms = Some((t, l.fromhost));
             }
@@ -224,8 +239,14 @@ impl Machine {
         } else if fw_path.is_none() {
             return Err(err("no kernel given (-kernel) and -bios none: nothing to run"));
         }
-        // With -bios none the hart jumps straight to the kernel.
-        let start_addr = start_addr.unwrap_or(kernel_entry);
+        // QEMU 7.2's reset vector jumps to the start of RAM whatever the ELF
+        // entry: to the firmware, or with -bios none to the kernel loaded there.
+        let start_addr = map.ram;
+        if fw_path.is_none() && kernel_entry != start_addr {
+            log::warn!(
+                "kernel entry {kernel_entry:#x} is not the start of RAM; as QEMU, execution starts at {start_addr:#x}"
+            );
+        }
 
         // HTIF at the ELF's tohost, else at the fixed base QEMU uses.
         let htif_fixed = (cfg.board == BoardKind::Spike && htif_syms.is_none()).then_some(map.htif);
@@ -234,6 +255,7 @@ impl Machine {
             .map_err(|e| err(format!("cannot build the device tree: {e}")))?;
         let fdt_addr = fdt::load_addr(map.ram, cfg.ram_size, fdt.len() as u64)
             .ok_or_else(|| err("RAM too small for the device tree"))?;
+        check_overlap(&used, fdt_addr, fdt_addr + fdt.len() as u64, &format!("the device tree at {fdt_addr:#x}"))?;
         ram.slice_mut(fdt_addr, fdt.len()).ok_or_else(|| err("device tree outside RAM"))?.copy_from_slice(&fdt);
 
         let irq = IrqLines::new();
@@ -260,8 +282,9 @@ impl Machine {
             }
             BoardKind::Spike => {
                 let (tohost, fromhost) = match htif_syms {
-                    Some((t, f)) => (t, f.unwrap_or(t + HTIF_WORD)),
-                    None => (map.htif, map.htif + HTIF_WORD),
+                    Some((t, f)) => (t, f.unwrap_or(t.wrapping_add(HTIF_WORD))),
+                    // QEMU's htif_mm_init and OpenSBI's htif driver: fromhost first.
+                    None => (map.htif + HTIF_WORD, map.htif),
                 };
                 let (to, from) = htif(console.clone(), input(), exit.clone());
                 bus.insert(tohost, HTIF_WORD, Box::new(to)).map_err(overlap("HTIF tohost"))?;

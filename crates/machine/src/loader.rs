@@ -11,6 +11,8 @@ use goblin::elf::Elf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub entry: u64,
+    /// The lowest byte loaded.
+    pub start: u64,
     /// One past the highest byte loaded.
     pub end: u64,
     pub is_elf: bool,
@@ -37,26 +39,49 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         if bytes.is_empty() {
             return Err("empty file".into());
         }
+        // QEMU would load any file as raw, but a real image made only of
+        // printable ASCII is vanishingly unlikely (code and data have zero and
+        // high bytes): a text file here is the user's mistake, so say so.
+        if bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~')) {
+            return Err("not an ELF file, and it is text, not a raw binary image".into());
+        }
         let len = bytes.len() as u64;
         let end = raw_addr.checked_add(len).ok_or("raw image does not fit the address space")?;
         let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
-        (vec![piece], Loaded { entry: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
+        (vec![piece], Loaded { entry: raw_addr, start: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
     };
-    let mut end = 0;
-    for p in &pieces {
-        let fits = ram.contains(p.addr, p.memsz) && p.memsz > 0;
-        if !fits {
-            return Err(format!(
-                "{} {:#x}..{:#x} is outside RAM {:#x}..{:#x}",
+    let (ram_lo, ram_hi) = (ram.base(), ram.base() + ram.size());
+    let mut placed = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        let outside = || {
+            format!(
+                "{} {:#x}..{:#x} is outside RAM {ram_lo:#x}..{ram_hi:#x}",
                 if info.is_elf { "segment" } else { "image" },
                 p.addr,
                 p.addr.saturating_add(p.memsz),
-                ram.base(),
-                ram.base() + ram.size()
-            ));
+            )
+        };
+        let seg_end = p.addr.checked_add(p.memsz).ok_or_else(outside)?;
+        if !info.is_elf && !ram.contains(p.addr, p.memsz) {
+            return Err(outside());
         }
-        end = end.max(p.addr + p.memsz);
+        // QEMU drops the parts of ELF segments that fall outside memory (often the
+        // ELF header, which GNU ld maps just below a `-Ttext` start); so do we,
+        // but a segment with nothing in RAM is an error.
+        let (lo, hi) = (p.addr.max(ram_lo), seg_end.min(ram_hi));
+        if lo >= hi {
+            return Err(outside());
+        }
+        if (lo, hi) != (p.addr, seg_end) {
+            log::warn!("ELF segment {:#x}..{seg_end:#x} loaded only in part, {lo:#x}..{hi:#x} (outside RAM)", p.addr);
+        }
+        let filesz = p.data.len() as u64;
+        let data = &p.data[(lo - p.addr).min(filesz) as usize..(hi - p.addr).min(filesz) as usize];
+        placed.push(Piece { addr: lo, data, memsz: hi - lo });
     }
+    let start = placed.iter().map(|p| p.addr).min().unwrap_or(0);
+    let end = placed.iter().map(|p| p.addr + p.memsz).max().unwrap_or(0);
+    let pieces = placed;
     for p in &pieces {
         // Bounds were checked above; `slice_mut` checks again rather than panic.
         let dst = ram.slice_mut(p.addr, p.memsz as usize).ok_or("segment outside RAM")?;
@@ -64,6 +89,7 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         file.copy_from_slice(p.data);
         zero.fill(0);
     }
+    info.start = start;
     info.end = end;
     Ok(info)
 }
@@ -105,7 +131,7 @@ fn parse_elf(bytes: &[u8]) -> Result<(Vec<Piece<'_>>, Loaded), String> {
         elf.syms.iter().find(|s| elf.strtab.get_at(s.st_name) == Some(name) && s.st_shndx != 0).map(|s| s.st_value)
     };
     let (tohost, fromhost) = (sym("tohost"), sym("fromhost"));
-    Ok((pieces, Loaded { entry: elf.entry, end: 0, is_elf: true, tohost, fromhost }))
+    Ok((pieces, Loaded { entry: elf.entry, start: 0, end: 0, is_elf: true, tohost, fromhost }))
 }
 
 #[cfg(test)]
@@ -155,7 +181,7 @@ pub(crate) mod tests {
             }
             let sym_off = f.len();
             let mut syms = vec![0u8; 24 * 3];
-            for (i, (name, val)) in [(1u32, th), (8, th + 8)].iter().enumerate() {
+            for (i, (name, val)) in [(1u32, th), (8, th.wrapping_add(8))].iter().enumerate() {
                 let s = 24 * (i + 1);
                 put32(&mut syms, s, *name);
                 syms[s + 4] = 0x11; // GLOBAL OBJECT
@@ -194,12 +220,26 @@ pub(crate) mod tests {
         let elf = make_elf(0x8000_1000, &[1, 2, 3, 4, 5, 6, 7, 8], 16, Some(0x8000_2000));
         let l = load(&elf, &mut r, 0x8000_0000).unwrap();
         assert_eq!(l.entry, 0x8000_1000);
-        assert_eq!(l.end, 0x8000_1018);
+        assert_eq!((l.start, l.end), (0x8000_1000, 0x8000_1018));
         assert!(l.is_elf);
         assert_eq!(l.tohost, Some(0x8000_2000));
         assert_eq!(l.fromhost, Some(0x8000_2008));
         assert_eq!(r.read(0x8000_1000, 8), Some(0x0807_0605_0403_0201));
         assert_eq!(r.read(0x8000_1008, 8), Some(0), "bss zero-filled");
+    }
+
+    #[test]
+    fn segment_parts_outside_ram_are_dropped_as_qemu_does() {
+        // GNU ld with -Ttext=0x80000000 maps the ELF header in the page below.
+        let mut r = ram();
+        let elf = make_elf(0x7fff_fffc, &[1, 2, 3, 4, 5, 6, 7, 8], 4, None);
+        let l = load(&elf, &mut r, 0x8000_0000).unwrap();
+        assert_eq!((l.start, l.end), (0x8000_0000, 0x8000_0008));
+        assert_eq!(r.read(0x8000_0000, 8), Some(0x0807_0605));
+        let elf = make_elf(0x800f_fffe, &[1, 2, 3, 4], 0, None);
+        let l = load(&elf, &mut r, 0x8000_0000).unwrap();
+        assert_eq!((l.start, l.end), (0x800f_fffe, 0x8010_0000));
+        assert_eq!(r.read(0x800f_fffe, 2), Some(0x0201));
     }
 
     #[test]
@@ -209,6 +249,7 @@ pub(crate) mod tests {
         assert_eq!((l.entry, l.end, l.is_elf, l.tohost), (0x8000_0000, 0x8000_0004, false, None));
         assert_eq!(r.read(0x8000_0000, 4), Some(0x13));
         assert!(load(b"", &mut r, 0x8000_0000).unwrap_err().contains("empty"));
+        assert!(load(b"this is not an ELF file\n", &mut r, 0x8000_0000).unwrap_err().contains("text"));
         let big = vec![0u8; 0x10_0001];
         assert!(load(&big, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
         assert!(load(b"x", &mut r, u64::MAX).is_err());
@@ -228,6 +269,8 @@ pub(crate) mod tests {
         assert!(load(&good[..good.len() - 2], &mut r, 0x8000_0000).is_err(), "segment data cut off");
         let outside = make_elf(0x1000, &[0x13, 0, 0, 0], 0, None);
         assert!(load(&outside, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
+        let past_end = make_elf(0x8010_0000, &[0x13, 0, 0, 0], 0, None);
+        assert!(load(&past_end, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
         let huge_bss = make_elf(0x8000_0000, &[0x13, 0, 0, 0], u64::MAX - 8, None);
         assert!(load(&huge_bss, &mut r, 0x8000_0000).is_err());
         let end_of_space = make_elf(u64::MAX - 2, &[0x13, 0, 0, 0], 0, None);

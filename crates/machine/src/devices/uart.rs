@@ -35,6 +35,14 @@ pub enum UartReg {
     Scr = 7,
 }
 
+impl UartReg {
+    /// The register at `offset` (0..8).
+    fn at(offset: u64) -> Option<UartReg> {
+        use UartReg::*;
+        [Rbr, Ier, Iir, Lcr, Mcr, Lsr, Msr, Scr].get(usize::try_from(offset).ok()?).copied()
+    }
+}
+
 const IER_ERBFI: u8 = 0x01; // received data available
 const IER_ETBEI: u8 = 0x02; // THR empty
 const IER_ELSI: u8 = 0x04; // receiver line status
@@ -186,11 +194,11 @@ impl Uart {
         self.thr_ipending = true;
     }
 
-    fn read_reg(&mut self, reg: u64) -> u8 {
+    fn read_reg(&mut self, reg: UartReg) -> u8 {
         let dlab = self.lcr & LCR_DLAB != 0;
         match reg {
-            0 if dlab => self.dll,
-            0 => {
+            UartReg::Rbr if dlab => self.dll,
+            UartReg::Rbr => {
                 let b = self.rx.pop_front().unwrap_or(0);
                 if self.rx.is_empty() {
                     self.lsr &= !LSR_DR;
@@ -198,9 +206,9 @@ impl Uart {
                 self.update_irq();
                 b
             }
-            1 if dlab => self.dlm,
-            1 => self.ier,
-            2 => {
+            UartReg::Ier if dlab => self.dlm,
+            UartReg::Ier => self.ier,
+            UartReg::Iir => {
                 let v = self.iir;
                 // Reading IIR while it reports THR empty acknowledges it.
                 if v & 0x0f == IIR_THRE {
@@ -209,35 +217,35 @@ impl Uart {
                 }
                 v
             }
-            3 => self.lcr,
-            4 => self.mcr,
-            5 => {
+            UartReg::Lcr => self.lcr,
+            UartReg::Mcr => self.mcr,
+            UartReg::Lsr => {
                 let v = self.lsr;
                 // Error bits clear on read.
                 self.lsr &= !LSR_ERRORS;
                 self.update_irq();
                 v
             }
-            6 => {
+            UartReg::Msr => {
                 let v = self.msr;
                 self.msr &= !MSR_DELTAS;
                 self.update_irq();
                 v
             }
-            _ => self.scr,
+            UartReg::Scr => self.scr,
         }
     }
 
-    fn write_reg(&mut self, reg: u64, v: u8) {
+    fn write_reg(&mut self, reg: UartReg, v: u8) {
         let dlab = self.lcr & LCR_DLAB != 0;
         match reg {
-            0 if dlab => self.dll = v,
-            0 => {
+            UartReg::Rbr if dlab => self.dll = v,
+            UartReg::Rbr => {
                 self.thr_ipending = false;
                 self.transmit(v);
             }
-            1 if dlab => self.dlm = v,
-            1 => {
+            UartReg::Ier if dlab => self.dlm = v,
+            UartReg::Ier => {
                 let old = self.ier;
                 self.ier = v & 0x0f;
                 // Enabling ETBEI while THR is empty owes an interrupt (as QEMU).
@@ -245,17 +253,17 @@ impl Uart {
                     self.thr_ipending = true;
                 }
             }
-            2 => {
+            UartReg::Iir => {
                 if v & FCR_RX_RESET != 0 {
                     self.rx.clear();
                     self.lsr &= !(LSR_DR | LSR_OE);
                 }
                 self.fcr = v & 0xc9;
             }
-            3 => self.lcr = v,
-            4 => self.mcr = v & 0x1f,
-            5 | 6 => {} // read-only (factory test / status)
-            _ => self.scr = v,
+            UartReg::Lcr => self.lcr = v,
+            UartReg::Mcr => self.mcr = v & 0x1f,
+            UartReg::Lsr | UartReg::Msr => {} // read-only (factory test / status)
+            UartReg::Scr => self.scr = v,
         }
         self.update_irq();
     }
@@ -263,17 +271,15 @@ impl Uart {
 
 impl Device for Uart {
     fn read(&mut self, offset: u64, size: u8) -> Result<u64, BusError> {
-        if offset >= 8 {
-            return Ok(0);
-        }
-        // Wider accesses see the byte register in the low byte, as on QEMU.
+        // Wider accesses see the byte register in the low byte, as on QEMU;
+        // the rest of the range reads as zero.
         let _ = size;
-        Ok(u64::from(self.read_reg(offset)))
+        Ok(UartReg::at(offset).map_or(0, |r| u64::from(self.read_reg(r))))
     }
 
     fn write(&mut self, offset: u64, _size: u8, val: u64) -> Result<(), BusError> {
-        if offset < 8 {
-            self.write_reg(offset, val as u8);
+        if let Some(r) = UartReg::at(offset) {
+            self.write_reg(r, val as u8);
         }
         Ok(())
     }
