@@ -93,6 +93,12 @@ fi
 
 # --check: compare with the committed tree.
 status=0
+# generated sources must match their generators
+mkdir -p "$OUT/gen"
+for g in isa/gen/gen_*.py; do GEN_OUT="$OUT/gen" python3 "$g"; done
+for f in "$OUT"/gen/*.S; do
+  cmp -s "$f" "isa/$(basename "$f")" || { echo "stale generated source: isa/$(basename "$f")"; status=1; }
+done
 while IFS= read -r f; do
   if [[ ! -f "$ROMS/build/$f" ]]; then echo "missing in roms/build: $f"; status=1
   elif ! cmp -s "$OUT/$f" "$ROMS/build/$f"; then echo "differs: build/$f"; status=1; fi

@@ -225,6 +225,26 @@ TEST_CODE_BEGIN
   CHECK_MEM(trap_count, 0)
   csrw mie, zero
   TIMECMP_NEVER
+  /* an interrupt delegated to S is never taken while in M, even with SIE and MIE set */
+  li gp, 19
+  CLEAR_TRAP_RECORD
+  li t0, MIP_STIP
+  csrw mideleg, t0
+  csrw mie, t0
+  csrs mip, t0
+  li t0, MSTATUS_SIE | MSTATUS_MIE
+  csrs mstatus, t0
+  nop
+  nop
+  nop
+  li t0, MSTATUS_SIE | MSTATUS_MIE
+  csrc mstatus, t0
+  CHECK_MEM(trap_count, 0)
+  CHECK_MEM(strap_count, 0)
+  li t0, MIP_STIP
+  csrc mip, t0
+  csrw mie, zero
+  csrw mideleg, zero
   /* vectored mtvec: interrupts go to base + 4 * cause */
   li gp, 16
   CLEAR_TRAP_RECORD

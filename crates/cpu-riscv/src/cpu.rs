@@ -1,16 +1,18 @@
 //! The hart together with what it executes against (RAM, the device bus,
-//! interrupt lines, the timebase), the memory access paths and the run loop.
+//! interrupt lines, the timebase), and the run loop over decoded blocks.
+//! Memory access paths are in `mem.rs`, the block cache in `blocks.rs`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
-use crate::dlog::DebugLog;
-use crate::hart::Hart;
-use crate::mmu::Access;
-use crate::ops::HANDLERS;
-use crate::trap::{Cause, Exception};
+use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
+use crate::hart::{Hart, XREG_NAMES};
+use crate::mem::{Tlb, PAGE_MASK, PAGE_SIZE};
+use crate::trap::Exception;
 
 /// Why `Cpu::run` returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,65 +36,291 @@ pub struct Cpu {
     pub exit_request: Arc<AtomicBool>,
     /// `-d` logging (`writeln!(cpu.dlog, ...)` after checking `enabled`).
     pub dlog: DebugLog,
+    pub(crate) tlb: Box<Tlb>,
+    pub(crate) blocks: BlockCache,
+    /// Physical addresses of uncached blocks already shown by `-d in_asm`.
+    logged_uncached: HashSet<u64>,
+}
+
+/// A bus with no devices (`Cpu::with_ram`).
+struct NoDevices;
+
+impl Bus for NoDevices {
+    fn read(&mut self, _addr: u64, _size: u8) -> Result<u64, BusError> {
+        Err(BusError::Unmapped)
+    }
+    fn write(&mut self, _addr: u64, _size: u8, _val: u64) -> Result<(), BusError> {
+        Err(BusError::Unmapped)
+    }
+    fn overlaps(&self, _addr: u64, _len: u64) -> bool {
+        false
+    }
 }
 
 impl Cpu {
     pub fn new(hart: Hart, ram: Ram, bus: Box<dyn Bus>, irq: IrqLines, clock: Arc<Clock>) -> Cpu {
-        Cpu { hart, ram, bus, irq, clock, exit_request: Arc::new(AtomicBool::new(false)), dlog: DebugLog::default() }
+        Cpu {
+            hart,
+            ram,
+            bus,
+            irq,
+            clock,
+            exit_request: Arc::new(AtomicBool::new(false)),
+            dlog: DebugLog::default(),
+            tlb: Tlb::new(),
+            blocks: BlockCache::new(),
+            logged_uncached: HashSet::new(),
+        }
+    }
+
+    /// A hart 0 in M-mode at `reset_pc` with RAM and no devices, for tests
+    /// and benchmarks.
+    pub fn with_ram(ram: Ram, reset_pc: u64) -> Cpu {
+        Cpu::new(Hart::new(0, reset_pc), ram, Box::new(NoDevices), IrqLines::new(), Clock::new())
     }
 
     /// Run until `budget` instructions have retired, the exit flag is raised,
-    /// or the hart waits for an interrupt.
-    pub fn run(&mut self, _budget: u64) -> Stop {
-        if self.exit_request.load(Ordering::Acquire) {
-            return Stop::ExitRequest;
+    /// or the hart waits for an interrupt. Never retires more than `budget`
+    /// instructions; a trap counts against the budget too (without retiring),
+    /// so that a guest trapping in a loop still returns control. Devices are
+    /// not polled here: the caller runs slices and calls `bus.poll()` between.
+    pub fn run(&mut self, budget: u64) -> Stop {
+        let mut work = 0u64;
+        loop {
+            if self.exit_request.load(Ordering::Acquire) {
+                return Stop::ExitRequest;
+            }
+            if work >= budget {
+                return Stop::Budget;
+            }
+            self.check_interrupts();
+            if self.hart.wfi {
+                return Stop::Wfi;
+            }
+            work += self.exec_block(budget - work);
         }
-        Stop::Budget
     }
 
-    /// Physical read: devices where they overlay, else RAM. Placeholder.
-    pub fn phys_read(&mut self, pa: u64, size: u8) -> Result<u64, BusError> {
-        if self.bus.overlaps(pa, u64::from(size)) {
-            return self.bus.read(pa, size);
-        }
-        self.ram.read(pa, size).ok_or(BusError::Unmapped)
-    }
-
-    /// Physical write: devices where they overlay, else RAM. Placeholder.
-    pub fn phys_write(&mut self, pa: u64, size: u8, val: u64) -> Result<(), BusError> {
-        if self.bus.overlaps(pa, u64::from(size)) {
-            return self.bus.write(pa, size, val);
-        }
-        self.ram.write(pa, size, val).ok_or(BusError::Unmapped)
-    }
-
-    /// Load `size` bytes at virtual `vaddr`, zero-extended. Placeholder: no TLB, aligned only.
-    pub fn load(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
-        let pa = self.translate(vaddr, Access::Read)?;
-        self.phys_read(pa, size).map_err(|_| Exception::new(Cause::LoadAccessFault, vaddr))
-    }
-
-    /// Store `size` bytes at virtual `vaddr`. Placeholder: no TLB, aligned only.
-    pub fn store(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
-        let pa = self.translate(vaddr, Access::Write)?;
-        self.phys_write(pa, size, val).map_err(|_| Exception::new(Cause::StoreAccessFault, vaddr))
-    }
-
-    /// Forget all cached translations (satp, privilege, sfence.vma, ...).
-    pub fn flush_tlb(&mut self) {}
-
-    /// Forget all decoded instructions (fence.i, code written).
-    pub fn flush_decode_cache(&mut self) {}
-
-    /// Execute one instruction. Placeholder: physical fetch, no traps taken.
+    /// Execute exactly one instruction (after taking a pending interrupt, as
+    /// at a block boundary). If it raises an exception, the trap is taken
+    /// and the exception returned.
     pub fn step(&mut self) -> Result<(), Exception> {
+        self.check_interrupts();
         let pc = self.hart.pc;
-        let raw = self.ram.read(pc, 4).ok_or(Exception::new(Cause::InstructionAccessFault, pc))? as u32;
-        let insn = decode(raw);
-        self.hart.npc = pc.wrapping_add(u64::from(insn.len));
-        HANDLERS[insn.op as usize](self, &insn)?;
-        self.hart.pc = self.hart.npc;
-        self.hart.instret += 1;
-        Ok(())
+        let insn = match self.fetch_uncached(pc) {
+            Ok(i) => i,
+            Err(e) => {
+                self.take_trap(e);
+                return Err(e);
+            }
+        };
+        self.log_new_block(pc, std::slice::from_ref(&Entry::new(insn)));
+        match self.exec_entries(&[Entry::new(insn)]) {
+            (_, Some(e)) => Err(e),
+            (_, None) => Ok(()),
+        }
+    }
+
+    /// Take a pending, enabled interrupt. Only asks the trap code when some
+    /// interrupt is both pending and enabled in `mie`, or the hart waits.
+    #[inline(always)]
+    fn check_interrupts(&mut self) {
+        let pending = self.hart.csr.mip | self.irq.pending();
+        if self.hart.wfi || pending & self.hart.csr.mie != 0 {
+            self.take_interrupt_if_pending();
+        }
+    }
+
+    /// Run up to `max` instructions of the block at `pc`. Returns the work
+    /// done (instructions retired plus one if a trap was taken).
+    fn exec_block(&mut self, max: u64) -> u64 {
+        let pc = self.hart.pc;
+        let (pa, cacheable) = match self.fetch_pa(pc) {
+            Ok(t) => t,
+            Err(e) => {
+                self.take_trap(e);
+                return 1;
+            }
+        };
+        let block = match self.blocks.take(pa) {
+            Some(b) => b,
+            None if cacheable => match self.build_block(pc, pa) {
+                Some(b) => b,
+                None => return self.exec_uncached(pc, pa, max, true),
+            },
+            None => return self.exec_uncached(pc, pa, max, false),
+        };
+        if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
+            self.log_exec(pc);
+        }
+        let n = block.entries.len().min(usize::try_from(max).unwrap_or(usize::MAX));
+        let (retired, trap) = self.exec_entries(&block.entries[..n]);
+        self.blocks.put_back(block);
+        retired + u64::from(trap.is_some())
+    }
+
+    /// Execute `entries` in order from `hart.pc`, stopping early when blocks
+    /// were invalidated or an instruction trapped (the trap is then taken).
+    /// Returns the number retired and the exception, if any.
+    #[inline(always)]
+    fn exec_entries(&mut self, entries: &[Entry]) -> (u64, Option<Exception>) {
+        self.blocks.stop = false;
+        let mut done = 0;
+        for e in entries {
+            self.hart.npc = self.hart.pc.wrapping_add(u64::from(e.insn.len));
+            if let Err(ex) = (e.handler)(self, &e.insn) {
+                self.take_trap(ex);
+                return (done, Some(ex));
+            }
+            self.hart.pc = self.hart.npc;
+            self.hart.instret += 1;
+            done += 1;
+            if self.blocks.stop {
+                break;
+            }
+        }
+        (done, None)
+    }
+
+    /// A block that is not cached: code in device memory (ROM), fetched
+    /// ahead up to the block end within the page, or the single instruction
+    /// that straddles a page (`single`). Logged for `-d in_asm` once per address.
+    fn exec_uncached(&mut self, pc: u64, pa: u64, max: u64, single: bool) -> u64 {
+        let mut entries = Vec::new();
+        let mut a = pc;
+        loop {
+            match self.fetch_uncached(a) {
+                Ok(insn) => entries.push(Entry::new(insn)),
+                // A fault past the first instruction is raised when reached.
+                Err(_) if !entries.is_empty() => break,
+                Err(e) => {
+                    self.take_trap(e);
+                    return 1;
+                }
+            }
+            let insn = &entries[entries.len() - 1].insn;
+            a = a.wrapping_add(u64::from(insn.len));
+            if single || ends_block(insn) || entries.len() as u64 >= max.min(MAX_BLOCK as u64) || a & PAGE_MASK == 0 {
+                break;
+            }
+        }
+        if self.dlog.enabled(LOG_IN_ASM) && self.logged_uncached.insert(pa) {
+            self.log_new_block(pc, &entries);
+        }
+        if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
+            self.log_exec(pc);
+        }
+        let (retired, trap) = self.exec_entries(&entries);
+        retired + u64::from(trap.is_some())
+    }
+
+    /// Decode the block at physical `pa` (virtual `pc`, in a plain RAM page)
+    /// and register it. `None` if its first instruction straddles the page
+    /// end (that one is fetched uncached).
+    fn build_block(&mut self, pc: u64, pa: u64) -> Option<Box<Block>> {
+        let mut entries = Vec::with_capacity(8);
+        let mut a = pa;
+        // A device overlaying part of the page (HTIF's tohost): stop before it.
+        let device_in_page = self.bus.overlaps(pa & !PAGE_MASK, PAGE_SIZE);
+        loop {
+            if device_in_page && self.bus.overlaps(a, 4) {
+                break;
+            }
+            let lo = self.ram.read(a, 2)? as u32;
+            let raw = if lo & 3 != 3 {
+                lo
+            } else if a & PAGE_MASK == PAGE_MASK - 1 {
+                break; // 32-bit instruction straddling the page: its own block
+            } else {
+                lo | (self.ram.read(a + 2, 2)? as u32) << 16
+            };
+            let insn = decode(raw);
+            entries.push(Entry::new(insn));
+            a += u64::from(insn.len);
+            if ends_block(&insn) || entries.len() >= MAX_BLOCK || a & PAGE_MASK == 0 {
+                break;
+            }
+        }
+        if entries.is_empty() {
+            return None;
+        }
+        self.log_new_block(pc, &entries);
+        if self.blocks.insert_executing(pa, a) {
+            self.tlb.drop_writes_to(pa & !PAGE_MASK);
+        }
+        Some(Box::new(Block { pa, entries }))
+    }
+
+    /// Drop decoded blocks overlapping physical `[pa, pa + len)` (code written).
+    #[inline(always)]
+    pub(crate) fn invalidate_code(&mut self, pa: u64, len: u64) {
+        self.blocks.invalidate(pa, len);
+    }
+
+    /// Forget all decoded instructions (fence.i). The current block ends
+    /// after the running instruction.
+    pub fn flush_decode_cache(&mut self) {
+        self.blocks.flush();
+    }
+
+    /// QEMU's `-d in_asm` for a newly decoded block.
+    fn log_new_block(&mut self, pc: u64, entries: &[Entry]) {
+        if !self.dlog.enabled(LOG_IN_ASM) {
+            return;
+        }
+        let prv = self.hart.prv as u8;
+        writeln!(self.dlog, "----------------\nIN: \nPriv: {prv}; Virt: 0");
+        let mut a = pc;
+        for e in entries {
+            let text = crate::disasm::disasm(&e.insn, a);
+            if e.insn.len == 2 {
+                writeln!(self.dlog, "0x{a:016x}:  {:04x}              {text}", e.insn.raw & 0xffff);
+            } else {
+                writeln!(self.dlog, "0x{a:016x}:  {:08x}          {text}", e.insn.raw);
+            }
+            a = a.wrapping_add(u64::from(e.insn.len));
+        }
+        writeln!(self.dlog);
+    }
+
+    /// QEMU's `-d exec` line and `-d cpu` register dump before a block.
+    #[inline(never)]
+    fn log_exec(&mut self, pc: u64) {
+        if self.dlog.enabled(LOG_EXEC) {
+            let prv = self.hart.prv as u8;
+            writeln!(self.dlog, "Trace 0: 0x0 [0000000000000000/{pc:016x}/{prv:08x}/00000000] ");
+        }
+        if self.dlog.enabled(LOG_CPU) {
+            let h = &self.hart;
+            let c = &h.csr;
+            let mut s = format!(" pc       {:016x}\n mhartid  {:016x}\n", h.pc, h.hartid);
+            for (name, v) in [
+                ("mstatus", c.mstatus),
+                ("mip", c.mip | self.irq.pending()),
+                ("mie", c.mie),
+                ("mideleg", c.mideleg),
+                ("medeleg", c.medeleg),
+                ("mtvec", c.mtvec),
+                ("stvec", c.stvec),
+                ("mepc", c.mepc),
+                ("sepc", c.sepc),
+                ("mcause", c.mcause),
+                ("scause", c.scause),
+                ("mtval", c.mtval),
+                ("stval", c.stval),
+                ("mscratch", c.mscratch),
+                ("sscratch", c.sscratch),
+                ("satp", c.satp),
+            ] {
+                s += &format!(" {name:<8} {v:016x}\n");
+            }
+            for (i, name) in XREG_NAMES.iter().enumerate() {
+                s += &format!(" {:<8} {:016x}", format!("x{i}/{name}"), h.x[i]);
+                if i % 4 == 3 {
+                    s.push('\n');
+                }
+            }
+            self.dlog.write_fmt(format_args!("{s}"));
+        }
     }
 }

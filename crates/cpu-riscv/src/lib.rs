@@ -1,6 +1,7 @@
 //! An RV64GC hart: decoder, disassembler, the interpreter that defines the
 //! semantics, CSRs, traps and the MMU.
 
+mod blocks;
 pub mod bus;
 pub mod cpu;
 pub mod csr;
@@ -11,6 +12,9 @@ mod exec;
 pub mod fpu;
 pub mod hart;
 pub mod insn;
+#[cfg(test)]
+mod interp_tests;
+mod mem;
 pub mod mmu;
 pub mod ops;
 pub mod trap;

@@ -61,10 +61,12 @@ TEST_CODE_BEGIN
 #if SV == 48
   PTR(l3_table, 0, l2_table)
   MAP_PA(l3_table, 1, 0, LEAF_RW | PTE_X)          /* terapage VA 512G -> PA 0 */
+  MAP_PA(l3_table, 2, 0x40000000, LEAF_RW)         /* misaligned terapage */
 #endif
   PTR(l2_table, 1, l1_table)
   MAP_PA(l2_table, 2, 0x80000000, LEAF_RW | PTE_X)
   MAP_PA(l2_table, 3, 0x80000000, LEAF_RW | PTE_X | PTE_U)
+  MAP_PA(l2_table, 5, 0x80200000, LEAF_RW)          /* misaligned gigapage */
   PTR(l1_table, 0, l0_table)
   MAP_PA(l1_table, 1, PA_MEGA, LEAF_RW)
   MAP_PA(l1_table, 2, PA_MEGA + 0x1000, LEAF_RW)   /* misaligned megapage */
@@ -78,6 +80,8 @@ TEST_CODE_BEGIN
   MAP_SYM(l0_table, 7, page_a, LEAF_RW)                          /* alias of page_a, not executable */
   MAP_SYM(l0_table, 8, xpage, PTE_V | PTE_R | PTE_X | PTE_A | PTE_U)  /* user code page */
   MAP_SYM(l0_table, 9, page_b, PTE_V | PTE_X | PTE_W | PTE_A | PTE_D)   /* X+W without R: reserved */
+  MAP_SYM(l0_table, 10, page_code, PTE_V | PTE_R | PTE_X | PTE_A)       /* executable view ... */
+  MAP_SYM(l0_table, 11, page_code, LEAF_RW)                             /* ... and writable view */
   /* physical contents */
   la t0, page_a
   li t1, 0x1111111111111111
@@ -102,6 +106,14 @@ TEST_CODE_BEGIN
   csrr a0, satp
   srli a0, a0, 60
   CHECK_REG(a0, SATP_MODE >> 60)
+
+  /* a write with an unsupported MODE has no effect at all (Privileged 4.1.11) */
+  li gp, 56
+  csrr a3, satp
+  li t0, (7 << 60) | 0x1234
+  csrw satp, t0
+  csrr a0, satp
+  FAIL_IF_NE(a0, a3)
 
   /* ---------------- translation ---------------- */
   S_OK(3, s_load, VA_PAGE(0))
@@ -153,6 +165,11 @@ TEST_CODE_BEGIN
   S_FAULT(17, s_load, VA_MEGA_BAD + 8, CAUSE_LOAD_PAGE)         /* misaligned superpage */
   S_FAULT(18, s_amo, VA_PAGE(1), CAUSE_STORE_PAGE)              /* AMO to read-only: store fault */
   S_FAULT(19, s_load, 0x100000000, CAUSE_LOAD_PAGE)             /* L2 entry 4: not mapped */
+  S_FAULT(53, s_load, 0x140000000 + 0x200000, CAUSE_LOAD_PAGE)  /* misaligned gigapage */
+  S_FAULT(54, s_store, 0x140000008, CAUSE_STORE_PAGE)
+#if SV == 48
+  S_FAULT(55, s_load, 0x10000000000 + 0x80000000, CAUSE_LOAD_PAGE)  /* misaligned terapage */
+#endif
   /* fault address is the exact byte address, not the page */
   S_FAULT(20, s_load, VA_PAGE(5) + 0x7f8, CAUSE_LOAD_PAGE)
   /* non-canonical addresses */
@@ -262,6 +279,46 @@ TEST_CODE_BEGIN
   MAP_SYM(l0_table, 0, page_a, LEAF_RW)
   FLUSH
 
+  /* ---------------- self-modifying code through a virtual alias ---------------- */
+  li gp, 49
+  CLEAR_TRAP_RECORD
+  li a2, VA_PAGE(11)
+  li a3, VA_PAGE(10)
+  RUN_IN_MODE(PRV_S, s_smc)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  CHECK_REG(a4, 11)
+  CHECK_REG(a5, 22)
+
+  /* ---------------- page faults delegated to S: scause/stval/sepc ---------------- */
+  li gp, 50
+  CLEAR_TRAP_RECORD
+  li t0, (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE) | (1 << CAUSE_FETCH_PAGE)
+  csrw medeleg, t0
+  la t0, s_ecall
+  la t1, strap_resume
+  sd t0, 0(t1)
+  li a2, VA_PAGE(5) + 0x10
+  RUN_IN_MODE(PRV_S, s_load)
+  CHECK_MEM(strap_cause, CAUSE_LOAD_PAGE)
+  CHECK_MEM(strap_tval, VA_PAGE(5) + 0x10)
+  CHECK_MEM_LABEL(strap_epc, s_load)
+  CHECK_MEM(strap_prv, PRV_S)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  CHECK_MEM(trap_count, 1)
+  li gp, 51
+  CLEAR_TRAP_RECORD
+  la t0, s_ecall
+  la t1, strap_resume
+  sd t0, 0(t1)
+  li a2, VA_PAGE(2)
+  U_RUN(52, u_call, VA_PAGE(3))
+  CHECK_MEM(strap_cause, CAUSE_FETCH_PAGE)
+  CHECK_MEM(strap_tval, VA_PAGE(3))
+  CHECK_MEM(strap_epc, VA_PAGE(3))
+  CHECK_MEM(strap_prv, PRV_U)
+  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  csrw medeleg, zero
+
   /* ---------------- MPRV: M loads/stores with MPP's translation ---------------- */
   li gp, 46
   li t0, MSTATUS_MPP
@@ -301,6 +358,7 @@ TEST_CODE_BEGIN
   /* ---------------- snippets ---------------- */
 s_load: ld a0, 0(a2); ecall
 s_lwu: lwu a0, 0(a2); ecall
+s_ecall: ecall
 s_load_a4: ld a4, 0(a2); ecall
 s_load_off16: ld a0, 16(a2); ecall
 s_store: sd a3, 0(a2); ecall
@@ -310,6 +368,21 @@ s_load_sum: li t0, MSTATUS_SUM; csrs sstatus, t0; ld a0, 0(a2); csrc sstatus, t0
 s_sfence_load: sfence.vma; ld a0, 0(a2); ecall
 s_sfence_addr_load: sfence.vma a2, zero; ld a0, 0(a2); ecall
 u_load: ld a0, 0(a2); ecall
+  /* write "li a0, 11; ret" via the RW view, run it via the X view, patch to 22, run again */
+s_smc:
+  li t0, 0x00b00513
+  sw t0, 0(a2)
+  li t0, 0x00008067
+  sw t0, 4(a2)
+  fence.i
+  jalr ra, 0(a3)
+  mv a4, a0
+  li t0, 0x01600513
+  sw t0, 0(a2)
+  fence.i
+  jalr ra, 0(a3)
+  mv a5, a0
+  ecall
 u_call: jalr ra, 0(a2); ecall
 
   .align 12
@@ -329,4 +402,5 @@ page_a: .skip 4096
 page_b: .skip 4096
 page_u: .skip 4096
 page_ad: .skip 4096
+page_code: .skip 4096
 TEST_DATA_END

@@ -4,7 +4,7 @@ memory = op(old, rs2) of the access width, neighbouring word untouched."""
 import os
 
 M64 = (1 << 64) - 1
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.environ.get("GEN_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def sx(v, bits):

@@ -6,7 +6,7 @@ import random
 
 import fpmodel as m
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.environ.get("GEN_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 MODES = [m.RNE, m.RTZ, m.RDN, m.RUP, m.RMM]
 FRM = {m.RNE: 0, m.RTZ: 1, m.RDN: 2, m.RUP: 3, m.RMM: 4}
 

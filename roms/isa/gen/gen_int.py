@@ -9,7 +9,7 @@ import os
 
 M64 = (1 << 64) - 1
 M32 = (1 << 32) - 1
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.environ.get("GEN_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def s64(x):

@@ -4,7 +4,7 @@ import os
 import struct
 
 M64 = (1 << 64) - 1
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.environ.get("GEN_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def s64(x):

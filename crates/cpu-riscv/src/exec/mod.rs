@@ -23,15 +23,3 @@ pub(crate) type Handler = fn(&mut Cpu, &Insn) -> Result<(), Exception>;
 pub(crate) fn illegal(_cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     Err(Exception::illegal(i.raw))
 }
-
-/// Placeholder handlers that raise illegal-instruction until implemented.
-macro_rules! not_implemented {
-    ($($name:ident),* $(,)?) => {
-        $(
-            pub(crate) fn $name(cpu: &mut crate::cpu::Cpu, i: &crate::insn::Insn) -> Result<(), crate::trap::Exception> {
-                super::illegal(cpu, i)
-            }
-        )*
-    };
-}
-pub(crate) use not_implemented;

@@ -1,9 +1,187 @@
 //! RV64I base integer instructions and Zifencei (Unprivileged spec ch. 2, 5).
 
-use super::not_implemented;
+use crate::cpu::Cpu;
+use crate::insn::Insn;
+use crate::trap::Exception;
 
-not_implemented!(
-    lui, auipc, jal, jalr, beq, bne, blt, bge, bltu, bgeu, lb, lh, lw, ld, lbu, lhu, lwu, sb, sh, sw, sd, addi, slti,
-    sltiu, xori, ori, andi, slli, srli, srai, add, sub, sll, slt, sltu, xor, srl, sra, or, and, fence, addiw, slliw,
-    srliw, sraiw, addw, subw, sllw, srlw, sraw, fence_i,
-);
+type R = Result<(), Exception>;
+
+#[inline(always)]
+pub(super) fn x(cpu: &Cpu, r: u8) -> u64 {
+    cpu.hart.x[usize::from(r & 31)]
+}
+
+/// Write rd; writes to x0 are discarded.
+#[inline(always)]
+pub(super) fn wx(cpu: &mut Cpu, r: u8, v: u64) {
+    if r != 0 {
+        cpu.hart.x[usize::from(r & 31)] = v;
+    }
+}
+
+#[inline(always)]
+pub(super) fn sext32(v: u64) -> u64 {
+    v as i32 as i64 as u64
+}
+
+#[inline(always)]
+fn imm(i: &Insn) -> u64 {
+    i.imm as i64 as u64
+}
+
+/// `rd = f(rs1, rs2)` for register-register operations.
+macro_rules! alu_rr {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
+        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+            let ($a, $b) = (x(cpu, i.rs1), x(cpu, i.rs2));
+            wx(cpu, i.rd, $e);
+            Ok(())
+        }
+    )*};
+}
+
+/// `rd = f(rs1, imm)` for register-immediate operations (imm sign-extended).
+macro_rules! alu_ri {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
+        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+            let ($a, $b) = (x(cpu, i.rs1), imm(i));
+            wx(cpu, i.rd, $e);
+            Ok(())
+        }
+    )*};
+}
+
+// Shifts use the low 6 bits (RV64) or 5 bits (W forms) of the amount (2.4, 5.2).
+alu_rr! {
+    add => |a, b| a.wrapping_add(b);
+    sub => |a, b| a.wrapping_sub(b);
+    sll => |a, b| a << (b & 63);
+    slt => |a, b| u64::from((a as i64) < (b as i64));
+    sltu => |a, b| u64::from(a < b);
+    xor => |a, b| a ^ b;
+    srl => |a, b| a >> (b & 63);
+    sra => |a, b| ((a as i64) >> (b & 63)) as u64;
+    or => |a, b| a | b;
+    and => |a, b| a & b;
+    addw => |a, b| sext32(a.wrapping_add(b));
+    subw => |a, b| sext32(a.wrapping_sub(b));
+    sllw => |a, b| sext32(u64::from((a as u32) << (b & 31)));
+    srlw => |a, b| sext32(u64::from((a as u32) >> (b & 31)));
+    sraw => |a, b| ((a as i32) >> (b & 31)) as i64 as u64;
+}
+
+alu_ri! {
+    addi => |a, b| a.wrapping_add(b);
+    slti => |a, b| u64::from((a as i64) < (b as i64));
+    sltiu => |a, b| u64::from(a < b);
+    xori => |a, b| a ^ b;
+    ori => |a, b| a | b;
+    andi => |a, b| a & b;
+    slli => |a, b| a << (b & 63);
+    srli => |a, b| a >> (b & 63);
+    srai => |a, b| ((a as i64) >> (b & 63)) as u64;
+    addiw => |a, b| sext32(a.wrapping_add(b));
+    slliw => |a, b| sext32(u64::from((a as u32) << (b & 31)));
+    srliw => |a, b| sext32(u64::from((a as u32) >> (b & 31)));
+    sraiw => |a, b| ((a as i32) >> (b & 31)) as i64 as u64;
+}
+
+pub(crate) fn lui(cpu: &mut Cpu, i: &Insn) -> R {
+    wx(cpu, i.rd, imm(i));
+    Ok(())
+}
+
+pub(crate) fn auipc(cpu: &mut Cpu, i: &Insn) -> R {
+    wx(cpu, i.rd, cpu.hart.pc.wrapping_add(imm(i)));
+    Ok(())
+}
+
+/// Jump to `target`. C is always present (misa is read-only), so IALIGN = 16
+/// and every target (even by construction) is aligned (2.2, 2.5).
+#[inline(always)]
+fn jump(cpu: &mut Cpu, target: u64) -> R {
+    cpu.hart.npc = target;
+    Ok(())
+}
+
+pub(crate) fn jal(cpu: &mut Cpu, i: &Insn) -> R {
+    let link = cpu.hart.npc;
+    jump(cpu, cpu.hart.pc.wrapping_add(imm(i)))?;
+    wx(cpu, i.rd, link);
+    Ok(())
+}
+
+/// The target is computed before rd is written, as rd may be rs1; bit 0 is cleared (2.5).
+pub(crate) fn jalr(cpu: &mut Cpu, i: &Insn) -> R {
+    let link = cpu.hart.npc;
+    jump(cpu, x(cpu, i.rs1).wrapping_add(imm(i)) & !1)?;
+    wx(cpu, i.rd, link);
+    Ok(())
+}
+
+macro_rules! branch {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
+        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+            let ($a, $b) = (x(cpu, i.rs1), x(cpu, i.rs2));
+            if $e {
+                jump(cpu, cpu.hart.pc.wrapping_add(imm(i)))?;
+            }
+            Ok(())
+        }
+    )*};
+}
+
+branch! {
+    beq => |a, b| a == b;
+    bne => |a, b| a != b;
+    blt => |a, b| (a as i64) < (b as i64);
+    bge => |a, b| (a as i64) >= (b as i64);
+    bltu => |a, b| a < b;
+    bgeu => |a, b| a >= b;
+}
+
+macro_rules! load {
+    ($($name:ident => $size:literal, |$v:ident| $e:expr;)*) => {$(
+        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+            let $v = cpu.load(x(cpu, i.rs1).wrapping_add(imm(i)), $size)?;
+            wx(cpu, i.rd, $e);
+            Ok(())
+        }
+    )*};
+}
+
+load! {
+    lb => 1, |v| v as i8 as i64 as u64;
+    lh => 2, |v| v as i16 as i64 as u64;
+    lw => 4, |v| sext32(v);
+    ld => 8, |v| v;
+    lbu => 1, |v| v;
+    lhu => 2, |v| v;
+    lwu => 4, |v| v;
+}
+
+macro_rules! store {
+    ($($name:ident => $size:literal;)*) => {$(
+        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+            cpu.store(x(cpu, i.rs1).wrapping_add(imm(i)), $size, x(cpu, i.rs2))
+        }
+    )*};
+}
+
+store! {
+    sb => 1;
+    sh => 2;
+    sw => 4;
+    sd => 8;
+}
+
+/// A single hart with no caches between it and memory: ordering is already total.
+pub(crate) fn fence(_cpu: &mut Cpu, _i: &Insn) -> R {
+    Ok(())
+}
+
+/// Make earlier stores visible to instruction fetch (Zifencei): drop decoded code.
+pub(crate) fn fence_i(cpu: &mut Cpu, _i: &Insn) -> R {
+    cpu.flush_decode_cache();
+    Ok(())
+}

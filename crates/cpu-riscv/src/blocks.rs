@@ -1,0 +1,200 @@
+//! The decoded-block cache: straight-line runs of decoded instructions keyed
+//! by the physical address of their first instruction, so that each
+//! instruction is decoded once, not at every fetch.
+//!
+//! Storage is one direct-mapped table (a colliding block is simply dropped
+//! and decoded again when next needed). The run loop takes the block out of
+//! its slot while executing it and puts it back afterwards, so no reference
+//! counting is needed and the `Cpu` stays `Send`.
+//!
+//! Only blocks in plain RAM pages are cached, each within one page. Every
+//! page holding blocks is listed with the byte ranges of its blocks; a write
+//! to such a page (always on the slow store path, see `mem.rs`) drops the
+//! blocks it overlaps.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::exec::Handler;
+use crate::insn::{Format, Insn};
+use crate::ops::{Op, HANDLERS};
+
+/// Most instructions in one block.
+pub(crate) const MAX_BLOCK: usize = 64;
+const TABLE_BITS: u32 = 16;
+const TABLE_SIZE: usize = 1 << TABLE_BITS;
+const NONE: u64 = u64::MAX;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub handler: Handler,
+    pub insn: Insn,
+}
+
+impl Entry {
+    pub(crate) fn new(insn: Insn) -> Entry {
+        Entry { handler: HANDLERS[insn.op as usize], insn }
+    }
+}
+
+pub(crate) struct Block {
+    /// Physical address of the first instruction.
+    pub pa: u64,
+    pub entries: Vec<Entry>,
+}
+
+/// Whether `insn` must be the last of its block: control transfers, and
+/// instructions that may change privilege, translation, interrupt enables or
+/// the code itself, or that trap.
+pub(crate) fn ends_block(insn: &Insn) -> bool {
+    match insn.op {
+        Op::FenceI | Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::Illegal => true,
+        op => matches!(
+            op.info().map(|i| i.format),
+            Some(Format::B | Format::J | Format::Jalr | Format::Csr | Format::CsrI)
+        ),
+    }
+}
+
+pub(crate) struct BlockCache {
+    table: Vec<Option<Box<Block>>>,
+    /// Physical page -> byte ranges of the blocks decoded from it (entries of
+    /// evicted blocks linger until the page is next pruned or written).
+    pages: HashMap<u64, Vec<(u64, u64)>, BuildHasherDefault<PageHasher>>,
+    /// The block being executed (taken out of `table`), or `NONE`.
+    cur_pa: u64,
+    /// The executing block was invalidated: do not put it back.
+    cur_dead: bool,
+    /// Set when blocks were invalidated; the run loop ends the current block.
+    pub stop: bool,
+}
+
+#[inline(always)]
+fn slot(pa: u64) -> usize {
+    ((pa >> 1) ^ (pa >> (TABLE_BITS + 1))) as usize & (TABLE_SIZE - 1)
+}
+
+impl BlockCache {
+    pub(crate) fn new() -> BlockCache {
+        BlockCache {
+            table: (0..TABLE_SIZE).map(|_| None).collect(),
+            pages: HashMap::default(),
+            cur_pa: NONE,
+            cur_dead: false,
+            stop: false,
+        }
+    }
+
+    /// Take the cached block starting at `pa` out for execution.
+    #[inline(always)]
+    pub(crate) fn take(&mut self, pa: u64) -> Option<Box<Block>> {
+        let s = &mut self.table[slot(pa)];
+        if s.as_ref().is_some_and(|b| b.pa == pa) {
+            self.cur_pa = pa;
+            self.cur_dead = false;
+            return s.take();
+        }
+        None
+    }
+
+    /// Register a newly decoded block (its page becomes a code page) and mark
+    /// it as the executing one. Returns whether the page was not code before.
+    pub(crate) fn insert_executing(&mut self, pa: u64, end: u64) -> bool {
+        let page = pa & !crate::mem::PAGE_MASK;
+        let table = &self.table;
+        let cur = self.cur_pa;
+        let list = self.pages.entry(page).or_default();
+        let new_page = list.is_empty();
+        if list.len() >= 64 && list.len().is_power_of_two() {
+            list.retain(|&(s, _)| s == cur || table[slot(s)].as_ref().is_some_and(|b| b.pa == s));
+        }
+        list.push((pa, end));
+        self.cur_pa = pa;
+        self.cur_dead = false;
+        new_page
+    }
+
+    /// Give the executed block back to the table unless it was invalidated.
+    #[inline(always)]
+    pub(crate) fn put_back(&mut self, b: Box<Block>) {
+        if !self.cur_dead {
+            let s = slot(b.pa);
+            self.table[s] = Some(b);
+        }
+        self.cur_pa = NONE;
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_code_page(&self, pa_page: u64) -> bool {
+        !self.pages.is_empty() && self.pages.contains_key(&pa_page)
+    }
+
+    /// Drop every block overlapping physical `[pa, pa + len)`.
+    pub(crate) fn invalidate(&mut self, pa: u64, len: u64) {
+        if self.pages.is_empty() || len == 0 {
+            return;
+        }
+        let end = pa.saturating_add(len);
+        let first = pa & !crate::mem::PAGE_MASK;
+        let last = (end - 1) & !crate::mem::PAGE_MASK;
+        let mut page = first;
+        loop {
+            if let Some(list) = self.pages.get_mut(&page) {
+                let table = &mut self.table;
+                let (cur, cur_dead, stop) = (self.cur_pa, &mut self.cur_dead, &mut self.stop);
+                list.retain(|&(s, e)| {
+                    if s >= end || e <= pa {
+                        return true;
+                    }
+                    if s == cur {
+                        *cur_dead = true;
+                        *stop = true;
+                    } else if table[slot(s)].as_ref().is_some_and(|b| b.pa == s) {
+                        table[slot(s)] = None;
+                    }
+                    false
+                });
+                if list.is_empty() {
+                    self.pages.remove(&page);
+                }
+            }
+            if page >= last {
+                break;
+            }
+            page += crate::mem::PAGE_SIZE;
+        }
+    }
+
+    /// Drop every block. Every cached block is listed under its page, so
+    /// this costs in proportion to the number of blocks, not the table size
+    /// (fence.i is frequent: Linux issues one whenever it maps fresh code).
+    pub(crate) fn flush(&mut self) {
+        for (_, list) in self.pages.drain() {
+            for (s, _) in list {
+                self.table[slot(s)] = None;
+            }
+        }
+        if self.cur_pa != NONE {
+            self.cur_dead = true;
+        }
+        self.stop = true;
+    }
+}
+
+/// Page numbers are already well spread: one multiply is hash enough.
+#[derive(Default)]
+pub(crate) struct PageHasher(u64);
+
+impl Hasher for PageHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v >> 12).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}

@@ -1,0 +1,397 @@
+//! The hart's memory access paths: a software TLB in TinyEMU style (separate
+//! read, write and fetch entries, direct-mapped, tag = virtual page, payload =
+//! offset into RAM so that a hit costs one compare and one add), loads,
+//! stores, AMO read-modify-write, physical access and instruction fetch.
+//!
+//! Only pages that lie wholly in RAM with no device overlay enter the TLB.
+//! Write entries are never made for pages holding decoded blocks, so stores
+//! to code take the slow path, which invalidates those blocks (SMC).
+
+use crate::bus::{BusError, Ram};
+use crate::cpu::Cpu;
+use crate::decode::decode;
+use crate::dlog::LOG_GUEST_ERRORS;
+use crate::insn::Insn;
+use crate::mmu::Access;
+use crate::trap::{Cause, Exception};
+
+pub(crate) const PAGE_SHIFT: u32 = 12;
+pub(crate) const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub(crate) const PAGE_MASK: u64 = PAGE_SIZE - 1;
+const TLB_SIZE: usize = 512;
+/// A tag no access can match: masked addresses have at most bits 2:0 set below the page.
+const INVALID: u64 = u64::MAX;
+
+#[derive(Clone, Copy)]
+pub(crate) struct TlbEntry {
+    /// Page-aligned virtual address, or `INVALID`.
+    tag: u64,
+    /// read/write: `vaddr + addend` is the index into RAM; fetch: the physical address.
+    addend: u64,
+    /// Physical page address, to drop write entries when a page becomes code.
+    pa_page: u64,
+}
+
+const EMPTY: TlbEntry = TlbEntry { tag: INVALID, addend: 0, pa_page: INVALID };
+
+pub(crate) struct Tlb {
+    read: [TlbEntry; TLB_SIZE],
+    write: [TlbEntry; TLB_SIZE],
+    fetch: [TlbEntry; TLB_SIZE],
+    /// Entries filled since the last flush (kind * TLB_SIZE + index), so that
+    /// a flush, which comes with every privilege change, clears only those.
+    filled: Vec<u16>,
+}
+
+impl Tlb {
+    pub(crate) fn new() -> Box<Tlb> {
+        Box::new(Tlb {
+            read: [EMPTY; TLB_SIZE],
+            write: [EMPTY; TLB_SIZE],
+            fetch: [EMPTY; TLB_SIZE],
+            filled: Vec::with_capacity(TLB_SIZE),
+        })
+    }
+
+    pub(crate) fn flush(&mut self) {
+        if self.filled.len() >= TLB_SIZE {
+            self.read = [EMPTY; TLB_SIZE];
+            self.write = [EMPTY; TLB_SIZE];
+            self.fetch = [EMPTY; TLB_SIZE];
+        } else {
+            for &f in &self.filled {
+                let i = usize::from(f) % TLB_SIZE;
+                match usize::from(f) / TLB_SIZE {
+                    0 => self.read[i] = EMPTY,
+                    1 => self.write[i] = EMPTY,
+                    _ => self.fetch[i] = EMPTY,
+                }
+            }
+        }
+        self.filled.clear();
+    }
+
+    /// Drop the write entries of physical page `pa_page` (it now holds code).
+    pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
+        for e in self.write.iter_mut().filter(|e| e.pa_page == pa_page) {
+            *e = EMPTY;
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Read,
+    Write,
+    Fetch,
+}
+
+#[inline(always)]
+fn tlb_index(vaddr: u64) -> usize {
+    (vaddr >> PAGE_SHIFT) as usize & (TLB_SIZE - 1)
+}
+
+/// The tag an access of `size` bytes at `vaddr` must match: misaligned
+/// accesses keep low bits set and so always miss (slow path splits them).
+#[inline(always)]
+fn access_tag(vaddr: u64, size: u8) -> u64 {
+    vaddr & (!PAGE_MASK | u64::from(size).wrapping_sub(1))
+}
+
+/// All of RAM as a byte slice (folds to the slice's pointer and length).
+#[inline(always)]
+fn ram_bytes(ram: &Ram) -> &[u8] {
+    ram.slice(ram.base(), ram.size() as usize).unwrap_or(&[])
+}
+
+#[inline(always)]
+fn ram_bytes_mut(ram: &mut Ram) -> &mut [u8] {
+    let (base, size) = (ram.base(), ram.size() as usize);
+    ram.slice_mut(base, size).unwrap_or(&mut [])
+}
+
+#[inline(always)]
+fn get_le(mem: &[u8], idx: usize, size: u8) -> Option<u64> {
+    let s = mem.get(idx..)?;
+    Some(match size {
+        1 => u64::from(*s.first()?),
+        2 => u64::from(u16::from_le_bytes(*s.first_chunk()?)),
+        4 => u64::from(u32::from_le_bytes(*s.first_chunk()?)),
+        8 => u64::from_le_bytes(*s.first_chunk()?),
+        _ => return None,
+    })
+}
+
+#[inline(always)]
+fn put_le(mem: &mut [u8], idx: usize, size: u8, val: u64) -> bool {
+    let Some(s) = mem.get_mut(idx..) else { return false };
+    match size {
+        1 => s.first_mut().map(|b| *b = val as u8).is_some(),
+        2 => s.first_chunk_mut().map(|b| *b = (val as u16).to_le_bytes()).is_some(),
+        4 => s.first_chunk_mut().map(|b| *b = (val as u32).to_le_bytes()).is_some(),
+        8 => s.first_chunk_mut().map(|b| *b = val.to_le_bytes()).is_some(),
+        _ => false,
+    }
+}
+
+/// Whether `size` is a power-of-two access naturally aligned at `addr`.
+fn aligned(addr: u64, size: u8) -> bool {
+    size.is_power_of_two() && size <= 8 && addr & (u64::from(size) - 1) == 0
+}
+
+impl Cpu {
+    /// Load `size` (1, 2, 4, 8) bytes at virtual `vaddr`, zero-extended.
+    /// Misaligned loads are performed, each page translated separately.
+    #[inline(always)]
+    pub fn load(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
+        let e = &self.tlb.read[tlb_index(vaddr)];
+        if e.tag == access_tag(vaddr, size) {
+            if let Some(v) = get_le(ram_bytes(&self.ram), vaddr.wrapping_add(e.addend) as usize, size) {
+                return Ok(v);
+            }
+        }
+        self.load_slow(vaddr, size)
+    }
+
+    /// Store the low `size` (1, 2, 4, 8) bytes of `val` at virtual `vaddr`.
+    #[inline(always)]
+    pub fn store(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
+        let e = &self.tlb.write[tlb_index(vaddr)];
+        if e.tag == access_tag(vaddr, size) {
+            let idx = vaddr.wrapping_add(e.addend) as usize;
+            if put_le(ram_bytes_mut(&mut self.ram), idx, size, val) {
+                return Ok(());
+            }
+        }
+        self.store_slow(vaddr, size, val)
+    }
+
+    /// Atomic read-modify-write of the naturally aligned `size` bytes at
+    /// `vaddr`: stores `f(old)` and returns `old`. Translated for writing
+    /// first, so every fault is a store/AMO fault (Unprivileged spec 8.4).
+    pub(crate) fn amo(&mut self, vaddr: u64, size: u8, f: impl FnOnce(u64) -> u64) -> Result<u64, Exception> {
+        let mask = u64::MAX >> (64 - 8 * u32::from(size.clamp(1, 8)));
+        let f = |old| f(old) & mask;
+        let e = &self.tlb.write[tlb_index(vaddr)];
+        if e.tag == access_tag(vaddr, size) {
+            let idx = vaddr.wrapping_add(e.addend) as usize;
+            let mem = ram_bytes_mut(&mut self.ram);
+            if let Some(old) = get_le(mem, idx, size) {
+                put_le(mem, idx, size, f(old));
+                return Ok(old);
+            }
+        }
+        let pa = self.translate(vaddr, Access::Write)?;
+        self.fill_tlb(Kind::Write, vaddr, pa);
+        let old = self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
+        self.phys_store(pa, size, f(old)).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
+        Ok(old)
+    }
+
+    #[inline(never)]
+    fn load_slow(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
+        let size = size.clamp(1, 8);
+        let off = vaddr & PAGE_MASK;
+        if off + u64::from(size) <= PAGE_SIZE {
+            let pa = self.translate(vaddr, Access::Read)?;
+            self.fill_tlb(Kind::Read, vaddr, pa);
+            return self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa, size));
+        }
+        // Crosses a page: each part is translated and faults with its own
+        // address (Privileged spec 3.1.16: "the portion of the access").
+        let n1 = (PAGE_SIZE - off) as u8;
+        let v2 = vaddr.wrapping_add(u64::from(n1));
+        let pa1 = self.translate(vaddr, Access::Read)?;
+        let pa2 = self.translate(v2, Access::Read)?;
+        let lo = self.phys_load(pa1, n1).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa1, n1))?;
+        let hi = self
+            .phys_load(pa2, size - n1)
+            .map_err(|_| self.access_fault(Cause::LoadAccessFault, v2, pa2, size - n1))?;
+        Ok(lo | hi << (8 * u32::from(n1)))
+    }
+
+    #[inline(never)]
+    fn store_slow(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
+        let size = size.clamp(1, 8);
+        let off = vaddr & PAGE_MASK;
+        if off + u64::from(size) <= PAGE_SIZE {
+            let pa = self.translate(vaddr, Access::Write)?;
+            self.fill_tlb(Kind::Write, vaddr, pa);
+            return self
+                .phys_store(pa, size, val)
+                .map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size));
+        }
+        let n1 = (PAGE_SIZE - off) as u8;
+        let n2 = size - n1;
+        let v2 = vaddr.wrapping_add(u64::from(n1));
+        let pa1 = self.translate(vaddr, Access::Write)?;
+        let pa2 = self.translate(v2, Access::Write)?;
+        // Check both parts are backed before writing either (precise traps).
+        if !self.phys_mapped(pa1, n1) {
+            return Err(self.access_fault(Cause::StoreAccessFault, vaddr, pa1, n1));
+        }
+        if !self.phys_mapped(pa2, n2) {
+            return Err(self.access_fault(Cause::StoreAccessFault, v2, pa2, n2));
+        }
+        self.phys_store(pa1, n1, val).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa1, n1))?;
+        let hi = val >> (8 * u32::from(n1));
+        self.phys_store(pa2, n2, hi).map_err(|_| self.access_fault(Cause::StoreAccessFault, v2, pa2, n2))
+    }
+
+    /// The access fault for `vaddr` (physical `pa`), logged for `-d guest_errors`
+    /// in QEMU's words.
+    #[cold]
+    fn access_fault(&mut self, cause: Cause, vaddr: u64, pa: u64, size: u8) -> Exception {
+        if self.dlog.enabled(LOG_GUEST_ERRORS) {
+            let what = if cause == Cause::LoadAccessFault { "read" } else { "write" };
+            writeln!(self.dlog, "Invalid {what} at addr 0x{pa:X}, size {size}, region '(null)', reason: rejected");
+        }
+        Exception::new(cause, vaddr)
+    }
+
+    /// Whether every byte of `[pa, pa + n)` is RAM or a device.
+    fn phys_mapped(&self, pa: u64, n: u8) -> bool {
+        (0..u64::from(n)).all(|i| {
+            let a = pa.wrapping_add(i);
+            self.ram.contains(a, 1) || self.bus.overlaps(a, 1)
+        })
+    }
+
+    /// Enter a translation into the TLB if its page is plain RAM (and, for
+    /// writes, holds no decoded code). Fetch entries may cover a page that
+    /// a device partly overlays: blocks are decoded only up to the device.
+    fn fill_tlb(&mut self, kind: Kind, vaddr: u64, pa: u64) {
+        let pa_page = pa & !PAGE_MASK;
+        if !self.ram.contains(pa_page, PAGE_SIZE) {
+            return;
+        }
+        if !matches!(kind, Kind::Fetch) && self.bus.overlaps(pa_page, PAGE_SIZE) {
+            return;
+        }
+        // A PMP region smaller than the page: every access must be checked.
+        let access = match kind {
+            Kind::Read => Access::Read,
+            Kind::Write => Access::Write,
+            Kind::Fetch => Access::Execute,
+        };
+        if !self.pmp_allows_page(pa_page, access) {
+            return;
+        }
+        let tag = vaddr & !PAGE_MASK;
+        let ram_off = pa_page - self.ram.base();
+        let (table, addend) = match kind {
+            Kind::Read => (&mut self.tlb.read, ram_off.wrapping_sub(tag)),
+            Kind::Write => {
+                if self.blocks.is_code_page(pa_page) {
+                    return;
+                }
+                (&mut self.tlb.write, ram_off.wrapping_sub(tag))
+            }
+            Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
+        };
+        let i = tlb_index(vaddr);
+        table[i] = TlbEntry { tag, addend, pa_page };
+        if self.tlb.filled.len() < TLB_SIZE {
+            self.tlb.filled.push((kind as usize * TLB_SIZE + i) as u16);
+        }
+    }
+
+    /// Physical read of `n` (1..=8) bytes at any alignment: RAM directly,
+    /// devices in naturally aligned pieces or bytes.
+    fn phys_load(&mut self, pa: u64, n: u8) -> Result<u64, BusError> {
+        if !self.bus.overlaps(pa, u64::from(n)) {
+            if let Some(s) = self.ram.slice(pa, usize::from(n)) {
+                return Ok(s.iter().rev().fold(0, |acc, &b| acc << 8 | u64::from(b)));
+            }
+        }
+        if aligned(pa, n) {
+            return self.phys_read(pa, n);
+        }
+        let mut v = 0;
+        for i in 0..n {
+            v |= self.phys_read(pa.wrapping_add(u64::from(i)), 1)? << (8 * u32::from(i));
+        }
+        Ok(v)
+    }
+
+    /// Physical write of `n` (1..=8) bytes at any alignment.
+    fn phys_store(&mut self, pa: u64, n: u8, val: u64) -> Result<(), BusError> {
+        if aligned(pa, n) {
+            return self.phys_write(pa, n, val);
+        }
+        for i in 0..n {
+            self.phys_write(pa.wrapping_add(u64::from(i)), 1, val >> (8 * u32::from(i)))?;
+        }
+        Ok(())
+    }
+
+    /// Physical read (`size` 1, 2, 4 or 8, naturally aligned for devices):
+    /// devices first where they overlay, else RAM, else `Unmapped`.
+    pub fn phys_read(&mut self, pa: u64, size: u8) -> Result<u64, BusError> {
+        if self.bus.overlaps(pa, u64::from(size)) {
+            return self.bus.read(pa, size);
+        }
+        self.ram.read(pa, size).ok_or(BusError::Unmapped)
+    }
+
+    /// Physical write: devices first where they overlay, else RAM (dropping
+    /// any decoded blocks the bytes belong to), else `Unmapped`.
+    pub fn phys_write(&mut self, pa: u64, size: u8, val: u64) -> Result<(), BusError> {
+        if self.bus.overlaps(pa, u64::from(size)) {
+            return self.bus.write(pa, size, val);
+        }
+        if !self.ram.contains(pa, u64::from(size)) {
+            return Err(BusError::Unmapped);
+        }
+        self.invalidate_code(pa, u64::from(size));
+        self.ram.write(pa, size, val).ok_or(BusError::Unmapped)
+    }
+
+    /// Forget all cached translations (satp, privilege, MPRV, PMP, sfence.vma).
+    pub fn flush_tlb(&mut self) {
+        self.tlb.flush();
+    }
+
+    /// Translate `pc` for instruction fetch: the physical address and
+    /// whether it lies in a plain RAM page (whose blocks may be cached).
+    #[inline(always)]
+    pub(crate) fn fetch_pa(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
+        let e = &self.tlb.fetch[tlb_index(pc)];
+        if e.tag == pc & !PAGE_MASK {
+            return Ok((pc.wrapping_add(e.addend), true));
+        }
+        self.fetch_pa_slow(pc)
+    }
+
+    #[inline(never)]
+    fn fetch_pa_slow(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
+        let pa = self.translate(pc, Access::Execute)?;
+        self.fill_tlb(Kind::Fetch, pc, pa);
+        let e = &self.tlb.fetch[tlb_index(pc)];
+        Ok((pa, e.tag == pc & !PAGE_MASK))
+    }
+
+    /// Fetch 16 bits at physical `pa` for the instruction part at `vaddr`.
+    fn fetch16(&mut self, pa: u64, vaddr: u64) -> Result<u32, Exception> {
+        match self.phys_read(pa, 2) {
+            Ok(v) => Ok(v as u32),
+            Err(_) => Err(Exception::new(Cause::InstructionAccessFault, vaddr)),
+        }
+    }
+
+    /// Fetch and decode the instruction at `pc` without the block cache: used
+    /// for device memory and for a 32-bit instruction that straddles a page,
+    /// whose second half is translated separately (a fault there reports
+    /// `pc + 2`, Privileged spec 3.1.16).
+    pub(crate) fn fetch_uncached(&mut self, pc: u64) -> Result<Insn, Exception> {
+        let (pa, _) = self.fetch_pa(pc)?;
+        let lo = self.fetch16(pa, pc)?;
+        if lo & 3 != 3 {
+            return Ok(decode(lo));
+        }
+        let v2 = pc.wrapping_add(2);
+        let pa2 = if v2 & PAGE_MASK == 0 { self.fetch_pa(v2)?.0 } else { pa.wrapping_add(2) };
+        let hi = self.fetch16(pa2, v2)?;
+        Ok(decode(lo | hi << 16))
+    }
+}
