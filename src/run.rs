@@ -10,7 +10,7 @@ use std::thread;
 
 use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
-use crate::cli::{Bios, Board, Kernel, Options, SerialOpt};
+use crate::cli::{Accel, Bios, Board, Kernel, Options, SerialOpt};
 
 /// Exit status when `-max-insns` is reached, as timeout(1) uses.
 pub const EXIT_INSN_LIMIT: u8 = 124;
@@ -103,9 +103,11 @@ pub fn run(o: Options) -> Result<u8, String> {
     let mut start_tx = Some(start_tx);
     let paused = o.paused;
     let mask = o.log_mask;
+    let accel = o.accel;
     let thread_tx = tx.clone();
     let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
-        let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, mask, log_out, paused, start_rx, &thread_tx));
+        let body =
+            std::panic::AssertUnwindSafe(|| machine_thread(cfg, accel, mask, log_out, paused, start_rx, &thread_tx));
         let result =
             std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
         let _ = thread_tx.send(Event::Done(result));
@@ -151,8 +153,10 @@ pub fn run(o: Options) -> Result<u8, String> {
 }
 
 /// Body of the machine thread: build, (wait if -S), run, flush.
+#[allow(clippy::too_many_arguments)]
 fn machine_thread(
     cfg: Config,
+    accel: Accel,
     mask: u32,
     log_out: Box<dyn Write + Send>,
     paused: bool,
@@ -161,6 +165,13 @@ fn machine_thread(
 ) -> Result<RunExit, String> {
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
     m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
+    if accel == Accel::Jit {
+        if !cfg!(target_arch = "x86_64") {
+            return Err("-accel jit: the JIT generates x86-64 code; use -accel interp on this host".into());
+        }
+        let jit = jit::Jit::new().map_err(|e| format!("-accel jit: cannot map the code buffer: {e}"))?;
+        m.cpu().set_engine(Some(Box::new(jit)));
+    }
     let flag = m.exit_request();
     let _ = tx.send(Event::Ready(flag));
     // With no monitor, only a signal (dropping the sender) ends the wait.

@@ -34,7 +34,6 @@ fn errors_are_one_line_and_exit_1() {
         (&["-machine", "pc"], "tern: -machine pc: unsupported machine type 'pc'"),
         (&["-machine", "virt,aclint=on"], "tern: -machine virt,aclint=on: property 'virt-machine.aclint'"),
         (&["-M", "spike,x"], "tern: -M spike,x: property 'spike-machine.x'"),
-        (&["-accel", "jit"], "tern: -accel jit: the JIT is not available yet"),
         (&["-accel", "kvm"], "tern: -accel kvm: invalid accelerator kvm"),
         (&["-serial", "pty"], "tern: -serial pty: 'pty' is not a valid char driver"),
         (&["-d", "in_asm,nope"], "tern: -d in_asm,nope: unknown -d item 'nope'"),
@@ -279,4 +278,22 @@ fn instruction_limit_stops_a_trap_loop() {
     );
     assert!(!o.timed_out, "a trap loop did not stop at -max-insns");
     assert_eq!(o.code, Some(124), "{}", o.stderr);
+}
+
+/// `-accel jit` runs images to the same output and exit code as the
+/// interpreter (every image is checked under the JIT in `crates/jit/tests`).
+#[test]
+fn accel_jit_runs_like_the_interpreter() {
+    let roms = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms/build");
+    for (board, image) in
+        [("virt", "demo/hello.elf"), ("virt", "selftest/virt-exit5.elf"), ("spike", "isa/rv64ui-add.elf")]
+    {
+        let image = roms.join(image);
+        let args = |accel| {
+            ["-accel", accel, "-machine", board, "-bios", "none", "-nographic", "-kernel", image.to_str().unwrap()]
+        };
+        let (i, j) = (run_args(&args("interp"), LIMIT), run_args(&args("jit"), LIMIT));
+        assert!(!i.timed_out && !j.timed_out, "{}", image.display());
+        assert_eq!((j.code, &j.stdout), (i.code, &i.stdout), "{}: stderr {}", image.display(), j.stderr);
+    }
 }

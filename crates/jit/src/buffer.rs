@@ -3,24 +3,55 @@
 //! QEMU's `tb_flush`). Code never moves, so addresses handed out stay valid
 //! until the next flush (growing a dynasmrt `Assembler` may move its buffer,
 //! dynasm-rs issue 78, hence this).
+//!
+//! The mapping is read-write-execute, as QEMU's on most hosts, so that
+//! adding a block costs no system call (switching protections per block
+//! costs tens of microseconds). Where the host refuses such mappings, it
+//! falls back to dynasmrt's buffers, made writable for each block.
 
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
+enum Mapping {
+    /// Read-write-execute anonymous memory of `cap` bytes.
+    Rwx(*mut u8),
+    /// Executable; made writable while a block is copied in. `None` only
+    /// transiently, or after a failed protection change.
+    Toggled(Option<ExecutableBuffer>),
+}
+
 pub(crate) struct CodeBuffer {
-    /// `None` only transiently while being written.
-    buf: Option<ExecutableBuffer>,
+    map: Mapping,
     used: usize,
     cap: usize,
     base: usize,
 }
 
+// SAFETY: the buffer owns its mapping exclusively; the raw pointer is only
+// an address of memory no one else frees or writes.
+unsafe impl Send for CodeBuffer {}
+
 impl CodeBuffer {
     pub(crate) fn new(cap: usize) -> std::io::Result<CodeBuffer> {
+        // SAFETY: an anonymous private mapping at an address of the
+        // kernel's choosing affects no existing memory; the result is checked.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                cap,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p != libc::MAP_FAILED {
+            return Ok(CodeBuffer { map: Mapping::Rwx(p.cast()), used: 0, cap, base: p as usize });
+        }
         let mut m = MutableBuffer::new(cap)?;
         m.set_len(cap);
         let buf = m.make_exec()?;
         let base = buf.as_ptr() as usize;
-        Ok(CodeBuffer { buf: Some(buf), used: 0, cap, base })
+        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, cap, base })
     }
 
     /// The address the next appended code will have.
@@ -48,16 +79,39 @@ impl CodeBuffer {
 
     /// Copy `code` (assembled for address `next_addr()`) in; returns its address.
     pub(crate) fn append(&mut self, code: &[u8]) -> std::io::Result<usize> {
-        assert!(self.fits(code.len()), "code buffer overflow: the caller checks `fits`");
-        // A failed mprotect loses the mapping; later appends then fail too.
-        let exec = self.buf.take().ok_or_else(|| std::io::Error::other("code buffer lost"))?;
-        let mut m = exec.make_mut()?;
-        m[self.used..self.used + code.len()].copy_from_slice(code);
-        let exec = m.make_exec()?;
+        if !self.fits(code.len()) {
+            return Err(std::io::Error::other("code buffer full"));
+        }
         let addr = self.base + self.used;
-        debug_assert_eq!(exec.as_ptr() as usize, self.base, "an mprotect does not move the mapping");
-        self.buf = Some(exec);
+        match &mut self.map {
+            Mapping::Rwx(p) => {
+                // SAFETY: `[used, used + len)` lies inside the mapping (checked
+                // above), holds no code that can be running (appends happen
+                // between runs, past all code handed out since the last flush),
+                // and does not overlap `code`, a Rust allocation.
+                unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), p.add(self.used), code.len()) };
+            }
+            Mapping::Toggled(slot) => {
+                // A failed mprotect loses the mapping; later appends then fail too.
+                let exec = slot.take().ok_or_else(|| std::io::Error::other("code buffer lost"))?;
+                let mut m = exec.make_mut()?;
+                m[self.used..self.used + code.len()].copy_from_slice(code);
+                let exec = m.make_exec()?;
+                debug_assert_eq!(exec.as_ptr() as usize, self.base, "an mprotect does not move the mapping");
+                *slot = Some(exec);
+            }
+        }
         self.used += code.len();
         Ok(addr)
+    }
+}
+
+impl Drop for CodeBuffer {
+    fn drop(&mut self) {
+        if let Mapping::Rwx(p) = self.map {
+            // SAFETY: `p` and `cap` are the mapping made in `new`, unmapped
+            // once; no code in it runs after its owner (the `Jit`) is dropped.
+            unsafe { libc::munmap(p.cast(), self.cap) };
+        }
     }
 }

@@ -177,7 +177,10 @@ fn diff(a: &Hart, b: &Hart) -> String {
 
 #[test]
 fn random_programs_match_the_interpreter() {
-    let cases = std::env::var("TERN_JIT_PROG_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000u64);
+    let cases = std::env::var("TERN_JIT_PROG_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
     // The trap handler skips the faulting instruction: mepc += 4; mret.
     let handler = [
