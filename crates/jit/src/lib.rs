@@ -1,16 +1,26 @@
 //! The x86-64 JIT: translates guest blocks (the decoder's `Insn`s, with the
 //! interpreter's block boundaries) to host code with dynasmrt and runs them
-//! in place of the interpreter, as a `cpu_riscv::Engine`.
+//! in place of the interpreter, as a `cpu_riscv::Engine` (`Cpu::set_engine`).
 //!
-//! First pass (see issue 4 for the whole design): simple integer operations,
-//! `lui`/`auipc`, branches and jumps are generated inline; every other
-//! instruction calls its interpreter handler (`helpers.rs`), so all of RV64GC
-//! runs with the interpreter's semantics and precise traps. Blocks are keyed
-//! by the physical address of their first instruction; their code does not
-//! depend on the virtual address or any other state (everything
-//! state-dependent runs in handlers), so no more key is needed yet. Writes
-//! to translated code are reported by `cpu-riscv` (`Cpu::take_dropped_code`)
-//! and drop the blocks before the next one runs.
+//! What is generated inline (see issue 4 for the whole design):
+//! - integer register-register and register-immediate operations, `lui`,
+//!   `auipc`, `mul`/`mulh`/`mulhu`/`mulw`, `fence`;
+//! - integer loads and stores through the software TLB's fast path (one
+//!   compare and one add, as `Cpu::load`/`Cpu::store` on a hit);
+//! - branches and jumps, ending the block: a direct target in the same page
+//!   is reached through a chain slot pointed at its block once translated;
+//!   other targets (`jalr`, other pages) through a jump cache looked up from
+//!   generated code via the fetch TLB.
+//!
+//! Every other instruction, and every TLB miss, calls its interpreter handler
+//! (`helpers.rs`), so all of RV64GC runs with the interpreter's semantics and
+//! precise traps. Blocks are keyed by the physical address of their first
+//! instruction; their code does not depend on the virtual address or any
+//! other state (everything state-dependent runs in handlers or goes through
+//! the TLB, which `cpu-riscv` flushes), so no more key is needed yet. Writes
+//! to translated code are reported by `cpu-riscv` (`Cpu::take_dropped_code`):
+//! the block ends after the writing instruction, and the blocks written are
+//! dropped and unchained before the next one runs.
 
 mod buffer;
 mod helpers;

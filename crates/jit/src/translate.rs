@@ -492,6 +492,14 @@ fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
         | Op::Mulh
         | Op::Mulhu
         | Op::Mulw
+        | Op::Div
+        | Op::Divu
+        | Op::Rem
+        | Op::Remu
+        | Op::Divw
+        | Op::Divuw
+        | Op::Remw
+        | Op::Remuw
         | Op::Addi
         | Op::Slti
         | Op::Sltiu
@@ -539,6 +547,7 @@ fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
         Op::Mulhu => asm!(a; mov rax, QWORD [rbx + s1]; mul QWORD [rbx + s2]; mov QWORD [rbx + d], rdx),
         Op::Mulw => asm!(a
             ; mov eax, DWORD [rbx + s1]; imul eax, DWORD [rbx + s2]; movsxd rax, eax; mov QWORD [rbx + d], rax),
+        Op::Div | Op::Divu | Op::Rem | Op::Remu | Op::Divw | Op::Divuw | Op::Remw | Op::Remuw => divide(a, i),
         // Immediates are sign-extended from 32 bits by x86, as `imm` is by RISC-V.
         Op::Addi => asm!(a; mov rax, QWORD [rbx + s1]; add rax, imm; mov QWORD [rbx + d], rax),
         Op::Xori => asm!(a; mov rax, QWORD [rbx + s1]; xor rax, imm; mov QWORD [rbx + d], rax),
@@ -561,4 +570,60 @@ fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
         _ => return false,
     }
     true
+}
+
+/// Division and remainder (Unprivileged spec 13.2): by zero, the quotient
+/// is all ones and the remainder the dividend; signed overflow (MIN / -1)
+/// gives MIN and 0. x86 faults on both, so they are branched around; a
+/// signed divisor of -1 is done as a negation, which also covers MIN / -1.
+/// W forms operate on the low 32 bits and sign-extend the 32-bit result.
+fn divide(a: &mut Asm, i: &Insn) {
+    let (s1, s2, d) = (xr(i.rs1), xr(i.rs2), xr(i.rd));
+    let (by_zero, by_minus_one, done) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
+    let rem = matches!(i.op, Op::Rem | Op::Remu | Op::Remw | Op::Remuw);
+    let signed = matches!(i.op, Op::Div | Op::Rem | Op::Divw | Op::Remw);
+    let word = matches!(i.op, Op::Divw | Op::Divuw | Op::Remw | Op::Remuw);
+    if word {
+        asm!(a; mov eax, DWORD [rbx + s1]; mov ecx, DWORD [rbx + s2]; test ecx, ecx; jz =>by_zero);
+        if signed {
+            asm!(a; cmp ecx, -1; je =>by_minus_one; cdq; idiv ecx);
+        } else {
+            asm!(a; xor edx, edx; div ecx);
+        }
+        if rem {
+            asm!(a; mov eax, edx);
+        }
+        asm!(a; jmp =>done; =>by_minus_one);
+        if rem {
+            asm!(a; xor eax, eax);
+        } else {
+            asm!(a; neg eax);
+        }
+        asm!(a; jmp =>done; =>by_zero);
+        if !rem {
+            asm!(a; mov eax, -1);
+        }
+        asm!(a; =>done; movsxd rax, eax; mov QWORD [rbx + d], rax);
+    } else {
+        asm!(a; mov rax, QWORD [rbx + s1]; mov rcx, QWORD [rbx + s2]; test rcx, rcx; jz =>by_zero);
+        if signed {
+            asm!(a; cmp rcx, -1; je =>by_minus_one; cqo; idiv rcx);
+        } else {
+            asm!(a; xor edx, edx; div rcx);
+        }
+        if rem {
+            asm!(a; mov rax, rdx);
+        }
+        asm!(a; jmp =>done; =>by_minus_one);
+        if rem {
+            asm!(a; xor eax, eax);
+        } else {
+            asm!(a; neg rax);
+        }
+        asm!(a; jmp =>done; =>by_zero);
+        if !rem {
+            asm!(a; mov rax, -1);
+        }
+        asm!(a; =>done; mov QWORD [rbx + d], rax);
+    }
 }
