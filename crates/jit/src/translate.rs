@@ -491,6 +491,7 @@ fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
         | Op::Mul
         | Op::Mulh
         | Op::Mulhu
+        | Op::Mulhsu
         | Op::Mulw
         | Op::Div
         | Op::Divu
@@ -545,6 +546,11 @@ fn inline(a: &mut Asm, i: &Insn, off: u32) -> bool {
         Op::Mul => asm!(a; mov rax, QWORD [rbx + s1]; imul rax, QWORD [rbx + s2]; mov QWORD [rbx + d], rax),
         Op::Mulh => asm!(a; mov rax, QWORD [rbx + s1]; imul QWORD [rbx + s2]; mov QWORD [rbx + d], rdx),
         Op::Mulhu => asm!(a; mov rax, QWORD [rbx + s1]; mul QWORD [rbx + s2]; mov QWORD [rbx + d], rdx),
+        // Signed x unsigned: the unsigned high part, less rs2 when rs1 is negative.
+        Op::Mulhsu => asm!(a
+            ; mov rax, QWORD [rbx + s1]; mul QWORD [rbx + s2]
+            ; mov rax, QWORD [rbx + s1]; sar rax, 63; and rax, QWORD [rbx + s2]; sub rdx, rax
+            ; mov QWORD [rbx + d], rdx),
         Op::Mulw => asm!(a
             ; mov eax, DWORD [rbx + s1]; imul eax, DWORD [rbx + s2]; movsxd rax, eax; mov QWORD [rbx + d], rax),
         Op::Div | Op::Divu | Op::Rem | Op::Remu | Op::Divw | Op::Divuw | Op::Remw | Op::Remuw => divide(a, i),
