@@ -179,6 +179,16 @@ fn machine_thread(
         return Ok(RunExit::ExitRequested);
     }
     let exit = m.run();
+    let cpu = m.cpu();
+    if cpu.dlog.enabled(cpu_riscv::dlog::LOG_JIT) {
+        let stats = cpu.engine_stats();
+        if stats.is_empty() {
+            writeln!(cpu.dlog, "jit: not in use (-accel interp)");
+        }
+        for (name, value) in stats {
+            writeln!(cpu.dlog, "jit: {name:<16} {value}");
+        }
+    }
     m.cpu().dlog.flush();
     // Dropping the machine flushes and closes its serial backend.
     drop(m);

@@ -296,4 +296,13 @@ fn accel_jit_runs_like_the_interpreter() {
         assert!(!i.timed_out && !j.timed_out, "{}", image.display());
         assert_eq!((j.code, &j.stdout), (i.code, &i.stdout), "{}: stderr {}", image.display(), j.stderr);
     }
+    // -d jit reports the translation statistics at exit.
+    let image = roms.join("isa/rv64ui-add.elf");
+    let o = run_args(
+        &["-accel", "jit", "-d", "jit", "-machine", "spike", "-bios", "none", "-kernel", image.to_str().unwrap()],
+        LIMIT,
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let translated = o.stderr.lines().find_map(|l| l.strip_prefix("jit: translated")).map(str::trim);
+    assert!(translated.and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 0), "stderr: {}", o.stderr);
 }

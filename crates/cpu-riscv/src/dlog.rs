@@ -11,6 +11,7 @@ pub const LOG_ITEMS: &[(&str, u32, &str)] = &[
     ("int", LOG_INT, "show interrupts and exceptions taken"),
     ("guest_errors", LOG_GUEST_ERRORS, "show accesses to unmapped or refused addresses"),
     ("unimp", LOG_UNIMP, "show uses of unimplemented features"),
+    ("jit", LOG_JIT, "show the JIT's translation statistics at exit (-accel jit)"),
 ];
 
 pub const LOG_IN_ASM: u32 = 1 << 0;
@@ -19,6 +20,7 @@ pub const LOG_CPU: u32 = 1 << 2;
 pub const LOG_INT: u32 = 1 << 3;
 pub const LOG_GUEST_ERRORS: u32 = 1 << 4;
 pub const LOG_UNIMP: u32 = 1 << 5;
+pub const LOG_JIT: u32 = 1 << 6;
 
 /// Parse a `-d` list such as `in_asm,int`. Errors name the unknown item.
 pub fn parse_mask(list: &str) -> Result<u32, String> {
