@@ -104,6 +104,28 @@ impl Drop for InsnArena {
 // would); `Insn` is plain data.
 unsafe impl Send for InsnArena {}
 
+/// Chain slots, allocated in chunks as used (so that start-up stays
+/// cheap) that never move (generated code holds their addresses).
+struct Slots {
+    chunks: Vec<Box<[Cell<usize>]>>,
+    /// Most slots.
+    cap: usize,
+    /// The initial value of every slot.
+    leave: usize,
+}
+
+const SLOT_CHUNK: usize = 4096;
+
+impl Slots {
+    /// Slot `i` (< `cap`), allocating its chunk on first use.
+    fn get(&mut self, i: usize) -> &Cell<usize> {
+        while self.chunks.len() <= i / SLOT_CHUNK {
+            self.chunks.push((0..SLOT_CHUNK).map(|_| Cell::new(self.leave)).collect());
+        }
+        &self.chunks[i / SLOT_CHUNK][i % SLOT_CHUNK]
+    }
+}
+
 pub struct Jit {
     code: CodeBuffer,
     /// Holds the trampoline only; never flushed.
@@ -116,7 +138,7 @@ pub struct Jit {
     /// Chain slots: each holds the address a direct jump goes to, `leave`
     /// until its target is translated. Read by generated code (hence `Cell`:
     /// written only between runs, read through raw pointers meanwhile).
-    slots: Box<[Cell<usize>]>,
+    slots: Slots,
     slots_used: usize,
     /// Jump cache for indirect jumps and jumps leaving the page: entry
     /// `translate::jump_cache_index(pa)` holds `(pa, chained entry)` of a
@@ -153,7 +175,7 @@ impl Jit {
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             // Blocks take 100 bytes and more, and have at most two slots.
-            slots: (0..bytes / 32).map(|_| Cell::new(leave)).collect(),
+            slots: Slots { chunks: Vec::new(), cap: bytes / 64, leave },
             slots_used: 0,
             cache: (0..1 << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
             incoming: HashMap::default(),
@@ -191,8 +213,8 @@ impl Jit {
         for e in self.cache.iter() {
             e[0].set(u64::MAX);
         }
-        for s in &self.slots[..self.slots_used] {
-            s.set(self.leave);
+        for i in 0..self.slots_used {
+            self.slots.get(i).set(self.leave);
         }
         self.slots_used = 0;
         self.incoming.clear();
@@ -212,7 +234,7 @@ impl Jit {
                 self.stats.invalidated += 1;
                 self.cache_remove(pa);
                 for &s in self.incoming.get(&pa).into_iter().flatten() {
-                    self.slots[s as usize].set(self.leave);
+                    self.slots.get(s as usize).set(self.leave);
                 }
             }
         }
@@ -220,12 +242,12 @@ impl Jit {
 
     /// A new chain slot for a jump to `target`, pointed at it if translated.
     fn new_slot(&mut self, target: u64, chaining: bool) -> Option<usize> {
-        if !chaining || self.slots_used == self.slots.len() {
+        if !chaining || self.slots_used == self.slots.cap {
             return None;
         }
         let i = self.slots_used;
         self.slots_used += 1;
-        let slot = &self.slots[i];
+        let slot = self.slots.get(i);
         slot.set(self.blocks.get(&target).map_or(self.leave, |b| b.addr));
         self.incoming.entry(target).or_default().push(i as u32);
         Some(slot.as_ptr() as usize)
@@ -242,7 +264,7 @@ impl Jit {
         let chaining = cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
         let n = insns.len();
         // Room for the code and its slots, else start afresh.
-        if !self.code.fits(256 * n + 512) || self.slots.len() - self.slots_used < 2 {
+        if !self.code.fits(256 * n + 512) || self.slots.cap - self.slots_used < 2 {
             self.flush(cpu);
             // The flush forgot the range just registered: register it again.
             cpu.decode_block(pc, pa);
@@ -267,7 +289,7 @@ impl Jit {
             e[0].set(pa);
             e[1].set(addr as u64);
             for &s in self.incoming.get(&pa).into_iter().flatten() {
-                self.slots[s as usize].set(addr);
+                self.slots.get(s as usize).set(addr);
                 self.stats.chained += 1;
             }
         }
