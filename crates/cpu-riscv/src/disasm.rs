@@ -200,7 +200,7 @@ fn fence(insn: &Insn) -> String {
     }
     let set = |s: i32| -> String {
         if s == 0 {
-            return "0".to_string();
+            return "unknown".to_string(); // objdump's word for the empty set
         }
         "iorw".chars().enumerate().filter(|&(i, _)| s & (8 >> i) != 0).map(|(_, c)| c).collect()
     };

@@ -237,6 +237,12 @@ fsgnjx.d fa0,fa1,fa1
 fence iorw,iorw
 fence rw,rw
 fence.tso
+.insn i 0x0f, 0, x0, x0, 0x010
+.insn i 0x0f, 0, x0, x0, 0x100
+.insn i 0x0f, 0, x0, x0, 0
+.insn i 0x0f, 0, x0, x0, 0x0ff
+.insn i 0x0f, 0, x0, x0, -1997
+.insn i 0x0f, 0, x0, x0, -1793
 fence.i
 ecall
 ebreak
@@ -362,7 +368,20 @@ def gen_rand(ops, rng):
     return disasm_binary(words, 4)
 
 
+def check_arch():
+    """objdump must decode RV64GC only: words of other extensions must stay undecoded."""
+    others = [0x20B52533,  # sh1add (Zba)
+              0x60051513,  # clz (Zbb)
+              0x04C5F553,  # fadd.h (Zfh)
+              0x0015200F,  # cbo.clean (Zicbom)
+              0x0EB55533]  # czero.eqz (Zicond)
+    for pc, raw, text in disasm_binary(others, 4):
+        if not text.startswith(".4byte"):
+            sys.exit("objdump decodes a non-RV64GC word %s as %r: its default arch is not rv64gc" % (raw, text))
+
+
 def main():
+    check_arch()
     ops = read_ops()
     write_golden("asm.golden", gen_asm(ops, Rng(0x9E3779B97F4A7C15)))
     write_golden("rvc.golden", disasm_binary([h for h in range(65536) if h & 3 != 3], 2))
