@@ -1,9 +1,10 @@
 //! The decoder: 32-bit and compressed encodings to `Insn`, driven by `ops::OPS`.
 //!
-//! 32-bit words are matched against the table through an index keyed by the
-//! major opcode (bits 6:2) and funct3 (bits 14:12), built once; every word
-//! that matches no row, or carries a reserved static rounding mode, is
-//! `Op::Illegal`. Compressed words are expanded in `rvc`.
+//! 32-bit words are matched (mask/match) against the table through an index,
+//! built once, keyed by the major opcode, funct3, bits 31:27 and bit 25, which
+//! leaves at most four candidate rows per word. Every word that matches no
+//! row, or carries a reserved static rounding mode, is `Op::Illegal`.
+//! Compressed words are expanded in `rvc`.
 
 mod rvc;
 

@@ -11,6 +11,13 @@
 //! mnemonic (`addi a0,a1,1` -> `add a0,a1,1`, `slli` -> `sll` with a hex
 //! shift amount, `addiw` -> `addw`), and the CSR immediate forms likewise
 //! (`csrrwi` -> `csrrw`, `csrwi` -> `csrw`).
+//!
+//! Where objdump and the spec disagree the spec wins and the text is ours:
+//! fence / fence.i with nonzero reserved fields print as plain `fence ...` /
+//! `fence.i` (objdump: `.4byte`), fcvt.d.s / fcvt.d.w / fcvt.d.wu with a
+//! rounding mode other than rne print it (objdump: `.4byte`), and reserved
+//! encodings objdump still names (static rm 5/6, c.addi16sp 0, `uret`,
+//! `hret`, `sfence.vm`) are illegal here.
 
 use crate::csr::csr_name;
 use crate::insn::{Format, Insn};
