@@ -1,31 +1,491 @@
 //! The CSR table: name, access predicate, read and write for every CSR
-//! (Privileged spec ch. 2 and 3, Unprivileged spec ch. 9 and 11.2).
+//! (Privileged spec ch. 2 and 3, Unprivileged spec ch. 9 and 11.2), one row
+//! per CSR as in QEMU's `target/riscv/csr.c`.
+//!
+//! Illegal accesses return `Exception::illegal(0)`: the Zicsr handlers put
+//! the raw instruction into `tval` (Privileged spec 3.1.16).
+
+use std::sync::OnceLock;
 
 use crate::cpu::Cpu;
-use crate::trap::Exception;
+use crate::hart::Priv;
+use crate::trap::{Cause, Exception};
 
-/// Read CSR `addr` as the current privilege may. Placeholder: every CSR is illegal.
-pub fn read(_cpu: &mut Cpu, addr: u16) -> Result<u64, Exception> {
-    Err(Exception::illegal(u32::from(addr) << 20 | 0x2073))
+// mstatus fields (Privileged spec 3.1.6, RV64 layout).
+pub const MSTATUS_SIE: u64 = 1 << 1;
+pub const MSTATUS_MIE: u64 = 1 << 3;
+pub const MSTATUS_SPIE: u64 = 1 << 5;
+pub const MSTATUS_MPIE: u64 = 1 << 7;
+pub const MSTATUS_SPP: u64 = 1 << 8;
+pub const MSTATUS_MPP_SHIFT: u32 = 11;
+pub const MSTATUS_MPP: u64 = 3 << MSTATUS_MPP_SHIFT;
+pub const MSTATUS_FS_SHIFT: u32 = 13;
+pub const MSTATUS_FS: u64 = 3 << MSTATUS_FS_SHIFT;
+pub const MSTATUS_XS: u64 = 3 << 15;
+pub const MSTATUS_MPRV: u64 = 1 << 17;
+pub const MSTATUS_SUM: u64 = 1 << 18;
+pub const MSTATUS_MXR: u64 = 1 << 19;
+pub const MSTATUS_TVM: u64 = 1 << 20;
+pub const MSTATUS_TW: u64 = 1 << 21;
+pub const MSTATUS_TSR: u64 = 1 << 22;
+pub const MSTATUS_UXL: u64 = 3 << 32;
+pub const MSTATUS_SXL: u64 = 3 << 34;
+pub const MSTATUS_SD: u64 = 1 << 63;
+
+/// UXL = SXL = 2 (64-bit), read-only (Privileged spec 3.1.6.2).
+const MSTATUS_XL64: u64 = (2 << 32) | (2 << 34);
+/// mstatus bits software may write; the others are read-only or computed.
+const MSTATUS_WMASK: u64 = MSTATUS_SIE
+    | MSTATUS_MIE
+    | MSTATUS_SPIE
+    | MSTATUS_MPIE
+    | MSTATUS_SPP
+    | MSTATUS_MPP
+    | MSTATUS_FS
+    | MSTATUS_MPRV
+    | MSTATUS_SUM
+    | MSTATUS_MXR
+    | MSTATUS_TVM
+    | MSTATUS_TW
+    | MSTATUS_TSR;
+/// The view of mstatus that sstatus gives (Privileged spec 4.1.1).
+const SSTATUS_RMASK: u64 = MSTATUS_SIE
+    | MSTATUS_SPIE
+    | MSTATUS_SPP
+    | MSTATUS_FS
+    | MSTATUS_XS
+    | MSTATUS_SUM
+    | MSTATUS_MXR
+    | MSTATUS_UXL
+    | MSTATUS_SD;
+const SSTATUS_WMASK: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
+/// Changing these changes what a translation yields.
+const MSTATUS_MMU_BITS: u64 = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
+
+/// misa of RV64IMAFDCSU (Privileged spec 3.1.1); writes are ignored.
+pub const MISA: u64 =
+    (2 << 62) | ext(b'I') | ext(b'M') | ext(b'A') | ext(b'F') | ext(b'D') | ext(b'C') | ext(b'S') | ext(b'U');
+const fn ext(c: u8) -> u64 {
+    1 << (c - b'A')
 }
 
-/// Write CSR `addr`. Placeholder: every CSR is illegal.
-pub fn write(_cpu: &mut Cpu, addr: u16, _val: u64) -> Result<(), Exception> {
-    Err(Exception::illegal(u32::from(addr) << 20 | 0x1073))
+/// S-level interrupt bits: SSIP, STIP, SEIP.
+pub const S_INTS: u64 = (1 << 1) | (1 << 5) | (1 << 9);
+/// Implemented interrupt bits: S- and M-level software, timer, external.
+pub const ALL_INTS: u64 = S_INTS | (1 << 3) | (1 << 7) | (1 << 11);
+/// Exceptions that medeleg can delegate: all but ecall from M (11) and the
+/// hypervisor causes (Privileged spec 3.1.8).
+const DELEGABLE_EXCEPTIONS: u64 = 0xb3ff;
+/// menvcfg/senvcfg: FIOM, CBIE, CBCFE, CBZE (Privileged spec 3.1.18, 4.1.10).
+const ENVCFG_WMASK: u64 = 0xf1;
+
+/// satp MODE values (Privileged spec 4.1.11).
+pub const SATP_MODE_BARE: u64 = 0;
+pub const SATP_MODE_SV39: u64 = 8;
+pub const SATP_MODE_SV48: u64 = 9;
+pub const SATP_MODE_SV57: u64 = 10;
+
+/// Extra access condition beyond privilege and read-only bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pred {
+    Always,
+    /// mstatus.FS != Off.
+    Fp,
+    /// Counter enable bits in mcounteren/scounteren (Privileged spec 3.1.11, 4.1.5).
+    Counter,
+    /// satp: TVM traps S-mode accesses (Privileged spec 3.1.6.5).
+    Satp,
+}
+
+type ReadFn = fn(&Cpu, u16) -> u64;
+type WriteFn = fn(&mut Cpu, u16, u64);
+
+/// One CSR.
+struct Csr {
+    num: u16,
+    name: &'static str,
+    pred: Pred,
+    read: ReadFn,
+    /// `None`: writes are ignored (WARL with nothing writable). Read-only
+    /// CSRs are recognised by address bits 11:10 instead.
+    write: Option<WriteFn>,
+}
+
+const fn row(num: u16, name: &'static str, pred: Pred, read: ReadFn, write: Option<WriteFn>) -> Csr {
+    Csr { num, name, pred, read, write }
+}
+
+/// Builds the table: the listed rows plus the numbered families
+/// (hpmcounterN, mhpmcounterN, mhpmeventN for N = 3..31, pmpaddrN for N = 0..15).
+macro_rules! csr_table {
+    ( rows { $( $row:expr, )* }
+      hpm { $( $n:literal )* }
+      pmpaddr { $( $p:literal )* } ) => {
+        static CSRS: &[Csr] = &[
+            $( $row, )*
+            $( row(0xc00 + $n, concat!("hpmcounter", $n), Pred::Counter, read_zero, None), )*
+            $( row(0xb00 + $n, concat!("mhpmcounter", $n), Pred::Always, read_zero, None), )*
+            $( row(0x320 + $n, concat!("mhpmevent", $n), Pred::Always, read_zero, None), )*
+            $( row(0x3b0 + $p, concat!("pmpaddr", $p), Pred::Always, read_pmpaddr, Some(write_pmpaddr)), )*
+        ];
+    };
+}
+
+csr_table! {
+    rows {
+        // Unprivileged floating-point CSRs (Unprivileged spec 11.2).
+        row(0x001, "fflags", Pred::Fp, |c, _| c.hart.csr.fcsr & 0x1f, Some(|c, _, v| set_fcsr(c, (c.hart.csr.fcsr & !0x1f) | (v & 0x1f)))),
+        row(0x002, "frm", Pred::Fp, |c, _| (c.hart.csr.fcsr >> 5) & 7, Some(|c, _, v| set_fcsr(c, (c.hart.csr.fcsr & 0x1f) | ((v & 7) << 5)))),
+        row(0x003, "fcsr", Pred::Fp, |c, _| c.hart.csr.fcsr & 0xff, Some(|c, _, v| set_fcsr(c, v & 0xff))),
+        // Unprivileged counters (Unprivileged spec ch. 10).
+        row(0xc00, "cycle", Pred::Counter, read_mcycle, None),
+        row(0xc01, "time", Pred::Counter, |c, _| c.clock.mtime(), None),
+        row(0xc02, "instret", Pred::Counter, read_minstret, None),
+        // Supervisor CSRs (Privileged spec ch. 4.1).
+        row(0x100, "sstatus", Pred::Always, |c, a| read_mstatus(c, a) & SSTATUS_RMASK, Some(write_sstatus)),
+        row(0x104, "sie", Pred::Always, |c, _| c.hart.csr.mie & c.hart.csr.mideleg, Some(write_sie)),
+        row(0x105, "stvec", Pred::Always, |c, _| c.hart.csr.stvec, Some(|c, _, v| write_tvec(&mut c.hart.csr.stvec, v))),
+        row(0x106, "scounteren", Pred::Always, |c, _| c.hart.csr.scounteren, Some(|c, _, v| c.hart.csr.scounteren = v & 0xffff_ffff)),
+        row(0x10a, "senvcfg", Pred::Always, |c, _| c.hart.csr.senvcfg, Some(|c, _, v| c.hart.csr.senvcfg = v & ENVCFG_WMASK)),
+        row(0x140, "sscratch", Pred::Always, |c, _| c.hart.csr.sscratch, Some(|c, _, v| c.hart.csr.sscratch = v)),
+        row(0x141, "sepc", Pred::Always, |c, _| c.hart.csr.sepc, Some(|c, _, v| c.hart.csr.sepc = v & !1)),
+        row(0x142, "scause", Pred::Always, |c, _| c.hart.csr.scause, Some(|c, _, v| c.hart.csr.scause = v)),
+        row(0x143, "stval", Pred::Always, |c, _| c.hart.csr.stval, Some(|c, _, v| c.hart.csr.stval = v)),
+        row(0x144, "sip", Pred::Always, |c, a| read_mip(c, a) & c.hart.csr.mideleg, Some(write_sip)),
+        row(0x180, "satp", Pred::Satp, |c, _| c.hart.csr.satp, Some(write_satp)),
+        // Machine information registers (Privileged spec 3.1.2-3.1.5, 3.1.17).
+        row(0xf11, "mvendorid", Pred::Always, read_zero, None),
+        row(0xf12, "marchid", Pred::Always, read_zero, None),
+        row(0xf13, "mimpid", Pred::Always, read_zero, None),
+        row(0xf14, "mhartid", Pred::Always, |c, _| c.hart.hartid, None),
+        row(0xf15, "mconfigptr", Pred::Always, read_zero, None),
+        // Machine trap setup and handling (Privileged spec 3.1.6-3.1.16).
+        row(0x300, "mstatus", Pred::Always, read_mstatus, Some(write_mstatus)),
+        row(0x301, "misa", Pred::Always, |_, _| MISA, None),
+        row(0x302, "medeleg", Pred::Always, |c, _| c.hart.csr.medeleg, Some(|c, _, v| c.hart.csr.medeleg = v & DELEGABLE_EXCEPTIONS)),
+        row(0x303, "mideleg", Pred::Always, |c, _| c.hart.csr.mideleg, Some(|c, _, v| c.hart.csr.mideleg = v & S_INTS)),
+        row(0x304, "mie", Pred::Always, |c, _| c.hart.csr.mie, Some(|c, _, v| c.hart.csr.mie = v & ALL_INTS)),
+        row(0x305, "mtvec", Pred::Always, |c, _| c.hart.csr.mtvec, Some(|c, _, v| write_tvec(&mut c.hart.csr.mtvec, v))),
+        row(0x306, "mcounteren", Pred::Always, |c, _| c.hart.csr.mcounteren, Some(|c, _, v| c.hart.csr.mcounteren = v & 0xffff_ffff)),
+        row(0x30a, "menvcfg", Pred::Always, |c, _| c.hart.csr.menvcfg, Some(|c, _, v| c.hart.csr.menvcfg = v & ENVCFG_WMASK)),
+        // mcountinhibit bit 1 (TM) is read-only zero (Privileged spec 3.1.13).
+        row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(|c, _, v| c.hart.csr.mcountinhibit = v & 0xffff_fffd)),
+        row(0x340, "mscratch", Pred::Always, |c, _| c.hart.csr.mscratch, Some(|c, _, v| c.hart.csr.mscratch = v)),
+        row(0x341, "mepc", Pred::Always, |c, _| c.hart.csr.mepc, Some(|c, _, v| c.hart.csr.mepc = v & !1)),
+        row(0x342, "mcause", Pred::Always, |c, _| c.hart.csr.mcause, Some(|c, _, v| c.hart.csr.mcause = v)),
+        row(0x343, "mtval", Pred::Always, |c, _| c.hart.csr.mtval, Some(|c, _, v| c.hart.csr.mtval = v)),
+        row(0x344, "mip", Pred::Always, read_mip, Some(|c, _, v| c.hart.csr.mip = (c.hart.csr.mip & !S_INTS) | (v & S_INTS))),
+        // Physical memory protection (Privileged spec 3.7).
+        row(0x3a0, "pmpcfg0", Pred::Always, |c, _| c.hart.csr.pmpcfg[0], Some(write_pmpcfg)),
+        row(0x3a2, "pmpcfg2", Pred::Always, |c, _| c.hart.csr.pmpcfg[1], Some(write_pmpcfg)),
+        // Machine counters (Privileged spec 3.1.11).
+        row(0xb00, "mcycle", Pred::Always, read_mcycle, Some(write_mcycle)),
+        row(0xb02, "minstret", Pred::Always, read_minstret, Some(write_minstret)),
+        // Debug triggers: one trigger that supports nothing, as riscv-tests'
+        // breakpoint test probes (writes tselect/tdata1, skips on mismatch).
+        row(0x7a0, "tselect", Pred::Always, read_zero, None),
+        row(0x7a1, "tdata1", Pred::Always, read_zero, None),
+        row(0x7a2, "tdata2", Pred::Always, read_zero, None),
+        row(0x7a3, "tdata3", Pred::Always, read_zero, None),
+    }
+    hpm { 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 }
+    pmpaddr { 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 }
+}
+
+/// Row index by CSR number (`u16::MAX`: no such CSR).
+fn index() -> &'static [u16; 4096] {
+    static INDEX: OnceLock<Box<[u16; 4096]>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut ix = Box::new([u16::MAX; 4096]);
+        for (i, c) in CSRS.iter().enumerate() {
+            ix[usize::from(c.num)] = i as u16;
+        }
+        ix
+    })
+}
+
+fn lookup(addr: u16) -> Option<&'static Csr> {
+    let i = *index().get(usize::from(addr))?;
+    CSRS.get(usize::from(i))
+}
+
+/// The name of CSR `addr` as assemblers spell it, for the disassembler and
+/// register dumps. `None` for CSRs that this hart does not implement.
+pub fn csr_name(addr: u16) -> Option<&'static str> {
+    lookup(addr).map(|c| c.name)
+}
+
+fn illegal() -> Exception {
+    Exception::illegal(0)
+}
+
+/// Find CSR `addr` and check that the current privilege may access it
+/// (Privileged spec 2.1: bits 9:8 the lowest privilege, bits 11:10 == 3 read-only).
+fn check(cpu: &Cpu, addr: u16, write: bool) -> Result<&'static Csr, Exception> {
+    let c = lookup(addr).ok_or_else(illegal)?;
+    let min_priv = (addr >> 8) & 3;
+    if (cpu.hart.prv as u16) < min_priv || (write && (addr >> 10) & 3 == 3) {
+        return Err(illegal());
+    }
+    let ok = match c.pred {
+        Pred::Always => true,
+        Pred::Fp => cpu.fs_check().is_ok(),
+        Pred::Counter => {
+            let bit = 1u64 << (addr & 31);
+            let csr = &cpu.hart.csr;
+            match cpu.hart.prv {
+                Priv::M => true,
+                Priv::S => csr.mcounteren & bit != 0,
+                Priv::U => csr.mcounteren & csr.scounteren & bit != 0,
+            }
+        }
+        Pred::Satp => !(cpu.hart.prv == Priv::S && cpu.hart.csr.mstatus & MSTATUS_TVM != 0),
+    };
+    if ok {
+        Ok(c)
+    } else {
+        Err(illegal())
+    }
+}
+
+/// Check that CSR `addr` may be accessed as the instruction will (a write
+/// when `write`); the Zicsr handlers call it before any side effect.
+pub fn check_access(cpu: &Cpu, addr: u16, write: bool) -> Result<(), Exception> {
+    check(cpu, addr, write).map(|_| ())
+}
+
+/// Read CSR `addr` as the current privilege may.
+pub fn read(cpu: &mut Cpu, addr: u16) -> Result<u64, Exception> {
+    let c = check(cpu, addr, false)?;
+    Ok((c.read)(cpu, addr))
+}
+
+/// Write CSR `addr` as the current privilege may; WARL fields keep legal values.
+pub fn write(cpu: &mut Cpu, addr: u16, val: u64) -> Result<(), Exception> {
+    let c = check(cpu, addr, true)?;
+    if let Some(w) = c.write {
+        w(cpu, addr, val);
+    }
+    Ok(())
+}
+
+/// The value a read-modify-write (csrrs/csrrc) modifies: for mip and sip
+/// that is the software-written bits only, not the device lines ORed into
+/// what a read returns (Privileged spec 3.1.9, SEIP).
+pub fn rmw_base(cpu: &Cpu, addr: u16, read_value: u64) -> u64 {
+    match addr {
+        0x344 => cpu.hart.csr.mip,
+        0x144 => cpu.hart.csr.mip & cpu.hart.csr.mideleg,
+        _ => read_value,
+    }
+}
+
+fn read_zero(_: &Cpu, _: u16) -> u64 {
+    0
+}
+
+fn set_fcsr(cpu: &mut Cpu, v: u64) {
+    cpu.hart.csr.fcsr = v;
+    cpu.fs_dirty();
+}
+
+fn read_mcycle(cpu: &Cpu, _: u16) -> u64 {
+    cpu.hart.instret.wrapping_add(cpu.hart.csr.mcycle_delta)
+}
+
+fn read_minstret(cpu: &Cpu, _: u16) -> u64 {
+    cpu.hart.instret.wrapping_add(cpu.hart.csr.minstret_delta)
+}
+
+// The csrw itself retires after the write and must not count: the next
+// instruction reads the written value (Privileged spec 3.1.11).
+fn write_mcycle(cpu: &mut Cpu, _: u16, v: u64) {
+    cpu.hart.csr.mcycle_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+}
+
+fn write_minstret(cpu: &mut Cpu, _: u16, v: u64) {
+    cpu.hart.csr.minstret_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+}
+
+fn read_mstatus(cpu: &Cpu, _: u16) -> u64 {
+    let s = cpu.hart.csr.mstatus | MSTATUS_XL64;
+    // SD summarises FS/XS == Dirty (Privileged spec 3.1.6.6).
+    if s & MSTATUS_FS == MSTATUS_FS || s & MSTATUS_XS == MSTATUS_XS {
+        s | MSTATUS_SD
+    } else {
+        s & !MSTATUS_SD
+    }
+}
+
+fn set_mstatus(cpu: &mut Cpu, mask: u64, val: u64) {
+    let old = cpu.hart.csr.mstatus;
+    let mut new = (old & !mask) | (val & mask);
+    // MPP is WARL: the reserved value 2 leaves it unchanged (Privileged spec 3.1.6.1).
+    if Priv::from_bits(new >> MSTATUS_MPP_SHIFT).is_none() {
+        new = (new & !MSTATUS_MPP) | (old & MSTATUS_MPP);
+    }
+    new &= MSTATUS_WMASK;
+    cpu.hart.csr.mstatus = new;
+    if (old ^ new) & MSTATUS_MMU_BITS != 0 {
+        cpu.flush_tlb();
+    }
+}
+
+fn write_mstatus(cpu: &mut Cpu, _: u16, v: u64) {
+    set_mstatus(cpu, MSTATUS_WMASK, v);
+}
+
+fn write_sstatus(cpu: &mut Cpu, _: u16, v: u64) {
+    set_mstatus(cpu, SSTATUS_WMASK, v);
+}
+
+/// mip as software reads it: the writable bits OR the device lines.
+pub fn read_mip(cpu: &Cpu, _: u16) -> u64 {
+    (cpu.hart.csr.mip | cpu.irq.pending()) & ALL_INTS
+}
+
+/// sie is mie restricted to the delegated interrupts (Privileged spec 4.1.3).
+fn write_sie(cpu: &mut Cpu, _: u16, v: u64) {
+    let m = cpu.hart.csr.mideleg & S_INTS;
+    cpu.hart.csr.mie = (cpu.hart.csr.mie & !m) | (v & m);
+}
+
+/// Only SSIP is writable through sip, and only when delegated (Privileged spec 4.1.3).
+fn write_sip(cpu: &mut Cpu, _: u16, v: u64) {
+    let m = cpu.hart.csr.mideleg & (1 << 1);
+    cpu.hart.csr.mip = (cpu.hart.csr.mip & !m) | (v & m);
+}
+
+/// xtvec MODE is WARL: direct (0) and vectored (1); other modes leave the
+/// register unchanged, as QEMU does (Privileged spec 3.1.7).
+fn write_tvec(reg: &mut u64, v: u64) {
+    if v & 3 < 2 {
+        *reg = v;
+    }
+}
+
+/// Unsupported MODE values leave satp unchanged (Privileged spec 4.1.11).
+fn write_satp(cpu: &mut Cpu, _: u16, v: u64) {
+    let mode = v >> 60;
+    if matches!(mode, SATP_MODE_BARE | SATP_MODE_SV39 | SATP_MODE_SV48 | SATP_MODE_SV57) {
+        if cpu.hart.csr.satp != v {
+            cpu.flush_tlb();
+        }
+        cpu.hart.csr.satp = v;
+    }
+}
+
+/// PMP configuration byte of entry `i`.
+pub(crate) fn pmpcfg_byte(cpu: &Cpu, i: usize) -> u8 {
+    (cpu.hart.csr.pmpcfg[i / 8] >> (8 * (i % 8))) as u8
+}
+
+const PMP_R: u8 = 1;
+const PMP_W: u8 = 2;
+pub(crate) const PMP_L: u8 = 0x80;
+pub(crate) const PMP_A_SHIFT: u8 = 3;
+pub(crate) const PMP_A_TOR: u8 = 1;
+
+/// pmpcfg0/pmpcfg2: locked entries ignore writes; W=1,R=0 is reserved and
+/// keeps the old value; bits 6:5 read zero (Privileged spec 3.7.1).
+fn write_pmpcfg(cpu: &mut Cpu, addr: u16, v: u64) {
+    let reg = usize::from((addr - 0x3a0) / 2);
+    let mut new = cpu.hart.csr.pmpcfg[reg];
+    for b in 0..8 {
+        let old = pmpcfg_byte(cpu, reg * 8 + b);
+        let val = (v >> (8 * b)) as u8 & 0x9f;
+        if old & PMP_L != 0 || val & (PMP_R | PMP_W) == PMP_W {
+            continue;
+        }
+        new = (new & !(0xff << (8 * b))) | (u64::from(val) << (8 * b));
+    }
+    if new != cpu.hart.csr.pmpcfg[reg] {
+        cpu.hart.csr.pmpcfg[reg] = new;
+        cpu.flush_tlb();
+    }
+}
+
+fn read_pmpaddr(cpu: &Cpu, addr: u16) -> u64 {
+    cpu.hart.csr.pmpaddr[usize::from(addr - 0x3b0)]
+}
+
+/// pmpaddrN holds address bits 55:2; a locked entry, or a locked TOR entry
+/// above it, ignores writes (Privileged spec 3.7.1, 3.7.2).
+fn write_pmpaddr(cpu: &mut Cpu, addr: u16, v: u64) {
+    let i = usize::from(addr - 0x3b0);
+    if pmpcfg_byte(cpu, i) & PMP_L != 0 {
+        return;
+    }
+    if i + 1 < 16 {
+        let next = pmpcfg_byte(cpu, i + 1);
+        if next & PMP_L != 0 && (next >> PMP_A_SHIFT) & 3 == PMP_A_TOR {
+            return;
+        }
+    }
+    let v = v & ((1 << 54) - 1);
+    if cpu.hart.csr.pmpaddr[i] != v {
+        cpu.hart.csr.pmpaddr[i] = v;
+        cpu.flush_tlb();
+    }
 }
 
 impl Cpu {
     /// Illegal instruction if mstatus.FS is Off (Privileged spec 3.1.6.6).
+    /// `tval` is 0; the caller may replace it with the instruction bits.
     pub fn fs_check(&self) -> Result<(), Exception> {
-        Ok(())
+        if self.hart.csr.mstatus & MSTATUS_FS == 0 {
+            Err(Exception::new(Cause::IllegalInstruction, 0))
+        } else {
+            Ok(())
+        }
     }
 
-    /// Mark the FP state Dirty (FS = 3, SD = 1).
-    pub fn fs_dirty(&mut self) {}
+    /// Mark the FP state Dirty (FS = 3; SD follows when mstatus is read).
+    pub fn fs_dirty(&mut self) {
+        self.hart.csr.mstatus |= MSTATUS_FS;
+    }
 }
 
-/// The name of CSR `addr` as assemblers spell it, for the disassembler and
-/// register dumps. Placeholder until the CSR table lands.
-pub fn csr_name(_addr: u16) -> Option<&'static str> {
-    None
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
+    use crate::hart::Hart;
+
+    /// No devices.
+    struct NoBus;
+    impl Bus for NoBus {
+        fn read(&mut self, _: u64, _: u8) -> Result<u64, BusError> {
+            Err(BusError::Unmapped)
+        }
+        fn write(&mut self, _: u64, _: u8, _: u64) -> Result<(), BusError> {
+            Err(BusError::Unmapped)
+        }
+        fn overlaps(&self, _: u64, _: u64) -> bool {
+            false
+        }
+    }
+
+    pub(crate) const RAM_BASE: u64 = 0x8000_0000;
+
+    /// A hart in M-mode with 4 MiB of RAM at 0x8000_0000.
+    pub(crate) fn cpu() -> Cpu {
+        Cpu::new(Hart::new(0, RAM_BASE), Ram::new(RAM_BASE, 4 << 20), Box::new(NoBus), IrqLines::new(), Clock::new())
+    }
+
+    #[test]
+    fn names_follow_the_numbers() {
+        assert_eq!(csr_name(0x300), Some("mstatus"));
+        assert_eq!(csr_name(0x180), Some("satp"));
+        assert_eq!(csr_name(0xc03), Some("hpmcounter3"));
+        assert_eq!(csr_name(0xc1f), Some("hpmcounter31"));
+        assert_eq!(csr_name(0xb1f), Some("mhpmcounter31"));
+        assert_eq!(csr_name(0x323), Some("mhpmevent3"));
+        assert_eq!(csr_name(0x3bf), Some("pmpaddr15"));
+        assert_eq!(csr_name(0x3a1), None, "pmpcfg1 does not exist on RV64");
+        assert_eq!(csr_name(0x7c0), None);
+        // Every number appears once.
+        let mut seen = std::collections::HashSet::new();
+        assert!(CSRS.iter().all(|c| seen.insert(c.num)));
+    }
 }

@@ -1,7 +1,9 @@
-//! Address translation (Sv39, Sv48; Privileged spec 4.3-4.5) and PMP (3.7).
+//! Address translation (Sv39, Sv48, Sv57; Privileged spec 4.3-4.5) and PMP (3.7).
 
 use crate::cpu::Cpu;
-use crate::trap::Exception;
+use crate::csr::{self, *};
+use crate::hart::Priv;
+use crate::trap::{Cause, Exception};
 
 /// The kind of access being translated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,10 +13,395 @@ pub enum Access {
     Execute,
 }
 
+impl Access {
+    fn page_fault(self, vaddr: u64) -> Exception {
+        let cause = match self {
+            Access::Read => Cause::LoadPageFault,
+            Access::Write => Cause::StorePageFault,
+            Access::Execute => Cause::InstructionPageFault,
+        };
+        Exception::new(cause, vaddr)
+    }
+
+    fn access_fault(self, vaddr: u64) -> Exception {
+        let cause = match self {
+            Access::Read => Cause::LoadAccessFault,
+            Access::Write => Cause::StoreAccessFault,
+            Access::Execute => Cause::InstructionAccessFault,
+        };
+        Exception::new(cause, vaddr)
+    }
+}
+
+// PTE bits (Privileged spec 4.3.1).
+pub const PTE_V: u64 = 1 << 0;
+pub const PTE_R: u64 = 1 << 1;
+pub const PTE_W: u64 = 1 << 2;
+pub const PTE_X: u64 = 1 << 3;
+pub const PTE_U: u64 = 1 << 4;
+pub const PTE_A: u64 = 1 << 6;
+pub const PTE_D: u64 = 1 << 7;
+/// Bits 63:54: N and PBMT (Svnapot, Svpbmt are not implemented) and reserved.
+const PTE_RESERVED: u64 = 0x3ff << 54;
+const PTE_PPN_MASK: u64 = ((1 << 44) - 1) << 10;
+
+const PAGE_SHIFT: u32 = 12;
+
 impl Cpu {
-    /// Translate a virtual address for `access` at the current privilege.
-    /// Placeholder: bare (identity) translation, no PMP.
-    pub fn translate(&mut self, vaddr: u64, _access: Access) -> Result<u64, Exception> {
-        Ok(vaddr)
+    /// The privilege loads and stores run at: MPP when MPRV is set (Privileged
+    /// spec 3.1.6.3); fetches always use the current privilege.
+    pub fn effective_priv(&self, access: Access) -> Priv {
+        let s = self.hart.csr.mstatus;
+        if access != Access::Execute && s & MSTATUS_MPRV != 0 {
+            Priv::from_bits(s >> MSTATUS_MPP_SHIFT).unwrap_or(Priv::U)
+        } else {
+            self.hart.prv
+        }
+    }
+
+    /// Translate a virtual address for `access` at the current privilege and
+    /// check PMP on the result. Faults carry `tval = vaddr`.
+    pub fn translate(&mut self, vaddr: u64, access: Access) -> Result<u64, Exception> {
+        let prv = self.effective_priv(access);
+        let mode = self.hart.csr.satp >> 60;
+        let pa = if prv == Priv::M || mode == SATP_MODE_BARE { vaddr } else { self.walk(vaddr, access, prv, mode)? };
+        if !self.pmp_allows(pa, 1, access, prv) {
+            return Err(access.access_fault(vaddr));
+        }
+        Ok(pa)
+    }
+
+    /// The page-table walk of Privileged spec 4.3.2, generalised to 3-5 levels.
+    fn walk(&mut self, vaddr: u64, access: Access, prv: Priv, mode: u64) -> Result<u64, Exception> {
+        let levels = match mode {
+            SATP_MODE_SV39 => 3,
+            SATP_MODE_SV48 => 4,
+            _ => 5,
+        };
+        let va_bits = PAGE_SHIFT + 9 * levels;
+        // Bits above the VA width must equal its top bit (4.3.1, 4.4.1).
+        let shift = 64 - va_bits;
+        if (((vaddr << shift) as i64) >> shift) as u64 != vaddr {
+            return Err(access.page_fault(vaddr));
+        }
+        let mstatus = self.hart.csr.mstatus;
+        let mut table = (self.hart.csr.satp & ((1 << 44) - 1)) << PAGE_SHIFT;
+        for level in (0..levels).rev() {
+            let vpn = (vaddr >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
+            let pte_addr = table + vpn * 8;
+            // Implicit page-table reads are checked by PMP as S-mode reads (3.7.1).
+            if !self.pmp_allows(pte_addr, 8, Access::Read, Priv::S) {
+                return Err(access.access_fault(vaddr));
+            }
+            let pte = self.phys_read(pte_addr, 8).map_err(|_| access.access_fault(vaddr))?;
+            if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) || pte & PTE_RESERVED != 0 {
+                return Err(access.page_fault(vaddr));
+            }
+            let ppn = (pte & PTE_PPN_MASK) >> 10;
+            if pte & (PTE_R | PTE_X) == 0 {
+                // Pointer to the next level; a pointer at level 0 is a fault.
+                if level == 0 {
+                    break;
+                }
+                table = ppn << PAGE_SHIFT;
+                continue;
+            }
+            // Leaf (step 5): U-bit rules with SUM, then R/W/X with MXR.
+            let user_page = pte & PTE_U != 0;
+            let priv_ok = match prv {
+                Priv::U => user_page,
+                _ => !user_page || (access != Access::Execute && mstatus & MSTATUS_SUM != 0),
+            };
+            let perm_ok = match access {
+                Access::Read => pte & PTE_R != 0 || (mstatus & MSTATUS_MXR != 0 && pte & PTE_X != 0),
+                Access::Write => pte & PTE_W != 0,
+                Access::Execute => pte & PTE_X != 0,
+            };
+            // A superpage's low PPN bits must be zero (step 6).
+            let low = (1u64 << (9 * level)) - 1;
+            if !priv_ok || !perm_ok || ppn & low != 0 {
+                return Err(access.page_fault(vaddr));
+            }
+            // Step 7: hardware A/D update, as QEMU does.
+            let want = PTE_A | if access == Access::Write { PTE_D } else { 0 };
+            if pte & want != want {
+                self.phys_write(pte_addr, 8, pte | want).map_err(|_| access.access_fault(vaddr))?;
+            }
+            let page = (ppn & !low) | ((vaddr >> PAGE_SHIFT) & low);
+            return Ok((page << PAGE_SHIFT) | (vaddr & ((1 << PAGE_SHIFT) - 1)));
+        }
+        Err(access.page_fault(vaddr))
+    }
+
+    /// Whether PMP lets privilege `prv` perform `access` on `[pa, pa + size)`
+    /// (Privileged spec 3.7.1): the lowest-numbered entry that matches any
+    /// byte decides, and must match all of them; with no match M succeeds and
+    /// S/U fail (16 entries are implemented). Locked entries bind M too.
+    pub fn pmp_allows(&self, pa: u64, size: u64, access: Access, prv: Priv) -> bool {
+        let last = pa.wrapping_add(size - 1);
+        let mut prev_top = 0u64;
+        for i in 0..16 {
+            let cfg = csr::pmpcfg_byte(self, i);
+            let addr = self.hart.csr.pmpaddr[i];
+            let range = match (cfg >> PMP_A_SHIFT) & 3 {
+                0 => None,
+                PMP_A_TOR => Some((prev_top, (addr << 2).wrapping_sub(1))).filter(|_| addr << 2 > prev_top),
+                2 => Some((addr << 2, (addr << 2) + 3)),
+                _ => {
+                    // NAPOT: trailing ones of pmpaddr give the size (3.7.1.2).
+                    let ones = u64::from(addr.trailing_ones());
+                    let size = 1u128 << (ones + 3).min(64);
+                    let base = (addr << 2) & !((size - 1) as u64);
+                    Some((base, base.wrapping_add((size - 1) as u64)))
+                }
+            };
+            prev_top = addr << 2;
+            let Some((lo, hi)) = range else { continue };
+            let any = pa <= hi && last >= lo;
+            if !any {
+                continue;
+            }
+            let all = pa >= lo && last <= hi;
+            if !all {
+                return false;
+            }
+            if prv == Priv::M && cfg & PMP_L == 0 {
+                return true;
+            }
+            let bit = match access {
+                Access::Read => 1,
+                Access::Write => 2,
+                Access::Execute => 4,
+            };
+            return cfg & bit != 0;
+        }
+        prv == Priv::M
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csr::tests::{cpu, RAM_BASE};
+
+    const ROOT: u64 = RAM_BASE + 0x10_0000;
+    const RWX: u64 = PTE_R | PTE_W | PTE_X;
+
+    /// Page tables built in guest RAM; intermediate tables come from a bump allocator.
+    struct Tables {
+        levels: u32,
+        next: u64,
+    }
+
+    impl Tables {
+        /// A hart in S-mode with paging on (`mode` 8 or 9) and a PMP entry opening all memory.
+        fn new(mode: u64) -> (Cpu, Tables) {
+            let mut c = cpu();
+            c.hart.csr.satp = (mode << 60) | (ROOT >> 12);
+            c.hart.csr.pmpaddr[0] = (1 << 54) - 1;
+            c.hart.csr.pmpcfg[0] = 0x1f; // NAPOT RWX
+            c.hart.prv = Priv::S;
+            let levels = if mode == SATP_MODE_SV39 { 3 } else { 4 };
+            (c, Tables { levels, next: ROOT + 0x1000 })
+        }
+
+        /// Map `va` to `pa` with a leaf at `leaf_level` (0: 4 KiB page) holding `flags`;
+        /// returns the leaf PTE's address.
+        fn map(&mut self, c: &mut Cpu, va: u64, pa: u64, flags: u64, leaf_level: u32) -> u64 {
+            let mut table = ROOT;
+            for level in (leaf_level..self.levels).rev() {
+                let slot = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+                if level == leaf_level {
+                    c.ram.write(slot, 8, ((pa >> 12) << 10) | flags | PTE_V).unwrap();
+                    return slot;
+                }
+                let pte = c.ram.read(slot, 8).unwrap();
+                table = if pte & PTE_V != 0 {
+                    ((pte >> 10) & ((1 << 44) - 1)) << 12
+                } else {
+                    let t = self.next;
+                    self.next += 0x1000;
+                    c.ram.write(slot, 8, ((t >> 12) << 10) | PTE_V).unwrap();
+                    t
+                };
+            }
+            unreachable!("leaf level below the table depth")
+        }
+    }
+
+    fn cause(r: Result<u64, Exception>) -> Option<Cause> {
+        r.err().map(|e| e.cause)
+    }
+
+    #[test]
+    fn bare_in_m_and_mprv() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, 0x1000, RAM_BASE + 0x5000, RWX | PTE_A | PTE_D, 0);
+        c.hart.prv = Priv::M;
+        assert_eq!(c.translate(0x1000, Access::Read), Ok(0x1000), "M ignores satp");
+        // MPRV with MPP = S translates loads and stores, not fetches.
+        c.hart.csr.mstatus = MSTATUS_MPRV | (1 << MSTATUS_MPP_SHIFT);
+        assert_eq!(c.translate(0x1234, Access::Read), Ok(RAM_BASE + 0x5234));
+        assert_eq!(c.translate(0x1234, Access::Write), Ok(RAM_BASE + 0x5234));
+        assert_eq!(c.translate(0x1234, Access::Execute), Ok(0x1234));
+        // MPP = U: the page is not a U page.
+        c.hart.csr.mstatus = MSTATUS_MPRV;
+        assert_eq!(cause(c.translate(0x1234, Access::Read)), Some(Cause::LoadPageFault));
+        // satp Bare in S.
+        c.hart.csr.mstatus = 0;
+        c.hart.prv = Priv::S;
+        c.hart.csr.satp = 0;
+        assert_eq!(c.translate(RAM_BASE + 8, Access::Execute), Ok(RAM_BASE + 8));
+    }
+
+    #[test]
+    fn sv39_pages_and_ad_bits() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        let pte = t.map(&mut c, 0x4000_3000, RAM_BASE + 0x7000, RWX, 0);
+        assert_eq!(c.translate(0x4000_3abc, Access::Execute), Ok(RAM_BASE + 0x7abc));
+        let v = c.ram.read(pte, 8).unwrap();
+        assert_eq!(v & (PTE_A | PTE_D), PTE_A, "fetch sets A only");
+        assert_eq!(c.translate(0x4000_3008, Access::Write), Ok(RAM_BASE + 0x7008));
+        assert_eq!(c.ram.read(pte, 8).unwrap(), v | PTE_D, "store sets D");
+        // A 2 MiB megapage and a 1 GiB gigapage.
+        t.map(&mut c, 0x20_0000, RAM_BASE + 0x20_0000, PTE_R, 1);
+        assert_eq!(c.translate(0x3f_fff8, Access::Read), Ok(RAM_BASE + 0x3f_fff8));
+        t.map(&mut c, 0x1_0000_0000, RAM_BASE, PTE_R, 2);
+        assert_eq!(c.translate(0x1_0012_3456, Access::Read), Ok(RAM_BASE + 0x12_3456));
+        // High half: sign-extended addresses.
+        t.map(&mut c, 0xffff_ffff_c000_0000, RAM_BASE, PTE_R | PTE_W, 2);
+        assert_eq!(c.translate(0xffff_ffff_c000_0010, Access::Write), Ok(RAM_BASE + 0x10));
+    }
+
+    #[test]
+    fn sv39_page_faults() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        // Non-canonical: bit 38 not repeated above.
+        assert_eq!(
+            c.translate(0x0000_0040_0000_0000, Access::Read),
+            Err(Exception::new(Cause::LoadPageFault, 0x40_0000_0000))
+        );
+        assert_eq!(cause(c.translate(0xffff_ff00_0000_0000, Access::Write)), Some(Cause::StorePageFault));
+        // Nothing mapped: V = 0.
+        assert_eq!(c.translate(0x5000, Access::Execute), Err(Exception::new(Cause::InstructionPageFault, 0x5000)));
+        // W without R is reserved.
+        t.map(&mut c, 0x6000, RAM_BASE, PTE_W, 0);
+        assert_eq!(cause(c.translate(0x6000, Access::Write)), Some(Cause::StorePageFault));
+        // Reserved bits 63:54 set.
+        let p = t.map(&mut c, 0x7000, RAM_BASE, RWX, 0);
+        c.ram.write(p, 8, c.ram.read(p, 8).unwrap() | (1 << 62)).unwrap();
+        assert_eq!(cause(c.translate(0x7000, Access::Read)), Some(Cause::LoadPageFault));
+        // Missing permission.
+        t.map(&mut c, 0x8000, RAM_BASE, PTE_R, 0);
+        assert_eq!(cause(c.translate(0x8000, Access::Write)), Some(Cause::StorePageFault));
+        assert_eq!(cause(c.translate(0x8000, Access::Execute)), Some(Cause::InstructionPageFault));
+        // Misaligned megapage.
+        t.map(&mut c, 0x40_0000, RAM_BASE + 0x1000, RWX, 1);
+        assert_eq!(cause(c.translate(0x40_0000, Access::Read)), Some(Cause::LoadPageFault));
+        // A pointer PTE at level 0 (no leaf found).
+        let p = t.map(&mut c, 0x9000, RAM_BASE, 0, 0);
+        assert_eq!(c.ram.read(p, 8).unwrap() & RWX, 0);
+        assert_eq!(cause(c.translate(0x9000, Access::Read)), Some(Cause::LoadPageFault));
+        // A fault leaves A/D alone.
+        let p = t.map(&mut c, 0xa000, RAM_BASE, PTE_R, 0);
+        let _ = c.translate(0xa000, Access::Write);
+        assert_eq!(c.ram.read(p, 8).unwrap() & (PTE_A | PTE_D), 0);
+    }
+
+    #[test]
+    fn page_table_outside_memory_is_access_fault() {
+        let (mut c, _) = Tables::new(SATP_MODE_SV39);
+        c.hart.csr.satp = (8 << 60) | (0x1000_0000 >> 12);
+        assert_eq!(c.translate(0x1000, Access::Read), Err(Exception::new(Cause::LoadAccessFault, 0x1000)));
+        assert_eq!(cause(c.translate(0x1000, Access::Write)), Some(Cause::StoreAccessFault));
+        assert_eq!(cause(c.translate(0x1000, Access::Execute)), Some(Cause::InstructionAccessFault));
+    }
+
+    #[test]
+    fn user_pages_sum_and_mxr() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, 0x1000, RAM_BASE + 0x1000, RWX | PTE_U, 0);
+        t.map(&mut c, 0x2000, RAM_BASE + 0x2000, RWX, 0);
+        t.map(&mut c, 0x3000, RAM_BASE + 0x3000, PTE_X | PTE_U, 0);
+        // S on a U page: loads/stores only with SUM, fetches never.
+        assert_eq!(cause(c.translate(0x1000, Access::Read)), Some(Cause::LoadPageFault));
+        c.hart.csr.mstatus |= MSTATUS_SUM;
+        assert!(c.translate(0x1000, Access::Read).is_ok());
+        assert!(c.translate(0x1000, Access::Write).is_ok());
+        assert_eq!(cause(c.translate(0x1000, Access::Execute)), Some(Cause::InstructionPageFault));
+        // U: its own pages only, whatever SUM says.
+        c.hart.prv = Priv::U;
+        assert!(c.translate(0x1000, Access::Execute).is_ok());
+        assert_eq!(cause(c.translate(0x2000, Access::Read)), Some(Cause::LoadPageFault));
+        // MXR: execute-only pages become readable.
+        assert_eq!(cause(c.translate(0x3000, Access::Read)), Some(Cause::LoadPageFault));
+        c.hart.csr.mstatus |= MSTATUS_MXR;
+        assert_eq!(c.translate(0x3008, Access::Read), Ok(RAM_BASE + 0x3008));
+        assert_eq!(cause(c.translate(0x3008, Access::Write)), Some(Cause::StorePageFault));
+    }
+
+    #[test]
+    fn sv48_walk() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV48);
+        t.map(&mut c, 0x7f12_3456_7000, RAM_BASE + 0x9000, PTE_R | PTE_W, 0);
+        assert_eq!(c.translate(0x7f12_3456_7ff0, Access::Read), Ok(RAM_BASE + 0x9ff0));
+        // A 512 GiB terapage.
+        t.map(&mut c, 0xffff_8000_0000_0000, 0, PTE_R, 3);
+        assert_eq!(c.translate(0xffff_8000_8000_0040, Access::Read), Ok(RAM_BASE + 0x40));
+        // 48-bit canonical: bit 47 set without sign extension faults; Sv39 range is fine.
+        assert_eq!(cause(c.translate(0x0000_8000_0000_0000, Access::Read)), Some(Cause::LoadPageFault));
+        assert_eq!(cause(c.translate(0x40_0000_0000, Access::Read)), Some(Cause::LoadPageFault), "valid VA, unmapped");
+    }
+
+    #[test]
+    fn pmp_default_deny_below_m() {
+        let mut c = cpu();
+        c.hart.prv = Priv::S;
+        assert_eq!(c.translate(RAM_BASE, Access::Read), Err(Exception::new(Cause::LoadAccessFault, RAM_BASE)));
+        c.hart.prv = Priv::M;
+        assert_eq!(c.translate(RAM_BASE, Access::Read), Ok(RAM_BASE));
+    }
+
+    #[test]
+    fn pmp_modes_priority_and_lock() {
+        let mut c = cpu();
+        c.hart.prv = Priv::U;
+        // 0: NA4 at RAM_BASE, no permissions; 1: TOR [RAM_BASE, RAM_BASE + 0x1000) R;
+        // 2: NAPOT 64 KiB at RAM_BASE RWX.
+        c.hart.csr.pmpaddr[0] = RAM_BASE >> 2;
+        c.hart.csr.pmpaddr[1] = (RAM_BASE + 0x1000) >> 2;
+        c.hart.csr.pmpaddr[2] = (RAM_BASE >> 2) | 0x1fff;
+        c.hart.csr.pmpcfg[0] = (0x1f << 16) | (0x09 << 8) | 0x10;
+        assert_eq!(cause(c.translate(RAM_BASE, Access::Read)), Some(Cause::LoadAccessFault), "NA4 wins");
+        assert_eq!(c.translate(RAM_BASE + 4, Access::Read), Ok(RAM_BASE + 4), "TOR: read");
+        assert_eq!(cause(c.translate(RAM_BASE + 4, Access::Write)), Some(Cause::StoreAccessFault));
+        assert_eq!(cause(c.translate(RAM_BASE + 0xffc, Access::Execute)), Some(Cause::InstructionAccessFault));
+        assert!(c.translate(RAM_BASE + 0x1000, Access::Execute).is_ok(), "NAPOT above the TOR top");
+        assert!(c.translate(RAM_BASE + 0xfffc, Access::Write).is_ok());
+        assert_eq!(cause(c.translate(RAM_BASE + 0x1_0000, Access::Read)), Some(Cause::LoadAccessFault), "no match");
+        // M ignores unlocked entries, obeys locked ones.
+        c.hart.prv = Priv::M;
+        assert!(c.translate(RAM_BASE, Access::Read).is_ok());
+        c.hart.csr.pmpcfg[0] |= 0x80;
+        assert_eq!(cause(c.translate(RAM_BASE, Access::Read)), Some(Cause::LoadAccessFault));
+        // An access straddling an entry's boundary fails.
+        c.hart.prv = Priv::U;
+        assert!(!c.pmp_allows(RAM_BASE + 0xffc, 8, Access::Read, Priv::U));
+        assert!(c.pmp_allows(RAM_BASE + 0xff8, 8, Access::Read, Priv::U));
+    }
+
+    #[test]
+    fn pmp_checks_page_table_reads() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, 0x1000, RAM_BASE + 0x1000, RWX, 0);
+        assert!(c.translate(0x1000, Access::Read).is_ok());
+        // Entry 0 now denies the root table page; the data page stays open through entry 1.
+        c.hart.csr.pmpaddr[1] = c.hart.csr.pmpaddr[0];
+        c.hart.csr.pmpaddr[0] = (ROOT >> 2) | 0x1ff;
+        c.hart.csr.pmpcfg[0] = (0x1f << 8) | 0x18;
+        assert_eq!(c.translate(0x1000, Access::Write), Err(Exception::new(Cause::StoreAccessFault, 0x1000)));
+        // Data page denied: access fault after a successful walk.
+        c.hart.csr.pmpaddr[0] = ((RAM_BASE + 0x1000) >> 2) | 0x1ff;
+        assert_eq!(cause(c.translate(0x1000, Access::Execute)), Some(Cause::InstructionAccessFault));
     }
 }
