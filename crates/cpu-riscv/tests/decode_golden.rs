@@ -158,6 +158,12 @@ fn all_compressed_encodings_match_objdump() {
 }
 
 #[test]
+fn csr_names_match_objdump() {
+    let decoded = check("csr.golden");
+    assert_eq!(decoded.len(), 4096);
+}
+
+#[test]
 fn random_words_match_objdump() {
     let decoded = check("rand.golden");
     let legal = decoded.iter().filter(|i| i.op != Op::Illegal).count();

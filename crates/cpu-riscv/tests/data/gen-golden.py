@@ -8,6 +8,7 @@ instruction column exactly as objdump prints it, minus any ` <symbol>` suffix):
   asm.golden   every op of ops.rs with varied operands + compressed forms + aliases
   rvc.golden   all 49152 16-bit (compressed) encodings
   rand.golden  a deterministic set of random / table-mutated 32-bit encodings
+  csr.golden   `csrrc a0,<csr>,a1` for all 4096 CSR numbers (CSR names)
 """
 import os
 import re
@@ -386,6 +387,8 @@ def main():
     write_golden("asm.golden", gen_asm(ops, Rng(0x9E3779B97F4A7C15)))
     write_golden("rvc.golden", disasm_binary([h for h in range(65536) if h & 3 != 3], 2))
     write_golden("rand.golden", gen_rand(ops, Rng(0xD1B54A32D192ED03)))
+    # Every CSR number, as `csrrc a0,<csr>,a1`, for the CSR names.
+    write_golden("csr.golden", disasm_binary([n << 20 | 11 << 15 | 3 << 12 | 10 << 7 | 0x73 for n in range(4096)], 4))
 
 
 if __name__ == "__main__":
