@@ -41,11 +41,6 @@ pub fn xreg(r: u8) -> &'static str {
     XNAMES[usize::from(r & 31)]
 }
 
-/// All integer register ABI names, indexed by number.
-pub fn xreg_names() -> &'static [&'static str; 32] {
-    &XNAMES
-}
-
 /// ABI name of FP register `r`.
 pub fn freg(r: u8) -> &'static str {
     FNAMES[usize::from(r & 31)]
