@@ -107,8 +107,9 @@ pub fn disasm(insn: &Insn, pc: u64) -> String {
             (Op::Bne, _, 0) => line("bnez", format!("{rs1},{}", target())),
             (Op::Blt, _, 0) => line("bltz", format!("{rs1},{}", target())),
             (Op::Blt, 0, _) => line("bgtz", format!("{rs2},{}", target())),
-            (Op::Bge, _, 0) => line("bgez", format!("{rs1},{}", target())),
+            // objdump tries blez before bgez (but bltz before bgtz): `bge zero,zero` is `blez zero`.
             (Op::Bge, 0, _) => line("blez", format!("{rs2},{}", target())),
+            (Op::Bge, _, 0) => line("bgez", format!("{rs1},{}", target())),
             _ => line(mn, format!("{rs1},{rs2},{}", target())),
         },
         Format::U => line(mn, format!("{rd},{:#x}", (imm >> 12) & 0xfffff)),
