@@ -220,20 +220,18 @@ fn csr_rr(insn: &Insn, mn: &str) -> String {
         3 => Some("csr"),
         _ => None,
     };
-    match (insn.op, insn.rd, insn.rs1) {
-        (Op::Csrrw, 0, 0) if num == 0xc00 => "unimp".to_string(),
-        (Op::Csrrw, 0, _) if fp_alias.is_some() => line(&format!("fs{}", fp_alias.unwrap_or_default()), rs1.into()),
-        (Op::Csrrw, _, _) if fp_alias.is_some() => {
-            line(&format!("fs{}", fp_alias.unwrap_or_default()), format!("{rd},{rs1}"))
-        }
-        (Op::Csrrs, _, 0) if fp_alias.is_some() => line(&format!("fr{}", fp_alias.unwrap_or_default()), rd.into()),
-        (Op::Csrrs, _, 0) if (0xc00..=0xc02).contains(&num) => {
+    match (insn.op, insn.rd, insn.rs1, fp_alias) {
+        (Op::Csrrw, 0, 0, _) if num == 0xc00 => "unimp".to_string(),
+        (Op::Csrrw, 0, _, Some(a)) => line(&format!("fs{a}"), rs1.into()),
+        (Op::Csrrw, _, _, Some(a)) => line(&format!("fs{a}"), format!("{rd},{rs1}")),
+        (Op::Csrrs, _, 0, Some(a)) => line(&format!("fr{a}"), rd.into()),
+        (Op::Csrrs, _, 0, _) if (0xc00..=0xc02).contains(&num) => {
             line(["rdcycle", "rdtime", "rdinstret"][(num - 0xc00) as usize], rd.into())
         }
-        (Op::Csrrs, _, 0) => line("csrr", format!("{rd},{}", csr(num))),
-        (Op::Csrrw, 0, _) => line("csrw", format!("{},{rs1}", csr(num))),
-        (Op::Csrrs, 0, _) => line("csrs", format!("{},{rs1}", csr(num))),
-        (Op::Csrrc, 0, _) => line("csrc", format!("{},{rs1}", csr(num))),
+        (Op::Csrrs, _, 0, _) => line("csrr", format!("{rd},{}", csr(num))),
+        (Op::Csrrw, 0, _, _) => line("csrw", format!("{},{rs1}", csr(num))),
+        (Op::Csrrs, 0, _, _) => line("csrs", format!("{},{rs1}", csr(num))),
+        (Op::Csrrc, 0, _, _) => line("csrc", format!("{},{rs1}", csr(num))),
         _ => line(mn, format!("{rd},{},{rs1}", csr(num))),
     }
 }
