@@ -172,8 +172,7 @@ csr_table! {
         row(0x305, "mtvec", Pred::Always, |c, _| c.hart.csr.mtvec, Some(|c, _, v| write_tvec(&mut c.hart.csr.mtvec, v))),
         row(0x306, "mcounteren", Pred::Always, |c, _| c.hart.csr.mcounteren, Some(|c, _, v| c.hart.csr.mcounteren = v & 0xffff_ffff)),
         row(0x30a, "menvcfg", Pred::Always, |c, _| c.hart.csr.menvcfg, Some(|c, _, v| c.hart.csr.menvcfg = v & ENVCFG_WMASK)),
-        // mcountinhibit bit 1 (TM) is read-only zero (Privileged spec 3.1.13).
-        row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(|c, _, v| c.hart.csr.mcountinhibit = v & 0xffff_fffd)),
+        row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(write_mcountinhibit)),
         row(0x340, "mscratch", Pred::Always, |c, _| c.hart.csr.mscratch, Some(|c, _, v| c.hart.csr.mscratch = v)),
         row(0x341, "mepc", Pred::Always, |c, _| c.hart.csr.mepc, Some(|c, _, v| c.hart.csr.mepc = v & !1)),
         row(0x342, "mcause", Pred::Always, |c, _| c.hart.csr.mcause, Some(|c, _, v| c.hart.csr.mcause = v)),
@@ -293,27 +292,62 @@ fn set_fcsr(cpu: &mut Cpu, v: u64) {
     cpu.fs_dirty();
 }
 
+// mcycle and minstret both count retired instructions. A running counter is
+// `instret + delta`; while mcountinhibit stops it (Privileged spec 3.1.12),
+// `delta` holds its frozen value instead.
+const INHIBIT_CY: u64 = 1 << 0;
+const INHIBIT_IR: u64 = 1 << 2;
+
+fn counter(cpu: &Cpu, delta: u64, inhibit: u64) -> u64 {
+    if cpu.hart.csr.mcountinhibit & inhibit != 0 {
+        delta
+    } else {
+        cpu.hart.instret.wrapping_add(delta)
+    }
+}
+
+/// The delta that makes a counter read `v` from the next instruction on: the
+/// csrw itself retires after the write and must not count (3.1.11).
+fn counter_delta(cpu: &Cpu, v: u64, inhibit: u64) -> u64 {
+    if cpu.hart.csr.mcountinhibit & inhibit != 0 {
+        v
+    } else {
+        v.wrapping_sub(cpu.hart.instret).wrapping_sub(1)
+    }
+}
+
 fn read_mcycle(cpu: &Cpu, _: u16) -> u64 {
-    cpu.hart.instret.wrapping_add(cpu.hart.csr.mcycle_delta)
+    counter(cpu, cpu.hart.csr.mcycle_delta, INHIBIT_CY)
 }
 
 fn read_minstret(cpu: &Cpu, _: u16) -> u64 {
-    cpu.hart.instret.wrapping_add(cpu.hart.csr.minstret_delta)
+    counter(cpu, cpu.hart.csr.minstret_delta, INHIBIT_IR)
 }
 
-// The csrw itself retires after the write and must not count: the next
-// instruction reads the written value (Privileged spec 3.1.11).
 fn write_mcycle(cpu: &mut Cpu, _: u16, v: u64) {
-    cpu.hart.csr.mcycle_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+    cpu.hart.csr.mcycle_delta = counter_delta(cpu, v, INHIBIT_CY);
 }
 
 fn write_minstret(cpu: &mut Cpu, _: u16, v: u64) {
-    cpu.hart.csr.minstret_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+    cpu.hart.csr.minstret_delta = counter_delta(cpu, v, INHIBIT_IR);
+}
+
+/// mcountinhibit bit 1 (TM) is read-only zero. Stopping or restarting a
+/// counter converts its delta between the two representations.
+fn write_mcountinhibit(cpu: &mut Cpu, _: u16, v: u64) {
+    let cy = read_mcycle(cpu, 0);
+    let ir = read_minstret(cpu, 0);
+    cpu.hart.csr.mcountinhibit = v & 0xffff_fffd;
+    cpu.hart.csr.mcycle_delta = counter_delta(cpu, cy, INHIBIT_CY);
+    cpu.hart.csr.minstret_delta = counter_delta(cpu, ir, INHIBIT_IR);
 }
 
 fn read_mstatus(cpu: &Cpu, _: u16) -> u64 {
-    let s = cpu.hart.csr.mstatus | MSTATUS_XL64;
-    // SD summarises FS/XS == Dirty (Privileged spec 3.1.6.6).
+    cpu.hart.csr.mstatus
+}
+
+/// SD summarises FS/XS == Dirty (Privileged spec 3.1.6.6).
+fn with_sd(s: u64) -> u64 {
     if s & MSTATUS_FS == MSTATUS_FS || s & MSTATUS_XS == MSTATUS_XS {
         s | MSTATUS_SD
     } else {
@@ -328,7 +362,7 @@ fn set_mstatus(cpu: &mut Cpu, mask: u64, val: u64) {
     if Priv::from_bits(new >> MSTATUS_MPP_SHIFT).is_none() {
         new = (new & !MSTATUS_MPP) | (old & MSTATUS_MPP);
     }
-    new &= MSTATUS_WMASK;
+    new = with_sd((new & MSTATUS_WMASK) | MSTATUS_XL64);
     cpu.hart.csr.mstatus = new;
     if mstatus_changes_translation(old, new) {
         cpu.flush_tlb();
@@ -433,6 +467,14 @@ fn write_pmpaddr(cpu: &mut Cpu, addr: u16, v: u64) {
     }
 }
 
+impl crate::hart::Csrs {
+    /// CSR values after reset, as QEMU 7.2 with `-bios none` (Privileged spec 3.4):
+    /// M-mode with interrupts off, FS Off, SXL = UXL = 64-bit; the rest zero.
+    pub fn reset() -> Self {
+        crate::hart::Csrs { mstatus: MSTATUS_XL64, misa: MISA, ..Default::default() }
+    }
+}
+
 impl Cpu {
     /// Illegal instruction if mstatus.FS is Off (Privileged spec 3.1.6.6).
     /// `tval` is 0; the caller may replace it with the instruction bits.
@@ -444,9 +486,9 @@ impl Cpu {
         }
     }
 
-    /// Mark the FP state Dirty (FS = 3; SD follows when mstatus is read).
+    /// Mark the FP state Dirty (FS = 3, SD = 1).
     pub fn fs_dirty(&mut self) {
-        self.hart.csr.mstatus |= MSTATUS_FS;
+        self.hart.csr.mstatus |= MSTATUS_FS | MSTATUS_SD;
     }
 }
 

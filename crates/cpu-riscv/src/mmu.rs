@@ -213,7 +213,7 @@ mod tests {
             c.hart.csr.pmpaddr[0] = (1 << 54) - 1;
             c.hart.csr.pmpcfg[0] = 0x1f; // NAPOT RWX
             c.hart.prv = Priv::S;
-            let levels = if mode == SATP_MODE_SV39 { 3 } else { 4 };
+            let levels = (mode - 5) as u32;
             (c, Tables { levels, next: ROOT + 0x1000 })
         }
 
@@ -363,6 +363,15 @@ mod tests {
         // 48-bit canonical: bit 47 set without sign extension faults; Sv39 range is fine.
         assert_eq!(cause(c.translate(0x0000_8000_0000_0000, Access::Read)), Some(Cause::LoadPageFault));
         assert_eq!(cause(c.translate(0x40_0000_0000, Access::Read)), Some(Cause::LoadPageFault), "valid VA, unmapped");
+    }
+
+    #[test]
+    fn sv57_walk() {
+        // QEMU 7.2 accepts Sv57 too.
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV57);
+        t.map(&mut c, 0x00ff_1234_5678_9000, RAM_BASE + 0x2000, PTE_R, 0);
+        assert_eq!(c.translate(0x00ff_1234_5678_9008, Access::Read), Ok(RAM_BASE + 0x2008));
+        assert_eq!(cause(c.translate(0x0100_0000_0000_0000, Access::Read)), Some(Cause::LoadPageFault));
     }
 
     #[test]
