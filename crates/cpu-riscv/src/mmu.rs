@@ -150,7 +150,7 @@ impl Cpu {
     /// byte decides, and must match all of them; with no match M succeeds and
     /// S/U fail (16 entries are implemented). Locked entries bind M too.
     pub fn pmp_allows(&self, pa: u64, size: u64, access: Access, prv: Priv) -> bool {
-        let last = pa.wrapping_add(size - 1);
+        let last = pa.wrapping_add(size.max(1) - 1);
         let mut prev_top = 0u64;
         for i in 0..16 {
             let cfg = csr::pmpcfg_byte(self, i);
