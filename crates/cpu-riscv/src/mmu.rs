@@ -100,7 +100,8 @@ impl Cpu {
             let ppn = (pte & PTE_PPN_MASK) >> 10;
             if pte & (PTE_R | PTE_X) == 0 {
                 // Pointer to the next level; a pointer at level 0 is a fault.
-                if level == 0 {
+                // D, A and U are reserved in pointers (4.3.1); QEMU 7.2 faults on them.
+                if level == 0 || pte & (PTE_D | PTE_A | PTE_U) != 0 {
                     break;
                 }
                 table = ppn << PAGE_SHIFT;
@@ -314,6 +315,15 @@ mod tests {
         let p = t.map(&mut c, 0x9000, RAM_BASE, 0, 0);
         assert_eq!(c.ram.read(p, 8).unwrap() & RWX, 0);
         assert_eq!(cause(c.translate(0x9000, Access::Read)), Some(Cause::LoadPageFault));
+        // D, A or U set in a pointer PTE.
+        for bit in [PTE_D, PTE_A, PTE_U] {
+            let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+            t.map(&mut c, 0x7fc0_0000, RAM_BASE, PTE_R, 0);
+            assert!(c.translate(0x7fc0_0000, Access::Read).is_ok());
+            let l2 = ROOT + 8;
+            c.ram.write(l2, 8, c.ram.read(l2, 8).unwrap() | bit).unwrap();
+            assert_eq!(cause(c.translate(0x7fc0_0000, Access::Read)), Some(Cause::LoadPageFault));
+        }
         // A fault leaves A/D alone.
         let p = t.map(&mut c, 0xa000, RAM_BASE, PTE_R, 0);
         let _ = c.translate(0xa000, Access::Write);
