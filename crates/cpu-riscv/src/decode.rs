@@ -8,8 +8,6 @@
 
 mod rvc;
 
-use std::sync::OnceLock;
-
 use crate::insn::{Format, Insn};
 use crate::ops::{Op, OPS};
 
@@ -27,49 +25,85 @@ pub fn decode(raw: u32) -> Insn {
 /// funct3, bits 31:27 (funct5 of OP-FP and AMO) and bit 25 (FP fmt, M vs I), 14 bits in all.
 const KEY_BITS: u32 = 0xfa00_707c;
 
-fn key(raw: u32) -> usize {
+const fn key(raw: u32) -> usize {
     ((raw >> 2) & 0x1f | ((raw >> 12) & 7) << 5 | (raw >> 27) << 8 | ((raw >> 25) & 1) << 13) as usize
 }
 
-/// Candidate rows for each key, flattened: `ops[starts[k]..starts[k + 1]]`.
-struct Index {
-    starts: Vec<u32>,
-    ops: Vec<Op>,
-}
+const KEYS: usize = 1 << 14;
 
-/// The index, built on first use. A row whose mask leaves some key bits free
-/// is listed under every key it can match, so each list holds only rows that
-/// agree on all key bits (at most a few).
-fn index() -> &'static Index {
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut lists = vec![Vec::new(); 1 << 14];
-        for info in OPS {
-            let free = KEY_BITS & !info.mask;
-            // Enumerate every assignment of the free key bits (subsets of `free`).
-            let mut sub = 0u32;
-            loop {
-                lists[key(info.bits | sub)].push(info.op);
-                sub = sub.wrapping_sub(free) & free;
-                if sub == 0 {
-                    break;
-                }
+/// Visit every key a row can match: a row whose mask leaves some key bits
+/// free is listed under every assignment of them (so each list holds only
+/// rows that agree on all key bits, at most a few).
+macro_rules! for_each_key_of_row {
+    ($info:expr, |$k:ident| $body:block) => {{
+        let free = KEY_BITS & !$info.mask;
+        let mut sub = 0u32;
+        loop {
+            let $k = key($info.bits | sub);
+            $body
+            sub = sub.wrapping_sub(free) & free;
+            if sub == 0 {
+                break;
             }
         }
-        let mut idx = Index { starts: Vec::with_capacity(lists.len() + 1), ops: Vec::new() };
-        for l in &lists {
-            idx.starts.push(idx.ops.len() as u32);
-            idx.ops.extend_from_slice(l);
-        }
-        idx.starts.push(idx.ops.len() as u32);
-        idx
-    })
+    }};
 }
 
+/// How many (key, row) entries the index holds.
+const fn index_len() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < OPS.len() {
+        for_each_key_of_row!(OPS[i], |_k| {
+            n += 1;
+        });
+        i += 1;
+    }
+    n
+}
+
+const INDEX_LEN: usize = index_len();
+
+/// Candidate rows for each key, flattened: `ops[starts[k]..starts[k + 1]]`.
+/// Built at compile time from `OPS`, so start-up pays nothing for it.
+struct Index {
+    starts: [u16; KEYS + 1],
+    ops: [Op; INDEX_LEN],
+}
+
+const fn build_index() -> Index {
+    // Count rows per key, turn counts into starts, then place rows in table order.
+    let mut starts = [0u16; KEYS + 1];
+    let mut i = 0;
+    while i < OPS.len() {
+        for_each_key_of_row!(OPS[i], |k| {
+            starts[k + 1] += 1;
+        });
+        i += 1;
+    }
+    let mut k = 0;
+    while k < KEYS {
+        starts[k + 1] += starts[k];
+        k += 1;
+    }
+    let mut fill = [0u16; KEYS];
+    let mut ops = [Op::Illegal; INDEX_LEN];
+    let mut i = 0;
+    while i < OPS.len() {
+        for_each_key_of_row!(OPS[i], |k| {
+            ops[(starts[k] + fill[k]) as usize] = OPS[i].op;
+            fill[k] += 1;
+        });
+        i += 1;
+    }
+    Index { starts, ops }
+}
+
+static INDEX: Index = build_index();
+
 fn candidates(raw: u32) -> &'static [Op] {
-    let idx = index();
     let k = key(raw);
-    &idx.ops[idx.starts[k] as usize..idx.starts[k + 1] as usize]
+    &INDEX.ops[INDEX.starts[k] as usize..INDEX.starts[k + 1] as usize]
 }
 
 fn decode32(raw: u32) -> Insn {
@@ -175,8 +209,7 @@ mod tests {
 
     #[test]
     fn index_lists_are_short_and_complete() {
-        let idx = index();
-        let longest = idx.starts.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+        let longest = INDEX.starts.windows(2).map(|w| w[1] - w[0]).max().unwrap();
         assert!(longest <= 4, "longest candidate list {longest}");
         // Every row is reachable from its own match bits.
         for info in OPS {
