@@ -36,6 +36,9 @@ pub struct Cpu {
     pub exit_request: Arc<AtomicBool>,
     /// `-d` logging (`writeln!(cpu.dlog, ...)` after checking `enabled`).
     pub dlog: DebugLog,
+    /// Instructions executed by `run`, retired or trapped: what `-max-insns`
+    /// limits, so that a guest trapping in a loop still reaches the limit.
+    pub executed: u64,
     pub(crate) tlb: Box<Tlb>,
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
@@ -70,6 +73,7 @@ impl Cpu {
             clock,
             exit_request: Arc::new(AtomicBool::new(false)),
             dlog: DebugLog::default(),
+            executed: 0,
             tlb: Tlb::new(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
@@ -89,31 +93,34 @@ impl Cpu {
     /// so that a guest trapping in a loop still returns control. Devices are
     /// not polled here: the caller runs slices and calls `bus.poll()` between.
     pub fn run(&mut self, budget: u64) -> Stop {
-        if let Some(mut engine) = self.engine.take() {
-            let stop = self.run_with(budget, |cpu, max| engine.exec_block(cpu, max));
+        let mut work = 0u64;
+        let stop = if let Some(mut engine) = self.engine.take() {
+            let stop = self.run_with(budget, &mut work, |cpu, max| engine.exec_block(cpu, max));
             self.engine = Some(engine);
-            return stop;
-        }
-        self.run_with(budget, Cpu::exec_block)
+            stop
+        } else {
+            self.run_with(budget, &mut work, Cpu::exec_block)
+        };
+        self.executed += work;
+        stop
     }
 
     /// The run loop, with `exec(cpu, max)` running one block of at most
     /// `max` instructions and returning the work done (as `exec_block`).
     #[inline(always)]
-    fn run_with(&mut self, budget: u64, mut exec: impl FnMut(&mut Cpu, u64) -> u64) -> Stop {
-        let mut work = 0u64;
+    fn run_with(&mut self, budget: u64, work: &mut u64, mut exec: impl FnMut(&mut Cpu, u64) -> u64) -> Stop {
         loop {
             if self.exit_request.load(Ordering::Acquire) {
                 return Stop::ExitRequest;
             }
-            if work >= budget {
+            if *work >= budget {
                 return Stop::Budget;
             }
             self.check_interrupts();
             if self.hart.wfi {
                 return Stop::Wfi;
             }
-            work += exec(self, budget - work);
+            *work += exec(self, budget - *work);
         }
     }
 
