@@ -295,6 +295,20 @@ fn accel_jit_runs_like_the_interpreter() {
         assert!(!i.timed_out && !j.timed_out, "{}", image.display());
         assert_eq!((j.code, &j.stdout), (i.code, &i.stdout), "{}: stderr {}", image.display(), j.stderr);
     }
+    // With -d exec the JIT leaves every block to Rust (no chaining), so the
+    // trace is the interpreter's, block for block.
+    let image = roms.join("isa/rv64ui-add.elf");
+    let traces: Vec<String> = ["interp", "jit"]
+        .iter()
+        .map(|accel| {
+            let a = ["-accel", accel, "-d", "exec", "-machine", "spike", "-bios", "none", "-kernel"];
+            let o = run_args(&[&a[..], &[image.to_str().unwrap()]].concat(), LIMIT);
+            assert_eq!(o.code, Some(0), "{accel}: {}", o.stderr);
+            o.stderr.lines().filter(|l| l.starts_with("Trace ")).collect::<Vec<_>>().join("\n")
+        })
+        .collect();
+    assert!(traces[0].lines().count() > 10, "interpreter trace: {}", traces[0]);
+    assert_eq!(traces[0], traces[1], "-d exec traces differ");
     // -d jit reports the translation statistics at exit.
     let image = roms.join("isa/rv64ui-add.elf");
     let o = run_args(
