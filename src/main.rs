@@ -1,3 +1,32 @@
-fn main() {
+//! `tern`: a RISC-V RV64GC system emulator with a QEMU-compatible command line.
+//! This binary is a thin layer: parse the options, build the machine, run it.
+
+mod cli;
+mod run;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
     env_logger::init();
+    let status = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(cli::Action::Print(text)) => {
+            // Not print!: it panics when stdout is full or a closed pipe.
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            0
+        }
+        Ok(cli::Action::Run(opts)) => match run::run(opts) {
+            Ok(code) => code,
+            Err(msg) => error(&msg),
+        },
+        Err(e) => error(&e.0),
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(status)
+}
+
+/// Print `tern: <message>` as one line on stderr (ignoring write errors) and give the status.
+fn error(msg: &str) -> u8 {
+    let _ = writeln!(std::io::stderr(), "tern: {}", run::one_line(msg));
+    run::EXIT_ERROR
 }

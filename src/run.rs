@@ -1,0 +1,213 @@
+//! Running a machine: it executes on its own thread (the QMP monitor will later
+//! run on another), while the main thread waits for it and handles signals.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
+
+use crate::cli::{Bios, Board, Kernel, Options, SerialOpt};
+
+/// Exit status when `-max-insns` is reached, as timeout(1) uses.
+pub const EXIT_INSN_LIMIT: u8 = 124;
+/// Exit status when interrupted (128 + SIGINT, as a shell reports Ctrl-C).
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status for command-line, load and internal errors.
+pub const EXIT_ERROR: u8 = 1;
+
+/// The demo image that `tern` with no arguments runs (see build.rs).
+#[cfg(tern_demo)]
+pub const DEMO: Option<&[u8]> = Some(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/roms/build/demo/hello.elf")));
+#[cfg(not(tern_demo))]
+pub const DEMO: Option<&[u8]> = None;
+
+/// What the main thread hears about.
+enum Event {
+    /// The machine is built; raising this flag stops it.
+    Ready(Arc<AtomicBool>),
+    /// SIGINT, SIGTERM or SIGHUP.
+    Signal,
+    /// The machine thread is finished.
+    Done(Result<RunExit, String>),
+}
+
+/// Build the machine's configuration from the options.
+fn config(o: &Options) -> Result<Config, String> {
+    let (kernel, kernel_bytes) = match &o.kernel {
+        Kernel::None => (None, None),
+        Kernel::File(p) => (Some(p.clone()), None),
+        Kernel::Demo => match DEMO {
+            Some(bytes) => (None, Some(bytes.to_vec())),
+            None => {
+                return Err("this binary was built without the demo image (build it with roms/build.sh and \
+                            rebuild, or give -kernel FILE)"
+                    .into())
+            }
+        },
+    };
+    Ok(Config {
+        board: match o.board {
+            Board::Spike => BoardKind::Spike,
+            Board::Virt => BoardKind::Virt,
+        },
+        ram_size: o.ram_size,
+        bios: match &o.bios {
+            Bios::Default => Firmware::Default,
+            Bios::None => Firmware::None,
+            Bios::File(p) => Firmware::File(p.clone()),
+        },
+        kernel,
+        kernel_bytes,
+        serial: match &o.serial {
+            SerialOpt::Stdio => Serial::Stdio,
+            SerialOpt::None => Serial::None,
+            SerialOpt::File(p) => Serial::File(p.clone()),
+        },
+        max_insns: o.max_insns,
+    })
+}
+
+/// One line, whatever the message: errors are printed as `tern: <line>`.
+pub fn one_line(msg: &str) -> String {
+    msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
+/// Run the machine the options describe and return the process exit status.
+/// Errors (already one line) are for the caller to print.
+pub fn run(o: Options) -> Result<u8, String> {
+    let cfg = config(&o)?;
+    let log_out: Box<dyn Write + Send> = match &o.log_file {
+        Some(p) => match File::create(p) {
+            Ok(f) => Box::new(BufWriter::new(f)),
+            Err(e) => return Err(format!("-D {}: cannot open log file: {e}", p.display())),
+        },
+        None => Box::new(std::io::stderr()),
+    };
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    let sig_tx = tx.clone();
+    // Fails only if a handler is already installed (never, here); Ctrl-C then just kills us.
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = sig_tx.send(Event::Signal);
+    }) {
+        log::warn!("cannot handle Ctrl-C: {e}");
+    }
+
+    // -S: the machine waits for a start message; with no monitor yet it never comes,
+    // and dropping the sender (on a signal) releases the thread.
+    let (start_tx, start_rx) = mpsc::channel::<()>();
+    let mut start_tx = Some(start_tx);
+    let paused = o.paused;
+    let mask = o.log_mask;
+    let thread_tx = tx.clone();
+    let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
+        let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, mask, log_out, paused, start_rx, &thread_tx));
+        let result =
+            std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
+        let _ = thread_tx.send(Event::Done(result));
+    });
+    let handle = spawned.map_err(|e| format!("cannot start the machine thread: {e}"))?;
+    drop(tx);
+
+    let mut exit_flag: Option<Arc<AtomicBool>> = None;
+    let mut signals = 0u32;
+    let result = loop {
+        // The machine thread always sends Done (even after a panic), so this cannot hang.
+        let Ok(ev) = rx.recv() else { break Err("internal error: the machine thread vanished".into()) };
+        match ev {
+            Event::Ready(flag) => {
+                if signals > 0 {
+                    flag.store(true, Ordering::Release);
+                }
+                exit_flag = Some(flag);
+            }
+            Event::Signal => {
+                signals += 1;
+                if signals > 1 {
+                    // A second Ctrl-C while the machine does not stop: leave now. No flush: the
+                    // machine thread may hold the stdout lock, blocked on a pipe nobody reads.
+                    std::process::exit(EXIT_INTERRUPTED.into());
+                }
+                if let Some(flag) = &exit_flag {
+                    flag.store(true, Ordering::Release);
+                }
+                start_tx.take();
+            }
+            Event::Done(r) => break r,
+        }
+    };
+    let _ = handle.join();
+    let _ = std::io::stdout().flush();
+    match result? {
+        RunExit::Guest { code } => Ok((code & 0xff) as u8),
+        RunExit::InsnLimit => Ok(EXIT_INSN_LIMIT),
+        // Without a signal, only a monitor `quit` asks to exit, and QEMU exits 0 then.
+        RunExit::ExitRequested => Ok(if signals > 0 { EXIT_INTERRUPTED } else { 0 }),
+    }
+}
+
+/// Body of the machine thread: build, (wait if -S), run, flush.
+fn machine_thread(
+    cfg: Config,
+    mask: u32,
+    log_out: Box<dyn Write + Send>,
+    paused: bool,
+    start: Receiver<()>,
+    tx: &Sender<Event>,
+) -> Result<RunExit, String> {
+    let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
+    m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
+    let flag = m.exit_request();
+    let _ = tx.send(Event::Ready(flag));
+    // With no monitor, only a signal (dropping the sender) ends the wait.
+    if paused && start.recv().is_err() {
+        return Ok(RunExit::ExitRequested);
+    }
+    let exit = m.run();
+    m.cpu().dlog.flush();
+    // Dropping the machine flushes and closes its serial backend.
+    drop(m);
+    Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_become_one_line() {
+        assert_eq!(one_line("a\n  b \n\nc\n"), "a; b; c");
+        assert_eq!(one_line("single"), "single");
+    }
+
+    #[test]
+    fn options_map_to_the_machine_config() {
+        let o = Options {
+            board: Board::Virt,
+            ram_size: 64 << 20,
+            bios: Bios::File("fw.bin".into()),
+            kernel: Kernel::File("k.elf".into()),
+            serial: SerialOpt::File("out.txt".into()),
+            max_insns: Some(7),
+            ..Options::default()
+        };
+        let c = config(&o).unwrap();
+        assert_eq!((c.board, c.ram_size, c.max_insns), (BoardKind::Virt, 64 << 20, Some(7)));
+        assert_eq!(c.bios, Firmware::File("fw.bin".into()));
+        assert_eq!((c.kernel, c.kernel_bytes), (Some("k.elf".into()), None));
+        assert_eq!(c.serial, Serial::File("out.txt".into()));
+        let c = config(&Options { bios: Bios::None, serial: SerialOpt::None, ..Options::default() }).unwrap();
+        assert_eq!((c.board, c.bios, c.serial, c.kernel), (BoardKind::Spike, Firmware::None, Serial::None, None));
+        assert_eq!(config(&Options::default()).unwrap().bios, Firmware::Default);
+        // The demo comes from the binary, when it was built in.
+        match (config(&Options::demo()), DEMO) {
+            (Ok(c), Some(demo)) => assert_eq!(c.kernel_bytes.as_deref(), Some(demo)),
+            (Err(e), None) => assert!(e.contains("roms/build.sh")),
+            (r, d) => panic!("demo config {:?} with demo present: {}", r.map(|c| c.board), d.is_some()),
+        }
+    }
+}
