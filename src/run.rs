@@ -3,11 +3,10 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
 use std::thread;
 
+use machine::control::Handle;
 use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
 use crate::cli::{Bios, Board, Kernel, Options, SerialOpt};
@@ -27,8 +26,8 @@ pub const DEMO: Option<&[u8]> = None;
 
 /// What the main thread hears about.
 enum Event {
-    /// The machine is built; raising this flag stops it.
-    Ready(Arc<AtomicBool>),
+    /// The machine is built; this handle stops it.
+    Ready(Handle),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal,
     /// The machine thread is finished.
@@ -97,15 +96,11 @@ pub fn run(o: Options) -> Result<u8, String> {
         log::warn!("cannot handle Ctrl-C: {e}");
     }
 
-    // -S: the machine waits for a start message; with no monitor yet it never comes,
-    // and dropping the sender (on a signal) releases the thread.
-    let (start_tx, start_rx) = mpsc::channel::<()>();
-    let mut start_tx = Some(start_tx);
     let paused = o.paused;
     let mask = o.log_mask;
     let thread_tx = tx.clone();
     let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
-        let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, mask, log_out, paused, start_rx, &thread_tx));
+        let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, mask, log_out, paused, &thread_tx));
         let result =
             std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
         let _ = thread_tx.send(Event::Done(result));
@@ -113,17 +108,17 @@ pub fn run(o: Options) -> Result<u8, String> {
     let handle = spawned.map_err(|e| format!("cannot start the machine thread: {e}"))?;
     drop(tx);
 
-    let mut exit_flag: Option<Arc<AtomicBool>> = None;
+    let mut machine: Option<Handle> = None;
     let mut signals = 0u32;
     let result = loop {
         // The machine thread always sends Done (even after a panic), so this cannot hang.
         let Ok(ev) = rx.recv() else { break Err("internal error: the machine thread vanished".into()) };
         match ev {
-            Event::Ready(flag) => {
+            Event::Ready(h) => {
                 if signals > 0 {
-                    flag.store(true, Ordering::Release);
+                    h.request_exit();
                 }
-                exit_flag = Some(flag);
+                machine = Some(h);
             }
             Event::Signal => {
                 signals += 1;
@@ -132,10 +127,9 @@ pub fn run(o: Options) -> Result<u8, String> {
                     // machine thread may hold the stdout lock, blocked on a pipe nobody reads.
                     std::process::exit(EXIT_INTERRUPTED.into());
                 }
-                if let Some(flag) = &exit_flag {
-                    flag.store(true, Ordering::Release);
+                if let Some(h) = &machine {
+                    h.request_exit();
                 }
-                start_tx.take();
             }
             Event::Done(r) => break r,
         }
@@ -150,23 +144,20 @@ pub fn run(o: Options) -> Result<u8, String> {
     }
 }
 
-/// Body of the machine thread: build, (wait if -S), run, flush.
+/// Body of the machine thread: build, run (from prelaunch if -S), flush.
 fn machine_thread(
     cfg: Config,
     mask: u32,
     log_out: Box<dyn Write + Send>,
     paused: bool,
-    start: Receiver<()>,
     tx: &Sender<Event>,
 ) -> Result<RunExit, String> {
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
     m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
-    let flag = m.exit_request();
-    let _ = tx.send(Event::Ready(flag));
-    // With no monitor, only a signal (dropping the sender) ends the wait.
-    if paused && start.recv().is_err() {
-        return Ok(RunExit::ExitRequested);
+    if paused {
+        m.start_paused();
     }
+    let _ = tx.send(Event::Ready(m.handle()));
     let exit = m.run();
     m.cpu().dlog.flush();
     // Dropping the machine flushes and closes its serial backend.
