@@ -2,6 +2,7 @@
 //! This binary is a thin layer: parse the options, build the machine, run it.
 
 mod cli;
+mod monitor_opts;
 mod run;
 
 use std::io::Write;

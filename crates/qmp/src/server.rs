@@ -1,0 +1,233 @@
+//! Transports: Unix and TCP server sockets and stdio, each client on its
+//! own thread with its own session. Events go to every negotiated client.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use machine::control::{Event, Handle};
+
+use crate::json::Streamer;
+use crate::session::Session;
+use crate::{Client, Ctx, Hub, Info};
+
+/// Where a monitor listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chardev {
+    /// `unix:PATH,server=on[,wait=off]`.
+    Unix {
+        path: PathBuf,
+        wait: bool,
+    },
+    /// `tcp:HOST:PORT,server=on[,wait=off]`.
+    Tcp {
+        host: String,
+        port: u16,
+        wait: bool,
+    },
+    Stdio,
+}
+
+/// One monitor: where, pretty-printed or not, QMP or the human readline form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorSpec {
+    pub chardev: Chardev,
+    pub pretty: bool,
+    /// `mode=readline` (`-monitor`): HMP with a prompt instead of QMP.
+    pub readline: bool,
+}
+
+/// Most clients served at once per monitor; more are refused.
+const MAX_CLIENTS: usize = 64;
+/// A client that does not take its output for this long is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The running monitors.
+pub struct Monitor {
+    hub: Arc<Hub>,
+    /// One per `wait=on` monitor: a message when its first client connects.
+    waits: Vec<Receiver<()>>,
+    sockets: Vec<PathBuf>,
+}
+
+impl Monitor {
+    /// Block until every `wait=on` monitor has had a client (QEMU's default for servers).
+    pub fn wait_for_clients(&self) {
+        for w in &self.waits {
+            let _ = w.recv();
+        }
+    }
+
+    /// The waits, for a caller that must also watch other things.
+    pub fn take_waits(&mut self) -> Vec<Receiver<()>> {
+        std::mem::take(&mut self.waits)
+    }
+
+    /// The machine has ended: let replies in flight and last events out, remove socket files.
+    pub fn finish(&self) {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while self.hub.inflight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            self.hub.pump();
+            thread::sleep(Duration::from_millis(2));
+        }
+        self.hub.pump();
+        for p in &self.sockets {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), String> {
+    thread::Builder::new()
+        .name(name.into())
+        .stack_size(crate::STACK_SIZE)
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| format!("cannot start a monitor thread: {e}"))
+}
+
+/// Start the monitors. `events` is the machine's event stream.
+pub fn start(specs: Vec<MonitorSpec>, handle: Handle, events: Receiver<Event>, info: Info) -> Result<Monitor, String> {
+    let hub = Arc::new(Hub::new(events));
+    let ctx = Ctx { handle, hub: hub.clone(), info: Arc::new(info) };
+    let mut mon = Monitor { hub: hub.clone(), waits: Vec::new(), sockets: Vec::new() };
+    for spec in specs {
+        let (wait_tx, wait_rx) = crossbeam_channel::bounded::<()>(1);
+        let pretty = spec.pretty;
+        let readline = spec.readline;
+        match &spec.chardev {
+            Chardev::Unix { path, wait } => {
+                // As QEMU: a stale socket file is replaced.
+                let _ = std::fs::remove_file(path);
+                let l = UnixListener::bind(path)
+                    .map_err(|e| format!("Failed to bind socket to {}: {}", path.display(), crate::os_error(&e)))?;
+                mon.sockets.push(path.clone());
+                if *wait {
+                    mon.waits.push(wait_rx);
+                }
+                let ctx = ctx.clone();
+                spawn("qmp-accept", move || {
+                    for s in l.incoming().flatten() {
+                        let _ = wait_tx.try_send(());
+                        let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
+                        let Ok(w) = s.try_clone() else { continue };
+                        connect(&ctx, Box::new(s), Box::new(w), pretty, readline);
+                    }
+                })?;
+            }
+            Chardev::Tcp { host, port, wait } => {
+                let l = TcpListener::bind((host.as_str(), *port))
+                    .map_err(|e| format!("Failed to bind socket to {host}:{port}: {}", crate::os_error(&e)))?;
+                if *wait {
+                    mon.waits.push(wait_rx);
+                }
+                let ctx = ctx.clone();
+                spawn("qmp-accept", move || {
+                    for s in l.incoming().flatten() {
+                        let _ = wait_tx.try_send(());
+                        let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
+                        let _ = s.set_nodelay(true);
+                        let Ok(w) = s.try_clone() else { continue };
+                        connect(&ctx, Box::new(s), Box::new(w), pretty, readline);
+                    }
+                })?;
+            }
+            Chardev::Stdio => {
+                connect(&ctx, Box::new(std::io::stdin()), Box::new(std::io::stdout()), pretty, readline);
+            }
+        }
+    }
+    // Events with no request behind them (the guest's own power-off) go out from here.
+    let h = hub.clone();
+    spawn("qmp-events", move || loop {
+        h.wait_event(Duration::from_millis(200));
+        if !h.pump() {
+            return;
+        }
+    })?;
+    Ok(mon)
+}
+
+/// A new client: its own thread and session.
+fn connect(ctx: &Ctx, r: Box<dyn Read + Send>, w: Box<dyn Write + Send>, pretty: bool, readline: bool) {
+    let client = Arc::new(Client::new(w, pretty));
+    if ctx.hub.client_count() >= MAX_CLIENTS {
+        client.send_raw(b"too many monitor clients\r\n");
+        return;
+    }
+    ctx.hub.add(client.clone());
+    let ctx = ctx.clone();
+    let spawned = spawn("qmp-client", move || {
+        if readline {
+            serve_readline(&ctx, r, &client);
+        } else {
+            serve_qmp(&ctx, r, &client);
+        }
+        client.kill();
+    });
+    if let Err(e) = spawned {
+        log::warn!("{e}");
+    }
+}
+
+fn serve_qmp(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
+    client.send(&crate::greeting());
+    let mut streamer = Streamer::new();
+    let mut session = Session::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut msgs = Vec::new();
+    while !client.is_dead() {
+        let n = match r.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        streamer.feed(&buf[..n], &mut msgs);
+        for m in msgs.drain(..) {
+            ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
+            let reply = session.handle(ctx, m);
+            // Events emitted before the reply go first.
+            ctx.hub.pump();
+            client.send(&reply);
+            if session.negotiated {
+                client.negotiated.store(true, Ordering::Release);
+            }
+            ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The human monitor with a prompt (`-monitor`, `mode=readline`).
+fn serve_readline(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
+    let (maj, min, mic) = crate::QEMU_VERSION;
+    client.send_raw(format!("QEMU {maj}.{min}.{mic} monitor - type 'help' for more information\r\n(qemu) ").as_bytes());
+    let mut hmp = crate::hmp::Hmp::default();
+    let mut line: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !client.is_dead() {
+        let n = match r.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        for &b in &buf[..n] {
+            if b != b'\n' {
+                // A line longer than this is not a command anyone typed.
+                if line.len() < 64 << 10 && b != b'\r' {
+                    line.push(b);
+                }
+                continue;
+            }
+            let text = String::from_utf8_lossy(&line).to_string();
+            line.clear();
+            ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
+            let out = hmp.run(ctx, &text);
+            client.send_raw(format!("{}(qemu) ", crate::crlf(&out)).as_bytes());
+            ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
