@@ -728,4 +728,67 @@ mod tests {
         let Ok(Action::Run(o)) = parse([OsString::from("-serial"), serial]) else { panic!() };
         assert_eq!(o.serial, SerialOpt::File(PathBuf::from(OsString::from_vec(vec![0xfe]))));
     }
+
+    /// Random command lines from a vocabulary of options and hostile values: never a panic,
+    /// and every error is one line.
+    #[test]
+    fn random_command_lines_never_panic() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut words: Vec<OsString> = OPTS
+            .iter()
+            .flat_map(|o| o.names.iter().flat_map(|n| [format!("-{n}"), format!("--{n}")]))
+            .map(OsString::from)
+            .collect();
+        for v in [
+            "",
+            "-",
+            "--",
+            "help",
+            "virt",
+            "spike",
+            "virt,x=1",
+            "type=",
+            ",",
+            "=",
+            "0",
+            "1",
+            "2G",
+            "1.5",
+            ".",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999E",
+            "size=",
+            "size=,",
+            "file:",
+            "file:x",
+            "none",
+            "default",
+            "in_asm,,int",
+            "jit",
+            "tcg,",
+            "accel=",
+            "\n",
+            "é",
+            "1\n2",
+        ] {
+            words.push(OsString::from(v));
+        }
+        words.push(OsString::from_vec(vec![0xff, b'-']));
+        words.push(OsString::from_vec(b"-m\x80".to_vec()));
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 6) as usize;
+            let args: Vec<OsString> = (0..n).map(|_| words[(next() % words.len() as u64) as usize].clone()).collect();
+            if let Err(e) = parse(args.clone()) {
+                assert!(!e.0.is_empty(), "{args:?}");
+            }
+        }
+    }
 }
