@@ -396,3 +396,120 @@ fn hostile_clients_harm_no_one() {
     drop((flood, other, c));
     quit(r, &sock);
 }
+
+fn client(args: &[&str]) -> common::Outcome {
+    let mut c = tern();
+    c.arg("monitor-command").args(args);
+    Running::start(c).finish(Duration::from_secs(20))
+}
+
+#[test]
+fn monitor_command_client() {
+    let tmp = Tmp::new("client");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let s = sock.to_str().unwrap();
+    let out = client(&[s, "{\"execute\":\"query-status\"}"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}}\n");
+    let out = client(&[s, "--return-value", "{'execute':'query-target'}"]);
+    assert_eq!(out.stdout, "{\"arch\": \"riscv64\"}\n");
+    let out = client(&[s, "--pretty", "--return-value", "{\"execute\":\"query-kvm\"}"]);
+    assert_eq!(out.stdout, "{\n    \"enabled\": false,\n    \"present\": false\n}\n");
+    let out = client(&[s, "--hmp", "info", "status"]);
+    assert_eq!(out.stdout, "VM status: paused (prelaunch)\n");
+    let out = client(&[s, "{\"execute\":\"nope\"}"]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stderr, "tern: error: CommandNotFound: The command nope has not been found\n");
+    let out = client(&[s, "{\"execute\":"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("one JSON object"), "{}", out.stderr);
+    let out = client(&[tmp.0.join("nosuch.sock").to_str().unwrap(), "{\"execute\":\"stop\"}"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    quit(r, &sock);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn tcp_pretty_chardev_and_readline_monitors() {
+    let tmp = Tmp::new("transports");
+    let (p1, p2) = (free_port(), free_port());
+    let hmp_sock = tmp.0.join("hmp.sock");
+    let pretty = format!("tcp:127.0.0.1:{p1},server=on,wait=off");
+    let chardev = format!("socket,id=mon1,host=127.0.0.1,port={p2},server=on,wait=off");
+    let readline = format!("unix:{},server=on,wait=off", hmp_sock.display());
+    let args = [
+        "-S",
+        "-qmp-pretty",
+        &pretty,
+        "-chardev",
+        &chardev,
+        "-mon",
+        "chardev=mon1,mode=control",
+        "-monitor",
+        &readline,
+    ];
+    let (r, sock) = start(&tmp, &LOOP, &args);
+    let read_until = |s: &mut dyn Read, end: &str| {
+        let mut got = Vec::new();
+        while !String::from_utf8_lossy(&got).ends_with(end) {
+            let mut b = [0u8; 4096];
+            let n = s.read(&mut b).unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&b[..n]);
+        }
+        String::from_utf8(got).unwrap()
+    };
+    let mut t = std::net::TcpStream::connect(("127.0.0.1", p1)).unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let g = read_until(&mut t, "}\r\n");
+    assert!(g.starts_with("{\r\n    \"QMP\": {\r\n        \"version\": {\r\n            \"qemu\": {\r\n"), "{g}");
+    t.write_all(b"{\"execute\":\"qmp_capabilities\"}").unwrap();
+    assert_eq!(read_until(&mut t, "}\r\n"), "{\r\n    \"return\": {\r\n    }\r\n}\r\n");
+    let mut t2 = std::net::TcpStream::connect(("127.0.0.1", p2)).unwrap();
+    t2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(read_until(&mut t2, "\r\n"), GREETING);
+    let mut h = UnixStream::connect(&hmp_sock).unwrap();
+    h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(read_until(&mut h, "(qemu) "), "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ");
+    h.write_all(b"info status\n").unwrap();
+    assert_eq!(read_until(&mut h, "(qemu) "), "VM status: paused (prelaunch)\r\n(qemu) ");
+    h.write_all(b"hello-world hi there\r\n").unwrap();
+    assert_eq!(read_until(&mut h, "(qemu) "), "hi there\r\n(qemu) ");
+    drop((t, t2, h));
+    quit(r, &sock);
+}
+
+#[test]
+fn wait_on_holds_the_guest_until_a_client_connects() {
+    let tmp = Tmp::new("wait");
+    let kernel = tmp.0.join("k.bin");
+    std::fs::write(&kernel, POWEROFF.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let sock = tmp.0.join("w.sock");
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-nographic", "-kernel"]).arg(&kernel);
+    c.arg("-qmp").arg(format!("unix:{},server=on", sock.display()));
+    let mut r = Running::start(c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "no QMP socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(r.child.try_wait().unwrap().is_none(), "the guest (which powers off at once) has not started");
+    let _c = Conn::greeted(&sock);
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "the guest ran and passed: {}", out.stderr);
+}
+
+#[test]
+fn stdio_monitor_conflicts_with_stdio_serial() {
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-kernel", "x", "-qmp", "stdio"]);
+    let out = Running::start(c).finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("cannot use stdio by multiple character devices"), "{}", out.stderr);
+}
