@@ -181,8 +181,31 @@ impl Streamer {
 
     /// Feed bytes; complete messages (and errors) are appended to `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Message>) {
-        for &ch in bytes {
-            self.feed_byte(ch, out);
+        let mut i = 0;
+        while i < bytes.len() {
+            // Plain string bytes in bulk: the same transitions as byte by byte, faster.
+            let quote = match self.state {
+                State::DqString => Some(b'"'),
+                State::SqString => Some(b'\''),
+                _ => None,
+            };
+            if let Some(q) = quote {
+                let run =
+                    bytes[i..].iter().take_while(|&&b| (0x20..=0xfd).contains(&b) && b != q && b != b'\\').count();
+                let take = run.min((MAX_TOKEN_SIZE + 1).saturating_sub(self.token.len()));
+                if take > 0 {
+                    self.token.extend_from_slice(&bytes[i..i + take]);
+                    i += take;
+                    if self.token.len() > MAX_TOKEN_SIZE {
+                        let text = std::mem::take(&mut self.token);
+                        self.state = State::Start;
+                        self.process(Some(Tok::Oversized), text, out);
+                    }
+                    continue;
+                }
+            }
+            self.feed_byte(bytes[i], out);
+            i += 1;
         }
     }
 

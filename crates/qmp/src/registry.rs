@@ -505,3 +505,69 @@ fn hello_world(_: &Ctx, a: &Args) -> Result<Value, QmpError> {
     }
     Ok(json!({"message": message, "count": count}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_named_is_in_the_schema() {
+        let schema = schema();
+        let entries = schema.as_array().unwrap();
+        let defined: Vec<&str> = entries.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let mut referenced = Vec::new();
+        for e in entries {
+            for key in ["ret-type", "arg-type", "element-type"] {
+                if let Some(t) = e.get(key).and_then(Value::as_str) {
+                    referenced.push(t.to_string());
+                }
+            }
+            for m in e.get("members").and_then(Value::as_array).into_iter().flatten() {
+                referenced.push(m["type"].as_str().unwrap().to_string());
+            }
+        }
+        for t in &referenced {
+            assert!(defined.contains(&t.as_str()), "type '{t}' is used but not defined");
+        }
+        let mut names = defined.clone();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), defined.len(), "each schema entry once");
+        // Every command and event, once, with its arguments.
+        for c in COMMANDS {
+            let e = entries.iter().find(|e| e["name"] == c.name).unwrap();
+            assert_eq!(e["meta-type"], "command");
+            let args = entries.iter().find(|x| x["name"] == e["arg-type"]).unwrap();
+            let members: Vec<&str> =
+                args["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+            assert_eq!(members, c.args.iter().map(|a| a.name).collect::<Vec<_>>());
+        }
+        assert_eq!(entries.iter().filter(|e| e["meta-type"] == "event").count(), EVENTS.len());
+    }
+
+    #[test]
+    fn argument_checks_in_qemu_order() {
+        let cmd = find("memsave").unwrap();
+        let args = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            check_args(cmd, &args(json!({"size": 1, "filename": "f", "zzz": 1}))),
+            Err(QmpError::generic("Parameter 'val' is missing"))
+        );
+        assert_eq!(
+            check_args(cmd, &args(json!({"val": "1", "size": 1, "filename": "f"}))),
+            Err(QmpError::generic("Invalid parameter type for 'val', expected: integer"))
+        );
+        assert_eq!(
+            check_args(cmd, &args(json!({"val": 1, "size": 1, "filename": "f", "zzz": 1}))),
+            Err(QmpError::generic("Parameter 'zzz' is unexpected"))
+        );
+        assert_eq!(check_args(cmd, &args(json!({"val": 1, "size": 1, "filename": "f", "cpu-index": 0}))), Ok(()));
+        assert!(find("no-such").is_none());
+        let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "command names are unique");
+        assert!(COMMANDS.iter().all(|c| !(c.oob && c.guest)), "OOB commands never wait for the guest");
+    }
+}
