@@ -305,6 +305,7 @@ fn run_control_and_events() {
         "invalid char 'z' in expression\r\nTry \"help xp\" for more information\r\n"
     );
     assert_eq!(hmp(&mut c, "bogus"), "unknown command: 'bogus'\r\n");
+    assert_eq!(hmp(&mut c, "gva2gpa 0x80000004"), "gpa: 0x80000004\r\n", "M mode: identity");
     let regs = hmp(&mut c, "info registers");
     assert!(regs.starts_with("\r\nCPU#0\r\n pc       00000000800000"), "{regs}");
     assert!(regs.contains(" x0/zero  0000000000000000 x1/ra    0000000000000000 x2/sp    0000000000000000 x3/gp    "));
@@ -512,4 +513,22 @@ fn stdio_monitor_conflicts_with_stdio_serial() {
     let out = Running::start(c).finish(Duration::from_secs(10));
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("cannot use stdio by multiple character devices"), "{}", out.stderr);
+}
+
+#[test]
+fn guest_power_off_reaches_clients_before_exit() {
+    let tmp = Tmp::new("poweroff-exit");
+    let (r, sock) = start(&tmp, &POWEROFF, &["-S"]);
+    let mut c = Conn::negotiated(&sock);
+    c.send(b"{\"execute\":\"cont\"}\n");
+    let lines: Vec<String> = (0..3).map(|_| c.line()).collect();
+    assert!(lines[0].ends_with("\"event\": \"RESUME\"}\r\n"), "{lines:?}");
+    assert!(lines.contains(&"{\"return\": {}}\r\n".to_string()), "{lines:?}");
+    assert!(lines
+        .iter()
+        .any(|l| l
+            .ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}\r\n")));
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "the finisher's pass code");
+    assert!(!sock.exists());
 }

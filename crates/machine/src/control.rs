@@ -65,6 +65,10 @@ pub enum Request {
     },
     /// What was loaded where (`x-query-roms`).
     Roms,
+    /// Where a guest-virtual address maps, as HMP's `gva2gpa` prints it.
+    Translate {
+        addr: u64,
+    },
 }
 
 /// The answer to a request.

@@ -26,6 +26,12 @@ struct InfoCmd {
 
 static COMMANDS: &[HmpCmd] = &[
     HmpCmd { name: "cont", params: "", help: "resume emulation", run: |_, c, _| simple(c, "cont") },
+    HmpCmd {
+        name: "gva2gpa",
+        params: "addr",
+        help: "print the guest physical address corresponding to a guest virtual address",
+        run: gva2gpa,
+    },
     HmpCmd { name: "hello-world", params: "[message]", help: "print a greeting (example command)", run: hello },
     HmpCmd { name: "help", params: "[cmd]", help: "show the help", run: |_, _, a| help(a) },
     HmpCmd { name: "info", params: "[subcommand]", help: "show various information about the system state", run: info },
@@ -105,6 +111,16 @@ fn hello(_: &mut Hmp, c: &Ctx, arg: &str) -> String {
         args.insert("message".into(), Value::String(arg.trim().to_string()));
     }
     or_error(qmp(c, "hello-world", args).map(|v| format!("{}\n", v["message"].as_str().unwrap_or(""))))
+}
+
+fn gva2gpa(_: &mut Hmp, c: &Ctx, arg: &str) -> String {
+    let addr = match parse_addr(arg) {
+        Ok(a) => a,
+        Err(e) => return format!("{e}\nTry \"help gva2gpa\" for more information\n"),
+    };
+    let mut args = Map::new();
+    args.insert("addr".into(), Value::from(addr));
+    or_error(qmp(c, "x-query-gva2gpa", args).map(|v| hrt(&v)))
 }
 
 fn info(_: &mut Hmp, c: &Ctx, arg: &str) -> String {

@@ -285,6 +285,18 @@ pub static COMMANDS: &[Command] = &[
         run: |c, _| text(guest_text(c, Request::Roms)?),
     },
     Command {
+        name: "x-query-gva2gpa",
+        args: &[req("addr", Ty::Int), opt("cpu-index", Ty::Int)],
+        returns: "HumanReadableText",
+        guest: true,
+        oob: false,
+        // Tern's debug aid: the page-table walk without side effects.
+        run: |c, a| {
+            check_cpu(a, "cpu-index")?;
+            text(guest_text(c, Request::Translate { addr: a.u64("addr").unwrap_or(0) })?)
+        },
+    },
+    Command {
         name: "x-query-jit",
         args: &[],
         returns: "HumanReadableText",

@@ -114,10 +114,11 @@ pub fn start(specs: Vec<MonitorSpec>, handle: Handle, events: Receiver<Event>, i
                 let ctx = ctx.clone();
                 spawn("qmp-accept", move || {
                     for s in l.incoming().flatten() {
-                        let _ = wait_tx.try_send(());
                         let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
                         let Ok(w) = s.try_clone() else { continue };
                         connect(&ctx, Box::new(s), Box::new(w), pretty, readline);
+                        // After the greeting: the guest may start (and end) now.
+                        let _ = wait_tx.try_send(());
                     }
                 })?;
             }
@@ -130,11 +131,11 @@ pub fn start(specs: Vec<MonitorSpec>, handle: Handle, events: Receiver<Event>, i
                 let ctx = ctx.clone();
                 spawn("qmp-accept", move || {
                     for s in l.incoming().flatten() {
-                        let _ = wait_tx.try_send(());
                         let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
                         let _ = s.set_nodelay(true);
                         let Ok(w) = s.try_clone() else { continue };
                         connect(&ctx, Box::new(s), Box::new(w), pretty, readline);
+                        let _ = wait_tx.try_send(());
                     }
                 })?;
             }
@@ -162,6 +163,15 @@ fn connect(ctx: &Ctx, r: Box<dyn Read + Send>, w: Box<dyn Write + Send>, pretty:
         return;
     }
     ctx.hub.add(client.clone());
+    // The greeting goes out before anything else can happen.
+    if readline {
+        let (maj, min, mic) = crate::QEMU_VERSION;
+        client.send_raw(
+            format!("QEMU {maj}.{min}.{mic} monitor - type 'help' for more information\r\n(qemu) ").as_bytes(),
+        );
+    } else {
+        client.send(&crate::greeting());
+    }
     let ctx = ctx.clone();
     let spawned = spawn("qmp-client", move || {
         if readline {
@@ -177,7 +187,6 @@ fn connect(ctx: &Ctx, r: Box<dyn Read + Send>, w: Box<dyn Write + Send>, pretty:
 }
 
 fn serve_qmp(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
-    client.send(&crate::greeting());
     let mut streamer = Streamer::new();
     let mut session = Session::new();
     let mut buf = vec![0u8; 64 << 10];
@@ -204,8 +213,6 @@ fn serve_qmp(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
 
 /// The human monitor with a prompt (`-monitor`, `mode=readline`).
 fn serve_readline(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
-    let (maj, min, mic) = crate::QEMU_VERSION;
-    client.send_raw(format!("QEMU {maj}.{min}.{mic} monitor - type 'help' for more information\r\n(qemu) ").as_bytes());
     let mut hmp = crate::hmp::Hmp::default();
     let mut line: Vec<u8> = Vec::new();
     let mut buf = [0u8; 4096];

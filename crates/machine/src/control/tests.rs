@@ -97,3 +97,32 @@ fn prelaunch_registers_memory_and_reset() {
     h.request_exit();
     assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
 }
+
+#[test]
+fn debug_translation_has_no_side_effects() {
+    let mut m = counting_machine();
+    let root = 0x8010_0000u64;
+    // Sv39 gigapage: VA 0x4000_0000 -> PA 0x8000_0000, V|R|W|X, A and D clear.
+    let pte = ((0x8000_0000u64 >> 12) << 10) | 0xf;
+    m.cpu().ram.write(root + 8, 8, pte).unwrap();
+    m.cpu().hart.csr.satp = (8 << 60) | (root >> 12);
+    m.cpu().hart.prv = cpu_riscv::Priv::S;
+    assert_eq!(m.debug_translate(0x4000_0123), Some(0x8000_0123));
+    assert_eq!(m.cpu().ram.read(root + 8, 8), Some(pte), "no A/D update");
+    assert_eq!(m.debug_translate(0x123), None, "invalid PTE");
+    assert_eq!(m.debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
+    m.cpu().hart.prv = cpu_riscv::Priv::M;
+    assert_eq!(m.debug_translate(0x123), Some(0x123), "M mode: physical");
+    // Through a request, as HMP's gva2gpa prints it.
+    m.cpu().hart.prv = cpu_riscv::Priv::S;
+    m.start_paused();
+    let h = m.handle();
+    let runner = std::thread::spawn(move || m.run());
+    let t = |addr| h.request(Request::Translate { addr }, T).unwrap().reply;
+    assert_eq!(t(0x4000_0010), Reply::Text("gpa: 0x80000010\n".into()));
+    assert_eq!(t(0x10), Reply::Text("Unmapped\n".into()));
+    let r = h.request(Request::ReadMem { addr: 0x4000_0000, len: 4, phys: false }, T).unwrap().reply;
+    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "virtual read through the mapping");
+    h.request_exit();
+    runner.join().unwrap();
+}
