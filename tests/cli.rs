@@ -270,7 +270,6 @@ fn debug_log_goes_to_the_d_file() {
 /// Ignored until the machine counts trapped instructions against `max_insns`
 /// (it counts `instret`, which traps do not advance).
 #[test]
-#[ignore = "machine: -max-insns counts only retired instructions; a trap loop never ends"]
 fn instruction_limit_stops_a_trap_loop() {
     let image = temp_file("trap-loop.elf", &elf(0x8000_0000, &[0x0000_0003 /* lb zero,0(zero) */]));
     let o = run_args(

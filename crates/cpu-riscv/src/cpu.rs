@@ -36,6 +36,9 @@ pub struct Cpu {
     pub exit_request: Arc<AtomicBool>,
     /// `-d` logging (`writeln!(cpu.dlog, ...)` after checking `enabled`).
     pub dlog: DebugLog,
+    /// Instructions executed by `run`, retired or trapped: what `-max-insns`
+    /// limits, so that a guest trapping in a loop still reaches the limit.
+    pub executed: u64,
     pub(crate) tlb: Box<Tlb>,
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
@@ -67,6 +70,7 @@ impl Cpu {
             clock,
             exit_request: Arc::new(AtomicBool::new(false)),
             dlog: DebugLog::default(),
+            executed: 0,
             tlb: Tlb::new(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
@@ -86,18 +90,24 @@ impl Cpu {
     /// not polled here: the caller runs slices and calls `bus.poll()` between.
     pub fn run(&mut self, budget: u64) -> Stop {
         let mut work = 0u64;
+        let stop = self.run_inner(budget, &mut work);
+        self.executed += work;
+        stop
+    }
+
+    fn run_inner(&mut self, budget: u64, work: &mut u64) -> Stop {
         loop {
             if self.exit_request.load(Ordering::Acquire) {
                 return Stop::ExitRequest;
             }
-            if work >= budget {
+            if *work >= budget {
                 return Stop::Budget;
             }
             self.check_interrupts();
             if self.hart.wfi {
                 return Stop::Wfi;
             }
-            work += self.exec_block(budget - work);
+            *work += self.exec_block(budget - *work);
         }
     }
 

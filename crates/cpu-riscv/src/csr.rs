@@ -119,6 +119,13 @@ const fn row(num: u16, name: &'static str, pred: Pred, read: ReadFn, write: Opti
     Csr { num, name, pred, read, write }
 }
 
+/// A row for a CSR that is a plain field of `Csrs`, writable in the bits of `mask`.
+macro_rules! field {
+    ($num:literal, $name:literal, $field:ident, $mask:expr) => {
+        row($num, $name, Pred::Always, |c, _| c.hart.csr.$field, Some(|c, _, v| c.hart.csr.$field = v & $mask))
+    };
+}
+
 /// Builds the table: the listed rows plus the numbered families
 /// (hpmcounterN, mhpmcounterN, mhpmeventN for N = 3..31, pmpaddrN for N = 0..15).
 macro_rules! csr_table {
@@ -138,9 +145,9 @@ macro_rules! csr_table {
 csr_table! {
     rows {
         // Unprivileged floating-point CSRs (Unprivileged spec 11.2).
-        row(0x001, "fflags", Pred::Fp, |c, _| c.hart.csr.fcsr & 0x1f, Some(|c, _, v| set_fcsr(c, (c.hart.csr.fcsr & !0x1f) | (v & 0x1f)))),
-        row(0x002, "frm", Pred::Fp, |c, _| (c.hart.csr.fcsr >> 5) & 7, Some(|c, _, v| set_fcsr(c, (c.hart.csr.fcsr & 0x1f) | ((v & 7) << 5)))),
-        row(0x003, "fcsr", Pred::Fp, |c, _| c.hart.csr.fcsr & 0xff, Some(|c, _, v| set_fcsr(c, v & 0xff))),
+        row(0x001, "fflags", Pred::Fp, |c, _| c.hart.csr.fcsr & 0x1f, Some(|c, _, v| set_fcsr(c, 0x1f, v))),
+        row(0x002, "frm", Pred::Fp, |c, _| (c.hart.csr.fcsr >> 5) & 7, Some(|c, _, v| set_fcsr(c, 0xe0, v << 5))),
+        row(0x003, "fcsr", Pred::Fp, |c, _| c.hart.csr.fcsr & 0xff, Some(|c, _, v| set_fcsr(c, 0xff, v))),
         // Unprivileged counters (Unprivileged spec ch. 10).
         row(0xc00, "cycle", Pred::Counter, read_mcycle, None),
         row(0xc01, "time", Pred::Counter, |c, _| c.clock.mtime(), None),
@@ -148,13 +155,13 @@ csr_table! {
         // Supervisor CSRs (Privileged spec ch. 4.1).
         row(0x100, "sstatus", Pred::Always, |c, a| read_mstatus(c, a) & SSTATUS_RMASK, Some(write_sstatus)),
         row(0x104, "sie", Pred::Always, |c, _| c.hart.csr.mie & c.hart.csr.mideleg, Some(write_sie)),
-        row(0x105, "stvec", Pred::Always, |c, _| c.hart.csr.stvec, Some(|c, _, v| write_tvec(&mut c.hart.csr.stvec, v))),
-        row(0x106, "scounteren", Pred::Always, |c, _| c.hart.csr.scounteren, Some(|c, _, v| c.hart.csr.scounteren = v & 0xffff_ffff)),
-        row(0x10a, "senvcfg", Pred::Always, |c, _| c.hart.csr.senvcfg, Some(|c, _, v| c.hart.csr.senvcfg = v & ENVCFG_WMASK)),
-        row(0x140, "sscratch", Pred::Always, |c, _| c.hart.csr.sscratch, Some(|c, _, v| c.hart.csr.sscratch = v)),
-        row(0x141, "sepc", Pred::Always, |c, _| c.hart.csr.sepc, Some(|c, _, v| c.hart.csr.sepc = v & !1)),
-        row(0x142, "scause", Pred::Always, |c, _| c.hart.csr.scause, Some(|c, _, v| c.hart.csr.scause = v)),
-        row(0x143, "stval", Pred::Always, |c, _| c.hart.csr.stval, Some(|c, _, v| c.hart.csr.stval = v)),
+        row(0x105, "stvec", Pred::Always, |c, _| c.hart.csr.stvec, Some(|c, _, v| write_tvec(c, v, false))),
+        field!(0x106, "scounteren", scounteren, 0xffff_ffff),
+        field!(0x10a, "senvcfg", senvcfg, ENVCFG_WMASK),
+        field!(0x140, "sscratch", sscratch, u64::MAX),
+        field!(0x141, "sepc", sepc, !1),
+        field!(0x142, "scause", scause, u64::MAX),
+        field!(0x143, "stval", stval, u64::MAX),
         row(0x144, "sip", Pred::Always, |c, a| read_mip(c, a) & c.hart.csr.mideleg, Some(write_sip)),
         row(0x180, "satp", Pred::Satp, |c, _| c.hart.csr.satp, Some(write_satp)),
         // Machine information registers (Privileged spec 3.1.2-3.1.5, 3.1.17).
@@ -166,19 +173,18 @@ csr_table! {
         // Machine trap setup and handling (Privileged spec 3.1.6-3.1.16).
         row(0x300, "mstatus", Pred::Always, read_mstatus, Some(write_mstatus)),
         row(0x301, "misa", Pred::Always, |_, _| MISA, None),
-        row(0x302, "medeleg", Pred::Always, |c, _| c.hart.csr.medeleg, Some(|c, _, v| c.hart.csr.medeleg = v & DELEGABLE_EXCEPTIONS)),
-        row(0x303, "mideleg", Pred::Always, |c, _| c.hart.csr.mideleg, Some(|c, _, v| c.hart.csr.mideleg = v & S_INTS)),
-        row(0x304, "mie", Pred::Always, |c, _| c.hart.csr.mie, Some(|c, _, v| c.hart.csr.mie = v & ALL_INTS)),
-        row(0x305, "mtvec", Pred::Always, |c, _| c.hart.csr.mtvec, Some(|c, _, v| write_tvec(&mut c.hart.csr.mtvec, v))),
-        row(0x306, "mcounteren", Pred::Always, |c, _| c.hart.csr.mcounteren, Some(|c, _, v| c.hart.csr.mcounteren = v & 0xffff_ffff)),
-        row(0x30a, "menvcfg", Pred::Always, |c, _| c.hart.csr.menvcfg, Some(|c, _, v| c.hart.csr.menvcfg = v & ENVCFG_WMASK)),
-        // mcountinhibit bit 1 (TM) is read-only zero (Privileged spec 3.1.13).
-        row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(|c, _, v| c.hart.csr.mcountinhibit = v & 0xffff_fffd)),
-        row(0x340, "mscratch", Pred::Always, |c, _| c.hart.csr.mscratch, Some(|c, _, v| c.hart.csr.mscratch = v)),
-        row(0x341, "mepc", Pred::Always, |c, _| c.hart.csr.mepc, Some(|c, _, v| c.hart.csr.mepc = v & !1)),
-        row(0x342, "mcause", Pred::Always, |c, _| c.hart.csr.mcause, Some(|c, _, v| c.hart.csr.mcause = v)),
-        row(0x343, "mtval", Pred::Always, |c, _| c.hart.csr.mtval, Some(|c, _, v| c.hart.csr.mtval = v)),
-        row(0x344, "mip", Pred::Always, read_mip, Some(|c, _, v| c.hart.csr.mip = (c.hart.csr.mip & !S_INTS) | (v & S_INTS))),
+        field!(0x302, "medeleg", medeleg, DELEGABLE_EXCEPTIONS),
+        field!(0x303, "mideleg", mideleg, S_INTS),
+        field!(0x304, "mie", mie, ALL_INTS),
+        row(0x305, "mtvec", Pred::Always, |c, _| c.hart.csr.mtvec, Some(|c, _, v| write_tvec(c, v, true))),
+        field!(0x306, "mcounteren", mcounteren, 0xffff_ffff),
+        field!(0x30a, "menvcfg", menvcfg, ENVCFG_WMASK),
+        row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(write_mcountinhibit)),
+        field!(0x340, "mscratch", mscratch, u64::MAX),
+        field!(0x341, "mepc", mepc, !1),
+        field!(0x342, "mcause", mcause, u64::MAX),
+        field!(0x343, "mtval", mtval, u64::MAX),
+        row(0x344, "mip", Pred::Always, read_mip, Some(write_mip)),
         // Physical memory protection (Privileged spec 3.7).
         row(0x3a0, "pmpcfg0", Pred::Always, |c, _| c.hart.csr.pmpcfg[0], Some(write_pmpcfg)),
         row(0x3a2, "pmpcfg2", Pred::Always, |c, _| c.hart.csr.pmpcfg[1], Some(write_pmpcfg)),
@@ -288,32 +294,68 @@ fn read_zero(_: &Cpu, _: u16) -> u64 {
     0
 }
 
-fn set_fcsr(cpu: &mut Cpu, v: u64) {
-    cpu.hart.csr.fcsr = v;
+/// Write the fcsr bits in `mask` from `v`; any write makes FS Dirty.
+fn set_fcsr(cpu: &mut Cpu, mask: u64, v: u64) {
+    cpu.hart.csr.fcsr = (cpu.hart.csr.fcsr & !mask) | (v & mask);
     cpu.fs_dirty();
 }
 
+// mcycle and minstret both count retired instructions. A running counter is
+// `instret + delta`; while mcountinhibit stops it (Privileged spec 3.1.12),
+// `delta` holds its frozen value instead.
+const INHIBIT_CY: u64 = 1 << 0;
+const INHIBIT_IR: u64 = 1 << 2;
+
+fn counter(cpu: &Cpu, delta: u64, inhibit: u64) -> u64 {
+    if cpu.hart.csr.mcountinhibit & inhibit != 0 {
+        delta
+    } else {
+        cpu.hart.instret.wrapping_add(delta)
+    }
+}
+
+/// The delta that makes a counter read `v` from the next instruction on: the
+/// csrw itself retires after the write and must not count (3.1.11).
+fn counter_delta(cpu: &Cpu, v: u64, inhibit: u64) -> u64 {
+    if cpu.hart.csr.mcountinhibit & inhibit != 0 {
+        v
+    } else {
+        v.wrapping_sub(cpu.hart.instret).wrapping_sub(1)
+    }
+}
+
 fn read_mcycle(cpu: &Cpu, _: u16) -> u64 {
-    cpu.hart.instret.wrapping_add(cpu.hart.csr.mcycle_delta)
+    counter(cpu, cpu.hart.csr.mcycle_delta, INHIBIT_CY)
 }
 
 fn read_minstret(cpu: &Cpu, _: u16) -> u64 {
-    cpu.hart.instret.wrapping_add(cpu.hart.csr.minstret_delta)
+    counter(cpu, cpu.hart.csr.minstret_delta, INHIBIT_IR)
 }
 
-// The csrw itself retires after the write and must not count: the next
-// instruction reads the written value (Privileged spec 3.1.11).
 fn write_mcycle(cpu: &mut Cpu, _: u16, v: u64) {
-    cpu.hart.csr.mcycle_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+    cpu.hart.csr.mcycle_delta = counter_delta(cpu, v, INHIBIT_CY);
 }
 
 fn write_minstret(cpu: &mut Cpu, _: u16, v: u64) {
-    cpu.hart.csr.minstret_delta = v.wrapping_sub(cpu.hart.instret).wrapping_sub(1);
+    cpu.hart.csr.minstret_delta = counter_delta(cpu, v, INHIBIT_IR);
+}
+
+/// mcountinhibit bit 1 (TM) is read-only zero. Stopping or restarting a
+/// counter converts its delta between the two representations.
+fn write_mcountinhibit(cpu: &mut Cpu, _: u16, v: u64) {
+    let cy = read_mcycle(cpu, 0);
+    let ir = read_minstret(cpu, 0);
+    cpu.hart.csr.mcountinhibit = v & 0xffff_fffd;
+    cpu.hart.csr.mcycle_delta = counter_delta(cpu, cy, INHIBIT_CY);
+    cpu.hart.csr.minstret_delta = counter_delta(cpu, ir, INHIBIT_IR);
 }
 
 fn read_mstatus(cpu: &Cpu, _: u16) -> u64 {
-    let s = cpu.hart.csr.mstatus | MSTATUS_XL64;
-    // SD summarises FS/XS == Dirty (Privileged spec 3.1.6.6).
+    cpu.hart.csr.mstatus
+}
+
+/// SD summarises FS/XS == Dirty (Privileged spec 3.1.6.6).
+fn with_sd(s: u64) -> u64 {
     if s & MSTATUS_FS == MSTATUS_FS || s & MSTATUS_XS == MSTATUS_XS {
         s | MSTATUS_SD
     } else {
@@ -328,7 +370,7 @@ fn set_mstatus(cpu: &mut Cpu, mask: u64, val: u64) {
     if Priv::from_bits(new >> MSTATUS_MPP_SHIFT).is_none() {
         new = (new & !MSTATUS_MPP) | (old & MSTATUS_MPP);
     }
-    new &= MSTATUS_WMASK;
+    new = with_sd((new & MSTATUS_WMASK) | MSTATUS_XL64);
     cpu.hart.csr.mstatus = new;
     if mstatus_changes_translation(old, new) {
         cpu.flush_tlb();
@@ -348,6 +390,11 @@ pub fn read_mip(cpu: &Cpu, _: u16) -> u64 {
     (cpu.hart.csr.mip | cpu.irq.pending()) & ALL_INTS
 }
 
+/// Software can set SSIP, STIP and SEIP; the M-level bits come from devices.
+fn write_mip(cpu: &mut Cpu, _: u16, v: u64) {
+    cpu.hart.csr.mip = (cpu.hart.csr.mip & !S_INTS) | (v & S_INTS);
+}
+
 /// sie is mie restricted to the delegated interrupts (Privileged spec 4.1.3).
 fn write_sie(cpu: &mut Cpu, _: u16, v: u64) {
     let m = cpu.hart.csr.mideleg & S_INTS;
@@ -362,9 +409,10 @@ fn write_sip(cpu: &mut Cpu, _: u16, v: u64) {
 
 /// xtvec MODE is WARL: direct (0) and vectored (1); other modes leave the
 /// register unchanged, as QEMU does (Privileged spec 3.1.7).
-fn write_tvec(reg: &mut u64, v: u64) {
+fn write_tvec(cpu: &mut Cpu, v: u64, machine: bool) {
     if v & 3 < 2 {
-        *reg = v;
+        let csr = &mut cpu.hart.csr;
+        *(if machine { &mut csr.mtvec } else { &mut csr.stvec }) = v;
     }
 }
 
@@ -430,6 +478,14 @@ fn write_pmpaddr(cpu: &mut Cpu, addr: u16, v: u64) {
     if cpu.hart.csr.pmpaddr[i] != v {
         cpu.hart.csr.pmpaddr[i] = v;
         cpu.flush_tlb();
+    }
+}
+
+impl crate::hart::Csrs {
+    /// CSR values after reset, as QEMU 7.2 with `-bios none` (Privileged spec 3.4):
+    /// M-mode with interrupts off, FS Off, SXL = UXL = 64-bit; the rest zero.
+    pub fn reset() -> Self {
+        crate::hart::Csrs { mstatus: MSTATUS_XL64, misa: MISA, ..Default::default() }
     }
 }
 

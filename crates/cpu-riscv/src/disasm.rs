@@ -11,6 +11,13 @@
 //! mnemonic (`addi a0,a1,1` -> `add a0,a1,1`, `slli` -> `sll` with a hex
 //! shift amount, `addiw` -> `addw`), and the CSR immediate forms likewise
 //! (`csrrwi` -> `csrrw`, `csrwi` -> `csrw`).
+//!
+//! Where objdump and the spec disagree the spec wins and the text is ours:
+//! fence / fence.i with nonzero reserved fields print as plain `fence ...` /
+//! `fence.i` (objdump: `.4byte`), fcvt.d.s / fcvt.d.w / fcvt.d.wu with a
+//! rounding mode other than rne print it (objdump: `.4byte`), and reserved
+//! encodings objdump still names (static rm 5/6, c.addi16sp 0, `uret`,
+//! `hret`, `sfence.vm`) are illegal here.
 
 use crate::csr::csr_name;
 use crate::insn::{Format, Insn};
@@ -32,11 +39,6 @@ const RM_NAMES: [&str; 8] = ["rne", "rtz", "rdn", "rup", "rmm", "rm5", "rm6", "d
 /// ABI name of integer register `r`.
 pub fn xreg(r: u8) -> &'static str {
     XNAMES[usize::from(r & 31)]
-}
-
-/// All integer register ABI names, indexed by number.
-pub fn xreg_names() -> &'static [&'static str; 32] {
-    &XNAMES
 }
 
 /// ABI name of FP register `r`.
@@ -105,8 +107,9 @@ pub fn disasm(insn: &Insn, pc: u64) -> String {
             (Op::Bne, _, 0) => line("bnez", format!("{rs1},{}", target())),
             (Op::Blt, _, 0) => line("bltz", format!("{rs1},{}", target())),
             (Op::Blt, 0, _) => line("bgtz", format!("{rs2},{}", target())),
-            (Op::Bge, _, 0) => line("bgez", format!("{rs1},{}", target())),
+            // objdump tries blez before bgez (but bltz before bgtz): `bge zero,zero` is `blez zero`.
             (Op::Bge, 0, _) => line("blez", format!("{rs2},{}", target())),
+            (Op::Bge, _, 0) => line("bgez", format!("{rs1},{}", target())),
             _ => line(mn, format!("{rs1},{rs2},{}", target())),
         },
         Format::U => line(mn, format!("{rd},{:#x}", (imm >> 12) & 0xfffff)),
@@ -200,7 +203,7 @@ fn fence(insn: &Insn) -> String {
     }
     let set = |s: i32| -> String {
         if s == 0 {
-            return "0".to_string();
+            return "unknown".to_string(); // objdump's word for the empty set
         }
         "iorw".chars().enumerate().filter(|&(i, _)| s & (8 >> i) != 0).map(|(_, c)| c).collect()
     };
@@ -217,20 +220,18 @@ fn csr_rr(insn: &Insn, mn: &str) -> String {
         3 => Some("csr"),
         _ => None,
     };
-    match (insn.op, insn.rd, insn.rs1) {
-        (Op::Csrrw, 0, 0) if num == 0xc00 => "unimp".to_string(),
-        (Op::Csrrw, 0, _) if fp_alias.is_some() => line(&format!("fs{}", fp_alias.unwrap_or_default()), rs1.into()),
-        (Op::Csrrw, _, _) if fp_alias.is_some() => {
-            line(&format!("fs{}", fp_alias.unwrap_or_default()), format!("{rd},{rs1}"))
-        }
-        (Op::Csrrs, _, 0) if fp_alias.is_some() => line(&format!("fr{}", fp_alias.unwrap_or_default()), rd.into()),
-        (Op::Csrrs, _, 0) if (0xc00..=0xc02).contains(&num) => {
+    match (insn.op, insn.rd, insn.rs1, fp_alias) {
+        (Op::Csrrw, 0, 0, _) if num == 0xc00 => "unimp".to_string(),
+        (Op::Csrrw, 0, _, Some(a)) => line(&format!("fs{a}"), rs1.into()),
+        (Op::Csrrw, _, _, Some(a)) => line(&format!("fs{a}"), format!("{rd},{rs1}")),
+        (Op::Csrrs, _, 0, Some(a)) => line(&format!("fr{a}"), rd.into()),
+        (Op::Csrrs, _, 0, _) if (0xc00..=0xc02).contains(&num) => {
             line(["rdcycle", "rdtime", "rdinstret"][(num - 0xc00) as usize], rd.into())
         }
-        (Op::Csrrs, _, 0) => line("csrr", format!("{rd},{}", csr(num))),
-        (Op::Csrrw, 0, _) => line("csrw", format!("{},{rs1}", csr(num))),
-        (Op::Csrrs, 0, _) => line("csrs", format!("{},{rs1}", csr(num))),
-        (Op::Csrrc, 0, _) => line("csrc", format!("{},{rs1}", csr(num))),
+        (Op::Csrrs, _, 0, _) => line("csrr", format!("{rd},{}", csr(num))),
+        (Op::Csrrw, 0, _, _) => line("csrw", format!("{},{rs1}", csr(num))),
+        (Op::Csrrs, 0, _, _) => line("csrs", format!("{},{rs1}", csr(num))),
+        (Op::Csrrc, 0, _, _) => line("csrc", format!("{},{rs1}", csr(num))),
         _ => line(mn, format!("{rd},{},{rs1}", csr(num))),
     }
 }

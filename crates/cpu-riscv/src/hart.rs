@@ -95,7 +95,7 @@ impl Hart {
             instret: 0,
             reservation: u64::MAX,
             hartid,
-            csr: Csrs::default(),
+            csr: Csrs::reset(),
             prv: Priv::M,
             wfi: false,
         }

@@ -100,7 +100,8 @@ impl Cpu {
             let ppn = (pte & PTE_PPN_MASK) >> 10;
             if pte & (PTE_R | PTE_X) == 0 {
                 // Pointer to the next level; a pointer at level 0 is a fault.
-                if level == 0 {
+                // D, A and U are reserved in pointers (4.3.1); QEMU 7.2 faults on them.
+                if level == 0 || pte & (PTE_D | PTE_A | PTE_U) != 0 {
                     break;
                 }
                 table = ppn << PAGE_SHIFT;
@@ -150,7 +151,7 @@ impl Cpu {
     /// byte decides, and must match all of them; with no match M succeeds and
     /// S/U fail (16 entries are implemented). Locked entries bind M too.
     pub fn pmp_allows(&self, pa: u64, size: u64, access: Access, prv: Priv) -> bool {
-        let last = pa.wrapping_add(size - 1);
+        let last = pa.wrapping_add(size.max(1) - 1);
         let mut prev_top = 0u64;
         for i in 0..16 {
             let cfg = csr::pmpcfg_byte(self, i);
@@ -213,7 +214,7 @@ mod tests {
             c.hart.csr.pmpaddr[0] = (1 << 54) - 1;
             c.hart.csr.pmpcfg[0] = 0x1f; // NAPOT RWX
             c.hart.prv = Priv::S;
-            let levels = if mode == SATP_MODE_SV39 { 3 } else { 4 };
+            let levels = (mode - 5) as u32;
             (c, Tables { levels, next: ROOT + 0x1000 })
         }
 
@@ -314,6 +315,15 @@ mod tests {
         let p = t.map(&mut c, 0x9000, RAM_BASE, 0, 0);
         assert_eq!(c.ram.read(p, 8).unwrap() & RWX, 0);
         assert_eq!(cause(c.translate(0x9000, Access::Read)), Some(Cause::LoadPageFault));
+        // D, A or U set in a pointer PTE.
+        for bit in [PTE_D, PTE_A, PTE_U] {
+            let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+            t.map(&mut c, 0x7fc0_0000, RAM_BASE, PTE_R, 0);
+            assert!(c.translate(0x7fc0_0000, Access::Read).is_ok());
+            let l2 = ROOT + 8;
+            c.ram.write(l2, 8, c.ram.read(l2, 8).unwrap() | bit).unwrap();
+            assert_eq!(cause(c.translate(0x7fc0_0000, Access::Read)), Some(Cause::LoadPageFault));
+        }
         // A fault leaves A/D alone.
         let p = t.map(&mut c, 0xa000, RAM_BASE, PTE_R, 0);
         let _ = c.translate(0xa000, Access::Write);
@@ -363,6 +373,15 @@ mod tests {
         // 48-bit canonical: bit 47 set without sign extension faults; Sv39 range is fine.
         assert_eq!(cause(c.translate(0x0000_8000_0000_0000, Access::Read)), Some(Cause::LoadPageFault));
         assert_eq!(cause(c.translate(0x40_0000_0000, Access::Read)), Some(Cause::LoadPageFault), "valid VA, unmapped");
+    }
+
+    #[test]
+    fn sv57_walk() {
+        // QEMU 7.2 accepts Sv57 too.
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV57);
+        t.map(&mut c, 0x00ff_1234_5678_9000, RAM_BASE + 0x2000, PTE_R, 0);
+        assert_eq!(c.translate(0x00ff_1234_5678_9008, Access::Read), Ok(RAM_BASE + 0x2008));
+        assert_eq!(cause(c.translate(0x0100_0000_0000_0000, Access::Read)), Some(Cause::LoadPageFault));
     }
 
     #[test]

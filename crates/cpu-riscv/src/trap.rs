@@ -128,10 +128,11 @@ impl crate::cpu::Cpu {
             let names: &[&str] = if interrupt { &INTERRUPT_NAMES } else { &EXCEPTION_NAMES };
             let desc = names.get(cause as usize).copied().unwrap_or("(unknown)");
             let (hart, pc) = (self.hart.hartid, self.hart.pc);
+            let asy = u8::from(interrupt);
             writeln!(
                 self.dlog,
-                "riscv_cpu_do_interrupt: hart:{hart}, async:{}, cause:{cause:016x}, epc:0x{pc:016x}, tval:0x{tval:016x}, desc={desc}",
-                u8::from(interrupt)
+                "riscv_cpu_do_interrupt: hart:{hart}, async:{asy}, cause:{cause:016x}, epc:0x{pc:016x}, \
+                 tval:0x{tval:016x}, desc={desc}"
             );
         }
         let csr = &self.hart.csr;

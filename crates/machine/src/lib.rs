@@ -100,7 +100,7 @@ impl std::error::Error for MachineError {}
 pub enum RunExit {
     /// The guest asked to end (test finisher, HTIF) with this exit code.
     Guest { code: u32 },
-    /// `max_insns` instructions retired.
+    /// `max_insns` instructions executed (retired or trapped).
     InsnLimit,
     /// Another thread raised the exit-request flag.
     ExitRequested,
@@ -139,8 +139,8 @@ pub struct Machine {
     /// The CLINT's `mtimecmp`, to bound idle sleeps.
     mtimecmp: Arc<AtomicU64>,
     max_insns: Option<u64>,
-    /// Instructions retired under `run` so far (across resets).
-    retired: u64,
+    /// Instructions executed under `run` so far, retired or trapped (across resets).
+    executed: u64,
     images: Vec<Image>,
     fdt: Vec<u8>,
     fdt_addr: u64,
@@ -318,7 +318,7 @@ impl Machine {
             console,
             mtimecmp,
             max_insns: cfg.max_insns,
-            retired: 0,
+            executed: 0,
             images,
             fdt,
             fdt_addr,
@@ -367,7 +367,7 @@ impl Machine {
     }
 
     /// Run the guest on this thread until it ends, `max_insns` instructions
-    /// have retired, or an exit is requested. Console output is flushed on
+    /// have executed, or an exit is requested. Console output is flushed on
     /// every way out.
     pub fn run(&mut self) -> RunExit {
         let r = self.run_loop();
@@ -388,13 +388,13 @@ impl Machine {
                 continue;
             }
             let budget = match self.max_insns {
-                Some(max) if self.retired >= max => return RunExit::InsnLimit,
-                Some(max) => SLICE.min(max - self.retired),
+                Some(max) if self.executed >= max => return RunExit::InsnLimit,
+                Some(max) => SLICE.min(max - self.executed),
                 None => SLICE,
             };
-            let before = self.cpu.hart.instret;
+            let before = self.cpu.executed;
             let stop = self.cpu.run(budget);
-            self.retired += self.cpu.hart.instret.wrapping_sub(before);
+            self.executed += self.cpu.executed - before;
             self.cpu.bus.poll();
             if stop == Stop::Wfi {
                 self.idle();

@@ -155,8 +155,8 @@ mod tests {
     fn mstatus_warl_fields() {
         let mut c = cpu();
         let s = csrr(&mut c, MSTATUS).unwrap();
-        assert_eq!(s & (MSTATUS_UXL | MSTATUS_SXL), (2 << 32) | (2 << 34), "64-bit U and S");
-        assert_eq!(s & MSTATUS_FS, 0, "FP off at reset");
+        assert_eq!(s, 0xa_0000_0000, "QEMU's reset value: 64-bit U and S, FP off");
+        assert_eq!(c.hart.csr.mstatus, s, "the field holds the architectural value");
         csrw(&mut c, MSTATUS, u64::MAX).unwrap();
         let s = csrr(&mut c, MSTATUS).unwrap();
         assert_eq!(s & MSTATUS_XS, 0);
@@ -263,6 +263,29 @@ mod tests {
         c.hart.csr.scounteren = 0b111;
         assert!(csrr(&mut c, 0xc01).is_ok());
         assert!(csrr(&mut c, 0xc02).is_err(), "and mcounteren");
+    }
+
+    #[test]
+    fn mcountinhibit_stops_counters() {
+        let mut c = cpu();
+        c.hart.instret = 50;
+        csrw(&mut c, 0x320, 0b101).unwrap(); // stop CY and IR
+        c.hart.instret += 1;
+        let (cy, ir) = (csrr(&mut c, 0xb00).unwrap(), csrr(&mut c, 0xb02).unwrap());
+        c.hart.instret += 100;
+        assert_eq!(csrr(&mut c, 0xb00).unwrap(), cy);
+        assert_eq!(csrr(&mut c, 0xb02).unwrap(), ir);
+        csrw(&mut c, 0xb02, 7).unwrap();
+        c.hart.instret += 1;
+        assert_eq!(csrr(&mut c, 0xb02).unwrap(), 7, "writable while stopped");
+        csrw(&mut c, 0x320, 0).unwrap();
+        c.hart.instret += 1;
+        assert_eq!(csrr(&mut c, 0xb02).unwrap(), 7, "restarts from where it stopped");
+        c.hart.instret += 5;
+        assert_eq!(csrr(&mut c, 0xb02).unwrap(), 12);
+        assert_eq!(csrr(&mut c, 0xb00).unwrap(), cy + 5);
+        csrw(&mut c, 0x320, u64::MAX).unwrap();
+        assert_eq!(csrr(&mut c, 0x320).unwrap(), 0xffff_fffd, "TM is read-only zero");
     }
 
     #[test]

@@ -8,6 +8,7 @@ instruction column exactly as objdump prints it, minus any ` <symbol>` suffix):
   asm.golden   every op of ops.rs with varied operands + compressed forms + aliases
   rvc.golden   all 49152 16-bit (compressed) encodings
   rand.golden  a deterministic set of random / table-mutated 32-bit encodings
+  csr.golden   `csrrc a0,<csr>,a1` for all 4096 CSR numbers (CSR names)
 """
 import os
 import re
@@ -237,6 +238,12 @@ fsgnjx.d fa0,fa1,fa1
 fence iorw,iorw
 fence rw,rw
 fence.tso
+.insn i 0x0f, 0, x0, x0, 0x010
+.insn i 0x0f, 0, x0, x0, 0x100
+.insn i 0x0f, 0, x0, x0, 0
+.insn i 0x0f, 0, x0, x0, 0x0ff
+.insn i 0x0f, 0, x0, x0, -1997
+.insn i 0x0f, 0, x0, x0, -1793
 fence.i
 ecall
 ebreak
@@ -251,6 +258,64 @@ fcvt.s.d fa0,fa1,dyn
 fcvt.w.s a0,fa0,dyn
 lui a0,0
 auipc a0,0
+slt a0,zero,zero
+slt zero,zero,zero
+sltu a0,zero,zero
+sub a0,zero,zero
+subw zero,zero,zero
+jalr zero,0(zero)
+jalr ra,0(zero)
+jalr zero,0(ra)
+jalr ra,0(ra)
+jalr ra,4(ra)
+jalr zero,-4(ra)
+beq zero,zero,.+8
+bne zero,zero,.+8
+blt zero,zero,.+8
+bge zero,zero,.+8
+bltu zero,zero,.+8
+bgeu a0,zero,.+8
+bltu zero,a0,.+8
+jal ra,.
+jal zero,.
+addi zero,zero,5
+addi zero,a0,0
+addi a0,zero,0
+addi zero,zero,-1
+xori zero,zero,-1
+sltiu zero,zero,1
+addiw zero,zero,0
+slli zero,zero,0
+srai a0,a0,0
+slliw a0,a0,0
+csrrs zero,mstatus,zero
+csrrc zero,mstatus,zero
+csrrw zero,mstatus,zero
+csrrs zero,cycle,zero
+csrrs zero,fcsr,zero
+csrrw zero,fcsr,zero
+csrrw zero,frm,zero
+csrrsi a0,mstatus,0
+csrrsi zero,mstatus,0
+csrrci zero,fflags,0
+csrrwi zero,fflags,0
+csrrwi zero,fcsr,1
+csrrsi a0,fcsr,1
+csrrsi a0,frm,1
+csrrci a0,fflags,1
+csrrw zero,0xc00,a0
+csrrw a0,0xc00,zero
+csrrs zero,0xc00,a0
+csrrwi zero,0xc00,0
+fsgnj.s ft0,ft0,ft0
+fsgnjn.d ft11,ft11,ft11
+fsgnjx.d fa0,fa0,fa1
+amoswap.w zero,zero,(zero)
+lr.d.aqrl zero,(zero)
+sc.d.rl zero,zero,(zero)
+fmadd.s ft0,ft0,ft0,ft0,rne
+fmv.x.w zero,ft0
+fmv.w.x ft0,zero
 """
 
 RVC = """
@@ -362,11 +427,26 @@ def gen_rand(ops, rng):
     return disasm_binary(words, 4)
 
 
+def check_arch():
+    """objdump must decode RV64GC only: words of other extensions must stay undecoded."""
+    others = [0x20B52533,  # sh1add (Zba)
+              0x60051513,  # clz (Zbb)
+              0x04C5F553,  # fadd.h (Zfh)
+              0x0015200F,  # cbo.clean (Zicbom)
+              0x0EB55533]  # czero.eqz (Zicond)
+    for pc, raw, text in disasm_binary(others, 4):
+        if not text.startswith(".4byte"):
+            sys.exit("objdump decodes a non-RV64GC word %s as %r: its default arch is not rv64gc" % (raw, text))
+
+
 def main():
+    check_arch()
     ops = read_ops()
     write_golden("asm.golden", gen_asm(ops, Rng(0x9E3779B97F4A7C15)))
     write_golden("rvc.golden", disasm_binary([h for h in range(65536) if h & 3 != 3], 2))
     write_golden("rand.golden", gen_rand(ops, Rng(0xD1B54A32D192ED03)))
+    # Every CSR number, as `csrrc a0,<csr>,a1`, for the CSR names.
+    write_golden("csr.golden", disasm_binary([n << 20 | 11 << 15 | 3 << 12 | 10 << 7 | 0x73 for n in range(4096)], 4))
 
 
 if __name__ == "__main__":
