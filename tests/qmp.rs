@@ -532,3 +532,28 @@ fn guest_power_off_reaches_clients_before_exit() {
     assert_eq!(out.code, Some(0), "the finisher's pass code");
     assert!(!sock.exists());
 }
+
+#[test]
+fn qmp_on_stdio() {
+    let tmp = Tmp::new("stdio");
+    let kernel = tmp.0.join("k.bin");
+    std::fs::write(&kernel, LOOP.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-serial", "none", "-S", "-qmp", "stdio", "-kernel"]).arg(&kernel);
+    c.stdin(std::process::Stdio::piped());
+    let mut r = Running::start(c);
+    let mut stdin = r.child.stdin.take().unwrap();
+    stdin
+        .write_all(b"{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-status\"}\n{\"execute\":\"quit\"}\n")
+        .unwrap();
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.split_inclusive("\r\n").collect();
+    assert_eq!(lines[0], GREETING);
+    assert_eq!(lines[1], "{\"return\": {}}\r\n");
+    assert!(lines[2].contains("\"prelaunch\""));
+    assert!(
+        lines[3].ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n")
+    );
+    assert_eq!(lines[4], "{\"return\": {}}\r\n");
+}
