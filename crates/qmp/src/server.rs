@@ -44,7 +44,7 @@ pub struct MonitorSpec {
 }
 
 /// Most clients served at once per monitor; more are refused.
-const MAX_CLIENTS: usize = 64;
+const MAX_CLIENTS: usize = 16;
 /// A client that does not take its output for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
