@@ -241,6 +241,16 @@ fn oob_and_hello_world() {
         c.ask("{\"exec-oob\":\"hello-world\",\"id\":\"o\",\"arguments\":{\"message\":\"hi\"}}"),
         "{\"return\": {\"message\": \"hi\", \"count\": 1}, \"id\": \"o\"}\r\n"
     );
+    // An OOB command overtakes a slow in-band one (8 MiB of guest memory to a file).
+    let f = tmp.0.join("big.bin");
+    let slow = format!(
+        "{{\"execute\":\"pmemsave\",\"id\":\"slow\",\"arguments\":{{\"val\":2147483648,\"size\":8388608,\"filename\":\"{}\"}}}}",
+        f.display()
+    );
+    c.send(format!("{slow}{{\"exec-oob\":\"hello-world\",\"id\":\"fast\"}}").as_bytes());
+    assert_eq!(c.line(), "{\"return\": {\"message\": \"Hello, world!\", \"count\": 1}, \"id\": \"fast\"}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}, \"id\": \"slow\"}\r\n");
+    assert_eq!(std::fs::metadata(&f).unwrap().len(), 8 << 20);
     assert_eq!(
         c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"count\":99}}"),
         err("GenericError", "Parameter 'count' expects a number from 1 to 16")

@@ -78,12 +78,20 @@ pub struct Client {
     pub pretty: bool,
     /// Negotiated: it receives events.
     pub negotiated: AtomicBool,
+    /// It enabled the `oob` capability.
+    pub oob: AtomicBool,
     dead: AtomicBool,
 }
 
 impl Client {
     pub fn new(out: Box<dyn std::io::Write + Send>, pretty: bool) -> Client {
-        Client { out: Mutex::new(out), pretty, negotiated: AtomicBool::new(false), dead: AtomicBool::new(false) }
+        Client {
+            out: Mutex::new(out),
+            pretty,
+            negotiated: AtomicBool::new(false),
+            oob: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+        }
     }
 
     /// Send one message; a client that cannot take it is dropped.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use machine::control::{Event, Handle};
 
-use crate::json::Streamer;
+use crate::json::{Message, Streamer};
 use crate::session::Session;
 use crate::{Client, Ctx, Hub, Info};
 
@@ -186,9 +186,46 @@ fn connect(ctx: &Ctx, r: Box<dyn Read + Send>, w: Box<dyn Write + Send>, pretty:
     }
 }
 
-fn serve_qmp(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
+/// Requests queued per client before the monitor stops reading (QEMU's QMP_REQ_QUEUE_LEN_MAX).
+const QUEUE_LEN: usize = 8;
+
+/// Run one in-band message and send its reply.
+fn execute(ctx: &Ctx, session: &mut Session, client: &Client, m: Message) {
+    ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
+    let reply = session.handle(ctx, m);
+    // Events emitted before the reply go first.
+    ctx.hub.pump();
+    client.send(&reply);
+    client.negotiated.store(session.negotiated, Ordering::Release);
+    client.oob.store(session.oob, Ordering::Release);
+    ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// Whether a message is an `exec-oob` request.
+fn is_oob(m: &Message) -> bool {
+    matches!(m, Ok(serde_json::Value::Object(o)) if o.contains_key("exec-oob"))
+}
+
+/// A QMP client: this thread reads and parses; in-band commands run in order
+/// on an executor thread, while `exec-oob` commands (once the client enabled
+/// `oob`) are answered here at once, ahead of any in-band command still running.
+fn serve_qmp(ctx: &Ctx, r: Box<dyn Read + Send>, client: &Arc<Client>) {
+    let (tx, rx) = crossbeam_channel::bounded::<Message>(QUEUE_LEN);
+    let (ectx, eclient) = (ctx.clone(), client.clone());
+    let executor = thread::Builder::new().name("qmp-exec".into()).stack_size(crate::STACK_SIZE).spawn(move || {
+        let mut session = Session::new();
+        for m in rx {
+            execute(&ectx, &mut session, &eclient, m);
+        }
+    });
+    let Ok(executor) = executor else { return };
+    read_loop(ctx, r, client, tx);
+    // Commands the client sent before closing its side still get their replies.
+    let _ = executor.join();
+}
+
+fn read_loop(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Arc<Client>, tx: crossbeam_channel::Sender<Message>) {
     let mut streamer = Streamer::new();
-    let mut session = Session::new();
     let mut buf = vec![0u8; 64 << 10];
     let mut msgs = Vec::new();
     while !client.is_dead() {
@@ -198,15 +235,19 @@ fn serve_qmp(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
         };
         streamer.feed(&buf[..n], &mut msgs);
         for m in msgs.drain(..) {
-            ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
-            let reply = session.handle(ctx, m);
-            // Events emitted before the reply go first.
-            ctx.hub.pump();
-            client.send(&reply);
-            if session.negotiated {
-                client.negotiated.store(true, Ordering::Release);
+            if client.oob.load(Ordering::Acquire) && is_oob(&m) {
+                // Only commands that the monitor answers alone allow OOB; the
+                // session checks that, with the capabilities already negotiated.
+                let mut oob = Session::new();
+                oob.negotiated = true;
+                oob.oob = true;
+                execute(ctx, &mut oob, client, m);
+                continue;
             }
-            ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
+            // A full queue blocks reading, as QEMU suspends the monitor.
+            if tx.send(m).is_err() {
+                return;
+            }
         }
     }
 }
