@@ -213,11 +213,11 @@ impl Hmp {
             Ok(a) => a,
             Err(e) => return try_help(&e),
         };
-        if format == b'i' {
-            return "Error: the 'i' format (disassembly) is not supported yet\n".into();
-        }
         self.last_format = format;
         self.last_size = size;
+        if format == b'i' {
+            return disassemble(c, addr, count, phys);
+        }
         let wsize = if format == b'c' { 1 } else { size };
         let len = size.saturating_mul(count);
         if len > MAX_DUMP {
@@ -259,6 +259,49 @@ impl Hmp {
         }
         out
     }
+}
+
+/// `x/Ni`: N instructions from `addr`, one per line as QEMU's monitor prints
+/// them (address, encoding, then the disassembly; operands as Tern's disassembler
+/// writes them, which follows GNU objdump).
+fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
+    if count > MAX_DUMP / 4 {
+        return format!("Error: dumps are limited to {} instructions\n", MAX_DUMP / 4);
+    }
+    let bytes = match registry::guest(c, Request::ReadMem { addr, len: count * 4, phys }) {
+        Ok(Reply::Bytes(b, _)) => b,
+        Ok(_) => return "Error: unexpected answer from the guest thread\n".into(),
+        Err(e) => return format!("Error: {}\n", e.desc),
+    };
+    let mut out = String::new();
+    let mut off = 0usize;
+    for _ in 0..count {
+        let pc = addr.wrapping_add(off as u64);
+        let half = |i: usize| bytes.get(off + i..off + i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u32);
+        let Some(lo) = half(0) else {
+            out.push_str(&format!("{pc:#018x}:  Cannot access memory\n"));
+            break;
+        };
+        let raw = if lo & 3 == 3 {
+            match half(2) {
+                Some(hi) => lo | (hi << 16),
+                None => {
+                    out.push_str(&format!("{pc:#018x}:  Cannot access memory\n"));
+                    break;
+                }
+            }
+        } else {
+            lo
+        };
+        let insn = cpu_riscv::decode::decode(raw);
+        let text = cpu_riscv::disasm::disasm(&insn, pc);
+        let (mnemonic, operands) = text.split_once('\t').unwrap_or((&text, ""));
+        let hex = if insn.len == 2 { format!("{raw:04x}") } else { format!("{raw:08x}") };
+        out.push_str(format!("{pc:#018x}:  {hex:<18}{mnemonic:<24}{operands}").trim_end());
+        out.push('\n');
+        off += insn.len as usize;
+    }
+    out
 }
 
 /// monitor_printc.
