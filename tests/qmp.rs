@@ -241,16 +241,21 @@ fn oob_and_hello_world() {
         c.ask("{\"exec-oob\":\"hello-world\",\"id\":\"o\",\"arguments\":{\"message\":\"hi\"}}"),
         "{\"return\": {\"message\": \"hi\", \"count\": 1}, \"id\": \"o\"}\r\n"
     );
-    // An OOB command overtakes a slow in-band one (8 MiB of guest memory to a file).
-    let f = tmp.0.join("big.bin");
+    // An OOB command overtakes an in-band one that is stuck: pmemsave into a
+    // FIFO blocks in open() until a reader comes.
+    let fifo = tmp.0.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
     let slow = format!(
-        "{{\"execute\":\"pmemsave\",\"id\":\"slow\",\"arguments\":{{\"val\":2147483648,\"size\":8388608,\"filename\":\"{}\"}}}}",
-        f.display()
+        "{{\"execute\":\"pmemsave\",\"id\":\"slow\",\"arguments\":{{\"val\":2147483648,\"size\":8,\"filename\":\"{}\"}}}}",
+        fifo.display()
     );
     c.send(format!("{slow}{{\"exec-oob\":\"hello-world\",\"id\":\"fast\"}}").as_bytes());
     assert_eq!(c.line(), "{\"return\": {\"message\": \"Hello, world!\", \"count\": 1}, \"id\": \"fast\"}\r\n");
+    let mut saved = Vec::new();
+    std::fs::File::open(&fifo).unwrap().read_to_end(&mut saved).unwrap();
+    assert_eq!(saved, [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]);
     assert_eq!(c.line(), "{\"return\": {}, \"id\": \"slow\"}\r\n");
-    assert_eq!(std::fs::metadata(&f).unwrap().len(), 8 << 20);
     assert_eq!(
         c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"count\":99}}"),
         err("GenericError", "Parameter 'count' expects a number from 1 to 16")

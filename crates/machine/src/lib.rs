@@ -608,30 +608,30 @@ impl Machine {
         if len > MAX_READ {
             return Reply::Error(format!("cannot read more than {MAX_READ} bytes at once"));
         }
-        let mut out = Vec::with_capacity(len as usize);
-        let mut page_pa: Option<(u64, u64)> = None;
-        for i in 0..len {
-            let va = addr.wrapping_add(i);
-            let pa = if phys {
-                va
-            } else {
-                let page = va & !0xfff;
-                let base = match page_pa {
-                    Some((p, b)) if p == page => b,
-                    _ => match self.debug_translate(page) {
-                        Some(b) => {
-                            page_pa = Some((page, b));
-                            b
-                        }
-                        None => return Reply::Bytes(out, Some(format!("{va:#x}: Cannot access memory"))),
-                    },
-                };
-                base | (va & 0xfff)
+        let mut out = Vec::with_capacity(len.min(1 << 20) as usize);
+        let mut done = 0u64;
+        // Page by page: RAM is copied directly, anything else read byte by byte.
+        while done < len {
+            let va = addr.wrapping_add(done);
+            let n = (0x1000 - (va & 0xfff)).min(len - done);
+            let pa = if phys { Some(va) } else { self.debug_translate(va) };
+            let Some(pa) = pa else {
+                return Reply::Bytes(out, Some(format!("{va:#x}: Cannot access memory")));
             };
-            match self.cpu.phys_read(pa, 1) {
-                Ok(b) => out.push(b as u8),
-                Err(_) => return Reply::Bytes(out, Some(format!("{pa:#x}: Cannot access memory"))),
+            if let Some(bytes) = self.cpu.ram.slice(pa, n as usize) {
+                out.extend_from_slice(bytes);
+            } else {
+                for i in 0..n {
+                    match self.cpu.phys_read(pa.wrapping_add(i), 1) {
+                        Ok(b) => out.push(b as u8),
+                        Err(_) => {
+                            let at = pa.wrapping_add(i);
+                            return Reply::Bytes(out, Some(format!("{at:#x}: Cannot access memory")));
+                        }
+                    }
+                }
             }
+            done += n;
         }
         Reply::Bytes(out, None)
     }
