@@ -214,6 +214,17 @@ fn negotiation_and_protocol_errors() {
         c.ask("{\"execute\":\"x-query-jit\"}"),
         err("GenericError", "JIT information is only available with accel=tcg")
     );
+    c.send(b"{\"execute\":\"system_powerdown\"}\n");
+    assert_eq!(c.event(), "{\"event\": \"POWERDOWN\"}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    // query-cpus-fast names the execution thread, one of tern's threads.
+    let cpus: serde_json::Value = serde_json::from_str(&c.ask("{\"execute\":\"query-cpus-fast\"}")).unwrap();
+    let cpu = &cpus["return"][0];
+    assert_eq!((cpu["cpu-index"].as_u64(), cpu["target"].as_str()), (Some(0), Some("riscv64")));
+    assert_eq!(cpu["qom-path"], "/machine/soc0/harts[0]");
+    let tid = cpu["thread-id"].as_u64().unwrap();
+    let task = format!("/proc/{}/task/{tid}/comm", r.child.id());
+    assert_eq!(std::fs::read_to_string(&task).unwrap(), "cpu0\n", "{task}");
     // Everything above left the guest where it was.
     assert!(c.ask("{\"execute\":\"query-status\"}").contains("prelaunch"));
     drop(c);
