@@ -61,7 +61,17 @@ struct Conn {
 
 impl Conn {
     fn open(path: &Path) -> Conn {
-        let s = UnixStream::connect(path).unwrap();
+        // The socket file appears at bind(), a moment before listen().
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let s = loop {
+            match UnixStream::connect(path) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() < deadline && e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("connect {}: {e}", path.display()),
+            }
+        };
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         Conn { s, buf: Vec::new() }
     }
@@ -463,6 +473,18 @@ fn monitor_command_client() {
     quit(r, &sock);
 }
 
+/// Connect, retrying while the monitors are still being set up.
+fn retry<T>(f: impl Fn() -> std::io::Result<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match f() {
+            Ok(s) => return s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -497,16 +519,16 @@ fn tcp_pretty_chardev_and_readline_monitors() {
         }
         String::from_utf8(got).unwrap()
     };
-    let mut t = std::net::TcpStream::connect(("127.0.0.1", p1)).unwrap();
+    let mut t = retry(|| std::net::TcpStream::connect(("127.0.0.1", p1)));
     t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let g = read_until(&mut t, "}\r\n");
     assert!(g.starts_with("{\r\n    \"QMP\": {\r\n        \"version\": {\r\n            \"qemu\": {\r\n"), "{g}");
     t.write_all(b"{\"execute\":\"qmp_capabilities\"}").unwrap();
     assert_eq!(read_until(&mut t, "}\r\n"), "{\r\n    \"return\": {\r\n    }\r\n}\r\n");
-    let mut t2 = std::net::TcpStream::connect(("127.0.0.1", p2)).unwrap();
+    let mut t2 = retry(|| std::net::TcpStream::connect(("127.0.0.1", p2)));
     t2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(read_until(&mut t2, "\r\n"), GREETING);
-    let mut h = UnixStream::connect(&hmp_sock).unwrap();
+    let mut h = retry(|| UnixStream::connect(&hmp_sock));
     h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(read_until(&mut h, "(qemu) "), "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ");
     h.write_all(b"info status\n").unwrap();
@@ -589,4 +611,16 @@ fn qmp_on_stdio() {
         lines[3].ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n")
     );
     assert_eq!(lines[4], "{\"return\": {}}\r\n");
+}
+
+#[test]
+fn a_signal_is_a_host_signal_shutdown() {
+    let tmp = Tmp::new("signal");
+    let (r, sock) = start(&tmp, &LOOP, &[]);
+    let mut c = Conn::negotiated(&sock);
+    let killed = std::process::Command::new("kill").arg("-TERM").arg(r.child.id().to_string()).status().unwrap();
+    assert!(killed.success());
+    assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-signal\"}}\r\n");
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(130), "{}", out.stderr);
 }

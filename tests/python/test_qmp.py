@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from qemu.qmp import ExecuteError, QMPClient
+from qemu.qmp import ConnectError, ExecuteError, QMPClient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TERN = os.environ.get("TERN", os.path.join(ROOT, "target", "debug", "tern"))
@@ -39,7 +39,15 @@ class TernQmp(unittest.IsolatedAsyncioTestCase):
                 break
             await asyncio.sleep(0.01)
         self.qmp = QMPClient("tern-test")
-        await self.qmp.connect(self.sock)
+        # The socket file appears at bind(), a moment before listen().
+        for attempt in range(200):
+            try:
+                await self.qmp.connect(self.sock)
+                break
+            except ConnectError:
+                if attempt == 199:
+                    raise
+                await asyncio.sleep(0.01)
 
     async def asyncTearDown(self):
         try:

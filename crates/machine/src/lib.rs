@@ -415,7 +415,7 @@ impl Machine {
             }
         }
         if self.ctl.quit_requested() {
-            return Some(RunExit::ExitRequested);
+            return Some(self.host_exit());
         }
         match self.exit.take() {
             Some(GuestRequest::Exit(code)) => {
@@ -437,12 +437,18 @@ impl Machine {
         }
     }
 
+    /// `Handle::request_exit` (a signal): QEMU reports it as a host-signal shutdown.
+    fn host_exit(&mut self) -> RunExit {
+        self.ctl.emit(EventKind::Shutdown { guest: false, reason: "host-signal" });
+        RunExit::ExitRequested
+    }
+
     /// Stopped (prelaunch, paused, shutdown): serve requests until running again.
     fn wait_stopped(&mut self) -> Option<RunExit> {
         self.console.flush();
         while self.ctl.state() != RunState::Running {
             if self.ctl.quit_requested() {
-                return Some(RunExit::ExitRequested);
+                return Some(self.host_exit());
             }
             // The timeout bounds how late a `request_exit` is seen.
             if let Ok(env) = self.ctl.rx.recv_timeout(Duration::from_millis(20)) {
