@@ -531,10 +531,17 @@ fn tcp_pretty_chardev_and_readline_monitors() {
     let mut h = retry(|| UnixStream::connect(&hmp_sock));
     h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(read_until(&mut h, "(qemu) "), "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ");
-    h.write_all(b"info status\n").unwrap();
-    assert_eq!(read_until(&mut h, "(qemu) "), "VM status: paused (prelaunch)\r\n(qemu) ");
-    h.write_all(b"hello-world hi there\r\n").unwrap();
-    assert_eq!(read_until(&mut h, "(qemu) "), "hi there\r\n(qemu) ");
+    // Input is echoed as QEMU's readline does (bytes from QEMU 7.2).
+    h.write_all(b"quit").unwrap();
+    assert_eq!(
+        read_until(&mut h, "quit\x1b[K"),
+        "q\x1b[K\x1b[Dqu\x1b[K\x1b[D\x1b[Dqui\x1b[K\x1b[D\x1b[D\x1b[Dquit\x1b[K"
+    );
+    h.write_all(b"\x7f\x7f\x7f\x7finfo status\n").unwrap();
+    let out = read_until(&mut h, "(qemu) ");
+    assert!(out.ends_with("info status\x1b[K\r\nVM status: paused (prelaunch)\r\n(qemu) "), "{out:?}");
+    h.write_all(b"hello-world hi there\r").unwrap();
+    assert!(read_until(&mut h, "(qemu) ").ends_with("\r\nhi there\r\n(qemu) "));
     drop((t, t2, h));
     quit(r, &sock);
 }

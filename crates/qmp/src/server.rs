@@ -252,10 +252,73 @@ fn read_loop(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Arc<Client>, tx: c
     }
 }
 
-/// The human monitor with a prompt (`-monitor`, `mode=readline`).
+/// QEMU's readline command buffer size: longer input is ignored.
+const READLINE_MAX: usize = 4095;
+
+/// What QEMU's readline does with one input byte.
+#[derive(Default)]
+struct Readline {
+    line: Vec<u8>,
+    /// Length of the line as last drawn (the cursor stays at its end).
+    shown: usize,
+    /// In an escape sequence (ESC, then ESC [ ...): skipped.
+    esc: u8,
+}
+
+impl Readline {
+    /// Feed a byte: the echo to send, and the command line when the byte ends one.
+    fn byte(&mut self, b: u8) -> (Vec<u8>, Option<String>) {
+        match (self.esc, b) {
+            (1, b'[') | (1, b'O') => {
+                self.esc = 2;
+                return (Vec::new(), None);
+            }
+            (1, _) => self.esc = 0,
+            (2, b'0'..=b'9' | b';') => return (Vec::new(), None),
+            (2, _) => {
+                self.esc = 0;
+                return (Vec::new(), None);
+            }
+            _ => {}
+        }
+        match b {
+            b'\r' | b'\n' => {
+                let cmd = String::from_utf8_lossy(&self.line).into_owned();
+                self.line.clear();
+                self.shown = 0;
+                (b"\r\n".to_vec(), Some(cmd))
+            }
+            27 => {
+                self.esc = 1;
+                (Vec::new(), None)
+            }
+            8 | 127 if !self.line.is_empty() => {
+                self.line.pop();
+                (self.redraw(), None)
+            }
+            32.. if b != 127 && self.line.len() < READLINE_MAX => {
+                self.line.push(b);
+                (self.redraw(), None)
+            }
+            _ => (Vec::new(), None),
+        }
+    }
+
+    /// readline_update: back to the start of the line, the line, clear to its end.
+    fn redraw(&mut self) -> Vec<u8> {
+        let mut out = b"\x1b[D".repeat(self.shown);
+        out.extend_from_slice(&self.line);
+        out.extend_from_slice(b"\x1b[K");
+        self.shown = self.line.len();
+        out
+    }
+}
+
+/// The human monitor with a prompt (`-monitor`, `mode=readline`), echoing
+/// input as QEMU's readline does.
 fn serve_readline(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
     let mut hmp = crate::hmp::Hmp::default();
-    let mut line: Vec<u8> = Vec::new();
+    let mut rl = Readline::default();
     let mut buf = [0u8; 4096];
     while !client.is_dead() {
         let n = match r.read(&mut buf) {
@@ -263,19 +326,46 @@ fn serve_readline(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
             Ok(n) => n,
         };
         for &b in &buf[..n] {
-            if b != b'\n' {
-                // A line longer than this is not a command anyone typed.
-                if line.len() < 64 << 10 && b != b'\r' {
-                    line.push(b);
-                }
-                continue;
+            let (echo, cmd) = rl.byte(b);
+            if !echo.is_empty() {
+                client.send_raw(&echo);
             }
-            let text = String::from_utf8_lossy(&line).to_string();
-            line.clear();
+            let Some(text) = cmd else { continue };
             ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
             let out = hmp.run(ctx, &text);
             client.send_raw(format!("{}(qemu) ", crate::crlf(&out)).as_bytes());
             ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(rl: &mut Readline, input: &[u8]) -> (Vec<u8>, Vec<String>) {
+        let (mut echo, mut cmds) = (Vec::new(), Vec::new());
+        for &b in input {
+            let (e, c) = rl.byte(b);
+            echo.extend(e);
+            cmds.extend(c);
+        }
+        (echo, cmds)
+    }
+
+    #[test]
+    fn echo_as_qemu_readline() {
+        // Bytes from qemu-system-riscv64 7.2 for the same input.
+        let mut rl = Readline::default();
+        let (echo, cmds) = typed(&mut rl, b"bogus\r\n");
+        assert_eq!(
+            echo,
+            b"b\x1b[K\x1b[Dbo\x1b[K\x1b[D\x1b[Dbog\x1b[K\x1b[D\x1b[D\x1b[Dbogu\x1b[K\x1b[D\x1b[D\x1b[D\x1b[Dbogus\x1b[K\r\n\r\n"
+        );
+        assert_eq!(cmds, ["bogus", ""]);
+        // Backspace redraws; cursor keys are skipped (QEMU would move the cursor).
+        let (echo, cmds) = typed(&mut rl, b"ab\x7f\x1b[Dc\n");
+        assert_eq!(echo, b"a\x1b[K\x1b[Dab\x1b[K\x1b[D\x1b[Da\x1b[K\x1b[Dac\x1b[K\r\n");
+        assert_eq!(cmds, ["ac"]);
     }
 }
