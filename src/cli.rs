@@ -66,6 +66,12 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     pub accel: Accel,
     pub max_insns: Option<u64>,
+    /// `-qmp`, `-monitor`, `-mon`: the monitors to start.
+    pub monitors: Vec<qmp::MonitorSpec>,
+    /// `-no-shutdown`.
+    pub no_shutdown: bool,
+    /// `-name`.
+    pub name: Option<String>,
 }
 
 /// QEMU's default board for qemu-system-riscv64.
@@ -90,6 +96,9 @@ impl Default for Options {
             log_file: None,
             accel: Accel::Interp,
             max_insns: None,
+            monitors: Vec::new(),
+            no_shutdown: false,
+            name: None,
         }
     }
 }
@@ -137,6 +146,13 @@ enum Id {
     MaxInsns,
     Smp,
     Display,
+    Qmp,
+    QmpPretty,
+    Monitor,
+    Chardev,
+    Mon,
+    NoShutdown,
+    Name,
 }
 
 const OPTS: &[Opt] = &[
@@ -173,7 +189,34 @@ const OPTS: &[Opt] = &[
         help: "serial port backend: stdio (default), mon:stdio, none, null, file:PATH",
         id: Id::Serial,
     },
-    Opt { names: &["S"], arg: None, help: "do not start the CPU (wait for Ctrl-C; no monitor yet)", id: Id::Paused },
+    Opt { names: &["S"], arg: None, help: "do not start the CPU (until the monitor's 'cont')", id: Id::Paused },
+    Opt {
+        names: &["qmp"],
+        arg: Some("dev"),
+        help: "QMP monitor on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off], stdio",
+        id: Id::Qmp,
+    },
+    Opt { names: &["qmp-pretty"], arg: Some("dev"), help: "like -qmp, with pretty-printed JSON", id: Id::QmpPretty },
+    Opt { names: &["monitor"], arg: Some("dev"), help: "human monitor (HMP) on dev (as for -qmp)", id: Id::Monitor },
+    Opt {
+        names: &["chardev"],
+        arg: Some("backend,id=ID,..."),
+        help: "socket,id=ID,path=P|host=H,port=N,server=on[,wait=off] or stdio,id=ID",
+        id: Id::Chardev,
+    },
+    Opt {
+        names: &["mon"],
+        arg: Some("chardev=ID,..."),
+        help: "monitor on a -chardev: [mode=control|readline][,pretty=on]",
+        id: Id::Mon,
+    },
+    Opt {
+        names: &["no-shutdown"],
+        arg: None,
+        help: "when the guest powers off, stop (status shutdown) instead of exiting",
+        id: Id::NoShutdown,
+    },
+    Opt { names: &["name"], arg: Some("name"), help: "the guest's name (query-name)", id: Id::Name },
     Opt {
         names: &["d"],
         arg: Some("item1,..."),
@@ -225,6 +268,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
     }
     let mut o = Options::default();
     let mut serial_set = false;
+    let mut chardevs = Vec::new();
+    let mut mons = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let word = utf8(&args[i])?;
@@ -310,7 +355,30 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
                     return Err(err_at(word, v, "Tern has no display; only 'none' is accepted"));
                 }
             }
+            Id::Qmp | Id::QmpPretty | Id::Monitor => {
+                let v = utf8_arg(word, raw)?;
+                if let Some(chardev) = crate::monitor_opts::parse_dev(v).map_err(|m| err_at(word, v, m))? {
+                    let (pretty, readline) = (opt.id == Id::QmpPretty, opt.id == Id::Monitor);
+                    o.monitors.push(qmp::MonitorSpec { chardev, pretty, readline });
+                }
+            }
+            Id::Chardev => {
+                let v = utf8_arg(word, raw)?;
+                chardevs.push(crate::monitor_opts::parse_chardev(v).map_err(|m| err_at(word, v, m))?);
+            }
+            Id::Mon => {
+                let v = utf8_arg(word, raw)?;
+                mons.push(crate::monitor_opts::parse_mon(v).map_err(|m| err_at(word, v, m))?);
+            }
+            Id::NoShutdown => o.no_shutdown = true,
+            Id::Name => o.name = Some(utf8_arg(word, raw)?.to_string()),
         }
+    }
+    o.monitors.extend(crate::monitor_opts::resolve(&chardevs, &mons).map_err(CliError)?);
+    let stdio_users = o.monitors.iter().filter(|m| m.chardev == qmp::Chardev::Stdio).count()
+        + usize::from(o.serial == SerialOpt::Stdio && o.monitors.iter().any(|m| m.chardev == qmp::Chardev::Stdio));
+    if stdio_users > 1 {
+        return Err(CliError("cannot use stdio by multiple character devices (add -serial none)".into()));
     }
     Ok(Action::Run(o))
 }

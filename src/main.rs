@@ -2,6 +2,8 @@
 //! This binary is a thin layer: parse the options, build the machine, run it.
 
 mod cli;
+mod monitor_command;
+mod monitor_opts;
 mod run;
 
 use std::io::Write;
@@ -9,6 +11,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     env_logger::init();
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    if args.first().map(String::as_str) == Some("monitor-command") {
+        return ExitCode::from(monitor_command::main(&args[1..]));
+    }
     let status = match cli::parse(std::env::args_os().skip(1)) {
         Ok(cli::Action::Print(text)) => {
             // Not print!: it panics when stdout is full or a closed pipe.

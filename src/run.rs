@@ -3,11 +3,12 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+
+use crossbeam_channel::Receiver;
 use std::thread;
 
+use machine::control::Handle;
 use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
 use crate::cli::{Accel, Bios, Board, Kernel, Options, SerialOpt};
@@ -27,8 +28,8 @@ pub const DEMO: Option<&[u8]> = None;
 
 /// What the main thread hears about.
 enum Event {
-    /// The machine is built; raising this flag stops it.
-    Ready(Arc<AtomicBool>),
+    /// The machine is built; this handle stops it. It waits for the go-ahead.
+    Ready(Handle, Option<Receiver<machine::control::Event>>, u64),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal,
     /// The machine thread is finished.
@@ -97,17 +98,15 @@ pub fn run(o: Options) -> Result<u8, String> {
         log::warn!("cannot handle Ctrl-C: {e}");
     }
 
-    // -S: the machine waits for a start message; with no monitor yet it never comes,
-    // and dropping the sender (on a signal) releases the thread.
-    let (start_tx, start_rx) = mpsc::channel::<()>();
-    let mut start_tx = Some(start_tx);
-    let paused = o.paused;
+    let setup = Setup { paused: o.paused, no_shutdown: o.no_shutdown, monitor: !o.monitors.is_empty() };
     let mask = o.log_mask;
     let accel = o.accel;
     let thread_tx = tx.clone();
+    // The machine starts running when this sender sends (or is dropped, on a signal).
+    let (go_tx, go_rx) = crossbeam_channel::bounded::<()>(1);
+    let mut go_tx = Some(go_tx);
     let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
-        let body =
-            std::panic::AssertUnwindSafe(|| machine_thread(cfg, accel, mask, log_out, paused, start_rx, &thread_tx));
+        let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, accel, mask, log_out, setup, go_rx, &thread_tx));
         let result =
             std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
         let _ = thread_tx.send(Event::Done(result));
@@ -115,17 +114,44 @@ pub fn run(o: Options) -> Result<u8, String> {
     let handle = spawned.map_err(|e| format!("cannot start the machine thread: {e}"))?;
     drop(tx);
 
-    let mut exit_flag: Option<Arc<AtomicBool>> = None;
+    let mut machine: Option<Handle> = None;
+    let mut monitor: Option<qmp::Monitor> = None;
+    let mut startup_error = None;
     let mut signals = 0u32;
     let result = loop {
         // The machine thread always sends Done (even after a panic), so this cannot hang.
         let Ok(ev) = rx.recv() else { break Err("internal error: the machine thread vanished".into()) };
         match ev {
-            Event::Ready(flag) => {
+            Event::Ready(h, events, thread_id) => {
                 if signals > 0 {
-                    flag.store(true, Ordering::Release);
+                    h.request_exit();
                 }
-                exit_flag = Some(flag);
+                if let Some(events) = events {
+                    let info = qmp::Info { name: o.name.clone(), ram_size: o.ram_size, thread_id };
+                    match qmp::start(o.monitors.clone(), h.clone(), events, info) {
+                        Ok(mut m) => {
+                            // wait=on: the guest starts once each such monitor has a client.
+                            let waits = m.take_waits();
+                            if let Some(go) = go_tx.take() {
+                                thread::spawn(move || {
+                                    for w in waits {
+                                        let _ = w.recv();
+                                    }
+                                    let _ = go.send(());
+                                });
+                            }
+                            monitor = Some(m);
+                        }
+                        Err(e) => {
+                            startup_error = Some(e);
+                            h.request_exit();
+                            go_tx.take();
+                        }
+                    }
+                } else if let Some(go) = go_tx.take() {
+                    let _ = go.send(());
+                }
+                machine = Some(h);
             }
             Event::Signal => {
                 signals += 1;
@@ -134,16 +160,22 @@ pub fn run(o: Options) -> Result<u8, String> {
                     // machine thread may hold the stdout lock, blocked on a pipe nobody reads.
                     std::process::exit(EXIT_INTERRUPTED.into());
                 }
-                if let Some(flag) = &exit_flag {
-                    flag.store(true, Ordering::Release);
+                if let Some(h) = &machine {
+                    h.request_exit();
                 }
-                start_tx.take();
+                go_tx.take();
             }
             Event::Done(r) => break r,
         }
     };
     let _ = handle.join();
+    if let Some(m) = &monitor {
+        m.finish();
+    }
     let _ = std::io::stdout().flush();
+    if let Some(e) = startup_error {
+        return Err(e);
+    }
     match result? {
         RunExit::Guest { code } => Ok((code & 0xff) as u8),
         RunExit::InsnLimit => Ok(EXIT_INSN_LIMIT),
@@ -152,15 +184,30 @@ pub fn run(o: Options) -> Result<u8, String> {
     }
 }
 
-/// Body of the machine thread: build, (wait if -S), run, flush.
-#[allow(clippy::too_many_arguments)]
+/// What the machine thread sets up before running.
+struct Setup {
+    paused: bool,
+    no_shutdown: bool,
+    /// A monitor will want the machine's events.
+    monitor: bool,
+}
+
+/// The calling thread's id, as the kernel numbers threads (`query-cpus-fast`).
+fn thread_id() -> u64 {
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Body of the machine thread: build, wait for the go-ahead, run (from prelaunch if -S), flush.
 fn machine_thread(
     cfg: Config,
     accel: Accel,
     mask: u32,
     log_out: Box<dyn Write + Send>,
-    paused: bool,
-    start: Receiver<()>,
+    setup: Setup,
+    go: Receiver<()>,
     tx: &Sender<Event>,
 ) -> Result<RunExit, String> {
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
@@ -172,12 +219,15 @@ fn machine_thread(
         let jit = jit::Jit::new().map_err(|e| format!("-accel jit: cannot map the code buffer: {e}"))?;
         m.cpu().set_engine(Some(Box::new(jit)));
     }
-    let flag = m.exit_request();
-    let _ = tx.send(Event::Ready(flag));
-    // With no monitor, only a signal (dropping the sender) ends the wait.
-    if paused && start.recv().is_err() {
-        return Ok(RunExit::ExitRequested);
+    if setup.paused {
+        m.start_paused();
     }
+    m.set_no_shutdown(setup.no_shutdown);
+    let events = setup.monitor.then(|| m.subscribe());
+    let _ = tx.send(Event::Ready(m.handle(), events, thread_id()));
+    // Dropped without a go (a signal, a monitor that failed to start): the
+    // handle's exit request makes `run` return at once.
+    let _ = go.recv();
     let exit = m.run();
     let cpu = m.cpu();
     if cpu.dlog.enabled(cpu_riscv::dlog::LOG_JIT) {

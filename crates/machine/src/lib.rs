@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod bus;
+pub mod control;
 pub mod devices;
 pub mod fdt;
 pub mod loader;
@@ -18,6 +19,7 @@ use cpu_riscv::{Clock, Cpu, Hart, IrqLines, Ram, Stop};
 
 use board::MemMap;
 use bus::DeviceBus;
+use control::{Control, Envelope, EventKind, Handle, Reply, Request, RunState};
 use devices::clint::{Clint, CLINT_SIZE};
 use devices::finisher::{Finisher, FINISHER_SIZE};
 use devices::htif::{htif, HTIF_WORD};
@@ -143,6 +145,12 @@ pub struct Machine {
     fdt: Vec<u8>,
     fdt_addr: u64,
     reset_pc: u64,
+    /// Requests from the monitor, run state and events.
+    ctl: Control,
+    /// `-no-shutdown`: a guest power-off leaves the machine in `shutdown`.
+    no_shutdown: bool,
+    /// What was loaded where: (address, size, memory kind, name), for `x-query-roms`.
+    roms: Vec<(u64, u64, &'static str, String)>,
 }
 
 fn err(msg: impl Into<String>) -> MachineError {
@@ -204,6 +212,7 @@ impl Machine {
         let mut htif_syms = None;
         // What occupies RAM so far, to refuse overlaps as QEMU does ("rom: requested regions overlap").
         let mut used: Vec<(u64, u64, String)> = Vec::new();
+        let mut roms: Vec<(u64, u64, &'static str, String)> = Vec::new();
         let kernel_raw_addr = match &fw_path {
             None => map.ram,
             Some(p) => {
@@ -212,6 +221,7 @@ impl Machine {
                     .map_err(|e| err(format!("firmware '{}': {e}", p.display())))?;
                 htif_syms = l.tohost.map(|t| (t, l.fromhost));
                 used.push((l.start, l.end, format!("firmware '{}'", p.display())));
+                roms.push((l.start, l.end - l.start, "ram", p.display().to_string()));
                 images.push(Image { bytes: bytes.into(), raw_addr: map.ram });
                 // RV64 kernels go at the next 2 MiB boundary (riscv_calc_kernel_start_addr).
                 l.end.next_multiple_of(2 * MIB)
@@ -231,6 +241,7 @@ impl Machine {
                 loader::load(&bytes, &mut ram, kernel_raw_addr).map_err(|e| err(format!("kernel '{name}': {e}")))?;
             check_overlap(&used, l.start, l.end, &format!("kernel '{name}'"))?;
             used.push((l.start, l.end, format!("kernel '{name}'")));
+            roms.push((l.start, l.end - l.start, "ram", name.clone()));
             if let Some(t) = l.tohost {
                 htif_syms = Some((t, l.fromhost));
             }
@@ -266,7 +277,13 @@ impl Machine {
 
         let mut bus = DeviceBus::new();
         let overlap = |what: &'static str| move |e: bus::OverlapError| err(format!("{what}: {e}"));
-        let rom = Rom::new(&board::reset_rom(start_addr, fdt_addr, kernel_entry), map.mrom_size as usize);
+        let rom_code = board::reset_rom(start_addr, fdt_addr, kernel_entry);
+        // As QEMU names them: the reset code with its two addresses, then fw_dynamic_info.
+        const RESET_LEN: u64 = 0x28;
+        roms.insert(0, (map.mrom, RESET_LEN, "rom", "mrom.reset".into()));
+        roms.insert(1, (map.mrom + RESET_LEN, rom_code.len() as u64 - RESET_LEN, "rom", "mrom.finfo".into()));
+        roms.push((fdt_addr, fdt.len() as u64, "ram", "fdt".into()));
+        let rom = Rom::new(&rom_code, map.mrom_size as usize);
         bus.insert(map.mrom, map.mrom_size, Box::new(rom)).map_err(overlap("boot ROM"))?;
         let clint = Clint::new(clock.clone(), irq.clone());
         let mtimecmp = clint.deadline();
@@ -293,6 +310,7 @@ impl Machine {
         }
 
         let mut cpu = Cpu::new(Hart::new(0, map.mrom), ram, Box::new(bus), irq, clock);
+        let ctl = Control::new(flag.clone(), RunState::Running);
         cpu.exit_request = flag;
         Ok(Machine {
             cpu,
@@ -305,6 +323,9 @@ impl Machine {
             fdt,
             fdt_addr,
             reset_pc: map.mrom,
+            ctl,
+            no_shutdown: false,
+            roms,
         })
     }
 
@@ -312,9 +333,32 @@ impl Machine {
         &mut self.cpu
     }
 
-    /// Raise it (from any thread) to make `run` return `RunExit::ExitRequested`.
+    /// The hart's exit-request flag: raising it makes `run` look at requests,
+    /// device signals and `Handle::request_exit` at the next block boundary.
     pub fn exit_request(&self) -> Arc<AtomicBool> {
         self.cpu.exit_request.clone()
+    }
+
+    /// A handle for other threads: requests, run state, `request_exit`.
+    pub fn handle(&self) -> Handle {
+        self.ctl.handle.clone()
+    }
+
+    /// Where the machine's events go from now on (one subscriber: the monitor).
+    pub fn subscribe(&mut self) -> crossbeam_channel::Receiver<control::Event> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.ctl.events = Some(tx);
+        rx
+    }
+
+    /// `-S`: `run` waits in `prelaunch` until a `cont` request.
+    pub fn start_paused(&mut self) {
+        self.ctl.set_state(RunState::Prelaunch);
+    }
+
+    /// `-no-shutdown`: a guest power-off stops the machine (`shutdown`) instead of ending the run.
+    pub fn set_no_shutdown(&mut self, on: bool) {
+        self.no_shutdown = on;
     }
 
     /// The device tree given to the guest and its address.
@@ -337,6 +381,12 @@ impl Machine {
             if let Some(r) = self.check_exit() {
                 return r;
             }
+            if self.ctl.state() != RunState::Running {
+                if let Some(r) = self.wait_stopped() {
+                    return r;
+                }
+                continue;
+            }
             let budget = match self.max_insns {
                 Some(max) if self.executed >= max => return RunExit::InsnLimit,
                 Some(max) => SLICE.min(max - self.executed),
@@ -352,20 +402,244 @@ impl Machine {
         }
     }
 
-    /// Act on a raised exit flag: a device's request, else an outside one.
+    /// Act on a raised exit flag: serve the monitor's requests, then a
+    /// device's request, then an outside exit request.
     fn check_exit(&mut self) -> Option<RunExit> {
         if !self.cpu.exit_request.load(Ordering::Acquire) {
             return None;
         }
         self.cpu.exit_request.store(false, Ordering::Release);
+        while let Ok(env) = self.ctl.rx.try_recv() {
+            if let Some(r) = self.serve(env) {
+                return Some(r);
+            }
+        }
+        if self.ctl.quit_requested() {
+            return Some(self.host_exit());
+        }
         match self.exit.take() {
-            Some(GuestRequest::Exit(code)) => Some(RunExit::Guest { code }),
+            Some(GuestRequest::Exit(code)) => {
+                self.ctl.emit(EventKind::Shutdown { guest: true, reason: "guest-shutdown" });
+                if self.no_shutdown {
+                    self.ctl.set_state(RunState::Shutdown);
+                    self.ctl.emit(EventKind::Stop);
+                    None
+                } else {
+                    Some(RunExit::Guest { code })
+                }
+            }
             Some(GuestRequest::Reset) => {
                 self.reset();
+                self.ctl.emit(EventKind::Reset { guest: true, reason: "guest-reset" });
                 None
             }
-            None => Some(RunExit::ExitRequested),
+            None => None,
         }
+    }
+
+    /// `Handle::request_exit` (a signal): QEMU reports it as a host-signal shutdown.
+    fn host_exit(&mut self) -> RunExit {
+        self.ctl.emit(EventKind::Shutdown { guest: false, reason: "host-signal" });
+        RunExit::ExitRequested
+    }
+
+    /// Stopped (prelaunch, paused, shutdown): serve requests until running again.
+    fn wait_stopped(&mut self) -> Option<RunExit> {
+        self.console.flush();
+        while self.ctl.state() != RunState::Running {
+            if self.ctl.quit_requested() {
+                return Some(self.host_exit());
+            }
+            // The timeout bounds how late a `request_exit` is seen.
+            if let Ok(env) = self.ctl.rx.recv_timeout(Duration::from_millis(20)) {
+                if let Some(r) = self.serve(env) {
+                    return Some(r);
+                }
+            }
+        }
+        None
+    }
+
+    /// Serve one request on the execution thread, at an instruction boundary.
+    fn serve(&mut self, env: Envelope) -> Option<RunExit> {
+        let state = self.ctl.state();
+        let reply = match &env.req {
+            Request::Stop => {
+                if state == RunState::Running {
+                    self.ctl.set_state(RunState::Paused);
+                    self.ctl.emit(EventKind::Stop);
+                } else if state == RunState::Prelaunch {
+                    self.ctl.set_state(RunState::Paused);
+                }
+                Reply::Done
+            }
+            Request::Cont => match state {
+                RunState::Running => Reply::Done,
+                RunState::Shutdown => Reply::Error("Resetting the Virtual Machine is required".into()),
+                _ => {
+                    self.ctl.set_state(RunState::Running);
+                    self.ctl.emit(EventKind::Resume);
+                    Reply::Done
+                }
+            },
+            Request::Reset => {
+                self.reset();
+                self.ctl.emit(EventKind::Reset { guest: false, reason: "host-qmp-system-reset" });
+                // As QEMU's main loop: a machine not running after a reset is in prelaunch.
+                if state != RunState::Running {
+                    self.ctl.set_state(RunState::Prelaunch);
+                }
+                Reply::Done
+            }
+            Request::Powerdown => {
+                self.ctl.emit(EventKind::Powerdown);
+                Reply::Done
+            }
+            Request::Quit => {
+                self.ctl.emit(EventKind::Shutdown { guest: false, reason: "host-qmp-quit" });
+                self.ctl.answer(env, Reply::Done);
+                return Some(RunExit::ExitRequested);
+            }
+            Request::Registers => Reply::Text(self.registers()),
+            Request::Translate { addr } => Reply::Text(match self.debug_translate(*addr) {
+                Some(pa) => format!("gpa: {pa:#x}\n"),
+                None => "Unmapped\n".into(),
+            }),
+            Request::ReadMem { addr, len, phys } => self.read_mem(*addr, *len, *phys),
+            Request::Roms => Reply::Text(
+                self.roms
+                    .iter()
+                    .map(|(a, n, mem, name)| format!("addr={a:016x} size={n:#08x} mem={mem} name=\"{name}\"\n"))
+                    .collect(),
+            ),
+        };
+        self.ctl.answer(env, reply);
+        None
+    }
+
+    /// QEMU's riscv_cpu_dump_state with CPU_DUMP_FPU for a hart without the
+    /// H extension, after `info registers`' "CPU#n" line; fcsr precedes the FP registers.
+    fn registers(&self) -> String {
+        use std::fmt::Write as _;
+        let h = &self.cpu.hart;
+        let c = &h.csr;
+        let mut s = format!("CPU#{}\n", h.hartid);
+        let mip = c.mip | self.cpu.irq.pending();
+        let csrs = [
+            ("pc", h.pc),
+            ("mhartid", h.hartid),
+            ("mstatus", c.mstatus),
+            ("mip", mip),
+            ("mie", c.mie),
+            ("mideleg", c.mideleg),
+            ("medeleg", c.medeleg),
+            ("mtvec", c.mtvec),
+            ("stvec", c.stvec),
+            ("mepc", c.mepc),
+            ("sepc", c.sepc),
+            ("mcause", c.mcause),
+            ("scause", c.scause),
+            ("mtval", c.mtval),
+            ("stval", c.stval),
+            ("mscratch", c.mscratch),
+            ("sscratch", c.sscratch),
+            ("satp", c.satp),
+        ];
+        for (name, v) in csrs {
+            let _ = writeln!(s, " {name:<8} {v:016x}");
+        }
+        for i in 0..32 {
+            let _ = write!(s, " {:<8} {:016x}", format!("x{i}/{}", cpu_riscv::hart::XREG_NAMES[i]), h.x[i]);
+            if i & 3 == 3 {
+                s.push('\n');
+            }
+        }
+        let _ = writeln!(s, " {:<8} {:016x}", "fcsr", c.fcsr);
+        for i in 0..32 {
+            let _ = write!(s, " {:<8} {:016x}", format!("f{i}/{}", cpu_riscv::hart::FREG_NAMES[i]), h.f[i]);
+            if i & 3 == 3 {
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    /// The physical address of `va` as the hart's current privilege sees it,
+    /// without side effects: no A/D updates, no permission checks beyond
+    /// validity, no TLB fill (QEMU's get_phys_page_debug). Privileged spec 4.3.2.
+    pub fn debug_translate(&mut self, va: u64) -> Option<u64> {
+        let mode = self.cpu.hart.csr.satp >> 60;
+        let levels = match mode {
+            8 => 3,
+            9 => 4,
+            10 => 5,
+            _ => return Some(va),
+        };
+        if self.cpu.hart.prv == cpu_riscv::Priv::M {
+            return Some(va);
+        }
+        let va_bits = 12 + 9 * levels;
+        let shift = 64 - va_bits;
+        if (((va << shift) as i64) >> shift) as u64 != va {
+            return None;
+        }
+        let mut table = (self.cpu.hart.csr.satp & ((1 << 44) - 1)) << 12;
+        for level in (0..levels).rev() {
+            let pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+            // Page tables in RAM only: reading a device could have side effects.
+            let pte = self.cpu.ram.read(pte_addr, 8)?;
+            let (v, r, w, x) = (pte & 1 != 0, pte & 2 != 0, pte & 4 != 0, pte & 8 != 0);
+            if !v || (!r && w) {
+                return None;
+            }
+            let ppn = (pte >> 10) & ((1 << 44) - 1);
+            if !r && !x {
+                table = ppn << 12;
+                continue;
+            }
+            let low = (1u64 << (9 * level)) - 1;
+            if ppn & low != 0 {
+                return None;
+            }
+            let page = (ppn & !low) | ((va >> 12) & low);
+            return Some((page << 12) | (va & 0xfff));
+        }
+        None
+    }
+
+    /// Read guest memory for the monitor: physical, or virtual through the
+    /// MMU as the hart's current privilege sees it (`debug_translate`).
+    fn read_mem(&mut self, addr: u64, len: u64, phys: bool) -> Reply {
+        const MAX_READ: u64 = 1 << 30;
+        if len > MAX_READ {
+            return Reply::Error(format!("cannot read more than {MAX_READ} bytes at once"));
+        }
+        let mut out = Vec::with_capacity(len.min(1 << 20) as usize);
+        let mut done = 0u64;
+        // Page by page: RAM is copied directly, anything else read byte by byte.
+        while done < len {
+            let va = addr.wrapping_add(done);
+            let n = (0x1000 - (va & 0xfff)).min(len - done);
+            let pa = if phys { Some(va) } else { self.debug_translate(va) };
+            let Some(pa) = pa else {
+                return Reply::Bytes(out, Some(format!("{va:#x}: Cannot access memory")));
+            };
+            if let Some(bytes) = self.cpu.ram.slice(pa, n as usize) {
+                out.extend_from_slice(bytes);
+            } else {
+                for i in 0..n {
+                    match self.cpu.phys_read(pa.wrapping_add(i), 1) {
+                        Ok(b) => out.push(b as u8),
+                        Err(_) => {
+                            let at = pa.wrapping_add(i);
+                            return Reply::Bytes(out, Some(format!("{at:#x}: Cannot access memory")));
+                        }
+                    }
+                }
+            }
+            done += n;
+        }
+        Reply::Bytes(out, None)
     }
 
     /// The hart waits for an interrupt (Privileged spec 3.3.3): sleep in

@@ -167,10 +167,10 @@ fn finisher_reset_restarts_at_the_rom() {
     m.cpu().ram.write(0x8000_0000, 4, 0xdead).unwrap();
     m.cpu().bus.write(0x10_0000, 4, 0x7777).unwrap();
     // After the reset an outside request ends the run.
-    let flag = m.exit_request();
+    let h = m.handle();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(30));
-        flag.store(true, Ordering::Release);
+        h.request_exit();
     });
     assert_eq!(m.run(), RunExit::ExitRequested);
     stopper.join().unwrap();
@@ -182,10 +182,10 @@ fn finisher_reset_restarts_at_the_rom() {
 fn outside_exit_request_stops_run() {
     let mut m = Machine::new(cfg(BoardKind::Virt, &[0x6f, 0, 0, 0])).unwrap();
     m.cpu().hart.pc = 0x8000_0000;
-    let flag = m.exit_request();
+    let h = m.handle();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(20));
-        flag.store(true, Ordering::Release);
+        h.request_exit();
     });
     assert_eq!(m.run(), RunExit::ExitRequested);
     stopper.join().unwrap();
@@ -233,7 +233,7 @@ fn program(words: &[u32]) -> Vec<u8> {
 
 /// Run with a watchdog so that a missing interpreter fails instead of hanging.
 fn run_guarded(m: &mut Machine) -> RunExit {
-    let flag = m.exit_request();
+    let h = m.handle();
     let done = Arc::new(AtomicBool::new(false));
     let d = done.clone();
     let dog = std::thread::spawn(move || {
@@ -243,7 +243,7 @@ fn run_guarded(m: &mut Machine) -> RunExit {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        flag.store(true, Ordering::Release);
+        h.request_exit();
     });
     let r = m.run();
     done.store(true, Ordering::Release);

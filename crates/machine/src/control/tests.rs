@@ -1,0 +1,128 @@
+//! The execution thread serves requests while the guest runs and while stopped.
+
+use std::time::Duration;
+
+use super::*;
+use crate::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
+
+const T: Duration = Duration::from_secs(5);
+
+/// `addi t0, t0, 1; j .-4`: a counting loop at the start of RAM.
+fn counting_machine() -> Machine {
+    let code: Vec<u8> = [0x0012_8293u32, 0xffdf_f06f].iter().flat_map(|w| w.to_le_bytes()).collect();
+    let cfg = Config {
+        board: BoardKind::Virt,
+        ram_size: 16 << 20,
+        bios: Firmware::None,
+        kernel: None,
+        kernel_bytes: Some(code),
+        serial: Serial::None,
+        max_insns: None,
+    };
+    Machine::new(cfg).unwrap()
+}
+
+fn t0(h: &Handle) -> u64 {
+    let Reply::Text(t) = h.request(Request::Registers, T).unwrap().reply else { panic!("registers") };
+    let line = t.lines().find(|l| l.contains("x5/t0")).unwrap();
+    let field = line.split("x5/t0").nth(1).unwrap().split_whitespace().next().unwrap();
+    u64::from_str_radix(field, 16).unwrap()
+}
+
+#[test]
+fn stop_cont_quit_while_running() {
+    let mut m = counting_machine();
+    let events = m.subscribe();
+    let h = m.handle();
+    let runner = std::thread::spawn(move || m.run());
+    assert_eq!(h.state(), RunState::Running);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(h.request(Request::Stop, T).unwrap().reply, Reply::Done);
+    assert_eq!(h.state(), RunState::Paused);
+    let a = t0(&h);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(t0(&h), a, "a paused guest does not run");
+    assert!(a > 0, "the guest ran before the stop");
+    let ans = h.request(Request::Cont, T).unwrap();
+    assert_eq!((ans.reply, ans.events), (Reply::Done, 2));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(t0(&h) > a, "running again");
+    assert_eq!(h.request(Request::Quit, T).unwrap().reply, Reply::Done);
+    assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
+    let kinds: Vec<EventKind> = events.try_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Stop, EventKind::Resume, EventKind::Shutdown { guest: false, reason: "host-qmp-quit" }]
+    );
+    assert_eq!(h.request(Request::Stop, T), Err(RequestError::Gone));
+}
+
+#[test]
+fn prelaunch_registers_memory_and_reset() {
+    let mut m = counting_machine();
+    m.start_paused();
+    let h = m.handle();
+    let runner = std::thread::spawn(move || m.run());
+    assert_eq!(h.state(), RunState::Prelaunch);
+    let Reply::Text(regs) = h.request(Request::Registers, T).unwrap().reply else { panic!() };
+    let lines: Vec<&str> = regs.lines().collect();
+    assert_eq!(lines[0], "CPU#0");
+    assert_eq!(lines[1], " pc       0000000000001000");
+    assert_eq!(lines[2], " mhartid  0000000000000000");
+    assert!(lines[19].starts_with(" x0/zero  0000000000000000 x1/ra    "), "{}", lines[19]);
+    assert_eq!(lines.len(), 1 + 18 + 8 + 1 + 8);
+    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: true }, T).unwrap().reply;
+    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None));
+    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap().reply;
+    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "bare mode: virtual = physical");
+    let Reply::Bytes(b, Some(e)) = h.request(Request::ReadMem { addr: 0x20, len: 8, phys: true }, T).unwrap().reply
+    else {
+        panic!("unmapped")
+    };
+    assert!(b.is_empty() && e.contains("Cannot access memory"), "{e}");
+    let Reply::Text(roms) = h.request(Request::Roms, T).unwrap().reply else { panic!() };
+    // QEMU 7.2 lists the same two ROM blobs for virt.
+    assert!(
+        roms.starts_with(
+            "addr=0000000000001000 size=0x000028 mem=rom name=\"mrom.reset\"\n\
+             addr=0000000000001028 size=0x000030 mem=rom name=\"mrom.finfo\"\n"
+        ),
+        "{roms}"
+    );
+    // stop in prelaunch: paused without an event; reset of a stopped machine: prelaunch.
+    h.request(Request::Stop, T).unwrap();
+    assert_eq!(h.state(), RunState::Paused);
+    h.request(Request::Reset, T).unwrap();
+    assert_eq!(h.state(), RunState::Prelaunch);
+    h.request_exit();
+    assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
+}
+
+#[test]
+fn debug_translation_has_no_side_effects() {
+    let mut m = counting_machine();
+    let root = 0x8010_0000u64;
+    // Sv39 gigapage: VA 0x4000_0000 -> PA 0x8000_0000, V|R|W|X, A and D clear.
+    let pte = ((0x8000_0000u64 >> 12) << 10) | 0xf;
+    m.cpu().ram.write(root + 8, 8, pte).unwrap();
+    m.cpu().hart.csr.satp = (8 << 60) | (root >> 12);
+    m.cpu().hart.prv = cpu_riscv::Priv::S;
+    assert_eq!(m.debug_translate(0x4000_0123), Some(0x8000_0123));
+    assert_eq!(m.cpu().ram.read(root + 8, 8), Some(pte), "no A/D update");
+    assert_eq!(m.debug_translate(0x123), None, "invalid PTE");
+    assert_eq!(m.debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
+    m.cpu().hart.prv = cpu_riscv::Priv::M;
+    assert_eq!(m.debug_translate(0x123), Some(0x123), "M mode: physical");
+    // Through a request, as HMP's gva2gpa prints it.
+    m.cpu().hart.prv = cpu_riscv::Priv::S;
+    m.start_paused();
+    let h = m.handle();
+    let runner = std::thread::spawn(move || m.run());
+    let t = |addr| h.request(Request::Translate { addr }, T).unwrap().reply;
+    assert_eq!(t(0x4000_0010), Reply::Text("gpa: 0x80000010\n".into()));
+    assert_eq!(t(0x10), Reply::Text("Unmapped\n".into()));
+    let r = h.request(Request::ReadMem { addr: 0x4000_0000, len: 4, phys: false }, T).unwrap().reply;
+    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "virtual read through the mapping");
+    h.request_exit();
+    runner.join().unwrap();
+}

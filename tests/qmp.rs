@@ -1,0 +1,633 @@
+//! QMP conformance: raw bytes to and from a running `tern`, compared with
+//! what qemu-system-riscv64 7.2 sends for the same input.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{tern, Running};
+
+const GREETING: &str = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \
+                        \"tern 0.1.0\"}, \"capabilities\": [\"oob\"]}}\r\n";
+
+/// `addi t0, t0, 1; j .-4`: counts in t0 forever.
+const LOOP: [u32; 2] = [0x0012_8293, 0xffdf_f06f];
+/// Writes 0x5555 (pass) to the virt test finisher: the guest powers off.
+const POWEROFF: [u32; 4] = [0x0010_02b7, 0x0000_5337, 0x5553_0313, 0x0062_a023];
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let d = std::env::temp_dir().join(format!("tern-qmp-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Tmp(d)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Start `tern` on the virt board with `code` as a raw kernel and a QMP socket.
+fn start(tmp: &Tmp, code: &[u32], extra: &[&str]) -> (Running, PathBuf) {
+    let kernel = tmp.0.join("k.bin");
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    std::fs::write(&kernel, bytes).unwrap();
+    let sock = tmp.0.join("qmp.sock");
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-nographic", "-kernel"]).arg(&kernel);
+    c.arg("-qmp").arg(format!("unix:{},server=on,wait=off", sock.display()));
+    c.args(extra);
+    let r = Running::start(c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "no QMP socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (r, sock)
+}
+
+struct Conn {
+    s: UnixStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    fn open(path: &Path) -> Conn {
+        // The socket file appears at bind(), a moment before listen().
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let s = loop {
+            match UnixStream::connect(path) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() < deadline && e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("connect {}: {e}", path.display()),
+            }
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Conn { s, buf: Vec::new() }
+    }
+
+    /// Connect and check the greeting, byte for byte.
+    fn greeted(path: &Path) -> Conn {
+        let mut c = Conn::open(path);
+        assert_eq!(c.line(), GREETING);
+        c
+    }
+
+    fn negotiated(path: &Path) -> Conn {
+        let mut c = Conn::greeted(path);
+        assert_eq!(c.ask("{\"execute\":\"qmp_capabilities\"}"), "{\"return\": {}}\r\n");
+        c
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+
+    /// One CRLF-terminated line.
+    fn line(&mut self) -> String {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let l: Vec<u8> = self.buf.drain(..i + 2).collect();
+                return String::from_utf8(l).unwrap();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.s.read(&mut chunk).expect("reply in time");
+            assert!(n > 0, "connection closed; have {:?}", String::from_utf8_lossy(&self.buf));
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn ask(&mut self, cmd: &str) -> String {
+        self.send(format!("{cmd}\n").as_bytes());
+        self.line()
+    }
+
+    /// A reply that must be an event: its name and the line without the timestamp.
+    fn event(&mut self) -> String {
+        let l = self.line();
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        assert!(v["timestamp"]["seconds"].as_u64().unwrap() > 1_600_000_000, "{l}");
+        assert!(v["timestamp"]["microseconds"].as_u64().unwrap() < 1_000_000, "{l}");
+        let rest = l.split_once("}, ").unwrap().1;
+        format!("{{{rest}")
+    }
+}
+
+fn err(class: &str, desc: &str) -> String {
+    format!("{{\"error\": {{\"class\": \"{class}\", \"desc\": \"{desc}\"}}}}\r\n")
+}
+
+fn quit(r: Running, sock: &Path) {
+    let mut c = Conn::negotiated(sock);
+    c.send(b"{\"execute\":\"quit\"}");
+    assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "quit exits 0; stderr {}", out.stderr);
+    assert!(!sock.exists(), "the socket file is removed");
+}
+
+#[test]
+fn negotiation_and_protocol_errors() {
+    let tmp = Tmp::new("proto");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let mut c = Conn::greeted(&sock);
+    let nego = "Expecting capabilities negotiation with 'qmp_capabilities'";
+    assert_eq!(c.ask("{\"execute\":\"query-status\"}"), err("CommandNotFound", nego));
+    assert_eq!(
+        c.ask("{\"execute\":\"query-status\",\"id\":5}"),
+        format!("{{\"id\": 5, {}", &err("CommandNotFound", nego)[1..])
+    );
+    assert_eq!(c.ask("\"hello\""), err("GenericError", "QMP input must be a JSON object"));
+    assert_eq!(
+        c.ask("{\"execute\":\"qmp_capabilities\",\"arguments\":{\"x\":1}}"),
+        err("GenericError", "Parameter 'x' is unexpected")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"foo\"]}}"),
+        err("GenericError", "Parameter 'null' does not accept value 'foo'")
+    );
+    // Two objects on one line, an id that is an object.
+    c.send(b"{\"execute\":\"qmp_capabilities\",\"id\":{\"a\":[1]}}{\"execute\":\"query-status\",\"id\":\"x\"}\n");
+    assert_eq!(c.line(), "{\"return\": {}, \"id\": {\"a\": [1]}}\r\n");
+    assert_eq!(
+        c.line(),
+        "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}, \"id\": \"x\"}\r\n"
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"qmp_capabilities\"}"),
+        err("CommandNotFound", "Capabilities negotiation is already complete, command ignored")
+    );
+    // One object across lines; single quotes as QEMU accepts them.
+    c.send(b"{\"execute\":\n'query-status'\n");
+    c.send(b"}");
+    assert!(c.line().starts_with("{\"return\": {\"status\": \"prelaunch\""));
+    // Garbage, then a valid command that still runs.
+    c.send(b"abc }{\"execute\":\"query-name\"}\n");
+    assert_eq!(c.line(), err("GenericError", "JSON parse error, invalid keyword 'abc'"));
+    assert_eq!(c.line(), err("GenericError", "JSON parse error, expecting value"));
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    c.send(b"\xff{\"execute\":\"query-kvm\"}\n");
+    assert_eq!(c.line(), err("GenericError", "JSON parse error, stray '\\uFFFD'"));
+    assert_eq!(c.line(), "{\"return\": {\"enabled\": false, \"present\": false}}\r\n");
+    assert_eq!(
+        c.ask("{\"execute\":\"nope\",\"id\":1}"),
+        format!("{{\"id\": 1, {}", &err("CommandNotFound", "The command nope has not been found")[1..])
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"stop\",\"arguments\":[]}"),
+        err("GenericError", "QMP input member 'arguments' must be an object")
+    );
+    assert_eq!(c.ask("{\"execute\":1}"), err("GenericError", "QMP input member 'execute' must be a string"));
+    assert_eq!(c.ask("{\"execute\":\"stop\",\"foo\":1}"), err("GenericError", "QMP input member 'foo' is unexpected"));
+    assert_eq!(
+        c.ask("{\"id\":1}"),
+        format!("{{\"id\": 1, {}", &err("GenericError", "QMP input lacks member 'execute'")[1..])
+    );
+    assert_eq!(
+        c.ask("{\"exec-oob\":\"hello-world\"}"),
+        err("GenericError", "QMP input member 'exec-oob' is unexpected")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"human-monitor-command\",\"arguments\":{}}"),
+        err("GenericError", "Parameter 'command-line' is missing")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":1}}"),
+        err("GenericError", "Invalid parameter type for 'command-line', expected: string")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"x-query-registers\",\"arguments\":{\"cpu-index\":5}}"),
+        err("GenericError", "Parameter 'cpu-index' expects a CPU number")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"query-status\",\"execute\":\"stop\"}"),
+        err("GenericError", "JSON parse error, duplicate key")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"query-version\"}"),
+        "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"tern 0.1.0\"}}\r\n"
+    );
+    assert_eq!(c.ask("{\"execute\":\"query-target\"}"), "{\"return\": {\"arch\": \"riscv64\"}}\r\n");
+    assert_eq!(c.ask("{\"execute\":\"query-memory-size-summary\"}"), "{\"return\": {\"base-memory\": 134217728}}\r\n");
+    assert_eq!(
+        c.ask("{\"execute\":\"x-query-jit\"}"),
+        err("GenericError", "JIT information is only available with accel=tcg")
+    );
+    c.send(b"{\"execute\":\"system_powerdown\"}\n");
+    assert_eq!(c.event(), "{\"event\": \"POWERDOWN\"}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    // query-cpus-fast names the execution thread, one of tern's threads.
+    let cpus: serde_json::Value = serde_json::from_str(&c.ask("{\"execute\":\"query-cpus-fast\"}")).unwrap();
+    let cpu = &cpus["return"][0];
+    assert_eq!((cpu["cpu-index"].as_u64(), cpu["target"].as_str()), (Some(0), Some("riscv64")));
+    assert_eq!(cpu["qom-path"], "/machine/soc0/harts[0]");
+    let tid = cpu["thread-id"].as_u64().unwrap();
+    let task = format!("/proc/{}/task/{tid}/comm", r.child.id());
+    assert_eq!(std::fs::read_to_string(&task).unwrap(), "cpu0\n", "{task}");
+    // Everything above left the guest where it was.
+    assert!(c.ask("{\"execute\":\"query-status\"}").contains("prelaunch"));
+    drop(c);
+    quit(r, &sock);
+}
+
+#[test]
+fn oob_and_hello_world() {
+    let tmp = Tmp::new("oob");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let mut c = Conn::greeted(&sock);
+    assert_eq!(
+        c.ask("{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]}}"),
+        "{\"return\": {}}\r\n"
+    );
+    assert_eq!(
+        c.ask("{\"exec-oob\":\"query-status\"}"),
+        err("GenericError", "The command query-status does not support OOB")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"query-status\",\"exec-oob\":\"query-status\"}"),
+        err("GenericError", "QMP input member 'execute' clashes with 'exec-oob'")
+    );
+    assert_eq!(
+        c.ask("{\"exec-oob\":\"hello-world\",\"id\":\"o\",\"arguments\":{\"message\":\"hi\"}}"),
+        "{\"return\": {\"message\": \"hi\", \"count\": 1}, \"id\": \"o\"}\r\n"
+    );
+    // An OOB command overtakes an in-band one that is stuck: pmemsave into a
+    // FIFO blocks in open() until a reader comes.
+    let fifo = tmp.0.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let slow = format!(
+        "{{\"execute\":\"pmemsave\",\"id\":\"slow\",\"arguments\":{{\"val\":2147483648,\"size\":8,\"filename\":\"{}\"}}}}",
+        fifo.display()
+    );
+    c.send(format!("{slow}{{\"exec-oob\":\"hello-world\",\"id\":\"fast\"}}").as_bytes());
+    assert_eq!(c.line(), "{\"return\": {\"message\": \"Hello, world!\", \"count\": 1}, \"id\": \"fast\"}\r\n");
+    let mut saved = Vec::new();
+    std::fs::File::open(&fifo).unwrap().read_to_end(&mut saved).unwrap();
+    assert_eq!(saved, [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]);
+    assert_eq!(c.line(), "{\"return\": {}, \"id\": \"slow\"}\r\n");
+    assert_eq!(
+        c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"count\":99}}"),
+        err("GenericError", "Parameter 'count' expects a number from 1 to 16")
+    );
+    drop(c);
+    quit(r, &sock);
+}
+
+fn t0(c: &mut Conn) -> u64 {
+    let l = c.ask("{\"execute\":\"x-query-registers\"}");
+    let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+    let text = v["return"]["human-readable-text"].as_str().unwrap().to_string();
+    let field = text.split("x5/t0").nth(1).unwrap().split_whitespace().next().unwrap();
+    u64::from_str_radix(field, 16).unwrap()
+}
+
+#[test]
+fn run_control_and_events() {
+    let tmp = Tmp::new("run");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let mut c = Conn::negotiated(&sock);
+    let mut bystander = Conn::greeted(&sock); // not negotiated: no events
+    let mut watcher = Conn::negotiated(&sock);
+    assert_eq!(t0(&mut c), 0, "prelaunch: nothing ran");
+    c.send(b"{\"execute\":\"cont\"}\n");
+    assert_eq!(c.event(), "{\"event\": \"RESUME\"}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    assert_eq!(watcher.event(), "{\"event\": \"RESUME\"}\r\n");
+    assert_eq!(c.ask("{\"execute\":\"cont\"}"), "{\"return\": {}}\r\n", "already running: no event");
+    assert_eq!(
+        c.ask("{\"execute\":\"query-status\"}"),
+        "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}}\r\n"
+    );
+    // Registers are taken at instruction boundaries while the guest runs.
+    let a = t0(&mut c);
+    std::thread::sleep(Duration::from_millis(30));
+    let b = t0(&mut c);
+    assert!(b > a, "t0 counts while running: {a} then {b}");
+    c.send(b"{\"execute\":\"stop\",\"id\":7}\n");
+    assert_eq!(c.event(), "{\"event\": \"STOP\"}\r\n");
+    assert_eq!(c.line(), "{\"return\": {}, \"id\": 7}\r\n");
+    assert_eq!(watcher.event(), "{\"event\": \"STOP\"}\r\n");
+    let a = t0(&mut c);
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(t0(&mut c), a, "stopped");
+    let hmp = |c: &mut Conn, line: &str| {
+        let l =
+            c.ask(&format!("{{\"execute\":\"human-monitor-command\",\"arguments\":{{\"command-line\":\"{line}\"}}}}"));
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        v["return"].as_str().unwrap_or_else(|| panic!("{l}")).to_string()
+    };
+    assert_eq!(hmp(&mut c, "info status"), "VM status: paused\r\n");
+    assert_eq!(hmp(&mut c, "info version"), "7.2.0tern 0.1.0\r\n");
+    assert_eq!(hmp(&mut c, "xp /2xw 0x80000000"), "0000000080000000: 0x00128293 0xffdff06f\r\n");
+    assert_eq!(hmp(&mut c, "x /4bx 0x80000000"), "0000000080000000: 0x93 0x82 0x12 0x00\r\n");
+    // As QEMU 7.2: halfwords in decimal are not sign-extended.
+    assert_eq!(hmp(&mut c, "xp /2hd 0x80000000"), "0000000080000000: 33427    18\r\n");
+    assert_eq!(hmp(&mut c, "xp 0x80000004"), "0000000080000004: 61551\r\n", "remembers the last format and size");
+    assert_eq!(hmp(&mut c, "xp /1xg 0x0"), "0000000000000000: Cannot access memory\r\n");
+    assert_eq!(
+        hmp(&mut c, "xp /2xg zzz"),
+        "invalid char 'z' in expression\r\nTry \"help xp\" for more information\r\n"
+    );
+    assert_eq!(hmp(&mut c, "bogus"), "unknown command: 'bogus'\r\n");
+    assert_eq!(
+        hmp(&mut c, "x /3i 0x80000000"),
+        // The operands are those of Tern's disassembler (GNU objdump's style).
+        "0x0000000080000000:  00128293          add                     t0,t0,1\r\n\
+         0x0000000080000004:  ffdff06f          j                       80000000\r\n\
+         0x0000000080000008:  0000              unimp\r\n"
+    );
+    assert_eq!(hmp(&mut c, "gva2gpa 0x80000004"), "gpa: 0x80000004\r\n", "M mode: identity");
+    let regs = hmp(&mut c, "info registers");
+    assert!(regs.starts_with("\r\nCPU#0\r\n pc       00000000800000"), "{regs}");
+    assert!(regs.contains(" x0/zero  0000000000000000 x1/ra    0000000000000000 x2/sp    0000000000000000 x3/gp    "));
+    assert!(regs.contains(
+        " f28/ft8  0000000000000000 f29/ft9  0000000000000000 f30/ft10 0000000000000000 f31/ft11 0000000000000000\r\n"
+    ));
+    let roms = hmp(&mut c, "info roms");
+    assert!(roms.starts_with("addr=0000000000001000 size=0x000028 mem=rom name=\"mrom.reset\"\r\n"), "{roms}");
+    // memsave / pmemsave write guest memory to a file.
+    let f = tmp.0.join("mem.bin");
+    let cmd = format!(
+        "{{\"execute\":\"pmemsave\",\"arguments\":{{\"val\":2147483648,\"size\":8,\"filename\":\"{}\"}}}}",
+        f.display()
+    );
+    assert_eq!(c.ask(&cmd), "{\"return\": {}}\r\n");
+    assert_eq!(std::fs::read(&f).unwrap(), [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]);
+    assert_eq!(
+        c.ask("{\"execute\":\"memsave\",\"arguments\":{\"val\":0,\"size\":8,\"filename\":\"/nonexistent/x\"}}"),
+        err("GenericError", "Could not open '/nonexistent/x': No such file or directory")
+    );
+    c.send(b"{\"execute\":\"system_reset\"}\n");
+    assert_eq!(
+        c.event(),
+        "{\"event\": \"RESET\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-system-reset\"}}\r\n"
+    );
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    assert!(c.ask("{\"execute\":\"query-status\"}").contains("\"prelaunch\""), "reset while stopped: prelaunch");
+    assert_eq!(t0(&mut c), 0, "registers reset");
+    // The bystander never negotiated, so it got no events and still can.
+    assert_eq!(bystander.ask("{\"execute\":\"qmp_capabilities\"}"), "{\"return\": {}}\r\n");
+    drop((c, bystander));
+    quit(r, &sock);
+    assert!(watcher.event().starts_with("{\"event\": \"RESET\""));
+    assert_eq!(
+        watcher.event(),
+        "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n"
+    );
+}
+
+#[test]
+fn guest_power_off_is_an_event_and_no_shutdown_keeps_tern() {
+    let tmp = Tmp::new("poweroff");
+    let (r, sock) = start(&tmp, &POWEROFF, &["-S", "-no-shutdown", "-name", "g1"]);
+    let mut c = Conn::negotiated(&sock);
+    assert_eq!(c.ask("{\"execute\":\"query-name\"}"), "{\"return\": {\"name\": \"g1\"}}\r\n");
+    c.send(b"{\"execute\":\"cont\"}\n");
+    assert_eq!(c.event(), "{\"event\": \"RESUME\"}\r\n");
+    // The guest powers off at once, so its events may overtake the reply to cont.
+    let lines: Vec<String> = (0..3).map(|_| c.line()).collect();
+    let events: Vec<&String> = lines.iter().filter(|l| l.contains("\"event\"")).collect();
+    assert!(lines.contains(&"{\"return\": {}}\r\n".to_string()), "{lines:?}");
+    assert!(events[0]
+        .ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}\r\n"));
+    assert!(events[1].ends_with("\"event\": \"STOP\"}\r\n"));
+    assert!(c.ask("{\"execute\":\"query-status\"}").contains("\"shutdown\""));
+    assert_eq!(c.ask("{\"execute\":\"cont\"}"), err("GenericError", "Resetting the Virtual Machine is required"));
+    drop(c);
+    quit(r, &sock);
+}
+
+#[test]
+fn hostile_clients_harm_no_one() {
+    let tmp = Tmp::new("hostile");
+    let (r, sock) = start(&tmp, &LOOP, &[]);
+    // Nesting beyond the limit, then each stray bracket, then a command that runs.
+    let mut c = Conn::negotiated(&sock);
+    let mut deep = vec![b'['; 1025];
+    deep.extend(vec![b']'; 3]);
+    deep.extend(b"{\"execute\":\"query-kvm\"}\n");
+    c.send(&deep);
+    assert_eq!(c.line(), err("GenericError", "JSON nesting depth limit exceeded"));
+    for _ in 0..3 {
+        assert_eq!(c.line(), err("GenericError", "JSON parse error, expecting value"));
+    }
+    assert!(c.line().contains("\"present\": false"));
+    // A client that leaves mid-command, one that says nothing, one that floods without reading.
+    let mut gone = Conn::negotiated(&sock);
+    gone.send(b"{\"execute\":\"x-query-registers\"}{\"execute\":");
+    drop(gone);
+    let _silent = Conn::open(&sock);
+    let mut flood = Conn::negotiated(&sock);
+    let many = "{\"execute\":\"query-status\"}".repeat(2000);
+    flood.send(many.as_bytes());
+    // Another client is served, and the guest keeps running.
+    let mut other = Conn::negotiated(&sock);
+    let a = t0(&mut other);
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(t0(&mut other) > a);
+    drop((flood, other, c));
+    quit(r, &sock);
+}
+
+fn client(args: &[&str]) -> common::Outcome {
+    let mut c = tern();
+    c.arg("monitor-command").args(args);
+    Running::start(c).finish(Duration::from_secs(20))
+}
+
+#[test]
+fn monitor_command_client() {
+    let tmp = Tmp::new("client");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let s = sock.to_str().unwrap();
+    let out = client(&[s, "{\"execute\":\"query-status\"}"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}}\n");
+    let out = client(&[s, "--return-value", "{'execute':'query-target'}"]);
+    assert_eq!(out.stdout, "{\"arch\": \"riscv64\"}\n");
+    let out = client(&[s, "--pretty", "--return-value", "{\"execute\":\"query-kvm\"}"]);
+    assert_eq!(out.stdout, "{\n    \"enabled\": false,\n    \"present\": false\n}\n");
+    let out = client(&[s, "--hmp", "info", "status"]);
+    assert_eq!(out.stdout, "VM status: paused (prelaunch)\n");
+    let out = client(&[s, "{\"execute\":\"nope\"}"]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stderr, "tern: error: CommandNotFound: The command nope has not been found\n");
+    let out = client(&[s, "{\"execute\":"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("one JSON object"), "{}", out.stderr);
+    let out = client(&[tmp.0.join("nosuch.sock").to_str().unwrap(), "{\"execute\":\"stop\"}"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    quit(r, &sock);
+}
+
+/// Connect, retrying while the monitors are still being set up.
+fn retry<T>(f: impl Fn() -> std::io::Result<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match f() {
+            Ok(s) => return s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn tcp_pretty_chardev_and_readline_monitors() {
+    let tmp = Tmp::new("transports");
+    let (p1, p2) = (free_port(), free_port());
+    let hmp_sock = tmp.0.join("hmp.sock");
+    let pretty = format!("tcp:127.0.0.1:{p1},server=on,wait=off");
+    let chardev = format!("socket,id=mon1,host=127.0.0.1,port={p2},server=on,wait=off");
+    let readline = format!("unix:{},server=on,wait=off", hmp_sock.display());
+    let args = [
+        "-S",
+        "-qmp-pretty",
+        &pretty,
+        "-chardev",
+        &chardev,
+        "-mon",
+        "chardev=mon1,mode=control",
+        "-monitor",
+        &readline,
+    ];
+    let (r, sock) = start(&tmp, &LOOP, &args);
+    let read_until = |s: &mut dyn Read, end: &str| {
+        let mut got = Vec::new();
+        while !String::from_utf8_lossy(&got).ends_with(end) {
+            let mut b = [0u8; 4096];
+            let n = s.read(&mut b).unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&b[..n]);
+        }
+        String::from_utf8(got).unwrap()
+    };
+    let mut t = retry(|| std::net::TcpStream::connect(("127.0.0.1", p1)));
+    t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let g = read_until(&mut t, "}\r\n");
+    assert!(g.starts_with("{\r\n    \"QMP\": {\r\n        \"version\": {\r\n            \"qemu\": {\r\n"), "{g}");
+    t.write_all(b"{\"execute\":\"qmp_capabilities\"}").unwrap();
+    assert_eq!(read_until(&mut t, "}\r\n"), "{\r\n    \"return\": {\r\n    }\r\n}\r\n");
+    let mut t2 = retry(|| std::net::TcpStream::connect(("127.0.0.1", p2)));
+    t2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(read_until(&mut t2, "\r\n"), GREETING);
+    let mut h = retry(|| UnixStream::connect(&hmp_sock));
+    h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(read_until(&mut h, "(qemu) "), "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ");
+    // Input is echoed as QEMU's readline does (bytes from QEMU 7.2).
+    h.write_all(b"quit").unwrap();
+    assert_eq!(
+        read_until(&mut h, "quit\x1b[K"),
+        "q\x1b[K\x1b[Dqu\x1b[K\x1b[D\x1b[Dqui\x1b[K\x1b[D\x1b[D\x1b[Dquit\x1b[K"
+    );
+    h.write_all(b"\x7f\x7f\x7f\x7finfo status\n").unwrap();
+    let out = read_until(&mut h, "(qemu) ");
+    assert!(out.ends_with("info status\x1b[K\r\nVM status: paused (prelaunch)\r\n(qemu) "), "{out:?}");
+    h.write_all(b"hello-world hi there\r").unwrap();
+    assert!(read_until(&mut h, "(qemu) ").ends_with("\r\nhi there\r\n(qemu) "));
+    drop((t, t2, h));
+    quit(r, &sock);
+}
+
+#[test]
+fn wait_on_holds_the_guest_until_a_client_connects() {
+    let tmp = Tmp::new("wait");
+    let kernel = tmp.0.join("k.bin");
+    std::fs::write(&kernel, POWEROFF.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let sock = tmp.0.join("w.sock");
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-nographic", "-kernel"]).arg(&kernel);
+    c.arg("-qmp").arg(format!("unix:{},server=on", sock.display()));
+    let mut r = Running::start(c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "no QMP socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(r.child.try_wait().unwrap().is_none(), "the guest (which powers off at once) has not started");
+    let _c = Conn::greeted(&sock);
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "the guest ran and passed: {}", out.stderr);
+}
+
+#[test]
+fn stdio_monitor_conflicts_with_stdio_serial() {
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-kernel", "x", "-qmp", "stdio"]);
+    let out = Running::start(c).finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("cannot use stdio by multiple character devices"), "{}", out.stderr);
+}
+
+#[test]
+fn guest_power_off_reaches_clients_before_exit() {
+    let tmp = Tmp::new("poweroff-exit");
+    let (r, sock) = start(&tmp, &POWEROFF, &["-S"]);
+    let mut c = Conn::negotiated(&sock);
+    c.send(b"{\"execute\":\"cont\"}\n");
+    let lines: Vec<String> = (0..3).map(|_| c.line()).collect();
+    assert!(lines[0].ends_with("\"event\": \"RESUME\"}\r\n"), "{lines:?}");
+    assert!(lines.contains(&"{\"return\": {}}\r\n".to_string()), "{lines:?}");
+    assert!(lines
+        .iter()
+        .any(|l| l
+            .ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}\r\n")));
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "the finisher's pass code");
+    assert!(!sock.exists());
+}
+
+#[test]
+fn qmp_on_stdio() {
+    let tmp = Tmp::new("stdio");
+    let kernel = tmp.0.join("k.bin");
+    std::fs::write(&kernel, LOOP.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let mut c = tern();
+    c.args(["-machine", "virt", "-bios", "none", "-serial", "none", "-S", "-qmp", "stdio", "-kernel"]).arg(&kernel);
+    c.stdin(std::process::Stdio::piped());
+    let mut r = Running::start(c);
+    let mut stdin = r.child.stdin.take().unwrap();
+    stdin
+        .write_all(b"{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-status\"}\n{\"execute\":\"quit\"}\n")
+        .unwrap();
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.split_inclusive("\r\n").collect();
+    assert_eq!(lines[0], GREETING);
+    assert_eq!(lines[1], "{\"return\": {}}\r\n");
+    assert!(lines[2].contains("\"prelaunch\""));
+    assert!(
+        lines[3].ends_with("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n")
+    );
+    assert_eq!(lines[4], "{\"return\": {}}\r\n");
+}
+
+#[test]
+fn a_signal_is_a_host_signal_shutdown() {
+    let tmp = Tmp::new("signal");
+    let (r, sock) = start(&tmp, &LOOP, &[]);
+    let mut c = Conn::negotiated(&sock);
+    let killed = std::process::Command::new("kill").arg("-TERM").arg(r.child.id().to_string()).status().unwrap();
+    assert!(killed.success());
+    assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-signal\"}}\r\n");
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(out.code, Some(130), "{}", out.stderr);
+}
