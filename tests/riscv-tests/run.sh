@@ -8,6 +8,15 @@
 # Env: TIMEOUT (seconds per test, default 10), VERBOSE=1 prints every result.
 # A test passes when the emulator exits 0 (HTIF tohost == 1). Anything else,
 # including a timeout, is a failure and its exit code is shown.
+#
+# The ELFs are not kept in this repository. Build them from riscv-tests
+# (isa/ with the env submodule) as its isa/Makefile does, e.g. for rv64ui-p-add:
+#   riscv64-unknown-elf-gcc -march=rv64g -mabi=lp64 -static -mcmodel=medany \
+#     -fvisibility=hidden -nostdlib -nostartfiles -Ienv/p -Iisa/macros/scalar \
+#     -Tenv/p/link.ld isa/rv64ui/add.S -o rv64ui-p-add
+# (-march=rv64gc for rv64uc; the -v variants also link env/v/entry.S and
+# env/v/*.c with -DENTROPY=... -O2). Built with rv64gc, rv64ui-*-jalr fails on
+# any emulator: its test 7 assumes 4-byte `addi`.
 set -u
 
 usage() { echo "usage: $0 DIR [-- EMULATOR ARGS...]" >&2; exit 2; }
