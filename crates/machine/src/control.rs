@@ -76,6 +76,8 @@ pub enum Request {
 pub enum Reply {
     Done,
     Text(String),
+    /// A copy of the hart, `mip` including the device lines (format with `registers_text`).
+    Registers(Box<cpu_riscv::Hart>),
     /// Bytes read, up to the first unreadable address; the error says why it stopped.
     Bytes(Vec<u8>, Option<String>),
     Error(String),

@@ -384,7 +384,10 @@ fn check_cpu(a: &Args, name: &str) -> Result<(), QmpError> {
 
 fn query_registers(c: &Ctx, a: &Args) -> Result<Value, QmpError> {
     check_cpu(a, "cpu-index")?;
-    text(guest_text(c, Request::Registers)?)
+    match guest(c, Request::Registers)? {
+        Reply::Registers(h) => text(machine::registers_text(&h)),
+        other => Err(QmpError::generic(format!("unexpected answer from the guest thread: {other:?}"))),
+    }
 }
 
 fn query_status(c: &Ctx, _: &Args) -> Result<Value, QmpError> {

@@ -23,7 +23,8 @@ fn counting_machine() -> Machine {
 }
 
 fn t0(h: &Handle) -> u64 {
-    let Reply::Text(t) = h.request(Request::Registers, T).unwrap().reply else { panic!("registers") };
+    let Reply::Registers(r) = h.request(Request::Registers, T).unwrap().reply else { panic!("registers") };
+    let t = crate::registers_text(&r);
     let line = t.lines().find(|l| l.contains("x5/t0")).unwrap();
     let field = line.split("x5/t0").nth(1).unwrap().split_whitespace().next().unwrap();
     u64::from_str_radix(field, 16).unwrap()
@@ -64,7 +65,8 @@ fn prelaunch_registers_memory_and_reset() {
     let h = m.handle();
     let runner = std::thread::spawn(move || m.run());
     assert_eq!(h.state(), RunState::Prelaunch);
-    let Reply::Text(regs) = h.request(Request::Registers, T).unwrap().reply else { panic!() };
+    let Reply::Registers(r) = h.request(Request::Registers, T).unwrap().reply else { panic!() };
+    let regs = crate::registers_text(&r);
     let lines: Vec<&str> = regs.lines().collect();
     assert_eq!(lines[0], "CPU#0");
     assert_eq!(lines[1], " pc       0000000000001000");
