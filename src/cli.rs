@@ -480,15 +480,13 @@ fn parse_size(s: &str, unit: u64) -> Option<u64> {
 
 /// `-serial dev`.
 fn parse_serial(v: &OsStr) -> Result<SerialOpt, String> {
-    let bytes = v.as_encoded_bytes();
-    if let Some(path) = bytes.strip_prefix(b"file:") {
+    // Paths are bytes on Linux (Tern's only host), so any suffix is a valid OsStr.
+    use std::os::unix::ffi::OsStrExt;
+    if let Some(path) = v.as_bytes().strip_prefix(b"file:") {
         if path.is_empty() {
             return Err("file: needs a path".into());
         }
-        // SAFETY: `path` is a suffix of `v`'s encoding split right after the ASCII "file:",
-        // which is a valid split point of an OsStr encoding.
-        let os = unsafe { OsStr::from_encoded_bytes_unchecked(path) };
-        return Ok(SerialOpt::File(PathBuf::from(os)));
+        return Ok(SerialOpt::File(PathBuf::from(OsStr::from_bytes(path))));
     }
     match v.to_str() {
         Some("stdio") | Some("mon:stdio") => Ok(SerialOpt::Stdio),
