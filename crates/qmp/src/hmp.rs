@@ -162,6 +162,23 @@ impl Default for Hmp {
     }
 }
 
+/// Tab completion of the line before the cursor (monitor_find_completion):
+/// the length of the word being completed and the names it may become.
+/// Command names complete the first word, `info` subcommands the second.
+pub fn complete(line: &str) -> (usize, Vec<&'static str>) {
+    let mut args: Vec<&str> = line.split_ascii_whitespace().collect();
+    if line.ends_with(|c: char| c.is_ascii_whitespace()) {
+        args.push("");
+    }
+    let (word, names): (&str, Vec<&'static str>) = match args.as_slice() {
+        [] => ("", COMMANDS.iter().map(|k| k.name).collect()),
+        [w] => (w, COMMANDS.iter().map(|k| k.name).collect()),
+        ["info", w] => (w, INFO.iter().map(|i| i.name).collect()),
+        _ => return (0, Vec::new()),
+    };
+    (word.len(), names.into_iter().filter(|n| n.starts_with(word)).collect())
+}
+
 /// Longest dump `x`/`xp` will print.
 const MAX_DUMP: u64 = 1 << 20;
 
