@@ -522,9 +522,10 @@ impl Machine {
         None
     }
 
-    /// The physical address of `va` as the hart's current privilege sees it,
-    /// without side effects: no A/D updates, no permission checks beyond
-    /// validity, no TLB fill (QEMU's get_phys_page_debug). Privileged spec 4.3.2.
+    /// The physical address of `va` as the hart's loads see it (so MPRV in M
+    /// mode selects MPP's translation, as QEMU's get_phys_page_debug does with
+    /// its load access type), without side effects: no A/D updates, no
+    /// permission checks beyond validity, no TLB fill. Privileged spec 4.3.2.
     pub fn debug_translate(&mut self, va: u64) -> Option<u64> {
         let mode = self.cpu.hart.csr.satp >> 60;
         let levels = match mode {
@@ -533,7 +534,7 @@ impl Machine {
             10 => 5,
             _ => return Some(va),
         };
-        if self.cpu.hart.prv == cpu_riscv::Priv::M {
+        if self.cpu.effective_priv(cpu_riscv::mmu::Access::Read) == cpu_riscv::Priv::M {
             return Some(va);
         }
         let va_bits = 12 + 9 * levels;

@@ -162,6 +162,23 @@ impl Default for Hmp {
     }
 }
 
+/// Tab completion of the line before the cursor (monitor_find_completion):
+/// the length of the word being completed and the names it may become.
+/// Command names complete the first word, `info` subcommands the second.
+pub fn complete(line: &str) -> (usize, Vec<&'static str>) {
+    let mut args: Vec<&str> = line.split_ascii_whitespace().collect();
+    if line.ends_with(|c: char| c.is_ascii_whitespace()) {
+        args.push("");
+    }
+    let (word, names): (&str, Vec<&'static str>) = match args.as_slice() {
+        [] => ("", COMMANDS.iter().map(|k| k.name).collect()),
+        [w] => (w, COMMANDS.iter().map(|k| k.name).collect()),
+        ["info", w] => (w, INFO.iter().map(|i| i.name).collect()),
+        _ => return (0, Vec::new()),
+    };
+    (word.len(), names.into_iter().filter(|n| n.starts_with(word)).collect())
+}
+
 /// Longest dump `x`/`xp` will print.
 const MAX_DUMP: u64 = 1 << 20;
 
@@ -322,6 +339,11 @@ fn parse_addr(s: &str) -> Result<u64, String> {
     if s.is_empty() {
         return Err("unexpected end of expression".into());
     }
+    // QEMU 7.2 has no monitor register definitions for RISC-V: `$pc` and
+    // every other `$name` fail this way there too.
+    if s.starts_with('$') {
+        return Err("unknown register".into());
+    }
     if let Some(bad) = s.chars().find(|c| !c.is_ascii_alphanumeric()) {
         return Err(format!("invalid char '{bad}' in expression"));
     }
@@ -347,6 +369,8 @@ mod tests {
         assert_eq!(parse_addr("010"), Ok(8));
         assert_eq!(parse_addr("zzz"), Err("invalid char 'z' in expression".into()));
         assert_eq!(parse_addr(""), Err("unexpected end of expression".into()));
+        // As qemu-system-riscv64 7.2 answers `x/2i $pc`.
+        assert_eq!(parse_addr("$pc"), Err("unknown register".into()));
         assert!(parse_addr("0x1ffffffffffffffff").is_err());
         assert_eq!(printc(0x97), "'\\x97'");
         assert_eq!(printc(b'A'), "'A'");

@@ -254,63 +254,251 @@ fn read_loop(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Arc<Client>, tx: c
 
 /// QEMU's readline command buffer size: longer input is ignored.
 const READLINE_MAX: usize = 4095;
+/// QEMU's READLINE_MAX_CMDS: lines of history kept.
+const HISTORY_MAX: usize = 64;
+/// The readline prompt.
+const PROMPT: &[u8] = b"(qemu) ";
 
-/// What QEMU's readline does with one input byte.
+/// Where QEMU's readline is in an escape sequence.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum Esc {
+    #[default]
+    Norm,
+    /// After ESC.
+    Escape,
+    /// After ESC [ (or the byte 155), with its numeric parameter.
+    Csi(u32),
+    /// After ESC O.
+    Ss3,
+}
+
+/// QEMU's readline (util/readline.c): a line buffer with a cursor, history
+/// and completion, redrawn with the same escape sequences QEMU sends.
 #[derive(Default)]
 struct Readline {
     line: Vec<u8>,
-    /// Length of the line as last drawn (the cursor stays at its end).
-    shown: usize,
-    /// In an escape sequence (ESC, then ESC [ ...): skipped.
-    esc: u8,
+    cursor: usize,
+    /// The line and cursor as last drawn.
+    shown: Vec<u8>,
+    shown_cursor: usize,
+    esc: Esc,
+    /// Oldest first; `hist_entry` is the one being shown (QEMU's -1 is None).
+    history: Vec<String>,
+    hist_entry: Option<usize>,
 }
 
 impl Readline {
     /// Feed a byte: the echo to send, and the command line when the byte ends one.
     fn byte(&mut self, b: u8) -> (Vec<u8>, Option<String>) {
-        match (self.esc, b) {
-            (1, b'[') | (1, b'O') => {
-                self.esc = 2;
-                return (Vec::new(), None);
+        let mut out = Vec::new();
+        let mut cmd = None;
+        match self.esc {
+            Esc::Norm => match b {
+                1 => self.cursor = 0,
+                4 => self.delete_char(),
+                5 => self.cursor = self.line.len(),
+                9 => self.complete(&mut out),
+                b'\r' | b'\n' => {
+                    let text = String::from_utf8_lossy(&self.line).into_owned();
+                    self.hist_add(&text);
+                    out.extend_from_slice(b"\r\n");
+                    self.line.clear();
+                    self.cursor = 0;
+                    self.shown.clear();
+                    self.shown_cursor = 0;
+                    cmd = Some(text);
+                }
+                23 => self.backword(),
+                27 => self.esc = Esc::Escape,
+                8 | 127 if self.cursor > 0 => {
+                    self.cursor -= 1;
+                    self.delete_char();
+                }
+                155 => self.esc = Esc::Csi(0),
+                32.. if b != 127 => self.insert(b),
+                _ => {}
+            },
+            Esc::Escape => {
+                self.esc = match b {
+                    b'[' => Esc::Csi(0),
+                    b'O' => Esc::Ss3,
+                    _ => Esc::Norm,
+                }
             }
-            (1, _) => self.esc = 0,
-            (2, b'0'..=b'9' | b';') => return (Vec::new(), None),
-            (2, _) => {
-                self.esc = 0;
-                return (Vec::new(), None);
+            Esc::Csi(param) => {
+                self.esc = Esc::Norm;
+                match b {
+                    b'A' | b'F' => self.up(),
+                    b'B' | b'E' => self.down(),
+                    b'D' => self.cursor = self.cursor.saturating_sub(1),
+                    b'C' => self.cursor = (self.cursor + 1).min(self.line.len()),
+                    b'0'..=b'9' => self.esc = Esc::Csi(param.saturating_mul(10).saturating_add(u32::from(b - b'0'))),
+                    b'~' => match param {
+                        1 => self.cursor = 0,
+                        3 => self.delete_char(),
+                        4 => self.cursor = self.line.len(),
+                        _ => {}
+                    },
+                    _ => {}
+                }
             }
-            _ => {}
+            Esc::Ss3 => {
+                self.esc = Esc::Norm;
+                match b {
+                    b'F' => self.cursor = self.line.len(),
+                    b'H' => self.cursor = 0,
+                    _ => {}
+                }
+            }
         }
-        match b {
-            b'\r' | b'\n' => {
-                let cmd = String::from_utf8_lossy(&self.line).into_owned();
-                self.line.clear();
-                self.shown = 0;
-                (b"\r\n".to_vec(), Some(cmd))
-            }
-            27 => {
-                self.esc = 1;
-                (Vec::new(), None)
-            }
-            8 | 127 if !self.line.is_empty() => {
-                self.line.pop();
-                (self.redraw(), None)
-            }
-            32.. if b != 127 && self.line.len() < READLINE_MAX => {
-                self.line.push(b);
-                (self.redraw(), None)
-            }
-            _ => (Vec::new(), None),
+        if cmd.is_none() {
+            self.update(&mut out);
+        }
+        (out, cmd)
+    }
+
+    fn insert(&mut self, b: u8) {
+        if self.line.len() < READLINE_MAX {
+            self.line.insert(self.cursor, b);
+            self.cursor += 1;
         }
     }
 
-    /// readline_update: back to the start of the line, the line, clear to its end.
-    fn redraw(&mut self) -> Vec<u8> {
-        let mut out = b"\x1b[D".repeat(self.shown);
-        out.extend_from_slice(&self.line);
-        out.extend_from_slice(b"\x1b[K");
-        self.shown = self.line.len();
-        out
+    fn delete_char(&mut self) {
+        if self.cursor < self.line.len() {
+            self.line.remove(self.cursor);
+        }
+    }
+
+    /// ^W (readline_backword): delete the word before the cursor and the
+    /// blanks after it; like QEMU, a word at the start of the line goes whole.
+    fn backword(&mut self) {
+        if self.cursor == 0 {
+            return;
+        }
+        let mut start = self.cursor - 1;
+        while start > 0 && self.line[start].is_ascii_whitespace() {
+            start -= 1;
+        }
+        while start > 0 {
+            if self.line[start].is_ascii_whitespace() {
+                start += 1;
+                break;
+            }
+            start -= 1;
+        }
+        self.line.drain(start..self.cursor);
+        self.cursor = start;
+    }
+
+    /// Up arrow (readline_up_char): the previous history line.
+    fn up(&mut self) {
+        let entry = match self.hist_entry {
+            Some(0) => return,
+            Some(e) => e,
+            None => self.history.len(),
+        };
+        match entry.checked_sub(1) {
+            Some(e) => {
+                self.hist_entry = Some(e);
+                self.show_history(e);
+            }
+            None => self.hist_entry = None,
+        }
+    }
+
+    /// Down arrow (readline_down_char): the next history line, then an empty one.
+    fn down(&mut self) {
+        let Some(e) = self.hist_entry else { return };
+        if e == HISTORY_MAX - 1 {
+            return;
+        }
+        if e + 1 < self.history.len() {
+            self.hist_entry = Some(e + 1);
+            self.show_history(e + 1);
+        } else {
+            // QEMU 7.2 clears the line when going past the newest entry.
+            self.line.clear();
+            self.hist_entry = None;
+        }
+        self.cursor = self.line.len();
+    }
+
+    fn show_history(&mut self, e: usize) {
+        self.line = self.history[e].as_bytes().to_vec();
+        self.line.truncate(READLINE_MAX);
+        self.cursor = self.line.len();
+    }
+
+    /// readline_hist_add: a line already in the history moves to its end.
+    fn hist_add(&mut self, line: &str) {
+        if line.is_empty() {
+            return;
+        }
+        if let Some(i) = self.history.iter().position(|h| h == line) {
+            self.history.remove(i);
+        } else if self.history.len() == HISTORY_MAX {
+            self.history.remove(0);
+        }
+        self.history.push(line.to_string());
+        self.hist_entry = None;
+    }
+
+    /// Tab (readline_completion): one candidate is inserted with a space
+    /// after it; several insert their common prefix and are listed in
+    /// columns, then the prompt and line are drawn again.
+    fn complete(&mut self, out: &mut Vec<u8>) {
+        let before = String::from_utf8_lossy(&self.line[..self.cursor]).into_owned();
+        let (index, mut names) = crate::hmp::complete(&before);
+        match names.as_slice() {
+            [] => {}
+            [one] => {
+                for &b in &one.as_bytes()[index.min(one.len())..] {
+                    self.insert(b);
+                }
+                if !one.is_empty() && !one.ends_with('/') {
+                    self.insert(b' ');
+                }
+            }
+            _ => {
+                names.sort_unstable();
+                let first = names[0].as_bytes();
+                let prefix = names
+                    .iter()
+                    .fold(first.len(), |p, n| first[..p].iter().zip(n.as_bytes()).take_while(|(a, b)| a == b).count());
+                for &b in first.get(index..prefix).unwrap_or(&[]) {
+                    self.insert(b);
+                }
+                let width = (names.iter().map(|n| n.len()).max().unwrap_or(0) + 2).clamp(10, 80);
+                let cols = 80 / width;
+                out.extend_from_slice(b"\r\n");
+                for (i, n) in names.iter().enumerate() {
+                    out.extend_from_slice(format!("{n:<width$}").as_bytes());
+                    if (i + 1) % cols == 0 || i + 1 == names.len() {
+                        out.extend_from_slice(b"\r\n");
+                    }
+                }
+                // readline_show_prompt: the line is drawn anew after it.
+                out.extend_from_slice(PROMPT);
+                self.shown.clear();
+                self.shown_cursor = 0;
+            }
+        }
+    }
+
+    /// readline_update: when the line changed, back to its start, the line,
+    /// clear to the end; then move the cursor to where it belongs.
+    fn update(&mut self, out: &mut Vec<u8>) {
+        if self.line != self.shown {
+            out.extend(b"\x1b[D".repeat(self.shown_cursor));
+            out.extend_from_slice(&self.line);
+            out.extend_from_slice(b"\x1b[K");
+            self.shown.clone_from(&self.line);
+            self.shown_cursor = self.line.len();
+        }
+        let seq: &[u8] = if self.cursor > self.shown_cursor { b"\x1b[C" } else { b"\x1b[D" };
+        out.extend(seq.repeat(self.cursor.abs_diff(self.shown_cursor)));
+        self.shown_cursor = self.cursor;
     }
 }
 
@@ -333,7 +521,9 @@ fn serve_readline(ctx: &Ctx, mut r: Box<dyn Read + Send>, client: &Client) {
             let Some(text) = cmd else { continue };
             ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
             let out = hmp.run(ctx, &text);
-            client.send_raw(format!("{}(qemu) ", crate::crlf(&out)).as_bytes());
+            let mut reply = crate::crlf(&out).into_bytes();
+            reply.extend_from_slice(PROMPT);
+            client.send_raw(&reply);
             ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -363,9 +553,79 @@ mod tests {
             b"b\x1b[K\x1b[Dbo\x1b[K\x1b[D\x1b[Dbog\x1b[K\x1b[D\x1b[D\x1b[Dbogu\x1b[K\x1b[D\x1b[D\x1b[D\x1b[Dbogus\x1b[K\r\n\r\n"
         );
         assert_eq!(cmds, ["bogus", ""]);
-        // Backspace redraws; cursor keys are skipped (QEMU would move the cursor).
-        let (echo, cmds) = typed(&mut rl, b"ab\x7f\x1b[Dc\n");
-        assert_eq!(echo, b"a\x1b[K\x1b[Dab\x1b[K\x1b[D\x1b[Da\x1b[K\x1b[Dac\x1b[K\r\n");
-        assert_eq!(cmds, ["ac"]);
+        // Backspace redraws.
+        let (echo, cmds) = typed(&mut rl, b"ab\x7f");
+        assert_eq!(echo, b"a\x1b[K\x1b[Dab\x1b[K\x1b[D\x1b[Da\x1b[K");
+        assert!(cmds.is_empty());
+    }
+
+    #[test]
+    fn cursor_keys_as_qemu() {
+        // Each pair: input, then what qemu-system-riscv64 7.2 echoed for it.
+        let mut rl = Readline::default();
+        let steps: [(&[u8], &[u8]); 5] = [
+            (b"ab\x1b[Dc", b"a\x1b[K\x1b[Dab\x1b[K\x1b[D\x1b[Dacb\x1b[K\x1b[D"),
+            (
+                b"\x01X\x05Y",
+                b"\x1b[D\x1b[DXacb\x1b[K\x1b[D\x1b[D\x1b[D\x1b[C\x1b[C\x1b[C\x1b[D\x1b[D\x1b[D\x1b[DXacbY\x1b[K",
+            ),
+            (
+                b"\x1b[1~Z\x1b[4~W",
+                b"\x1b[D\x1b[D\x1b[D\x1b[D\x1b[DZXacbY\x1b[K\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[C\x1b[C\x1b[C\x1b[C\x1b[C\
+\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[DZXacbYW\x1b[K",
+            ),
+            (b"\x1bOH", b"\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D"),
+            // ^K and ^U do nothing in QEMU's readline.
+            (b"\x0b\x15", b""),
+        ];
+        for (input, want) in steps {
+            assert_eq!(typed(&mut rl, input).0, want, "input {input:?}");
+        }
+        assert_eq!(typed(&mut rl, b"\r").1, ["ZXacbYW"]);
+        // ^W removes the word and the blanks after it; at the start, the word goes whole.
+        let (echo, _) = typed(&mut rl, b"ab cd  \x17");
+        assert!(echo.ends_with(b"\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[Dab \x1b[K"));
+        assert_eq!(typed(&mut rl, b"\x17").0, b"\x1b[D\x1b[D\x1b[D\x1b[K");
+        assert_eq!(typed(&mut rl, b"\x17").0, b"");
+        // Backspace at the start of the line does nothing.
+        assert_eq!(typed(&mut rl, b"\x7f\x08").0, b"");
+        // ^A then ^D deletes under the cursor.
+        assert_eq!(typed(&mut rl, b"x\x01\x04").0, b"x\x1b[K\x1b[D\x1b[K");
+    }
+
+    #[test]
+    fn history_as_qemu() {
+        let mut rl = Readline::default();
+        typed(&mut rl, b"h\rinfo status\rab\r");
+        let steps: [(&[u8], &[u8]); 6] = [
+            (b"\x1b[A", b"ab\x1b[K"),
+            (b"\x1b[A", b"\x1b[D\x1b[Dinfo status\x1b[K"),
+            (b"\x1b[A", b"\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[Dh\x1b[K"),
+            (b"\x1b[B", b"\x1b[Dinfo status\x1b[K"),
+            (b"\x1b[B", b"\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[Dab\x1b[K"),
+            (b"\x1b[B", b"\x1b[D\x1b[D\x1b[K"),
+        ];
+        for (input, want) in steps {
+            assert_eq!(typed(&mut rl, input).0, want, "input {input:?}");
+        }
+        // Up at the oldest stays; empty lines are not recorded; a repeated line moves to the end.
+        typed(&mut rl, b"\rh\r");
+        assert_eq!(rl.history, ["info status", "ab", "h"]);
+    }
+
+    #[test]
+    fn completion_as_qemu() {
+        let mut rl = Readline::default();
+        // One candidate: the rest of it and a space ("in" -> "info ").
+        assert_eq!(typed(&mut rl, b"in\t").0, b"i\x1b[K\x1b[Din\x1b[K\x1b[D\x1b[Dinfo \x1b[K");
+        // Several: the common prefix, a listing in columns at least 10 wide, the prompt, the line.
+        let (echo, _) = typed(&mut rl, b"r\t");
+        assert!(echo.ends_with(b"\x1b[Dinfo r\x1b[K\r\nregisters  roms       \r\n(qemu) info r\x1b[K"), "{echo:?}");
+        typed(&mut rl, b"\r");
+        let (echo, _) = typed(&mut rl, b"h\t");
+        assert_eq!(echo, b"h\x1b[K\r\nhello-world  help         \r\n(qemu) hel\x1b[K");
+        // Nothing to complete for arguments.
+        typed(&mut rl, b"\r");
+        assert_eq!(typed(&mut rl, b"x \t").0, b"x\x1b[K\x1b[Dx \x1b[K");
     }
 }

@@ -115,6 +115,12 @@ fn debug_translation_has_no_side_effects() {
     assert_eq!(m.debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
     m.cpu().hart.prv = cpu_riscv::Priv::M;
     assert_eq!(m.debug_translate(0x123), Some(0x123), "M mode: physical");
+    // M mode with MPRV: loads, and so debug reads, translate as MPP (Privileged spec 3.1.6.3).
+    m.cpu().hart.csr.mstatus = cpu_riscv::csr::MSTATUS_MPRV | (1 << cpu_riscv::csr::MSTATUS_MPP_SHIFT);
+    assert_eq!(m.debug_translate(0x4000_0123), Some(0x8000_0123), "MPRV with MPP = S");
+    m.cpu().hart.csr.mstatus = cpu_riscv::csr::MSTATUS_MPRV | (3 << cpu_riscv::csr::MSTATUS_MPP_SHIFT);
+    assert_eq!(m.debug_translate(0x4000_0123), Some(0x4000_0123), "MPRV with MPP = M");
+    m.cpu().hart.csr.mstatus = 0;
     // Through a request, as HMP's gva2gpa prints it.
     m.cpu().hart.prv = cpu_riscv::Priv::S;
     m.start_paused();
