@@ -43,6 +43,8 @@ pub enum SerialOpt {
 pub enum Accel {
     Interp,
     Jit,
+    /// The JIT checked block by block against the interpreter.
+    Lockstep,
 }
 
 /// Where the kernel comes from.
@@ -119,6 +121,7 @@ const ACCELS: &[(&str, Option<Accel>, &str)] = &[
     ("interp", Some(Accel::Interp), "interpreter (default)"),
     ("tcg", Some(Accel::Interp), "alias of the default, for QEMU scripts"),
     ("jit", Some(Accel::Jit), "just-in-time compiler to x86-64 host code"),
+    ("lockstep", Some(Accel::Lockstep), "the JIT checked against the interpreter after every block"),
 ];
 
 /// One option: its names (without dashes), whether it takes an argument, and help text.
@@ -694,6 +697,7 @@ mod tests {
         assert_eq!(run(&["-accel", "interp"]).unwrap().accel, Accel::Interp);
         assert_eq!(run(&["-accel", "tcg"]).unwrap().accel, Accel::Interp);
         assert_eq!(run(&["-accel", "jit"]).unwrap().accel, Accel::Jit);
+        assert_eq!(run(&["-accel", "lockstep"]).unwrap().accel, Accel::Lockstep);
         assert_eq!(run(&["-accel", "kvm"]).unwrap_err(), "-accel kvm: invalid accelerator kvm");
         assert!(run(&["-accel", "tcg,thread=multi"]).unwrap_err().contains("'tcg-accel.thread'"));
         assert!(print(&["-accel", "help"]).contains("interp"));

@@ -17,6 +17,9 @@ use crate::cli::{Accel, Bios, Board, Kernel, Options, SerialOpt};
 pub const EXIT_INSN_LIMIT: u8 = 124;
 /// Exit status when interrupted (128 + SIGINT, as a shell reports Ctrl-C).
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status when `-accel lockstep` finds a block after which the JIT and
+/// the interpreter disagree (the report goes to stderr).
+pub const EXIT_LOCKSTEP: u8 = 3;
 /// Exit status for command-line, load and internal errors.
 pub const EXIT_ERROR: u8 = 1;
 
@@ -176,13 +179,20 @@ pub fn run(o: Options) -> Result<u8, String> {
     if let Some(e) = startup_error {
         return Err(e);
     }
-    match result? {
+    let exit = result?;
+    if LOCKSTEP_DIVERGED.load(std::sync::atomic::Ordering::Acquire) {
+        return Ok(EXIT_LOCKSTEP);
+    }
+    match exit {
         RunExit::Guest { code } => Ok((code & 0xff) as u8),
         RunExit::InsnLimit => Ok(EXIT_INSN_LIMIT),
         // Without a signal, only a monitor `quit` asks to exit, and QEMU exits 0 then.
         RunExit::ExitRequested => Ok(if signals > 0 { EXIT_INTERRUPTED } else { 0 }),
     }
 }
+
+/// Set by the machine thread when `-accel lockstep` found a divergence.
+static LOCKSTEP_DIVERGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// What the machine thread sets up before running.
 struct Setup {
@@ -212,12 +222,21 @@ fn machine_thread(
 ) -> Result<RunExit, String> {
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
     m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
+    let mut lockstep = None;
+    if accel != Accel::Interp && !cfg!(target_arch = "x86_64") {
+        return Err("-accel jit: the JIT generates x86-64 code; use -accel interp on this host".into());
+    }
     if accel == Accel::Jit {
-        if !cfg!(target_arch = "x86_64") {
-            return Err("-accel jit: the JIT generates x86-64 code; use -accel interp on this host".into());
-        }
         let jit = jit::Jit::new().map_err(|e| format!("-accel jit: cannot map the code buffer: {e}"))?;
         m.cpu().set_engine(Some(Box::new(jit)));
+    }
+    if accel == Accel::Lockstep {
+        let mut ls =
+            jit::lockstep::Lockstep::new().map_err(|e| format!("-accel lockstep: cannot map the code buffer: {e}"))?;
+        let h = m.handle();
+        ls.on_divergence(move || h.request_exit());
+        lockstep = Some(ls.report());
+        m.cpu().set_engine(Some(Box::new(ls)));
     }
     if setup.paused {
         m.start_paused();
@@ -240,6 +259,12 @@ fn machine_thread(
         }
     }
     m.cpu().dlog.flush();
+    let report = lockstep.and_then(|r| r.lock().unwrap_or_else(|e| e.into_inner()).take());
+    if let Some(report) = report {
+        let _ = std::io::stdout().flush();
+        eprint!("{report}");
+        LOCKSTEP_DIVERGED.store(true, std::sync::atomic::Ordering::Release);
+    }
     // Dropping the machine flushes and closes its serial backend.
     drop(m);
     Ok(exit)

@@ -133,6 +133,8 @@ impl IrqLines {
 pub struct Clock {
     start: Instant,
     offset: AtomicU64,
+    /// `mtime` while frozen (`u64::MAX`: running).
+    frozen: AtomicU64,
 }
 
 /// Ticks per second of `mtime` (QEMU's RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ).
@@ -140,7 +142,7 @@ pub const TIMEBASE_HZ: u64 = 10_000_000;
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { start: Instant::now(), offset: AtomicU64::new(0) }
+        Clock { start: Instant::now(), offset: AtomicU64::new(0), frozen: AtomicU64::new(u64::MAX) }
     }
 }
 
@@ -155,7 +157,19 @@ impl Clock {
     }
 
     pub fn mtime(&self) -> u64 {
+        let f = self.frozen.load(Ordering::Relaxed);
+        if f != u64::MAX {
+            return f;
+        }
         self.host_ticks().wrapping_add(self.offset.load(Ordering::Relaxed))
+    }
+
+    /// Stop `mtime` at its current value (`true`) or let it run on from
+    /// host time (`false`), so that a block run twice by `-accel lockstep`
+    /// reads the same time both times.
+    pub fn freeze(&self, on: bool) {
+        let v = if on { self.mtime() } else { u64::MAX };
+        self.frozen.store(v, Ordering::Relaxed);
     }
 
     pub fn set_mtime(&self, v: u64) {

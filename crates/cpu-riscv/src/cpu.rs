@@ -46,6 +46,9 @@ pub struct Cpu {
     /// The execution engine that runs blocks instead of the interpreter
     /// (the JIT), if one is installed (see `engine.rs`).
     pub(crate) engine: Option<Box<dyn crate::engine::Engine>>,
+    /// While lockstep checking: RAM pages written since it started, with
+    /// their contents before the first write (`Cpu::start_write_log`).
+    pub(crate) write_log: Option<Vec<(u64, Box<[u8]>)>>,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -78,6 +81,7 @@ impl Cpu {
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
             engine: None,
+            write_log: None,
         }
     }
 

@@ -166,4 +166,24 @@ impl Cpu {
             self.log_exec(pc);
         }
     }
+
+    /// Start recording which RAM pages are written, and what they held
+    /// before (for `-accel lockstep`, which runs a block twice). Flushes the
+    /// TLB: every write then reaches Rust once per page (a write-TLB fill or
+    /// `phys_write`), where the page is recorded.
+    pub fn start_write_log(&mut self) {
+        self.write_log = Some(Vec::new());
+        self.flush_tlb();
+    }
+
+    /// The pages written since `start_write_log` (physical page address and
+    /// contents before the first write), in order of first write.
+    pub fn write_log(&self) -> &[(u64, Box<[u8]>)] {
+        self.write_log.as_deref().unwrap_or(&[])
+    }
+
+    /// Stop recording and return the log.
+    pub fn stop_write_log(&mut self) -> Vec<(u64, Box<[u8]>)> {
+        self.write_log.take().unwrap_or_default()
+    }
 }

@@ -306,6 +306,9 @@ impl Cpu {
                 if self.blocks.is_code_page(pa_page) {
                     return;
                 }
+                if self.write_log.is_some() {
+                    self.note_write(pa_page);
+                }
                 (&mut self.tlb.write, ram_off.wrapping_sub(tag))
             }
             Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
@@ -365,7 +368,23 @@ impl Cpu {
             return Err(BusError::Unmapped);
         }
         self.invalidate_code(pa, u64::from(size));
+        if self.write_log.is_some() {
+            self.note_write(pa & !PAGE_MASK);
+        }
         self.ram.write(pa, size, val).ok_or(BusError::Unmapped)
+    }
+
+    /// Keep the contents of RAM page `pa_page` before its first write since
+    /// `start_write_log` (see `engine.rs`).
+    #[cold]
+    fn note_write(&mut self, pa_page: u64) {
+        let Some(log) = &mut self.write_log else { return };
+        if log.iter().any(|(p, _)| *p == pa_page) {
+            return;
+        }
+        if let Some(s) = self.ram.slice(pa_page, PAGE_SIZE as usize) {
+            log.push((pa_page, s.into()));
+        }
     }
 
     /// Forget all cached translations (satp, privilege, MPRV, PMP, sfence.vma).

@@ -24,6 +24,7 @@
 
 mod buffer;
 mod helpers;
+pub mod lockstep;
 mod translate;
 
 use std::cell::Cell;
@@ -147,6 +148,9 @@ pub struct Jit {
     /// Target physical address -> the slots jumping to it.
     incoming: HashMap<u64, Vec<u32>, BuildHasherDefault<PaHasher>>,
     stats: Stats,
+    /// Whether direct jumps may be chained (off for `-accel lockstep`, which
+    /// compares one block at a time).
+    chain: bool,
 }
 
 impl Jit {
@@ -180,7 +184,14 @@ impl Jit {
             cache: (0..1 << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
             incoming: HashMap::default(),
             stats: Stats::default(),
+            chain: true,
         })
+    }
+
+    /// Allow (default) or forbid chaining of newly translated blocks: without
+    /// it, each `exec_block` runs exactly one block.
+    pub fn set_chaining(&mut self, on: bool) {
+        self.chain = on;
     }
 
     pub fn stats(&self) -> &Stats {
@@ -261,7 +272,7 @@ impl Jit {
             return None;
         }
         // Chained jumps would skip the per-block `-d exec` lines.
-        let chaining = cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
+        let chaining = self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
         let n = insns.len();
         // Room for the code and its slots, else start afresh.
         if !self.code.fits(256 * n + 512) || self.slots.cap - self.slots_used < 2 {
