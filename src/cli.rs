@@ -96,7 +96,7 @@ impl Default for Options {
             paused: false,
             log_mask: 0,
             log_file: None,
-            accel: Accel::Interp,
+            accel: Accel::Jit,
             max_insns: None,
             monitors: Vec::new(),
             no_shutdown: false,
@@ -118,9 +118,9 @@ pub const BOARDS: &[(&str, Board, &str)] =
 
 /// The accelerators, as `-accel help` lists them.
 const ACCELS: &[(&str, Option<Accel>, &str)] = &[
-    ("interp", Some(Accel::Interp), "interpreter (default)"),
-    ("tcg", Some(Accel::Interp), "alias of the default, for QEMU scripts"),
-    ("jit", Some(Accel::Jit), "just-in-time compiler to x86-64 host code"),
+    ("jit", Some(Accel::Jit), "just-in-time compiler to x86-64 host code (default)"),
+    ("tcg", Some(Accel::Jit), "alias of jit, QEMU's name for its JIT, for QEMU scripts"),
+    ("interp", Some(Accel::Interp), "interpreter (the reference semantics)"),
     ("lockstep", Some(Accel::Lockstep), "the JIT checked against the interpreter after every block"),
 ];
 
@@ -235,7 +235,7 @@ const OPTS: &[Opt] = &[
     Opt {
         names: &["accel"],
         arg: Some("name"),
-        help: "execution engine: interp (default; 'tcg' is an alias) or jit ('-accel help')",
+        help: "execution engine: jit (default; 'tcg' is an alias), interp or lockstep ('-accel help')",
         id: Id::Accel,
     },
     Opt {
@@ -695,7 +695,8 @@ mod tests {
         assert!(print(&["-d", "help"]).contains("in_asm"));
         assert_eq!(run(&["-D", "log.txt"]).unwrap().log_file, Some("log.txt".into()));
         assert_eq!(run(&["-accel", "interp"]).unwrap().accel, Accel::Interp);
-        assert_eq!(run(&["-accel", "tcg"]).unwrap().accel, Accel::Interp);
+        assert_eq!(run(&["-accel", "tcg"]).unwrap().accel, Accel::Jit);
+        assert_eq!(run(&[]).unwrap().accel, Accel::Jit, "the JIT is the default");
         assert_eq!(run(&["-accel", "jit"]).unwrap().accel, Accel::Jit);
         assert_eq!(run(&["-accel", "lockstep"]).unwrap().accel, Accel::Lockstep);
         assert_eq!(run(&["-accel", "kvm"]).unwrap_err(), "-accel kvm: invalid accelerator kvm");

@@ -43,13 +43,14 @@ fn manifest() -> Vec<Row> {
     rows
 }
 
-#[test]
-fn every_manifest_image_runs_as_expected() {
+/// Run every manifest image with `extra` options before the usual ones.
+fn run_manifest(extra: &[&str]) {
     let rows = manifest();
     assert!(!rows.is_empty(), "roms/manifest.tsv lists no images");
     let mut failures = Vec::new();
     for r in &rows {
-        let o = run_args(&["-machine", &r.board, "-bios", "none", "-nographic", "-kernel", &r.path], LIMIT);
+        let args = [extra, &["-machine", &r.board, "-bios", "none", "-nographic", "-kernel", &r.path]].concat();
+        let o = run_args(&args, LIMIT);
         let out_ok = r.stdout.is_empty() || o.stdout.contains(&r.stdout);
         if o.code != Some(r.exit) || !out_ok || o.timed_out {
             let tail: Vec<&str> = o.stderr.lines().rev().take(3).collect();
@@ -64,7 +65,25 @@ fn every_manifest_image_runs_as_expected() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} images failed:\n{}", failures.len(), rows.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{extra:?}: {} of {} images failed:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
+}
+
+/// The default engine (the JIT).
+#[test]
+fn every_manifest_image_runs_as_expected() {
+    run_manifest(&[]);
+}
+
+/// The interpreter, the reference semantics, through the CLI too.
+#[test]
+fn every_manifest_image_runs_as_expected_in_the_interpreter() {
+    run_manifest(&["-accel", "interp"]);
 }
 
 /// `tern` with no arguments runs the bundled demo on virt, like the explicit command line.
