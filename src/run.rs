@@ -250,12 +250,10 @@ fn machine_thread(
     let exit = m.run();
     let cpu = m.cpu();
     if cpu.dlog.enabled(cpu_riscv::dlog::LOG_JIT) {
-        let stats = cpu.engine_stats();
-        if stats.is_empty() {
-            writeln!(cpu.dlog, "jit: not in use (-accel interp)");
-        }
-        for (name, value) in stats {
-            writeln!(cpu.dlog, "jit: {name:<16} {value}");
+        // The monitor's `info jit` text.
+        match cpu.engine_info() {
+            Some(text) => write!(cpu.dlog, "{text}"),
+            None => writeln!(cpu.dlog, "JIT information is only available with accel=tcg (-accel interp)"),
         }
     }
     m.cpu().dlog.flush();

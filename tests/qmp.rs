@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{tern, Running};
+use common::{tern, wait_until, Running};
 
 const GREETING: &str = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \
                         \"tern 0.1.0\"}, \"capabilities\": [\"oob\"]}}\r\n";
@@ -220,10 +220,6 @@ fn negotiation_and_protocol_errors() {
     );
     assert_eq!(c.ask("{\"execute\":\"query-target\"}"), "{\"return\": {\"arch\": \"riscv64\"}}\r\n");
     assert_eq!(c.ask("{\"execute\":\"query-memory-size-summary\"}"), "{\"return\": {\"base-memory\": 134217728}}\r\n");
-    assert_eq!(
-        c.ask("{\"execute\":\"x-query-jit\"}"),
-        err("GenericError", "JIT information is only available with accel=tcg")
-    );
     c.send(b"{\"execute\":\"system_powerdown\"}\n");
     assert_eq!(c.event(), "{\"event\": \"POWERDOWN\"}\r\n");
     assert_eq!(c.line(), "{\"return\": {}}\r\n");
@@ -630,4 +626,80 @@ fn a_signal_is_a_host_signal_shutdown() {
     assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-signal\"}}\r\n");
     let out = r.finish(Duration::from_secs(10));
     assert_eq!(out.code, Some(130), "{}", out.stderr);
+}
+
+/// `x-query-jit` and HMP `info jit`: the JIT's statistics in the layout of
+/// QEMU 7.2's `info jit`; under `-accel interp`, QEMU's answer without TCG.
+#[test]
+fn x_query_jit_reports_the_translation_statistics() {
+    let tmp = Tmp::new("jit");
+    let (r, sock) = start(&tmp, &LOOP, &[]);
+    let mut c = Conn::negotiated(&sock);
+    let query = |c: &mut Conn| {
+        let l = c.ask("{\"execute\":\"x-query-jit\"}");
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        v["return"]["human-readable-text"].as_str().unwrap_or_else(|| panic!("{l}")).to_string()
+    };
+    // The loop is one block (addi; j back to itself): translated once, its
+    // jump chained to itself; the reset vector in ROM is interpreted.
+    let mut text = String::new();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            text = query(&mut c);
+            text.contains("TB count            1\n")
+        }),
+        "{text}"
+    );
+    let value = |label: &str| -> String {
+        let l = text.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no {label:?} in {text}"));
+        l[label.len()..].trim().to_string()
+    };
+    let labels = [
+        "Translation buffer state:",
+        "gen code size       ",
+        "TB count            ",
+        "TB avg target size  ",
+        "TB avg host size    ",
+        "cross page TB count ",
+        "direct jump count   ",
+        "",
+        "Statistics:",
+        "TB flush count      ",
+        "TB invalidate count ",
+    ];
+    for (line, label) in text.lines().zip(labels) {
+        assert!(line.starts_with(label) && (label.is_empty() == line.is_empty()), "{line:?} is not {label:?}");
+    }
+    let (used, cap) = value("gen code size").split_once('/').map(|(u, c)| (u.to_string(), c.to_string())).unwrap();
+    let used: u64 = used.parse().unwrap();
+    assert!(used > 0 && cap.parse::<u64>().unwrap() >= used, "{text}");
+    assert_eq!(value("TB avg target size"), "8 max=8 bytes");
+    let ratio = format!("{:.1}", used as f64 / 8.0);
+    assert_eq!(value("TB avg host size"), format!("{used} bytes (expansion ratio: {ratio})"));
+    assert_eq!(value("cross page TB count"), "0 (0%)");
+    assert_eq!(value("direct jump count"), "1 (100%) (2 jumps=0 0%)");
+    assert_eq!((value("TB flush count"), value("TB invalidate count")), ("0".into(), "0".into()));
+    assert!(value("translated TBs").starts_with("1 (interpreted blocks="), "{text}");
+    assert!(!value("translated TBs").ends_with("=0)"), "the ROM's blocks run in the interpreter: {text}");
+    assert_eq!(value("avg guest insns/TB"), "2.0 max=2");
+    assert_eq!(value("chained jumps"), "1");
+    assert!(value("translation time").ends_with(" ns/TB)"), "{text}");
+    let rate: f64 = value("translation rate").trim_end_matches(" guest insns/s").parse().unwrap();
+    assert!(rate > 0.0, "{text}");
+    // Nothing more is translated: HMP shows the same text.
+    let l = c.ask("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info jit\"}}");
+    let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+    assert_eq!(v["return"].as_str().unwrap().replace("\r\n", "\n"), text);
+    drop(c);
+    quit(r, &sock);
+
+    let tmp = Tmp::new("interp");
+    let (r, sock) = start(&tmp, &LOOP, &["-accel", "interp"]);
+    let mut c = Conn::negotiated(&sock);
+    assert_eq!(
+        c.ask("{\"execute\":\"x-query-jit\"}"),
+        err("GenericError", "JIT information is only available with accel=tcg")
+    );
+    drop(c);
+    quit(r, &sock);
 }

@@ -5,13 +5,14 @@ use std::io::Write;
 
 /// The `-d` items Tern knows, named as QEMU names them.
 pub const LOG_ITEMS: &[(&str, u32, &str)] = &[
+    ("out_asm", LOG_OUT_ASM, "show the host code generated for each block (-accel jit)"),
     ("in_asm", LOG_IN_ASM, "show guest code as each block is first decoded"),
     ("exec", LOG_EXEC, "show each block as it is executed"),
     ("cpu", LOG_CPU, "show the registers before each block"),
     ("int", LOG_INT, "show interrupts and exceptions taken"),
     ("guest_errors", LOG_GUEST_ERRORS, "show accesses to unmapped or refused addresses"),
     ("unimp", LOG_UNIMP, "show uses of unimplemented features"),
-    ("jit", LOG_JIT, "show the JIT's translation statistics at exit (-accel jit)"),
+    ("jit", LOG_JIT, "show the JIT's translation statistics at exit, as 'info jit' (-accel jit)"),
 ];
 
 pub const LOG_IN_ASM: u32 = 1 << 0;
@@ -21,6 +22,7 @@ pub const LOG_INT: u32 = 1 << 3;
 pub const LOG_GUEST_ERRORS: u32 = 1 << 4;
 pub const LOG_UNIMP: u32 = 1 << 5;
 pub const LOG_JIT: u32 = 1 << 6;
+pub const LOG_OUT_ASM: u32 = 1 << 7;
 
 /// Parse a `-d` list such as `in_asm,int`. Errors name the unknown item.
 pub fn parse_mask(list: &str) -> Result<u32, String> {

@@ -60,6 +60,11 @@ pub trait Engine: Send {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// The statistics report (QEMU's `info jit` text), if the engine has one.
+    fn info(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Code the engine must forget: blocks overwritten since it last asked.
@@ -80,6 +85,11 @@ impl Cpu {
     /// The installed engine's counters (empty without one).
     pub fn engine_stats(&self) -> Vec<(&'static str, u64)> {
         self.engine.as_ref().map_or_else(Vec::new, |e| e.stats())
+    }
+
+    /// The installed engine's report (`None` without one: the interpreter).
+    pub fn engine_info(&self) -> Option<String> {
+        self.engine.as_ref().and_then(|e| e.info())
     }
 
     /// Whether an engine is installed.

@@ -23,7 +23,9 @@
 //! dropped and unchained before the next one runs.
 
 mod buffer;
+mod disas;
 mod helpers;
+mod info;
 pub mod lockstep;
 mod translate;
 
@@ -31,8 +33,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ptr::NonNull;
+use std::time::Instant;
 
-use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC};
+use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
 use cpu_riscv::{Cpu, Engine, Hart, Insn};
 
 use buffer::CodeBuffer;
@@ -54,7 +57,8 @@ struct Block {
     n: u32,
 }
 
-/// Translation statistics (QEMU's `info jit`, in part).
+/// Translation statistics over the whole run (the report, QEMU's `info
+/// jit`, is `Engine::info`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Blocks translated.
@@ -72,6 +76,12 @@ pub struct Stats {
     pub interpreted: u64,
     /// Chain slots pointed at a translated block.
     pub chained: u64,
+    /// Guest code bytes translated.
+    pub guest_bytes: u64,
+    /// Most guest instructions in a block.
+    pub max_block_insns: u64,
+    /// Time spent translating (decoding, generating, logging), in ns.
+    pub translate_ns: u64,
 }
 
 /// The instruction arrays of translated blocks, which helpers read through
@@ -151,6 +161,10 @@ pub struct Jit {
     /// Whether direct jumps may be chained (off for `-accel lockstep`, which
     /// compares one block at a time).
     chain: bool,
+    /// The blocks in the code buffer, for the report.
+    tbs: info::BufferTbs,
+    /// The trampoline's code and address, until `-d out_asm` logs it.
+    prologue: Option<(Vec<u8>, usize)>,
 }
 
 impl Jit {
@@ -166,6 +180,7 @@ impl Jit {
         let mut tramp = CodeBuffer::new(4096)?;
         let (code, ret_off) = translate::trampoline(tramp.next_addr());
         let addr = tramp.append(&code)?;
+        let prologue = Some((code, addr));
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
         // `translate::trampoline`) and lives as long as `_tramp`, i.e. `self`.
@@ -185,6 +200,8 @@ impl Jit {
             incoming: HashMap::default(),
             stats: Stats::default(),
             chain: true,
+            tbs: info::BufferTbs::default(),
+            prologue,
         })
     }
 
@@ -211,6 +228,7 @@ impl Jit {
         self.unchain_all();
         cpu.forget_engine_code();
         self.stats.buffer_flushes += 1;
+        self.tbs = info::BufferTbs::default();
     }
 
     fn cache_remove(&self, pa: u64) {
@@ -285,15 +303,23 @@ impl Jit {
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
         let base = self.code.next_addr();
         let cache = chaining.then_some(self.cache.as_ptr() as usize);
+        let slots_before = self.slots_used;
         let (code, entry) = translate::block(insns, ptr, pa, base, &mut |t| self.new_slot(t, chaining), cache);
         if !self.code.fits(code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
         let addr = self.code.append(&code).ok()?;
+        if cpu.dlog.enabled(LOG_OUT_ASM) {
+            self.log_out_asm(cpu, &code, addr);
+        }
         let b = Block { addr, entry: addr + entry, n: n as u32 };
         self.stats.translated += 1;
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += code.len() as u64;
+        let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
+        self.stats.guest_bytes += guest_bytes;
+        self.stats.max_block_insns = self.stats.max_block_insns.max(n as u64);
+        self.tbs.add(pa, guest_bytes, code.len() as u64, self.slots_used - slots_before);
         self.blocks.insert(pa, b);
         if chaining {
             let e = &self.cache[translate::jump_cache_index(pa)];
@@ -321,10 +347,15 @@ impl Engine for Jit {
         };
         let b = match self.blocks.get(&pa) {
             Some(&b) => b,
-            None => match self.translate(cpu, pc, pa) {
-                Some(b) => b,
-                None => return self.interpret(cpu, max),
-            },
+            None => {
+                let t = Instant::now();
+                let b = self.translate(cpu, pc, pa);
+                self.stats.translate_ns += t.elapsed().as_nanos() as u64;
+                match b {
+                    Some(b) => b,
+                    None => return self.interpret(cpu, max),
+                }
+            }
         };
         if u64::from(b.n) > max {
             return self.interpret(cpu, max);
@@ -368,11 +399,28 @@ impl Engine for Jit {
             ("invalidated", s.invalidated),
             ("interpreted", s.interpreted),
             ("chained", s.chained),
+            ("guest_bytes", s.guest_bytes),
+            ("max_block_insns", s.max_block_insns),
+            ("translate_ns", s.translate_ns),
         ]
+    }
+
+    fn info(&self) -> Option<String> {
+        Some(info::report(self))
     }
 }
 
 impl Jit {
+    /// `-d out_asm`: the block just appended at `addr` (the trampoline first,
+    /// as QEMU logs its prologue).
+    #[cold]
+    fn log_out_asm(&mut self, cpu: &mut Cpu, code: &[u8], addr: usize) {
+        if let Some((tramp, at)) = self.prologue.take() {
+            write!(cpu.dlog, "{}", disas::dump("PROLOGUE", &tramp, at as u64));
+        }
+        write!(cpu.dlog, "{}", disas::dump("OUT", code, addr as u64));
+    }
+
     fn interpret(&mut self, cpu: &mut Cpu, max: u64) -> u64 {
         self.stats.interpreted += 1;
         cpu.interp_block(max)

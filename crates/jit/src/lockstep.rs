@@ -283,6 +283,11 @@ impl Engine for Lockstep {
         s.push(("lockstep_blocks", self.blocks));
         s
     }
+
+    fn info(&self) -> Option<String> {
+        let r = Engine::info(&self.jit)?;
+        Some(format!("{r}lockstep blocks     {} (each run in the JIT and the interpreter)\n", self.blocks))
+    }
 }
 
 fn lock_report(r: &Mutex<Option<String>>) -> MutexGuard<'_, Option<String>> {

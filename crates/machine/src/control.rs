@@ -69,6 +69,8 @@ pub enum Request {
     Translate {
         addr: u64,
     },
+    /// The execution engine's statistics (`x-query-jit`).
+    JitInfo,
 }
 
 /// The answer to a request.

@@ -511,6 +511,11 @@ impl Machine {
                 None => "Unmapped\n".into(),
             }),
             Request::ReadMem { addr, len, phys } => self.read_mem(*addr, *len, *phys),
+            // As QEMU 7.2's qmp_x_query_jit answers without TCG.
+            Request::JitInfo => match self.cpu.engine_info() {
+                Some(text) => Reply::Text(text),
+                None => Reply::Error("JIT information is only available with accel=tcg".into()),
+            },
             Request::Roms => Reply::Text(
                 self.roms
                     .iter()

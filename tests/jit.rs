@@ -1,0 +1,137 @@
+//! The JIT's user-facing features through the `tern` binary: `-d out_asm`
+//! and `-d jit` (the `info jit` report at exit), and `-accel lockstep`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn rom(path: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("roms/build").join(path);
+    assert!(p.is_file(), "{} is missing (roms/build.sh builds it)", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+/// One `OUT:`/`PROLOGUE:` entry of `-d out_asm`: its header, stated size,
+/// and instructions (address, byte count including continuation lines,
+/// mnemonic).
+struct Dump {
+    header: String,
+    size: u64,
+    insns: Vec<(u64, u64, String)>,
+}
+
+/// Parse every dump in `log`, checking each line's layout (QEMU's: `0xADDR: `,
+/// 8 bytes in 24 columns, then the mnemonic; longer instructions continue on
+/// lines of bytes alone).
+fn dumps(log: &str) -> Vec<Dump> {
+    let mut out: Vec<Dump> = Vec::new();
+    let mut open = false;
+    for l in log.lines() {
+        if let Some((header, size)) = l.split_once(": [size=") {
+            if header == "OUT" || header == "PROLOGUE" {
+                let size = size.trim_end_matches(']').parse().unwrap_or_else(|_| panic!("{l:?}"));
+                out.push(Dump { header: header.into(), size, insns: Vec::new() });
+                open = true;
+                continue;
+            }
+        }
+        if l.is_empty() {
+            open = false;
+        }
+        if !open || l.is_empty() {
+            continue;
+        }
+        let d = out.last_mut().unwrap();
+        let (addr, rest) = l.split_once(": ").unwrap_or_else(|| panic!("{l:?}"));
+        let addr = u64::from_str_radix(addr.trim_start_matches("0x"), 16).unwrap_or_else(|_| panic!("{l:?}"));
+        let field = &rest[..rest.len().min(24)];
+        let bytes: Vec<u8> =
+            field.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap_or_else(|_| panic!("{l:?}"))).collect();
+        let n = bytes.len();
+        assert!((1..=8).contains(&n), "{l:?}");
+        let text = rest.get(24..).unwrap_or("");
+        if text.is_empty() {
+            // The rest of the previous instruction's bytes.
+            let last = d.insns.last_mut().unwrap_or_else(|| panic!("continuation first: {l:?}"));
+            assert_eq!(addr, last.0 + last.1, "{l:?}");
+            last.1 += n as u64;
+        } else {
+            assert!(text.starts_with("  ") && !text[2..].starts_with(' '), "mnemonic column: {l:?}");
+            let mnemonic = text[2..].split(' ').next().unwrap_or_default().to_string();
+            d.insns.push((addr, n as u64, mnemonic));
+        }
+    }
+    out
+}
+
+/// The value after `label` in the `info jit` text.
+fn value<'a>(text: &'a str, label: &str) -> &'a str {
+    let l = text.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no {label:?} in {text}"));
+    l[label.len()..].trim()
+}
+
+/// `-d out_asm` logs every translated block's host code, disassembled in
+/// QEMU's layout, right after its guest code (`in_asm`); the blocks add up to
+/// what `-d jit` reports at exit.
+#[test]
+fn out_asm_logs_every_translated_block() {
+    let log = std::env::temp_dir().join(format!("tern-out-asm-{}.log", std::process::id()));
+    let image = rom("isa/rv64ui-add.elf");
+    let o = run_args(
+        &[
+            "-d",
+            "in_asm,out_asm,jit",
+            "-D",
+            log.to_str().unwrap(),
+            "-machine",
+            "spike",
+            "-bios",
+            "none",
+            "-kernel",
+            &image,
+        ],
+        LIMIT,
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let ds = dumps(&text);
+    assert_eq!(ds[0].header, "PROLOGUE", "the trampoline comes first");
+    assert_eq!(ds.iter().filter(|d| d.header == "PROLOGUE").count(), 1);
+    let blocks = &ds[1..];
+    for d in &ds {
+        let mut at = d.insns[0].0;
+        for (addr, n, mnemonic) in &d.insns {
+            assert_eq!(*addr, at, "instructions are contiguous");
+            assert!(mnemonic != "(bad)" && !mnemonic.is_empty(), "undecodable code at {addr:#x}");
+            at += n;
+        }
+        assert_eq!(at - d.insns[0].0, d.size, "[size=] is the bytes listed");
+        // Every block leaves: by a jump or a return.
+        assert!(d.insns.iter().any(|(_, _, m)| m.starts_with('j') || m.starts_with("ret")), "{}", d.header);
+    }
+    // Each guest block in RAM is translated (the reset vector in ROM is
+    // interpreted): an OUT entry follows each of their IN entries.
+    let ram_blocks = text.split("----------------\nIN: \n").skip(1).filter(|b| b.contains("\n0x00000000800")).count();
+    assert!(ram_blocks > 10, "{text}");
+    assert_eq!(blocks.len(), ram_blocks);
+    // The report at exit counts the same blocks and bytes (no flush here).
+    assert_eq!(value(&text, "TB count"), blocks.len().to_string());
+    let used: u64 = blocks.iter().map(|d| d.size).sum();
+    let gen = value(&text, "gen code size");
+    assert_eq!(gen.split('/').next(), Some(used.to_string().as_str()), "{gen}");
+    assert_eq!(value(&text, "TB flush count"), "0");
+    // The interpreter translates nothing.
+    let o = run_args(
+        &["-accel", "interp", "-d", "out_asm,jit", "-machine", "spike", "-bios", "none", "-kernel", &image],
+        LIMIT,
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(!o.stderr.contains("OUT: "), "{}", o.stderr);
+    assert!(o.stderr.contains("JIT information is only available with accel=tcg"), "{}", o.stderr);
+}
