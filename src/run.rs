@@ -20,6 +20,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// Exit status when `-accel lockstep` finds a block after which the JIT and
 /// the interpreter disagree (the report goes to stderr).
 pub const EXIT_LOCKSTEP: u8 = 3;
+/// Environment variable: under `-accel lockstep`, flip a bit of `x31` after
+/// the JIT runs block N (1-based), to see a divergence reported.
+pub const LOCKSTEP_INJECT: &str = "TERN_LOCKSTEP_INJECT";
 /// Exit status for command-line, load and internal errors.
 pub const EXIT_ERROR: u8 = 1;
 
@@ -233,6 +236,10 @@ fn machine_thread(
     if accel == Accel::Lockstep {
         let mut ls =
             jit::lockstep::Lockstep::new().map_err(|e| format!("-accel lockstep: cannot map the code buffer: {e}"))?;
+        // Test hook for the checker itself: corrupt the JIT's result of block N.
+        if let Some(n) = std::env::var(LOCKSTEP_INJECT).ok().and_then(|v| v.parse().ok()) {
+            ls.inject_divergence(n);
+        }
         let h = m.handle();
         ls.on_divergence(move || h.request_exit());
         lockstep = Some(ls.report());

@@ -135,3 +135,50 @@ fn out_asm_logs_every_translated_block() {
     assert!(!o.stderr.contains("OUT: "), "{}", o.stderr);
     assert!(o.stderr.contains("JIT information is only available with accel=tcg"), "{}", o.stderr);
 }
+
+/// `-accel lockstep` runs images to the interpreter's output and exit code,
+/// reporting nothing.
+#[test]
+fn lockstep_runs_images_like_the_interpreter() {
+    for (board, image) in
+        [("virt", "demo/hello.elf"), ("virt", "selftest/virt-exit5.elf"), ("spike", "isa/rv64ui-add.elf")]
+    {
+        let image = rom(image);
+        let args = |accel| ["-accel", accel, "-machine", board, "-bios", "none", "-nographic", "-kernel", &image];
+        let (i, l) = (run_args(&args("interp"), LIMIT), run_args(&args("lockstep"), LIMIT));
+        assert!(!i.timed_out && !l.timed_out, "{image}");
+        assert_eq!((l.code, &l.stdout), (i.code, &i.stdout), "{image}: stderr {}", l.stderr);
+        assert!(!l.stderr.contains("lockstep:"), "{image}: {}", l.stderr);
+    }
+    // And it does compare blocks (the report's own line).
+    let o = run_args(
+        &["-accel", "lockstep", "-d", "jit", "-machine", "virt", "-bios", "none", "-kernel", &rom("demo/hello.elf")],
+        LIMIT,
+    );
+    let compared: u64 = value(&o.stderr, "lockstep blocks").split(' ').next().unwrap().parse().unwrap();
+    assert!(compared > 100, "{}", o.stderr);
+}
+
+/// A divergence (injected through the checker's test hook) stops the run
+/// with status 3 and the report on stderr.
+#[test]
+fn a_lockstep_divergence_exits_3_with_the_report() {
+    let image = rom("demo/hello.elf");
+    let run = |inject: &str| {
+        let mut c = tern();
+        c.args(["-accel", "lockstep", "-machine", "virt", "-bios", "none", "-nographic", "-kernel", &image]);
+        c.env("TERN_LOCKSTEP_INJECT", inject);
+        Running::start(c).finish(LIMIT)
+    };
+    let o = run("40");
+    assert_eq!(o.code, Some(3), "{}", o.stderr);
+    assert!(o.stderr.starts_with("lockstep: block 40 at pc 0x"), "{}", o.stderr);
+    assert!(o.stderr.contains("the hart state differs") && o.stderr.contains("block:\n"), "{}", o.stderr);
+    let marked: Vec<&str> = o.stderr.lines().filter(|l| l.starts_with('!')).collect();
+    assert_eq!(marked.len(), 1, "only x31 differs: {}", o.stderr);
+    assert!(marked[0].contains("x[31]"), "{}", o.stderr);
+    // Past the end of the run: no divergence, the usual result.
+    let o = run("100000000");
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("primes: 2 3 5 7"), "{}", o.stdout);
+}

@@ -83,9 +83,10 @@ fn every_manifest_image_passes_under_lockstep() {
     let failures: Vec<String> = rows
         .iter()
         .enumerate()
-        // The benchmark (203M instructions) takes minutes under lockstep,
-        // which flushes the TLB and runs every block twice.
-        .filter(|(_, r)| !r.path.to_string_lossy().contains("/bench/"))
+        // The benchmark (203M instructions, 36M blocks each run twice with
+        // the TLB flushed) takes some 20 s in a release build, far longer in
+        // debug: release (`.ci/run`) runs it.
+        .filter(|(_, r)| !cfg!(debug_assertions) || !r.path.to_string_lossy().contains("/bench/"))
         .filter_map(|(n, r)| {
             let o = match run(r, n, None) {
                 Ok(o) => o,
