@@ -279,8 +279,7 @@ impl Hmp {
 }
 
 /// `x/Ni`: N instructions from `addr`, one per line as QEMU's monitor prints
-/// them (address, encoding, then the disassembly; operands as Tern's disassembler
-/// writes them, which follows GNU objdump).
+/// them (address, encoding, then the disassembly in QEMU's style).
 fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
     if count > MAX_DUMP / 4 {
         return format!("Error: dumps are limited to {} instructions\n", MAX_DUMP / 4);
@@ -311,10 +310,10 @@ fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
             lo
         };
         let insn = cpu_riscv::decode::decode(raw);
-        let text = cpu_riscv::disasm::disasm(&insn, pc);
-        let (mnemonic, operands) = text.split_once('\t').unwrap_or((&text, ""));
+        let text = cpu_riscv::disasm::disasm_qemu(&insn, pc);
         let hex = if insn.len == 2 { format!("{raw:04x}") } else { format!("{raw:08x}") };
-        out.push_str(format!("{pc:#018x}:  {hex:<18}{mnemonic:<24}{operands}").trim_end());
+        // Trailing blanks included, as QEMU prints them.
+        out.push_str(&format!("{pc:#018x}:  {hex:<18}{text}"));
         out.push('\n');
         off += insn.len as usize;
     }
