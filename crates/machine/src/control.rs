@@ -69,6 +69,8 @@ pub enum Request {
     Translate {
         addr: u64,
     },
+    /// The last traps the hart took (`x-query-traps`).
+    Traps,
 }
 
 /// The answer to a request.

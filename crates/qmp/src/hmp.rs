@@ -74,6 +74,7 @@ static INFO: &[InfoCmd] = &[
             }
         },
     },
+    InfoCmd { name: "traps", help: "show the last traps taken", qmp: "x-query-traps", show: hrt },
     InfoCmd {
         name: "version",
         help: "show the version of QEMU",
