@@ -246,7 +246,8 @@ impl Hmp {
             Ok(_) => return "Error: unexpected answer from the guest thread\n".into(),
             Err(e) => return format!("Error: {}\n", e.desc),
         };
-        let line_size = if wsize == 1 { 8 } else { 16 };
+        // As QEMU's memory_dump: the line length follows the size before 'c' makes it 1.
+        let line_size = if size == 1 { 8 } else { 16 };
         let digits = match format {
             b'o' => (wsize * 8).div_ceil(3),
             b'u' | b'd' => (wsize * 80).div_ceil(33),
