@@ -154,16 +154,16 @@ def main():
     if cpu:
         gm_jit = math.exp(sum(math.log(v[0]) for v in cpu) / len(cpu))
         gm_int = math.exp(sum(math.log(v[1]) for v in cpu) / len(cpu))
-        print(f"CPU-bound geometric mean ({cpu_names}): Tern jit {gm_jit:.2f}x QEMU's speed, "
+        print(f"- CPU-bound geometric mean ({cpu_names}): Tern jit {gm_jit:.2f}x QEMU's speed, "
               f"Tern interp {gm_int:.2f}x (target: jit >= 3x: {'met' if gm_jit >= 3 else 'NOT met'})")
     for name, v in ratios.items():
         if v[2] == "translation":
-            print(f"Translation-heavy ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
+            print(f"- Translation-heavy ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
                   f"(target >= 2x: {'met' if v[0] >= 2 else 'NOT met'})")
         if v[2] == "startup":
-            print(f"Start-up ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
+            print(f"- Start-up ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
                   f"(target: faster than QEMU: {'met' if v[0] > 1 else 'NOT met'})")
-    print(f"Speed ratio = QEMU median wall time / Tern median wall time (higher is better for Tern); "
+    print(f"- Speed ratio = QEMU median wall time / Tern median wall time (higher is better for Tern); "
           f"{args.runs} alternating runs each.")
     print()
     qver = capture([qemu, "--version"]).splitlines()
