@@ -62,13 +62,14 @@ pub fn f64_to_f32(a: u64, rm: Rounding) -> (u32, u8) {
 /// Integer to float (11.7, 12.5). `as` rounds to nearest-even (the Rust
 /// reference); if converting back gives the integer the result is exact and
 /// so the same in every rounding mode, otherwise only RNE is the host's.
+/// `limit` is 2^bits of the integer type: a result that rounded up to it
+/// would saturate converting back, and is never exact.
 macro_rules! from_int {
-    ($($name:ident($int:ty) -> $f:ty, $bits:ty, $soft:path;)*) => {$(
+    ($($name:ident($int:ty) -> $f:ty, $bits:ty, $limit:expr, $soft:path;)*) => {$(
         #[inline]
         pub fn $name(x: $int, rm: Rounding) -> ($bits, u8) {
             let r = x as $f;
-            // `r` is finite and below 2^64 + 1, so i128 holds it exactly.
-            if r as i128 == x as i128 {
+            if r < $limit && r as $int == x {
                 (r.to_bits(), 0)
             } else if rm == Rounding::NearEven {
                 (r.to_bits(), flags::NX)
@@ -80,14 +81,27 @@ macro_rules! from_int {
 }
 
 from_int! {
-    i32_to_f32(i32) -> f32, u32, sf::i32_to_f32;
-    u32_to_f32(u32) -> f32, u32, sf::u32_to_f32;
-    i64_to_f32(i64) -> f32, u32, sf::i64_to_f32;
-    u64_to_f32(u64) -> f32, u32, sf::u64_to_f32;
-    i32_to_f64(i32) -> f64, u64, sf::i32_to_f64;
-    u32_to_f64(u32) -> f64, u64, sf::u32_to_f64;
-    i64_to_f64(i64) -> f64, u64, sf::i64_to_f64;
-    u64_to_f64(u64) -> f64, u64, sf::u64_to_f64;
+    i32_to_f32(i32) -> f32, u32, 2147483648.0, sf::i32_to_f32;
+    u32_to_f32(u32) -> f32, u32, 4294967296.0, sf::u32_to_f32;
+    i64_to_f32(i64) -> f32, u32, 9223372036854775808.0, sf::i64_to_f32;
+    u64_to_f32(u64) -> f32, u32, 18446744073709551616.0, sf::u64_to_f32;
+    i32_to_f64(i32) -> f64, u64, TWO31, sf::i32_to_f64;
+    u32_to_f64(u32) -> f64, u64, TWO32, sf::u32_to_f64;
+    i64_to_f64(i64) -> f64, u64, TWO63, sf::i64_to_f64;
+    u64_to_f64(u64) -> f64, u64, TWO64, sf::u64_to_f64;
+}
+
+/// `x.trunc()` without a libm call (no SSE4.1 in the baseline target):
+/// below 2^52 the i64 conversion truncates exactly (the sign of a zero does
+/// not matter to `round_in`); at or above it, and for inf/NaN, `x` is its own
+/// truncation.
+#[inline]
+fn trunc(x: f64) -> f64 {
+    if x.abs() < 4503599627370496.0 {
+        x as i64 as f64
+    } else {
+        x
+    }
 }
 
 /// `x` rounded to an integral value by `rm` (exact operations), with NX if
@@ -97,7 +111,7 @@ from_int! {
 fn round_in(x: f64, rm: Rounding, lo: f64, hi: f64) -> Result<(f64, u8), bool> {
     let t = match rm {
         Rounding::NearEven => x.round_ties_even(),
-        Rounding::TowardZero => x.trunc(),
+        Rounding::TowardZero => trunc(x),
         Rounding::Down => x.floor(),
         Rounding::Up => x.ceil(),
         Rounding::NearMaxMag => x.round(),
