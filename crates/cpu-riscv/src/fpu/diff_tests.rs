@@ -11,7 +11,7 @@ use super::{exact, flags, hardfloat, Rounding};
 const MODES: [Rounding; 5] =
     [Rounding::NearEven, Rounding::TowardZero, Rounding::Down, Rounding::Up, Rounding::NearMaxMag];
 
-fn iters() -> u64 {
+pub(super) fn iters() -> u64 {
     std::env::var("TERN_FP_DIFF_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(if cfg!(debug_assertions) {
         4_000
     } else {
@@ -20,19 +20,19 @@ fn iters() -> u64 {
 }
 
 /// xorshift64*.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-    fn flags(&mut self) -> u8 {
+    pub(super) fn flags(&mut self) -> u8 {
         match self.below(4) {
             0 => 0,
             1 => flags::NX,
@@ -43,13 +43,13 @@ impl Rng {
 
 /// A binary format's layout, so one generator serves binary32 and binary64.
 #[derive(Clone, Copy)]
-struct Fmt {
+pub(super) struct Fmt {
     exp_bits: u32,
     frac_bits: u32,
 }
 
-const S: Fmt = Fmt { exp_bits: 8, frac_bits: 23 };
-const D: Fmt = Fmt { exp_bits: 11, frac_bits: 52 };
+pub(super) const S: Fmt = Fmt { exp_bits: 8, frac_bits: 23 };
+pub(super) const D: Fmt = Fmt { exp_bits: 11, frac_bits: 52 };
 
 impl Fmt {
     fn max_exp(self) -> u64 {
@@ -83,7 +83,7 @@ impl Fmt {
         }
     }
     /// An operand: specials, subnormals, the min-normal and overflow edges.
-    fn operand(self, g: &mut Rng) -> u64 {
+    pub(super) fn operand(self, g: &mut Rng) -> u64 {
         let sign = g.below(2) == 0;
         let frac = self.frac(g);
         let max = self.max_exp() as i64;
@@ -101,7 +101,7 @@ impl Fmt {
     }
     /// A second operand aimed at `a` so that op(a, b) lands near the smallest
     /// normal, near overflow, or cancels; plain random otherwise.
-    fn partner(self, g: &mut Rng, a: u64, op: Op) -> u64 {
+    pub(super) fn partner(self, g: &mut Rng, a: u64, op: Op) -> u64 {
         if g.below(3) == 0 {
             return self.operand(g);
         }
@@ -134,7 +134,7 @@ impl Fmt {
 }
 
 #[derive(Clone, Copy)]
-enum Op {
+pub(super) enum Op {
     Add,
     Sub,
     Mul,
@@ -291,7 +291,7 @@ fn hardfloat_edges() {
     assert_eq!(hardfloat::mul(min.to_bits(), third, rne, nx).1, flags::UF | nx);
 }
 
-fn int_operand(g: &mut Rng) -> u64 {
+pub(super) fn int_operand(g: &mut Rng) -> u64 {
     let r = g.next();
     match g.below(6) {
         0 => r,
@@ -305,7 +305,7 @@ fn int_operand(g: &mut Rng) -> u64 {
 }
 
 /// A float near an integer boundary of the conversions, or any operand.
-fn to_int_operand(g: &mut Rng) -> u64 {
+pub(super) fn to_int_operand(g: &mut Rng) -> u64 {
     let base: f64 = match g.below(8) {
         0 => return D.operand(g),
         1 => 2147483648.0,
