@@ -119,10 +119,14 @@ macro_rules! host_float {
 host_float!(u32, f32, sf::f32_add, sf::f32_sub, sf::f32_mul, sf::f32_div, sf::f32_sqrt, sf::f32_mul_add);
 host_float!(u64, f64, sf::f64_add, sf::f64_sub, sf::f64_mul, sf::f64_div, sf::f64_sqrt, sf::f64_mul_add);
 
+/// Hosts whose f32/f64 operations are IEEE 754 binary32/binary64 ones (SSE2,
+/// AArch64 FP); 32-bit x87 code may round twice, so it keeps SoftFloat.
+const HOST_IEEE: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
 /// QEMU's `can_use_fpu`: RNE and NX already accrued in `fflags`.
 #[inline(always)]
 fn can_use_host(rm: Rounding, fflags: u8) -> bool {
-    rm == Rounding::NearEven && fflags & flags::NX != 0
+    HOST_IEEE && rm == Rounding::NearEven && fflags & flags::NX != 0
 }
 
 #[inline(always)]
