@@ -26,7 +26,9 @@ fn pair(code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
         c.hart.csr.mtvec = TRAP_VEC;
         setup(&mut c.hart);
         if jit {
-            c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+            let mut j = Jit::with_code_size(1 << 20).expect("code buffer");
+            j.set_hot_threshold(0);
+            c.set_engine(Some(Box::new(j)));
         }
         c
     })
@@ -140,4 +142,20 @@ fn traps_in_the_middle_of_a_block_are_precise() {
         assert_eq!((h.csr.mepc, h.csr.mcause, h.csr.mtval), (CODE + 4, 7, 0x48));
         assert_eq!(h.x[14], 0, "a4: nothing after the fault ran");
     }
+}
+
+/// By default a block is interpreted `HOT_THRESHOLD` times, then translated
+/// (and the run stays exact across the switch).
+#[test]
+fn blocks_are_translated_once_hot() {
+    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
+    c.ram.write(CODE, 4, 0x0000_006f).expect("code in RAM"); // jal zero,0: a one-block loop
+    c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+    let hot = u64::from(jit::HOT_THRESHOLD);
+    assert_eq!(c.run(hot), Stop::Budget);
+    assert_eq!((stat(&c, "translated"), stat(&c, "interpreted")), (0, hot), "cold: interpreted");
+    assert_eq!(c.run(1000), Stop::Budget);
+    assert_eq!(stat(&c, "translated"), 1, "hot: translated once");
+    assert_eq!(stat(&c, "interpreted"), hot);
+    assert_eq!((c.hart.instret, c.hart.pc), (hot + 1000, CODE));
 }
