@@ -83,6 +83,18 @@ build_c() { # build_c SRC OUTDIR
 }
 for src in $(ls demo/*.c 2>/dev/null | sort); do build_c "$src" demo; done
 for src in $(ls bench/*.c 2>/dev/null | sort); do build_c "$src" bench; done
+# Translation-heavy benchmark: a C driver plus a generated straight-line body of
+# over a million instructions (about 20 MB of assembly, so generated, not committed).
+GEN="$(mktemp -d)"
+python3 bench/trans/gen_trans.py > "$GEN/trans_body.S"
+$CC "${COMMON[@]}" "${C_FLAGS[@]}" -o "$OUT/bench/trans.elf" common-c/crt.S common-c/virt.c bench/trans/trans.c \
+  "$GEN/trans_body.S"
+rm -rf "$GEN"
+riscv64-unknown-elf-strip --strip-debug "$OUT/bench/trans.elf"
+scrub "$OUT/bench/trans.elf"
+printf 'build/bench/trans.elf\tvirt\t%s\t%s\n' "$(meta bench/trans/trans.c EXPECT_EXIT 0)" \
+  "$(meta bench/trans/trans.c EXPECT_STDOUT '')" >> "$MANIFEST"
+
 for src in $(ls selftest-c/*.c 2>/dev/null | sort); do build_c "$src" selftest; done
 
 if [[ $CHECK == 0 ]]; then

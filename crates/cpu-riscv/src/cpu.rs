@@ -13,6 +13,7 @@ use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
 use crate::hart::{Hart, XREG_NAMES};
 use crate::mem::{Tlb, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
+use crate::trap_log::TrapLog;
 
 /// Why `Cpu::run` returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub struct Cpu {
     /// While lockstep checking: RAM pages written since it started, with
     /// their contents before the first write (`Cpu::start_write_log`).
     pub(crate) write_log: Option<Vec<(u64, Box<[u8]>)>>,
+    /// The last traps taken (`x-query-traps`).
+    pub traps: TrapLog,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -82,6 +85,7 @@ impl Cpu {
             logged_uncached: HashSet::new(),
             engine: None,
             write_log: None,
+            traps: TrapLog::default(),
         }
     }
 

@@ -279,6 +279,19 @@ pub fn write(cpu: &mut Cpu, addr: u16, val: u64) -> Result<(), Exception> {
     Ok(())
 }
 
+/// A Zicsr access with one lookup and permission check: read the CSR if
+/// `read`, then write `new(old)` if given (old being `rmw_base`). Equal to
+/// `check_access`, `read`, `write` in turn, as none of them can change the
+/// outcome of the others' checks. Returns the value read (0 if not read).
+pub fn read_write(cpu: &mut Cpu, addr: u16, read: bool, new: Option<&dyn Fn(u64) -> u64>) -> Result<u64, Exception> {
+    let c = check(cpu, addr, new.is_some())?;
+    let old = if read { (c.read)(cpu, addr) } else { 0 };
+    if let (Some(f), Some(w)) = (new, c.write) {
+        w(cpu, addr, f(rmw_base(cpu, addr, old)));
+    }
+    Ok(old)
+}
+
 /// The value a read-modify-write (csrrs/csrrc) modifies: for mip and sip
 /// that is the software-written bits only, not the device lines ORed into
 /// what a read returns (Privileged spec 3.1.9, SEIP).

@@ -19,6 +19,10 @@
 //! encodings objdump still names (static rm 5/6, c.addi16sp 0, `uret`,
 //! `hret`, `sfence.vm`) are illegal here.
 
+mod qemu;
+
+pub use qemu::disasm_qemu;
+
 use crate::csr::csr_name;
 use crate::insn::{Format, Insn};
 use crate::ops::Op;

@@ -1,15 +1,21 @@
 //! Floating-point helpers shared by the F and D handlers: rounding modes,
 //! fflags, NaN-boxing, canonical NaNs (Unprivileged spec ch. 11, 12).
 //!
-//! The arithmetic itself is Berkeley SoftFloat 3e with its RISC-V
+//! The arithmetic's reference is Berkeley SoftFloat 3e with its RISC-V
 //! specialisation (crate `softfloat`), which already gives canonical NaN
 //! results, tininess after rounding and the RISC-V float-to-integer
-//! saturation values. What RISC-V adds on top lives here.
+//! saturation values. `hardfloat` computes with the host's FPU where that
+//! provably gives SoftFloat's bits and flags, `exact` does compares and
+//! conversions on the host; both fall back to SoftFloat otherwise. What
+//! RISC-V adds on top lives here.
 
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
 pub use softfloat::{flags, Rounding};
+
+pub mod exact;
+pub mod hardfloat;
 
 /// The canonical NaNs (Unprivileged spec 11.3): RISC-V never propagates payloads.
 pub const CANONICAL_NAN_S: u32 = 0x7fc0_0000;
@@ -31,6 +37,12 @@ pub(crate) fn enabled(cpu: &Cpu, i: &Insn) -> Result<(), Exception> {
 pub(crate) fn rounding(cpu: &Cpu, i: &Insn) -> Result<Rounding, Exception> {
     let rm = if i.rm == 7 { ((cpu.hart.csr.fcsr >> FCSR_FRM_SHIFT) & 7) as u8 } else { i.rm };
     Rounding::from_rm(rm).ok_or(Exception::illegal(i.raw))
+}
+
+/// The accrued exception flags (fcsr.fflags).
+#[inline]
+pub(crate) fn fflags(cpu: &Cpu) -> u8 {
+    (cpu.hart.csr.fcsr & FCSR_FLAGS) as u8
 }
 
 /// OR exception flags into fflags; they are only ever accrued (11.2).
@@ -224,3 +236,6 @@ where
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod diff_tests;

@@ -19,6 +19,7 @@ mod mem;
 pub mod mmu;
 pub mod ops;
 pub mod trap;
+pub mod trap_log;
 
 pub use bus::{Bus, BusError, Clock, IrqLines, Ram};
 pub use cpu::{Cpu, Stop};

@@ -5,6 +5,7 @@
 use crate::csr::*;
 use crate::dlog::LOG_INT;
 use crate::hart::Priv;
+use crate::trap_log::TrapRecord;
 
 /// Synchronous exception causes, numbered as in `mcause`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ impl Interrupt {
     }
 }
 
-const EXCEPTION_NAMES: [&str; 16] = [
+pub(crate) const EXCEPTION_NAMES: [&str; 16] = [
     "misaligned_fetch",
     "fault_fetch",
     "illegal_instruction",
@@ -80,7 +81,7 @@ const EXCEPTION_NAMES: [&str; 16] = [
     "store_page_fault",
 ];
 
-const INTERRUPT_NAMES: [&str; 12] = [
+pub(crate) const INTERRUPT_NAMES: [&str; 12] = [
     "u_software",
     "s_software",
     "vs_software",
@@ -137,10 +138,14 @@ impl crate::cpu::Cpu {
         }
         let csr = &self.hart.csr;
         let deleg = if interrupt { csr.mideleg } else { csr.medeleg };
-        let xcause = cause | if interrupt { 1 << 63 } else { 0 };
         let prv = self.hart.prv;
+        let to = if prv <= Priv::S && (deleg >> cause) & 1 != 0 { Priv::S } else { Priv::M };
+        let (epc, instret) = (self.hart.pc, self.hart.instret);
+        self.traps.push(TrapRecord { interrupt, code: cause, epc, tval, from: prv, to, instret });
+        let csr = &self.hart.csr;
+        let xcause = cause | if interrupt { 1 << 63 } else { 0 };
         let s = csr.mstatus;
-        if prv <= Priv::S && (deleg >> cause) & 1 != 0 {
+        if to == Priv::S {
             // Trap to S-mode (Privileged spec 4.1.1).
             let mut s = s & !(MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SIE);
             if csr.mstatus & MSTATUS_SIE != 0 {

@@ -44,6 +44,13 @@ use translate::Context;
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 
+/// Runs of a block in the interpreter before it is translated (the default
+/// of `Jit::set_hot_threshold`). Translating costs about as much as thirty
+/// interpreted runs of the same code, so code that runs only a few times
+/// (start-up, initialisation, generated run-once code) is cheaper to
+/// interpret, as tiered JITs do; QEMU translates everything on first use.
+pub const HOT_THRESHOLD: u32 = 8;
+
 /// The trampoline's signature: `(cpu, &cpu.hart, block code, context) -> budget left`.
 type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize, *const Context) -> u64;
 
@@ -71,8 +78,8 @@ pub struct Stats {
     pub buffer_flushes: u64,
     /// Blocks dropped because their code was written, or by fence.i.
     pub invalidated: u64,
-    /// Blocks run in the interpreter (device memory, page-straddling
-    /// instruction, budget shorter than the block).
+    /// Blocks run in the interpreter (not yet hot, device memory,
+    /// page-straddling instruction, budget shorter than the block).
     pub interpreted: u64,
     /// Chain slots pointed at a translated block.
     pub chained: u64,
@@ -165,6 +172,10 @@ pub struct Jit {
     tbs: info::BufferTbs,
     /// The trampoline's code and address, until `-d out_asm` logs it.
     prologue: Option<(Vec<u8>, usize)>,
+    /// Interpreted runs before translation; see `HOT_THRESHOLD`.
+    hot: u32,
+    /// Runs so far of blocks not yet translated, by physical address.
+    cold: HashMap<u64, u32, BuildHasherDefault<PaHasher>>,
 }
 
 impl Jit {
@@ -202,7 +213,15 @@ impl Jit {
             chain: true,
             tbs: info::BufferTbs::default(),
             prologue,
+            hot: HOT_THRESHOLD,
+            cold: HashMap::default(),
         })
+    }
+
+    /// Interpret a block this many times before translating it (0:
+    /// translate on first use, as tests comparing with the interpreter need).
+    pub fn set_hot_threshold(&mut self, runs: u32) {
+        self.hot = runs;
     }
 
     /// Allow (default) or forbid chaining of newly translated blocks: without
@@ -348,6 +367,14 @@ impl Engine for Jit {
         let b = match self.blocks.get(&pa) {
             Some(&b) => b,
             None => {
+                if self.hot > 0 {
+                    let runs = self.cold.entry(pa).or_insert(0);
+                    if *runs < self.hot {
+                        *runs += 1;
+                        return self.interpret(cpu, max);
+                    }
+                    self.cold.remove(&pa);
+                }
                 let t = Instant::now();
                 let b = self.translate(cpu, pc, pa);
                 self.stats.translate_ns += t.elapsed().as_nanos() as u64;

@@ -159,6 +159,7 @@ impl Lockstep {
     pub fn new() -> std::io::Result<Lockstep> {
         let mut jit = Jit::new()?;
         jit.set_chaining(false);
+        jit.set_hot_threshold(0);
         Ok(Lockstep { jit, tape: None, report: Arc::new(Mutex::new(None)), blocks: 0, corrupt_at: None, stop: None })
     }
 

@@ -148,7 +148,9 @@ fn one_instruction_blocks_match_the_interpreter() {
     let mut interp = cpu();
     let mut jitted = cpu();
     // A small buffer, so that flushing when full is exercised too.
-    jitted.set_engine(Some(Box::new(Jit::with_code_size(256 << 10).expect("code buffer"))));
+    let mut jit = Jit::with_code_size(256 << 10).expect("code buffer");
+    jit.set_hot_threshold(0);
+    jitted.set_engine(Some(Box::new(jit)));
     let mut data = vec![0u8; RAM_SIZE];
     let mut seen = vec![0u32; OPS.len() + 1];
     for case in 0..cases {

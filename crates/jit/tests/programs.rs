@@ -196,7 +196,9 @@ fn random_programs_match_the_interpreter() {
         prog.push(j_type(0, 0)); // end: a self-loop, cut by the budget
         let mut interp = cpu(&prog, &handler);
         let mut jitted = cpu(&prog, &handler);
-        jitted.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+        let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
+        jit.set_hot_threshold(0);
+        jitted.set_engine(Some(Box::new(jit)));
         let mut h = Hart::new(0, CODE);
         for i in 1..16 {
             h.x[i] = match r.below(4) {
@@ -243,7 +245,9 @@ fn random_programs_match_the_interpreter() {
 #[test]
 fn hot_loop_answers_exit_requests_and_interrupts() {
     let mut c = cpu(&[j_type(0, 0)], &[j_type(0, 0)]);
-    c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+    let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
+    jit.set_hot_threshold(0);
+    c.set_engine(Some(Box::new(jit)));
     c.hart.csr.mtvec = TRAP_VEC;
     // Warm up: translate the loop and chain it to itself.
     assert_eq!(c.run(10_000), Stop::Budget);

@@ -52,7 +52,10 @@ fn run(row: &Row, n: usize) -> Result<(), String> {
         max_insns: Some(MAX_INSNS),
     };
     let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
-    m.cpu().set_engine(Some(Box::new(Jit::new().map_err(|e| e.to_string())?)));
+    let mut jit = Jit::new().map_err(|e| e.to_string())?;
+    // Translate every block on first use: the point is to run them all as code.
+    jit.set_hot_threshold(0);
+    m.cpu().set_engine(Some(Box::new(jit)));
     let exit = m.run();
     let stats = m.cpu().engine_stats();
     drop(m);

@@ -71,6 +71,8 @@ pub enum Request {
     },
     /// The execution engine's statistics (`x-query-jit`).
     JitInfo,
+    /// The last traps the hart took (`x-query-traps`).
+    Traps,
 }
 
 /// The answer to a request.

@@ -516,6 +516,7 @@ impl Machine {
                 Some(text) => Reply::Text(text),
                 None => Reply::Error("JIT information is only available with accel=tcg".into()),
             },
+            Request::Traps => Reply::Text(self.cpu.traps.text()),
             Request::Roms => Reply::Text(
                 self.roms
                     .iter()
@@ -632,6 +633,7 @@ impl Machine {
     fn reset(&mut self) {
         let hartid = self.cpu.hart.hartid;
         self.cpu.hart = Hart::new(hartid, self.reset_pc);
+        self.cpu.traps.clear();
         for img in &self.images {
             // These loaded before; the RAM has not changed size, so they load again.
             if let Err(e) = loader::load(&img.bytes, &mut self.cpu.ram, img.raw_addr) {

@@ -74,6 +74,7 @@ static INFO: &[InfoCmd] = &[
             }
         },
     },
+    InfoCmd { name: "traps", help: "show the last traps taken", qmp: "x-query-traps", show: hrt },
     InfoCmd {
         name: "version",
         help: "show the version of QEMU",
@@ -245,7 +246,8 @@ impl Hmp {
             Ok(_) => return "Error: unexpected answer from the guest thread\n".into(),
             Err(e) => return format!("Error: {}\n", e.desc),
         };
-        let line_size = if wsize == 1 { 8 } else { 16 };
+        // As QEMU's memory_dump: the line length follows the size before 'c' makes it 1.
+        let line_size = if size == 1 { 8 } else { 16 };
         let digits = match format {
             b'o' => (wsize * 8).div_ceil(3),
             b'u' | b'd' => (wsize * 80).div_ceil(33),
@@ -279,8 +281,7 @@ impl Hmp {
 }
 
 /// `x/Ni`: N instructions from `addr`, one per line as QEMU's monitor prints
-/// them (address, encoding, then the disassembly; operands as Tern's disassembler
-/// writes them, which follows GNU objdump).
+/// them (address, encoding, then the disassembly in QEMU's style).
 fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
     if count > MAX_DUMP / 4 {
         return format!("Error: dumps are limited to {} instructions\n", MAX_DUMP / 4);
@@ -311,10 +312,10 @@ fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
             lo
         };
         let insn = cpu_riscv::decode::decode(raw);
-        let text = cpu_riscv::disasm::disasm(&insn, pc);
-        let (mnemonic, operands) = text.split_once('\t').unwrap_or((&text, ""));
+        let text = cpu_riscv::disasm::disasm_qemu(&insn, pc);
         let hex = if insn.len == 2 { format!("{raw:04x}") } else { format!("{raw:08x}") };
-        out.push_str(format!("{pc:#018x}:  {hex:<18}{mnemonic:<24}{operands}").trim_end());
+        // Trailing blanks included, as QEMU prints them.
+        out.push_str(&format!("{pc:#018x}:  {hex:<18}{text}"));
         out.push('\n');
         off += insn.len as usize;
     }

@@ -297,6 +297,18 @@ pub static COMMANDS: &[Command] = &[
         },
     },
     Command {
+        name: "x-query-traps",
+        args: &[opt("cpu-index", Ty::Int)],
+        returns: "HumanReadableText",
+        guest: true,
+        oob: false,
+        // Tern's debug aid: the last traps taken (cause, epc, tval, modes).
+        run: |c, a| {
+            check_cpu(a, "cpu-index")?;
+            text(guest_text(c, Request::Traps)?)
+        },
+    },
+    Command {
         name: "x-query-jit",
         args: &[],
         returns: "HumanReadableText",

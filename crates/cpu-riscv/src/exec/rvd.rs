@@ -2,19 +2,18 @@
 //!
 //! As in `rvf.rs`: FS and rounding-mode checks come first so traps are precise.
 
-use softfloat as sf;
-
 use crate::cpu::Cpu;
-use crate::fpu::{self, Rounding};
+use crate::fpu::{self, exact, hardfloat, Rounding};
 use crate::insn::Insn;
 use crate::trap::Exception;
 
-type Bin = fn(u64, u64, Rounding) -> (u64, u8);
+/// An operation given the fflags in effect (see `fpu::hardfloat`).
+type Bin = fn(u64, u64, Rounding, u8) -> (u64, u8);
 
 fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = f(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2), rm);
+    let (r, fl) = f(fpu::read_d(cpu, i.rs1), fpu::read_d(cpu, i.rs2), rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_d(cpu, i.rd, r);
     Ok(())
@@ -27,7 +26,7 @@ fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result
     let sign = |neg: bool| if neg { 1u64 << 63 } else { 0 };
     let a = fpu::read_d(cpu, i.rs1) ^ sign(neg_product);
     let c = fpu::read_d(cpu, i.rs3) ^ sign(neg_addend);
-    let (r, fl) = sf::f64_mul_add(a, fpu::read_d(cpu, i.rs2), c, rm);
+    let (r, fl) = hardfloat::mul_add(a, fpu::read_d(cpu, i.rs2), c, rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_d(cpu, i.rd, r);
     Ok(())
@@ -64,25 +63,25 @@ pub(crate) fn fnmadd_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fadd_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f64_add)
+    arith(cpu, i, hardfloat::add)
 }
 
 pub(crate) fn fsub_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f64_sub)
+    arith(cpu, i, hardfloat::sub)
 }
 
 pub(crate) fn fmul_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f64_mul)
+    arith(cpu, i, hardfloat::mul)
 }
 
 pub(crate) fn fdiv_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f64_div)
+    arith(cpu, i, hardfloat::div)
 }
 
 pub(crate) fn fsqrt_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = sf::f64_sqrt(fpu::read_d(cpu, i.rs1), rm);
+    let (r, fl) = hardfloat::sqrt(fpu::read_d(cpu, i.rs1), rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_d(cpu, i.rd, r);
     Ok(())
@@ -127,7 +126,7 @@ pub(crate) fn fmax_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 pub(crate) fn fcvt_s_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = sf::f64_to_f32(fpu::read_d(cpu, i.rs1), rm);
+    let (r, fl) = exact::f64_to_f32(fpu::read_d(cpu, i.rs1), rm);
     fpu::accrue(cpu, fl);
     fpu::write_s(cpu, i.rd, r);
     Ok(())
@@ -136,8 +135,8 @@ pub(crate) fn fcvt_s_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 /// fcvt.d.s is exact; the rm field is still checked (a reserved mode is illegal).
 pub(crate) fn fcvt_d_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
-    let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = sf::f32_to_f64(fpu::read_s(cpu, i.rs1), rm);
+    fpu::rounding(cpu, i)?;
+    let (r, fl) = exact::f32_to_f64(fpu::read_s(cpu, i.rs1));
     fpu::accrue(cpu, fl);
     fpu::write_d(cpu, i.rd, r);
     Ok(())
@@ -152,15 +151,15 @@ fn compare(cpu: &mut Cpu, i: &Insn, f: fn(u64, u64) -> (bool, u8)) -> Result<(),
 }
 
 pub(crate) fn feq_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f64_eq)
+    compare(cpu, i, exact::eq)
 }
 
 pub(crate) fn flt_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f64_lt)
+    compare(cpu, i, exact::lt)
 }
 
 pub(crate) fn fle_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f64_le)
+    compare(cpu, i, exact::le)
 }
 
 pub(crate) fn fclass_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
@@ -181,27 +180,27 @@ fn to_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u64, u8)) -> Result<
 
 pub(crate) fn fcvt_w_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f64_to_i32(a, rm);
+        let (r, fl) = exact::to_i32(f64::from_bits(a), rm);
         (r as i64 as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_wu_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f64_to_u32(a, rm);
+        let (r, fl) = exact::to_u32(f64::from_bits(a), rm);
         (r as i32 as i64 as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_l_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f64_to_i64(a, rm);
+        let (r, fl) = exact::to_i64(f64::from_bits(a), rm);
         (r as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_lu_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    to_int(cpu, i, sf::f64_to_u64)
+    to_int(cpu, i, |a, rm| exact::to_u64(f64::from_bits(a), rm))
 }
 
 pub(crate) fn fmv_x_d(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
@@ -221,19 +220,19 @@ fn from_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u64, u8)) -> Resul
 }
 
 pub(crate) fn fcvt_d_w(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::i32_to_f64(x as i32, rm))
+    from_int(cpu, i, |x, rm| exact::i32_to_f64(x as i32, rm))
 }
 
 pub(crate) fn fcvt_d_wu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::u32_to_f64(x as u32, rm))
+    from_int(cpu, i, |x, rm| exact::u32_to_f64(x as u32, rm))
 }
 
 pub(crate) fn fcvt_d_l(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::i64_to_f64(x as i64, rm))
+    from_int(cpu, i, |x, rm| exact::i64_to_f64(x as i64, rm))
 }
 
 pub(crate) fn fcvt_d_lu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, sf::u64_to_f64)
+    from_int(cpu, i, exact::u64_to_f64)
 }
 
 pub(crate) fn fmv_d_x(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {

@@ -4,19 +4,18 @@
 //! rounding mode, so that a trap leaves all state untouched. Single inputs
 //! are unboxed (12.2) and results NaN-boxed by `fpu::read_s`/`fpu::write_s`.
 
-use softfloat as sf;
-
 use crate::cpu::Cpu;
-use crate::fpu::{self, Rounding};
+use crate::fpu::{self, exact, hardfloat, Rounding};
 use crate::insn::Insn;
 use crate::trap::Exception;
 
-type Bin = fn(u32, u32, Rounding) -> (u32, u8);
+/// An operation given the fflags in effect (see `fpu::hardfloat`).
+type Bin = fn(u32, u32, Rounding, u8) -> (u32, u8);
 
 fn arith(cpu: &mut Cpu, i: &Insn, f: Bin) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = f(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2), rm);
+    let (r, fl) = f(fpu::read_s(cpu, i.rs1), fpu::read_s(cpu, i.rs2), rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_s(cpu, i.rd, r);
     Ok(())
@@ -30,7 +29,7 @@ fn fused(cpu: &mut Cpu, i: &Insn, neg_product: bool, neg_addend: bool) -> Result
     let sign = |neg: bool| if neg { 1u32 << 31 } else { 0 };
     let a = fpu::read_s(cpu, i.rs1) ^ sign(neg_product);
     let c = fpu::read_s(cpu, i.rs3) ^ sign(neg_addend);
-    let (r, fl) = sf::f32_mul_add(a, fpu::read_s(cpu, i.rs2), c, rm);
+    let (r, fl) = hardfloat::mul_add(a, fpu::read_s(cpu, i.rs2), c, rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_s(cpu, i.rd, r);
     Ok(())
@@ -68,25 +67,25 @@ pub(crate) fn fnmadd_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
 }
 
 pub(crate) fn fadd_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f32_add)
+    arith(cpu, i, hardfloat::add)
 }
 
 pub(crate) fn fsub_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f32_sub)
+    arith(cpu, i, hardfloat::sub)
 }
 
 pub(crate) fn fmul_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f32_mul)
+    arith(cpu, i, hardfloat::mul)
 }
 
 pub(crate) fn fdiv_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    arith(cpu, i, sf::f32_div)
+    arith(cpu, i, hardfloat::div)
 }
 
 pub(crate) fn fsqrt_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
     let rm = fpu::rounding(cpu, i)?;
-    let (r, fl) = sf::f32_sqrt(fpu::read_s(cpu, i.rs1), rm);
+    let (r, fl) = hardfloat::sqrt(fpu::read_s(cpu, i.rs1), rm, fpu::fflags(cpu));
     fpu::accrue(cpu, fl);
     fpu::write_s(cpu, i.rd, r);
     Ok(())
@@ -127,7 +126,7 @@ pub(crate) fn fmax_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     min_max(cpu, i, true)
 }
 
-/// Float to integer (11.7); SoftFloat's RISC-V specialisation saturates as the
+/// Float to integer (11.7); `fpu::exact` saturates as the
 /// spec's table requires. 32-bit results are sign-extended, even for `wu`.
 fn to_int(cpu: &mut Cpu, i: &Insn, f: fn(u32, Rounding) -> (u64, u8)) -> Result<(), Exception> {
     fpu::enabled(cpu, i)?;
@@ -140,27 +139,27 @@ fn to_int(cpu: &mut Cpu, i: &Insn, f: fn(u32, Rounding) -> (u64, u8)) -> Result<
 
 pub(crate) fn fcvt_w_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f32_to_i32(a, rm);
+        let (r, fl) = exact::to_i32(f64::from(f32::from_bits(a)), rm);
         (r as i64 as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_wu_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f32_to_u32(a, rm);
+        let (r, fl) = exact::to_u32(f64::from(f32::from_bits(a)), rm);
         (r as i32 as i64 as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_l_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     to_int(cpu, i, |a, rm| {
-        let (r, fl) = sf::f32_to_i64(a, rm);
+        let (r, fl) = exact::to_i64(f64::from(f32::from_bits(a)), rm);
         (r as u64, fl)
     })
 }
 
 pub(crate) fn fcvt_lu_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    to_int(cpu, i, sf::f32_to_u64)
+    to_int(cpu, i, |a, rm| exact::to_u64(f64::from(f32::from_bits(a)), rm))
 }
 
 /// fmv.x.w moves the raw low 32 bits, sign-extended (11.7); no unboxing.
@@ -188,15 +187,15 @@ fn compare(cpu: &mut Cpu, i: &Insn, f: fn(u32, u32) -> (bool, u8)) -> Result<(),
 
 /// feq is a quiet comparison, flt/fle signaling ones (11.8).
 pub(crate) fn feq_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f32_eq)
+    compare(cpu, i, exact::eq)
 }
 
 pub(crate) fn flt_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f32_lt)
+    compare(cpu, i, exact::lt)
 }
 
 pub(crate) fn fle_s(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    compare(cpu, i, sf::f32_le)
+    compare(cpu, i, exact::le)
 }
 
 fn from_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u32, u8)) -> Result<(), Exception> {
@@ -209,19 +208,19 @@ fn from_int(cpu: &mut Cpu, i: &Insn, f: fn(u64, Rounding) -> (u32, u8)) -> Resul
 }
 
 pub(crate) fn fcvt_s_w(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::i32_to_f32(x as i32, rm))
+    from_int(cpu, i, |x, rm| exact::i32_to_f32(x as i32, rm))
 }
 
 pub(crate) fn fcvt_s_wu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::u32_to_f32(x as u32, rm))
+    from_int(cpu, i, |x, rm| exact::u32_to_f32(x as u32, rm))
 }
 
 pub(crate) fn fcvt_s_l(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, |x, rm| sf::i64_to_f32(x as i64, rm))
+    from_int(cpu, i, |x, rm| exact::i64_to_f32(x as i64, rm))
 }
 
 pub(crate) fn fcvt_s_lu(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
-    from_int(cpu, i, sf::u64_to_f32)
+    from_int(cpu, i, exact::u64_to_f32)
 }
 
 /// fmv.w.x moves the low 32 bits of rs1, NaN-boxed (11.7).

@@ -18,12 +18,8 @@ fn access(cpu: &mut Cpu, i: &Insn, read: bool, new: Option<&dyn Fn(u64) -> u64>)
             e
         }
     };
-    // Check the write permission first so that a trap leaves no state changed.
-    csr::check_access(cpu, addr, new.is_some()).map_err(with_tval)?;
-    let old = if read { csr::read(cpu, addr).map_err(with_tval)? } else { 0 };
-    if let Some(f) = new {
-        csr::write(cpu, addr, f(csr::rmw_base(cpu, addr, old))).map_err(with_tval)?;
-    }
+    // The write permission is checked before the read, so a trap leaves no state changed.
+    let old = csr::read_write(cpu, addr, read, new).map_err(with_tval)?;
     cpu.hart.set_x(i.rd, old);
     Ok(())
 }

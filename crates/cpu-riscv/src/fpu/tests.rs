@@ -734,3 +734,109 @@ fn matches_qemu_vectors() {
     }
     assert!(checked > 2000, "only {checked} vectors");
 }
+
+/// The reference of one op: pure SoftFloat on the unboxed operands
+/// (a, b, c, the integer x1) and the effective rounding mode, giving the
+/// destination's raw value (boxed single, or the integer in x4) and flags.
+type Reference = fn(u64, u64, u64, u64, Rounding) -> (u64, u8);
+
+fn references() -> Vec<(Op, Reference)> {
+    use softfloat as sf;
+    const SS: u64 = 1 << 31;
+    const SD: u64 = 1 << 63;
+    fn b((r, fl): (u32, u8)) -> (u64, u8) {
+        (box_s(r), fl)
+    }
+    fn sx((r, fl): (bool, u8)) -> (u64, u8) {
+        (u64::from(r), fl)
+    }
+    // The float-to-integer references see the raw register like the handler.
+    vec![
+        (Op::FaddS, |a, b_, _, _, rm| b(sf::f32_add(a as u32, b_ as u32, rm))),
+        (Op::FsubS, |a, b_, _, _, rm| b(sf::f32_sub(a as u32, b_ as u32, rm))),
+        (Op::FmulS, |a, b_, _, _, rm| b(sf::f32_mul(a as u32, b_ as u32, rm))),
+        (Op::FdivS, |a, b_, _, _, rm| b(sf::f32_div(a as u32, b_ as u32, rm))),
+        (Op::FsqrtS, |a, _, _, _, rm| b(sf::f32_sqrt(a as u32, rm))),
+        (Op::FmaddS, |a, b_, c, _, rm| b(sf::f32_mul_add(a as u32, b_ as u32, c as u32, rm))),
+        (Op::FmsubS, |a, b_, c, _, rm| b(sf::f32_mul_add(a as u32, b_ as u32, (c ^ SS) as u32, rm))),
+        (Op::FnmsubS, |a, b_, c, _, rm| b(sf::f32_mul_add((a ^ SS) as u32, b_ as u32, c as u32, rm))),
+        (Op::FnmaddS, |a, b_, c, _, rm| b(sf::f32_mul_add((a ^ SS) as u32, b_ as u32, (c ^ SS) as u32, rm))),
+        (Op::FaddD, |a, b_, _, _, rm| sf::f64_add(a, b_, rm)),
+        (Op::FsubD, |a, b_, _, _, rm| sf::f64_sub(a, b_, rm)),
+        (Op::FmulD, |a, b_, _, _, rm| sf::f64_mul(a, b_, rm)),
+        (Op::FdivD, |a, b_, _, _, rm| sf::f64_div(a, b_, rm)),
+        (Op::FsqrtD, |a, _, _, _, rm| sf::f64_sqrt(a, rm)),
+        (Op::FmaddD, |a, b_, c, _, rm| sf::f64_mul_add(a, b_, c, rm)),
+        (Op::FmsubD, |a, b_, c, _, rm| sf::f64_mul_add(a, b_, c ^ SD, rm)),
+        (Op::FnmsubD, |a, b_, c, _, rm| sf::f64_mul_add(a ^ SD, b_, c, rm)),
+        (Op::FnmaddD, |a, b_, c, _, rm| sf::f64_mul_add(a ^ SD, b_, c ^ SD, rm)),
+        (Op::FeqS, |a, b_, _, _, _| sx(sf::f32_eq(a as u32, b_ as u32))),
+        (Op::FltS, |a, b_, _, _, _| sx(sf::f32_lt(a as u32, b_ as u32))),
+        (Op::FleS, |a, b_, _, _, _| sx(sf::f32_le(a as u32, b_ as u32))),
+        (Op::FeqD, |a, b_, _, _, _| sx(sf::f64_eq(a, b_))),
+        (Op::FltD, |a, b_, _, _, _| sx(sf::f64_lt(a, b_))),
+        (Op::FleD, |a, b_, _, _, _| sx(sf::f64_le(a, b_))),
+        (Op::FcvtSD, |a, _, _, _, rm| b(sf::f64_to_f32(a, rm))),
+        (Op::FcvtDS, |a, _, _, _, rm| sf::f32_to_f64(a as u32, rm)),
+        (Op::FcvtWS, |a, _, _, _, rm| (sf::f32_to_i32(a as u32, rm).0 as i64 as u64, sf::f32_to_i32(a as u32, rm).1)),
+        (Op::FcvtWuS, |a, _, _, _, rm| (sf::f32_to_u32(a as u32, rm).0 as i32 as u64, sf::f32_to_u32(a as u32, rm).1)),
+        (Op::FcvtLS, |a, _, _, _, rm| (sf::f32_to_i64(a as u32, rm).0 as u64, sf::f32_to_i64(a as u32, rm).1)),
+        (Op::FcvtLuS, |a, _, _, _, rm| sf::f32_to_u64(a as u32, rm)),
+        (Op::FcvtWD, |a, _, _, _, rm| (sf::f64_to_i32(a, rm).0 as i64 as u64, sf::f64_to_i32(a, rm).1)),
+        (Op::FcvtWuD, |a, _, _, _, rm| (sf::f64_to_u32(a, rm).0 as i32 as u64, sf::f64_to_u32(a, rm).1)),
+        (Op::FcvtLD, |a, _, _, _, rm| (sf::f64_to_i64(a, rm).0 as u64, sf::f64_to_i64(a, rm).1)),
+        (Op::FcvtLuD, |a, _, _, _, rm| sf::f64_to_u64(a, rm)),
+        (Op::FcvtSW, |_, _, _, x, rm| b(sf::i32_to_f32(x as i32, rm))),
+        (Op::FcvtSWu, |_, _, _, x, rm| b(sf::u32_to_f32(x as u32, rm))),
+        (Op::FcvtSL, |_, _, _, x, rm| b(sf::i64_to_f32(x as i64, rm))),
+        (Op::FcvtSLu, |_, _, _, x, rm| b(sf::u64_to_f32(x, rm))),
+        (Op::FcvtDW, |_, _, _, x, rm| sf::i32_to_f64(x as i32, rm)),
+        (Op::FcvtDWu, |_, _, _, x, rm| sf::u32_to_f64(x as u32, rm)),
+        (Op::FcvtDL, |_, _, _, x, rm| sf::i64_to_f64(x as i64, rm)),
+        (Op::FcvtDLu, |_, _, _, x, rm| sf::u64_to_f64(x, rm)),
+    ]
+}
+
+/// Every rounding F/D handler against pure SoftFloat, with fflags preset
+/// (clear, NX, random) so the host fast paths run, static and dynamic
+/// rounding modes, NaN-boxed singles: destination and fcsr must match.
+#[test]
+fn handlers_match_softfloat_with_fflags_preset() {
+    use super::diff_tests::{int_operand, iters, Op as DiffOp, Rng, D, S};
+    let mut g = Rng(0x0123_4567_89ab_cdef);
+    let refs = references();
+    let mut host_eligible = 0u64;
+    let mut cpu = cpu();
+    for _ in 0..iters() / 20 {
+        for &(op, reference) in &refs {
+            let info = op.info().expect("a real op");
+            let single = matches!(info.ext, crate::ops::Ext::F) && op != Op::FcvtSD || op == Op::FcvtDS;
+            let fmt = if single { S } else { D };
+            let a = fmt.operand(&mut g);
+            let aim = [DiffOp::Add, DiffOp::Mul, DiffOp::Div][g.below(3) as usize];
+            let b = fmt.partner(&mut g, a, aim);
+            let c = fmt.operand(&mut g);
+            let x = int_operand(&mut g);
+            let ff = g.flags();
+            let (rm, frm) =
+                if g.below(2) == 0 { (g.below(5) as u8, g.below(5) as u8) } else { (DYN, g.below(5) as u8) };
+            let eff = Rounding::from_rm(if rm == DYN { frm } else { rm }).expect("valid mode");
+            host_eligible += u64::from(eff == Rounding::NearEven && ff & NX != 0);
+            let boxed = |v: u64| if single { box_s(v as u32) } else { v };
+            cpu.hart.f[1..4].copy_from_slice(&[boxed(a), boxed(b), boxed(c)]);
+            cpu.hart.x[1] = x;
+            cpu.hart.csr.fcsr = u64::from(frm) << 5 | u64::from(ff);
+            exec(&mut cpu, &insn(op, 4, 1, 2, 3, rm)).unwrap_or_else(|e| panic!("{op:?} trapped: {e:?}"));
+            let x_result = matches!(info.format, crate::Format::FCmp | crate::Format::FtoXrm);
+            let got = if x_result { cpu.hart.x[4] } else { cpu.hart.f[4] };
+            let (want, fl) = reference(a, b, c, x, eff);
+            let want_fcsr = u64::from(frm) << 5 | u64::from(ff | fl);
+            assert_eq!(
+                (got, cpu.hart.csr.fcsr),
+                (want, want_fcsr),
+                "{op:?} {a:#x} {b:#x} {c:#x} x1 {x:#x} rm {rm} frm {frm} fflags {ff:#x}"
+            );
+        }
+    }
+    assert!(host_eligible > 0);
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Tern against qemu-system-riscv64 on the benchmark images: wall time, medians.
+
+Run through benches/compare.sh (which builds Tern in release first), or directly:
+    python3 benches/compare.py [-n RUNS] [--only NAME,...] [--tern PATH] [--qemu PATH]
+
+Each workload runs on QEMU, Tern -accel jit and Tern -accel interp in turn, RUNS
+times, the order rotating every round so slow drifts in machine load hit all
+three alike. Every run must exit 0 with the same output as QEMU's (the checksum
+line); a mismatch is an error. Prints a markdown table of medians, the speed
+ratios, the geometric mean over the CPU-bound workloads, the targets, and the
+machine. Python 3 standard library only.
+"""
+import argparse
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name, board, image (relative to the repository), kind, what it is
+WORKLOADS = [
+    ("startup", "spike", "roms/build/isa/rv64ui-add.elf", "startup", "start-up + exit: rv64ui-add on spike"),
+    ("mix", "virt", "roms/build/bench/mix.elf", "cpu", "integer/branchy: lists, matrix, CRC, state machine"),
+    ("mem", "virt", "roms/build/bench/mem.elf", "cpu", "memory-bound: pointer chase, STREAM"),
+    ("fp", "virt", "roms/build/bench/fp.elf", "cpu", "FP: n-body, fmaf matmul, LU, conversions"),
+    ("calls", "virt", "roms/build/bench/calls.elf", "cpu", "calls: recursion, indirect calls, deep returns"),
+    ("trans", "virt", "roms/build/bench/trans.elf", "translation", "translation: 1.1M distinct insns run once"),
+]
+ENGINES = ["qemu", "jit", "interp"]
+TIMEOUT = 300
+
+
+def die(msg):
+    print(f"compare: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def command(engine, board, image, tern, qemu):
+    common = ["-machine", board, "-bios", "none", "-nographic", "-kernel", image]
+    if engine == "qemu":
+        return [qemu] + common
+    return [tern, "-accel", engine] + common
+
+
+def run_once(cmd):
+    """Wall time of one run (seconds), exit code, stdout."""
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        die(f"timed out after {TIMEOUT} s: {' '.join(cmd)}")
+    return time.perf_counter() - t0, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def output_key(stdout):
+    """What must agree between engines: the checksum line if there is one, else all of stdout."""
+    m = re.search(r"^.*checksum: 0x[0-9a-f]+.*$", stdout, re.M)
+    return m.group(0).strip() if m else stdout.strip()
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def capture(cmd, cwd=ROOT):
+    try:
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def tern_commit():
+    rev = capture(["git", "rev-parse", "--short=10", "HEAD"]) or "unknown"
+    dirty = capture(["git", "status", "--porcelain", "--untracked-files=no"])
+    return rev + ("-dirty" if dirty else "")
+
+
+def fmt_s(x):
+    return f"{x:.3f}" if x >= 0.1 else f"{x:.4f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", "--runs", type=int, default=5, help="runs per engine and workload (default 5)")
+    ap.add_argument("--only", default="", help="comma-separated workload names (default: all)")
+    ap.add_argument("--tern", default=os.path.join(ROOT, "target/release/tern"))
+    ap.add_argument("--qemu", default="qemu-system-riscv64")
+    args = ap.parse_args()
+    if args.runs < 1:
+        die("--runs must be at least 1")
+    qemu = shutil.which(args.qemu)
+    if not qemu:
+        die(f"{args.qemu} not found: the comparison needs QEMU (apt-get install qemu-system-misc)")
+    if not os.access(args.tern, os.X_OK):
+        die(f"{args.tern} not found (cargo build --release)")
+    only = [w for w in args.only.split(",") if w]
+    unknown = set(only) - {w[0] for w in WORKLOADS}
+    if unknown:
+        die(f"unknown workload(s) {', '.join(sorted(unknown))}; known: {', '.join(w[0] for w in WORKLOADS)}")
+    loads = [w for w in WORKLOADS if not only or w[0] in only]
+    for name, _, image, _, _ in loads:
+        if not os.path.isfile(os.path.join(ROOT, image)):
+            die(f"{image} is missing (roms/build.sh builds it)")
+
+    load_before = os.getloadavg()[0]
+    results = []  # (name, kind, what, {engine: [times]})
+    for name, board, image, kind, what in loads:
+        img = os.path.join(ROOT, image)
+        times = {e: [] for e in ENGINES}
+        reference = None
+        for r in range(args.runs):
+            order = ENGINES[r % 3 :] + ENGINES[: r % 3]
+            for engine in order:
+                cmd = command(engine, board, img, args.tern, qemu)
+                t, code, out, err = run_once(cmd)
+                if code != 0:
+                    die(f"{name}: '{' '.join(cmd)}' exited {code}\n{out[-500:]}{err[-500:]}")
+                key = output_key(out)
+                if reference is None:  # round 0 starts with QEMU: the reference output
+                    reference = key
+                if key != reference:
+                    die(f"{name}: {engine} printed {key!r}, QEMU printed {reference!r}")
+                times[engine].append(t)
+        print(f"{name}: " + ", ".join(f"{e} {fmt_s(statistics.median(times[e]))}" for e in ENGINES), file=sys.stderr)
+        results.append((name, kind, what, times))
+    load_after = os.getloadavg()[0]
+
+    print("| workload | QEMU median (s) | Tern jit median (s) | Tern interp median (s) | QEMU/Tern-jit | QEMU/Tern-interp |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    ratios = {}
+    for name, kind, what, times in results:
+        med = {e: statistics.median(times[e]) for e in ENGINES}
+        ratios[name] = (med["qemu"] / med["jit"], med["qemu"] / med["interp"], kind)
+        print(
+            f"| {name} ({what}) | {fmt_s(med['qemu'])} | {fmt_s(med['jit'])} | {fmt_s(med['interp'])} "
+            f"| {ratios[name][0]:.2f}x | {ratios[name][1]:.2f}x |"
+        )
+    print()
+    cpu = [v for v in ratios.values() if v[2] == "cpu"]
+    cpu_names = ", ".join(n for n, v in ratios.items() if v[2] == "cpu")
+    if cpu:
+        gm_jit = math.exp(sum(math.log(v[0]) for v in cpu) / len(cpu))
+        gm_int = math.exp(sum(math.log(v[1]) for v in cpu) / len(cpu))
+        print(f"- CPU-bound geometric mean ({cpu_names}): Tern jit {gm_jit:.2f}x QEMU's speed, "
+              f"Tern interp {gm_int:.2f}x (target: jit >= 3x: {'met' if gm_jit >= 3 else 'NOT met'})")
+    for name, v in ratios.items():
+        if v[2] == "translation":
+            print(f"- Translation-heavy ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
+                  f"(target >= 2x: {'met' if v[0] >= 2 else 'NOT met'})")
+        if v[2] == "startup":
+            print(f"- Start-up ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
+                  f"(target: faster than QEMU: {'met' if v[0] > 1 else 'NOT met'})")
+    print(f"- Speed ratio = QEMU median wall time / Tern median wall time (higher is better for Tern); "
+          f"{args.runs} alternating runs each.")
+    print()
+    qver = capture([qemu, "--version"]).splitlines()
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; load average {load_before:.2f} before, "
+          f"{load_after:.2f} after; {qver[0] if qver else 'QEMU (unknown version)'}; "
+          f"tern {tern_commit()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+//! The JIT's hard cases, each with its expected outcome written down (and
+//! the interpreter run alongside as the oracle): a guest that rewrites code
+//! it has already run, a loop whose blocks cross a page boundary, and traps
+//! in the middle of a block (precise: earlier effects kept, later absent).
+
+use cpu_riscv::{Cpu, Hart, Ram, Stop};
+use jit::Jit;
+
+const RAM_BASE: u64 = 0x8000_0000;
+const RAM_SIZE: usize = 0x10000;
+const CODE: u64 = RAM_BASE + 0x1000;
+const DATA: u64 = RAM_BASE + 0x8000;
+const TRAP_VEC: u64 = RAM_BASE + 0x100;
+/// `wfi` (Privileged spec 3.3.3): ends `Cpu::run` with nothing pending.
+const WFI: u32 = 0x1050_0073;
+
+/// An interpreter and a JIT machine with `code` at `at` and a trap handler
+/// that waits (`wfi`), started at `at` with `setup` applied to the hart.
+fn pair(code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
+    [false, true].map(|jit| {
+        let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), at);
+        for (i, w) in code.iter().enumerate() {
+            c.ram.write(at + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
+        }
+        c.ram.write(TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
+        c.hart.csr.mtvec = TRAP_VEC;
+        setup(&mut c.hart);
+        if jit {
+            let mut j = Jit::with_code_size(1 << 20).expect("code buffer");
+            j.set_hot_threshold(0);
+            c.set_engine(Some(Box::new(j)));
+        }
+        c
+    })
+}
+
+fn stat(c: &Cpu, name: &str) -> u64 {
+    c.engine_stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1)
+}
+
+/// Run both for `budget`; they must stop alike and agree on all state.
+fn run_both(cs: &mut [Cpu; 2], budget: u64) -> Stop {
+    let (a, b) = (cs[0].run(budget), cs[1].run(budget));
+    assert_eq!(a, b, "stop reason");
+    assert!(cs[0].hart == cs[1].hart, "interp {:?}\njit {:?}", cs[0].hart, cs[1].hart);
+    assert!(cs[0].ram.slice(RAM_BASE, RAM_SIZE) == cs[1].ram.slice(RAM_BASE, RAM_SIZE), "memory");
+    a
+}
+
+/// The loop body `addi a0,a0,1` runs ten times, translated and chained;
+/// then the guest stores `addi a0,a0,100` over it, executes fence.i and
+/// runs the loop again: the new code must run (10 + 10 * 100).
+#[test]
+fn rewritten_code_runs_the_new_instructions() {
+    let code = [
+        0x00a0_0313, // 0x00 addi t1,zero,10
+        0x0015_0513, // 0x04 addi a0,a0,1        <- rewritten
+        0xfff3_0313, // 0x08 addi t1,t1,-1
+        0xfe03_1ce3, // 0x0c bne t1,zero,0x04
+        0x0003_9a63, // 0x10 bne t2,zero,0x24
+        0x00b6_2023, // 0x14 sw a1,0(a2)
+        0x0010_0393, // 0x18 addi t2,zero,1
+        0x0000_100f, // 0x1c fence.i
+        0xfe1f_f06f, // 0x20 jal zero,0x00
+        0x0000_006f, // 0x24 jal zero,0x24
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.x[11] = 0x0645_0513; // a1: addi a0,a0,100
+        h.x[12] = CODE + 4; // a2: the loop body
+    });
+    run_both(&mut cs, 200);
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 1010, "a0: the rewritten loop body ran");
+        assert_eq!(c.hart.pc, CODE + 0x24);
+    }
+    assert!(stat(&cs[1], "translated") >= 3);
+    assert!(stat(&cs[1], "invalidated") >= 1, "the written block was dropped");
+}
+
+/// A loop whose first block ends at a page end and whose second starts the
+/// next page, jumping back across the boundary: 1000 rounds.
+#[test]
+fn loops_across_a_page_boundary() {
+    let code = [
+        0x0015_0513, // 0xff0 addi a0,a0,1
+        0x0025_0513, // 0xff4 addi a0,a0,2
+        0x0035_0513, // 0xff8 addi a0,a0,3
+        0xfff3_0313, // 0xffc addi t1,t1,-1  (page end)
+        0xfe03_18e3, // 0x000 bne t1,zero,0xff0
+        0x0000_006f, // 0x004 jal zero,0x004
+    ];
+    let start = CODE + 0xff0;
+    let mut cs = pair(&code, start, |h| h.x[6] = 1000);
+    // In slices, so that the JIT's state is compared mid-loop too.
+    for _ in 0..10 {
+        run_both(&mut cs, 777);
+    }
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 6000, "a0");
+        assert_eq!(c.hart.x[6], 0, "t1");
+        assert_eq!(c.hart.pc, start + 0x14);
+        assert_eq!(c.hart.instret, 7770, "5000 in the loop, the rest in the end loop");
+    }
+    assert!(stat(&cs[1], "translated") >= 3, "both halves and the end were translated");
+}
+
+/// Traps from the middle of a block are precise (Privileged spec 3.1.6.1):
+/// mepc/mcause/mtval name the faulting access, the instructions before it
+/// took effect (registers and memory) and none after it did.
+#[test]
+fn traps_in_the_middle_of_a_block_are_precise() {
+    let code = [
+        0x0050_0513, // 0x00 addi a0,zero,5
+        0x0070_0593, // 0x04 addi a1,zero,7
+        0x0006_b603, // 0x08 ld a2,0(a3)     a3 unmapped: load access fault
+        0x0090_0713, // 0x0c addi a4,zero,9
+    ];
+    let mut cs = pair(&code, CODE, |h| h.x[13] = 0x10);
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        let h = &c.hart;
+        assert_eq!((h.x[10], h.x[11], h.x[12], h.x[14]), (5, 7, 0, 0), "a0 a1 a2 a4");
+        assert_eq!((h.csr.mepc, h.csr.mcause, h.csr.mtval), (CODE + 8, 5, 0x10));
+        assert_eq!(h.instret, 3, "two before the fault, then the handler's wfi");
+    }
+
+    // A store fault after a store that succeeded, both in one block.
+    let code = [
+        0x00b4_3023, // 0x00 sd a1,0(s0)     s0 = DATA
+        0x00b6_b423, // 0x04 sd a1,8(a3)     a3 + 8 unmapped: store access fault
+        0x0090_0713, // 0x08 addi a4,zero,9
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.x[8] = DATA;
+        h.x[11] = 0x1122_3344_5566_7788;
+        h.x[13] = 0x40;
+    });
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        let h = &c.hart;
+        assert_eq!(c.ram.read(DATA, 8), Some(0x1122_3344_5566_7788), "the first store is in memory");
+        assert_eq!((h.csr.mepc, h.csr.mcause, h.csr.mtval), (CODE + 4, 7, 0x48));
+        assert_eq!(h.x[14], 0, "a4: nothing after the fault ran");
+    }
+}
+
+/// By default a block is interpreted `HOT_THRESHOLD` times, then translated
+/// (and the run stays exact across the switch).
+#[test]
+fn blocks_are_translated_once_hot() {
+    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
+    c.ram.write(CODE, 4, 0x0000_006f).expect("code in RAM"); // jal zero,0: a one-block loop
+    c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+    let hot = u64::from(jit::HOT_THRESHOLD);
+    assert_eq!(c.run(hot), Stop::Budget);
+    assert_eq!((stat(&c, "translated"), stat(&c, "interpreted")), (0, hot), "cold: interpreted");
+    assert_eq!(c.run(1000), Stop::Budget);
+    assert_eq!(stat(&c, "translated"), 1, "hot: translated once");
+    assert_eq!(stat(&c, "interpreted"), hot);
+    assert_eq!((c.hart.instret, c.hart.pc), (hot + 1000, CODE));
+}

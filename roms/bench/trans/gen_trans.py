@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Emit the translation-heavy workload's body: one straight-line function of
+more than a million distinct instructions, each executed at most once.
+
+    python3 gen_trans.py > trans_body.S
+
+`void trans_body(uint64_t regs[NPOOL], uint8_t scratch[SCRATCH])` seeds the
+register pool with constants, runs the body (ALU, M-extension, word ops,
+lui/auipc, loads and stores into `scratch`, short forward branches that skip one
+instruction), then stores the pool into `regs`. gas compresses whatever it can
+(rv64gc), and the mix is biased so that a good share is 16-bit. A private
+xorshift generator with a fixed seed makes the output identical on every run
+and Python version.
+"""
+import sys
+
+BODY = 1_100_000  # instructions emitted in the body; at most 1 in 50 can be skipped
+SCRATCH = 2048  # bytes at s0
+# Everything but zero, ra, sp, gp, tp and s0 (the scratch base).
+POOL = ["t0", "t1", "t2", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6",
+        "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"]
+SMALL = ["s1", "a0", "a1", "a2", "a3", "a4", "a5"]  # x9..x15: usable in most RVC forms
+SAVED = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"]
+
+
+class Rng:
+    def __init__(self, seed):
+        self.s = seed
+
+    def next(self):
+        s = self.s
+        s ^= (s << 13) & 0xFFFFFFFFFFFFFFFF
+        s ^= s >> 7
+        s ^= (s << 17) & 0xFFFFFFFFFFFFFFFF
+        self.s = s
+        return s
+
+    def below(self, n):
+        return self.next() % n
+
+    def pick(self, seq):
+        return seq[self.below(len(seq))]
+
+    def imm(self, lo, hi):
+        return lo + self.below(hi - lo + 1)
+
+
+R3 = ["add", "sub", "xor", "or", "and", "sll", "srl", "sra", "slt", "sltu", "addw", "subw", "sllw", "srlw", "sraw",
+      "mul", "mulw", "mulh", "mulhu", "mulhsu"]
+DIV = ["div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw"]
+IMM = ["addi", "xori", "ori", "andi", "slti", "sltiu", "addiw"]
+SHIFT = [("slli", 63), ("srli", 63), ("srai", 63), ("slliw", 31), ("srliw", 31), ("sraiw", 31)]
+LOADS = [("ld", 8), ("lw", 4), ("lwu", 4), ("lh", 2), ("lhu", 2), ("lb", 1), ("lbu", 1)]
+STORES = [("sd", 8), ("sw", 4), ("sh", 2), ("sb", 1)]
+BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"]
+CRR = ["sub", "xor", "or", "and", "addw", "subw"]  # c.sub etc.: rd == rs1, both in SMALL
+
+
+def one(r, out):
+    """One non-branch instruction."""
+    k = r.below(100)
+    if k < 22:
+        out.append(f"{r.pick(R3)} {r.pick(POOL)}, {r.pick(POOL)}, {r.pick(POOL)}")
+    elif k < 23:
+        out.append(f"{r.pick(DIV)} {r.pick(POOL)}, {r.pick(POOL)}, {r.pick(POOL)}")
+    elif k < 35:
+        out.append(f"{r.pick(IMM)} {r.pick(POOL)}, {r.pick(POOL)}, {r.imm(-2048, 2047)}")
+    elif k < 42:
+        op, mx = r.pick(SHIFT)
+        out.append(f"{op} {r.pick(POOL)}, {r.pick(POOL)}, {r.imm(0, mx)}")
+    elif k < 45:
+        out.append(f"lui {r.pick(POOL)}, {r.imm(1, 0xFFFFF)}")
+    elif k < 46:
+        out.append(f"auipc {r.pick(POOL)}, {r.imm(0, 0xFFFFF)}")
+    elif k < 54:  # compressible: c.add, c.mv, c.addi, c.li, c.slli
+        d = r.pick(POOL)
+        c = r.below(5)
+        if c == 0:
+            out.append(f"add {d}, {d}, {r.pick(POOL)}")
+        elif c == 1:
+            out.append(f"mv {d}, {r.pick(POOL)}")
+        elif c == 2:
+            out.append(f"addi {d}, {d}, {r.pick([i for i in range(-32, 32) if i])}")
+        elif c == 3:
+            out.append(f"li {d}, {r.imm(-32, 31)}")
+        else:
+            out.append(f"slli {d}, {d}, {r.imm(1, 63)}")
+    elif k < 62:  # compressible, x8..x15 only: c.sub/xor/or/and/addw/subw, c.srli/srai/andi, c.addiw
+        d = r.pick(SMALL)
+        c = r.below(4)
+        if c == 0:
+            out.append(f"{r.pick(CRR)} {d}, {d}, {r.pick(SMALL)}")
+        elif c == 1:
+            out.append(f"{r.pick(['srli', 'srai'])} {d}, {d}, {r.imm(1, 63)}")
+        elif c == 2:
+            out.append(f"andi {d}, {d}, {r.imm(-32, 31)}")
+        else:
+            out.append(f"addiw {d}, {d}, {r.imm(-32, 31)}")
+    elif k < 74:
+        op, sz = r.pick(LOADS)
+        if op in ("ld", "lw") and r.below(2):  # c.ld / c.lw: small offset, rd in x8..x15
+            out.append(f"{op} {r.pick(SMALL)}, {r.below(32) * sz}(s0)")
+        else:
+            out.append(f"{op} {r.pick(POOL)}, {r.below(SCRATCH // sz) * sz}(s0)")
+    elif k < 84:
+        op, sz = r.pick(STORES)
+        if op in ("sd", "sw") and r.below(2):
+            out.append(f"{op} {r.pick(SMALL)}, {r.below(32) * sz}(s0)")
+        else:
+            out.append(f"{op} {r.pick(POOL)}, {r.below(SCRATCH // sz) * sz}(s0)")
+    else:
+        out.append(f"{r.pick(['xor', 'add', 'sub'])} {r.pick(POOL)}, {r.pick(POOL)}, {r.pick(POOL)}")
+
+
+def main():
+    r = Rng(0x5DEECE66D2545F49)
+    w = sys.stdout.write
+    frame = (8 * (len(SAVED) + 1 + len(POOL)) + 15) // 16 * 16
+    w("/* Generated by roms/bench/trans/gen_trans.py: do not edit. */\n")
+    w("  .option rvc\n  .section .text.trans_body, \"ax\", @progbits\n  .globl trans_body\n  .align 2\n")
+    w("trans_body:\n")
+    w(f"  addi sp, sp, -{frame}\n")
+    for i, reg in enumerate(SAVED):
+        w(f"  sd {reg}, {8 * i}(sp)\n")
+    w(f"  sd a0, {8 * len(SAVED)}(sp)\n")
+    w("  mv s0, a1\n")
+    for reg in POOL:
+        w(f"  li {reg}, {r.next() - (1 << 63)}\n")
+    emitted = 0
+    label = 0
+    lines = []
+    while emitted < BODY:
+        if r.below(50) == 0:  # a short forward branch over one instruction
+            lines.append(f"{r.pick(BRANCHES)} {r.pick(POOL)}, {r.pick(POOL)}, .Ls{label}")
+            one(r, lines)
+            lines.append(f".Ls{label}:")
+            label += 1
+            emitted += 2
+        else:
+            one(r, lines)
+            emitted += 1
+        if len(lines) >= 4096:
+            w("".join(f"  {x}\n" if not x.endswith(":") else f"{x}\n" for x in lines))
+            lines = []
+    w("".join(f"  {x}\n" if not x.endswith(":") else f"{x}\n" for x in lines))
+    base = 8 * (len(SAVED) + 1)
+    for i, reg in enumerate(POOL):
+        w(f"  sd {reg}, {base + 8 * i}(sp)\n")
+    w(f"  ld t0, {8 * len(SAVED)}(sp)\n")
+    for i in range(len(POOL)):
+        w(f"  ld t1, {base + 8 * i}(sp)\n  sd t1, {8 * i}(t0)\n")
+    for i, reg in enumerate(SAVED):
+        w(f"  ld {reg}, {8 * i}(sp)\n")
+    w(f"  addi sp, sp, {frame}\n  ret\n")
+
+
+if __name__ == "__main__":
+    main()
