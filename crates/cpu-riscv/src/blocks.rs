@@ -107,6 +107,11 @@ impl BlockCache {
         None
     }
 
+    /// Whether the block at `pa` is cached (decoded and not written since).
+    pub(crate) fn contains(&self, pa: u64) -> bool {
+        self.table[slot(pa)].as_ref().is_some_and(|b| b.pa == pa)
+    }
+
     /// Register a newly decoded block (its page becomes a code page) and mark
     /// it as the executing one. Returns whether the page was not code before.
     pub(crate) fn insert_executing(&mut self, pa: u64, end: u64) -> bool {

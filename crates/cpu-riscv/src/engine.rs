@@ -127,7 +127,11 @@ impl Cpu {
         if entries.is_empty() {
             return Vec::new();
         }
-        self.log_new_block(pc, &entries);
+        // As QEMU, `-d in_asm` shows a block once: not again when the
+        // interpreter already showed it and the code is unchanged since.
+        if !self.blocks.contains(pa) {
+            self.log_new_block(pc, &entries);
+        }
         let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));
         if self.blocks.insert_ext(pa, end) {
             self.tlb.drop_writes_to(pa & !PAGE_MASK);
