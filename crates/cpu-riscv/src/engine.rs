@@ -8,7 +8,7 @@
 //! blocks have the interpreter's boundaries (`Cpu::decode_block`).
 
 use crate::cpu::Cpu;
-use crate::dlog::{LOG_CPU, LOG_EXEC};
+use crate::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
 use crate::insn::Insn;
 use crate::mem::PAGE_MASK;
 use crate::ops::{Op, HANDLERS};
@@ -30,7 +30,7 @@ pub fn handler(op: Op) -> Handler {
 /// `(vaddr >> 12) % entries` of `read` (or `write`) hits when its `tag`
 /// equals `vaddr & (!0xfff | (size - 1))` (so a misaligned access misses),
 /// and then the byte is at `vaddr + addend` from the start of RAM
-/// (`Ram::host_ptr`). A `fetch` entry hits when its `tag` equals
+/// (`Ram::host_ptr`), that is at host address `vaddr + host`. A `fetch` entry hits when its `tag` equals
 /// `pc & !0xfff`, and then `pc + addend` is the physical address (only plain
 /// RAM pages have fetch entries). All offsets are in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +39,7 @@ pub struct TlbLayout {
     pub entry_size: usize,
     pub tag: usize,
     pub addend: usize,
+    pub host: usize,
     pub read: usize,
     pub write: usize,
     pub fetch: usize,
@@ -128,8 +129,9 @@ impl Cpu {
             return Vec::new();
         }
         // As QEMU, `-d in_asm` shows a block once: not again when the
-        // interpreter already showed it and the code is unchanged since.
-        if !self.blocks.contains(pa) {
+        // interpreter already showed it and the code is unchanged since;
+        // but with `out_asm` each block's host code follows its guest code.
+        if !self.blocks.contains(pa) || self.dlog.enabled(LOG_OUT_ASM) {
             self.log_new_block(pc, &entries);
         }
         let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));

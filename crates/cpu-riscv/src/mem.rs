@@ -30,9 +30,12 @@ pub(crate) struct TlbEntry {
     addend: u64,
     /// Physical page address, to drop write entries when a page becomes code.
     pa_page: u64,
+    /// read/write: `vaddr + host` is the host address of the byte (the JIT's
+    /// fast path: one compare and one add, as TinyEMU's).
+    host: u64,
 }
 
-const EMPTY: TlbEntry = TlbEntry { tag: INVALID, addend: 0, pa_page: INVALID };
+const EMPTY: TlbEntry = TlbEntry { tag: INVALID, addend: 0, pa_page: INVALID, host: 0 };
 
 pub(crate) struct Tlb {
     read: [TlbEntry; TLB_SIZE],
@@ -86,6 +89,7 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
         entry_size: std::mem::size_of::<TlbEntry>(),
         tag: std::mem::offset_of!(TlbEntry, tag),
         addend: std::mem::offset_of!(TlbEntry, addend),
+        host: std::mem::offset_of!(TlbEntry, host),
         read: std::mem::offset_of!(Tlb, read),
         write: std::mem::offset_of!(Tlb, write),
         fetch: std::mem::offset_of!(Tlb, fetch),
@@ -313,8 +317,9 @@ impl Cpu {
             }
             Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
         };
+        let host = (self.ram.host_ptr() as u64).wrapping_add(addend);
         let i = tlb_index(vaddr);
-        table[i] = TlbEntry { tag, addend, pa_page };
+        table[i] = TlbEntry { tag, addend, pa_page, host };
         if self.tlb.filled.len() < TLB_SIZE {
             self.tlb.filled.push((kind as usize * TLB_SIZE + i) as u16);
         }

@@ -104,6 +104,32 @@ impl CodeBuffer {
         self.used += code.len();
         Ok(addr)
     }
+
+    /// Point the `jmp rel32` whose displacement is at address `at` (in code
+    /// handed out since the last flush) to address `to`.
+    pub(crate) fn patch_jump(&mut self, at: usize, to: usize) -> std::io::Result<()> {
+        let rel = (to as i64 - (at as i64 + 4)) as i32;
+        let off = at - self.base;
+        if off + 4 > self.used {
+            return Err(std::io::Error::other("patch outside the code"));
+        }
+        match &mut self.map {
+            Mapping::Rwx(p) => {
+                // SAFETY: `[off, off + 4)` lies in code written by `append`
+                // (checked above); no generated code runs while the `Jit`
+                // patches (between runs on the one execution thread), and
+                // a displacement is plain bytes.
+                unsafe { std::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), p.add(off), 4) };
+            }
+            Mapping::Toggled(slot) => {
+                let exec = slot.take().ok_or_else(|| std::io::Error::other("code buffer lost"))?;
+                let mut m = exec.make_mut()?;
+                m[off..off + 4].copy_from_slice(&rel.to_le_bytes());
+                *slot = Some(m.make_exec()?);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Drop for CodeBuffer {

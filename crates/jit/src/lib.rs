@@ -51,14 +51,17 @@ pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 /// interpret, as tiered JITs do; QEMU translates everything on first use.
 pub const HOT_THRESHOLD: u32 = 8;
 
-/// The trampoline's signature: `(cpu, &cpu.hart, block code, context) -> budget left`.
-type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, *mut Hart, usize, *const Context) -> u64;
+/// The trampoline's signature: `(&cpu.hart, block code, context) -> budget left`.
+type EntryFn = unsafe extern "sysv64" fn(*mut Hart, usize, *const Context) -> u64;
 
 #[derive(Clone, Copy)]
 struct Block {
-    /// Host address of the code: the entry for chained jumps.
+    /// Virtual pc the block was translated for.
+    vpc: u64,
+    /// Host address of the code: the entry that checks for exit requests
+    /// and interrupts (backward chained jumps, looked-up jumps).
     addr: usize,
-    /// Host address of the entry from Rust.
+    /// Host address of the entry that does not (from Rust, forward jumps).
     entry: usize,
     /// Guest instructions in the block.
     n: u32,
@@ -81,7 +84,7 @@ pub struct Stats {
     /// Blocks run in the interpreter (not yet hot, device memory,
     /// page-straddling instruction, budget shorter than the block).
     pub interpreted: u64,
-    /// Chain slots pointed at a translated block.
+    /// Direct jumps patched to lead to a translated block.
     pub chained: u64,
     /// Guest code bytes translated.
     pub guest_bytes: u64,
@@ -122,26 +125,16 @@ impl Drop for InsnArena {
 // would); `Insn` is plain data.
 unsafe impl Send for InsnArena {}
 
-/// Chain slots, allocated in chunks as used (so that start-up stays
-/// cheap) that never move (generated code holds their addresses).
-struct Slots {
-    chunks: Vec<Box<[Cell<usize>]>>,
-    /// Most slots.
-    cap: usize,
-    /// The initial value of every slot.
-    leave: usize,
-}
-
-const SLOT_CHUNK: usize = 4096;
-
-impl Slots {
-    /// Slot `i` (< `cap`), allocating its chunk on first use.
-    fn get(&mut self, i: usize) -> &Cell<usize> {
-        while self.chunks.len() <= i / SLOT_CHUNK {
-            self.chunks.push((0..SLOT_CHUNK).map(|_| Cell::new(self.leave)).collect());
-        }
-        &self.chunks[i / SLOT_CHUNK][i % SLOT_CHUNK]
-    }
+/// A direct jump in generated code to a block that may be translated.
+#[derive(Clone, Copy)]
+struct Patch {
+    /// The target's virtual pc.
+    vpc: u64,
+    /// Host address of the jump's displacement, and of its exit stub.
+    at: usize,
+    stub: usize,
+    /// Whether it enters where exit requests and interrupts are checked.
+    backward: bool,
 }
 
 pub struct Jit {
@@ -149,23 +142,18 @@ pub struct Jit {
     /// Holds the trampoline only; never flushed.
     _tramp: CodeBuffer,
     entry: EntryFn,
-    /// The address of a `ret`: where unchained slots lead.
-    leave: usize,
-    blocks: HashMap<u64, Block, BuildHasherDefault<PaHasher>>,
+    /// Translated blocks by physical address (usually one virtual pc each).
+    blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
-    /// Chain slots: each holds the address a direct jump goes to, `leave`
-    /// until its target is translated. Read by generated code (hence `Cell`:
-    /// written only between runs, read through raw pointers meanwhile).
-    slots: Slots,
-    slots_used: usize,
     /// Jump cache for indirect jumps and jumps leaving the page: entry
-    /// `translate::jump_cache_index(pa)` holds `(pa, chained entry)` of a
-    /// translated block, or `(u64::MAX, _)`. Read by generated code.
-    cache: Box<[[Cell<u64>; 2]]>,
-    /// Target physical address -> the slots jumping to it.
-    incoming: HashMap<u64, Vec<u32>, BuildHasherDefault<PaHasher>>,
+    /// `translate::jump_cache_index(pa)` holds `(pa, vpc, code, 0)` of a
+    /// translated block, or `(u64::MAX, ..)`. Read by generated code (hence
+    /// `Cell`: written only between runs).
+    cache: Box<[[Cell<u64>; 4]]>,
+    /// Target physical address -> the direct jumps to it.
+    incoming: HashMap<u64, Vec<Patch>, BuildHasherDefault<PaHasher>>,
     stats: Stats,
-    /// Whether direct jumps may be chained (off for `-accel lockstep`, which
+    /// Whether jumps may be chained (off for `-accel lockstep`, which
     /// compares one block at a time).
     chain: bool,
     /// The blocks in the code buffer, for the report.
@@ -189,25 +177,22 @@ impl Jit {
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.max(64 << 10);
         let mut tramp = CodeBuffer::new(4096)?;
-        let (code, ret_off) = translate::trampoline(tramp.next_addr());
+        let code = translate::trampoline(tramp.next_addr());
         let addr = tramp.append(&code)?;
         let prologue = Some((code, addr));
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
         // `translate::trampoline`) and lives as long as `_tramp`, i.e. `self`.
         let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
-        let leave = addr + ret_off;
         Ok(Jit {
             code: CodeBuffer::new(bytes)?,
             _tramp: tramp,
             entry,
-            leave,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
-            // Blocks take 100 bytes and more, and have at most two slots.
-            slots: Slots { chunks: Vec::new(), cap: bytes / 64, leave },
-            slots_used: 0,
-            cache: (0..1 << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
+            cache: (0..1 << translate::JUMP_CACHE_BITS)
+                .map(|_| [Cell::new(u64::MAX), Cell::new(0), Cell::new(0), Cell::new(0)])
+                .collect(),
             incoming: HashMap::default(),
             stats: Stats::default(),
             chain: true,
@@ -244,7 +229,8 @@ impl Jit {
         self.blocks.clear();
         self.insns.clear();
         self.code.clear();
-        self.unchain_all();
+        self.clear_cache();
+        self.incoming.clear();
         cpu.forget_engine_code();
         self.stats.buffer_flushes += 1;
         self.tbs = info::BufferTbs::default();
@@ -257,15 +243,19 @@ impl Jit {
         }
     }
 
-    fn unchain_all(&mut self) {
+    fn clear_cache(&self) {
         for e in self.cache.iter() {
             e[0].set(u64::MAX);
         }
-        for i in 0..self.slots_used {
-            self.slots.get(i).set(self.leave);
+    }
+
+    /// Point the direct jumps to `pa` back at their exit stubs.
+    fn unchain(&mut self, pa: u64) {
+        for p in self.incoming.get(&pa).into_iter().flatten() {
+            // Patching stays inside the buffer; it cannot fail on an RWX
+            // mapping, and a failed mprotect loses the buffer for good.
+            let _ = self.code.patch_jump(p.at, p.stub);
         }
-        self.slots_used = 0;
-        self.incoming.clear();
     }
 
     /// Drop blocks whose code was written since the last look, and the
@@ -273,32 +263,25 @@ impl Jit {
     fn drop_written(&mut self, cpu: &mut Cpu) {
         let d = cpu.take_dropped_code();
         if d.all {
-            self.stats.invalidated += self.blocks.len() as u64;
+            self.stats.invalidated += self.blocks.values().map(|v| v.len() as u64).sum::<u64>();
             self.blocks.clear();
-            self.unchain_all();
+            self.clear_cache();
+            let pas: Vec<u64> = self.incoming.keys().copied().collect();
+            for pa in pas {
+                self.unchain(pa);
+            }
         }
         for pa in d.blocks {
-            if self.blocks.remove(&pa).is_some() {
-                self.stats.invalidated += 1;
+            if let Some(v) = self.blocks.remove(&pa) {
+                self.stats.invalidated += v.len() as u64;
                 self.cache_remove(pa);
-                for &s in self.incoming.get(&pa).into_iter().flatten() {
-                    self.slots.get(s as usize).set(self.leave);
-                }
+                self.unchain(pa);
             }
         }
     }
 
-    /// A new chain slot for a jump to `target`, pointed at it if translated.
-    fn new_slot(&mut self, target: u64, chaining: bool) -> Option<usize> {
-        if !chaining || self.slots_used == self.slots.cap {
-            return None;
-        }
-        let i = self.slots_used;
-        self.slots_used += 1;
-        let slot = self.slots.get(i);
-        slot.set(self.blocks.get(&target).map_or(self.leave, |b| b.addr));
-        self.incoming.entry(target).or_default().push(i as u32);
-        Some(slot.as_ptr() as usize)
+    fn find(&self, pa: u64, vpc: u64) -> Option<Block> {
+        self.blocks.get(&pa)?.iter().find(|b| b.vpc == vpc).copied()
     }
 
     /// Translate the block at physical `pa` (virtual `pc`). `None` if it
@@ -311,8 +294,8 @@ impl Jit {
         // Chained jumps would skip the per-block `-d exec` lines.
         let chaining = self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
         let n = insns.len();
-        // Room for the code and its slots, else start afresh.
-        if !self.code.fits(256 * n + 512) || self.slots.cap - self.slots_used < 2 {
+        // Room for the code, else start afresh.
+        if !self.code.fits(512 * n + 1024) {
             self.flush(cpu);
             // The flush forgot the range just registered: register it again.
             cpu.decode_block(pc, pa);
@@ -321,33 +304,47 @@ impl Jit {
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
         let base = self.code.next_addr();
-        let cache = chaining.then_some(self.cache.as_ptr() as usize);
-        let slots_before = self.slots_used;
-        let (code, entry) = translate::block(insns, ptr, pa, base, &mut |t| self.new_slot(t, chaining), cache);
-        if !self.code.fits(code.len()) {
+        let out = translate::block(insns, ptr, pa, pc, base, chaining);
+        if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
-        let addr = self.code.append(&code).ok()?;
+        let addr = self.code.append(&out.code).ok()?;
         if cpu.dlog.enabled(LOG_OUT_ASM) {
-            self.log_out_asm(cpu, &code, addr);
+            self.log_out_asm(cpu, &out.code, addr);
         }
-        let b = Block { addr, entry: addr + entry, n: n as u32 };
+        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32 };
         self.stats.translated += 1;
         self.stats.guest_insns += n as u64;
-        self.stats.code_bytes += code.len() as u64;
+        self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
         self.stats.guest_bytes += guest_bytes;
         self.stats.max_block_insns = self.stats.max_block_insns.max(n as u64);
-        self.tbs.add(pa, guest_bytes, code.len() as u64, self.slots_used - slots_before);
-        self.blocks.insert(pa, b);
+        self.tbs.add(pa, guest_bytes, out.code.len() as u64, out.sites.len());
+        self.blocks.entry(pa).or_default().push(b);
+        // Jumps waiting for this block, then its own (which may lead to itself).
         if chaining {
             let e = &self.cache[translate::jump_cache_index(pa)];
             e[0].set(pa);
-            e[1].set(addr as u64);
-            for &s in self.incoming.get(&pa).into_iter().flatten() {
-                self.slots.get(s as usize).set(addr);
-                self.stats.chained += 1;
+            e[1].set(pc);
+            e[2].set(addr as u64);
+            let waiting: Vec<Patch> =
+                self.incoming.get(&pa).into_iter().flatten().filter(|p| p.vpc == pc).copied().collect();
+            for p in waiting {
+                if self.code.patch_jump(p.at, if p.backward { addr } else { b.entry }).is_ok() {
+                    self.stats.chained += 1;
+                }
             }
+        }
+        // This block's direct jumps, to targets translated already or later.
+        for s in &out.sites {
+            let Some(stub) = s.stub else { continue };
+            let p = Patch { vpc: s.vpc, at: addr + s.at, stub: addr + stub, backward: s.backward };
+            if let Some(t) = self.find(s.pa, s.vpc) {
+                if self.code.patch_jump(p.at, if p.backward { t.addr } else { t.entry }).is_ok() {
+                    self.stats.chained += 1;
+                }
+            }
+            self.incoming.entry(s.pa).or_default().push(p);
         }
         Some(b)
     }
@@ -364,8 +361,8 @@ impl Engine for Jit {
             // Fetch faults and device memory: the interpreter does both.
             _ => return self.interpret(cpu, max),
         };
-        let b = match self.blocks.get(&pa) {
-            Some(&b) => b,
+        let b = match self.find(pa, pc) {
+            Some(b) => b,
             None => {
                 if self.hot > 0 {
                     let runs = self.cold.entry(pa).or_insert(0);
@@ -391,25 +388,26 @@ impl Engine for Jit {
         cpu.begin_block();
         let ctx = Context {
             tlb: cpu.tlb_base(),
-            ram: cpu.ram.host_ptr(),
             budget: max,
             exit_flag: cpu.exit_request.as_ptr(),
             irq: cpu.irq.word().as_ptr(),
+            cache: self.cache.as_ptr().cast(),
         };
         let cp: *mut Cpu = cpu;
-        // SAFETY: `b.addr` is a block in the code buffer, generated by
+        // SAFETY: `b.entry` is a block in the code buffer, generated by
         // `translate::block` for the trampoline's conventions, and not
         // flushed (flushes happen only between runs, above); so are the
-        // blocks chained from it. The code reads and writes the hart only
-        // through `hp` and calls helpers with `cp`, both derived from the
-        // exclusive `cpu`, which is not used otherwise until the call
-        // returns. The context's pointers come from the same `cpu` and stay
-        // valid meanwhile (RAM and the TLB are not reallocated by helpers);
-        // generated code accesses RAM only at offsets the TLB vouches for
-        // (pages wholly in RAM).
+        // blocks chained from it and those in the jump cache. The code reads
+        // and writes the hart only through `hp`, and calls helpers with the
+        // `Cpu` it derives from `hp` (`hart` is a field of `Cpu`), both from
+        // the exclusive `cpu`, which is not used otherwise until the call
+        // returns. The context's pointers come from the same `cpu` and `self`
+        // and stay valid meanwhile (RAM, the TLB and the jump cache are not
+        // reallocated by helpers); generated code accesses RAM only at host
+        // addresses the TLB vouches for (pages wholly in RAM).
         let left = unsafe {
             let hp = &raw mut (*cp).hart;
-            (self.entry)(cp, hp, b.entry, &ctx)
+            (self.entry)(hp, b.entry, &ctx)
         };
         max - left
     }

@@ -1,0 +1,105 @@
+//! Integer loads and stores: the software TLB's hit path inline (one
+//! compare of the entry's tag, one add of its host addend, as TinyEMU's),
+//! everything else (miss, MMIO, misaligned, fault) through the
+//! instruction's handler on a slow path (`mod.rs`).
+
+use cpu_riscv::engine::TLB_LAYOUT;
+use cpu_riscv::{Insn, Op};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+use super::regs::{get, loc, set, R, RAX, RDX};
+use super::Asm;
+
+pub(crate) const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
+pub(crate) const TLB_MASK: i32 = TLB_LAYOUT.entries as i32 - 1;
+const READ_TAG: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.tag) as i32;
+const READ_HOST: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.host) as i32;
+const WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
+const WRITE_HOST: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.host) as i32;
+pub(crate) const FETCH_TAG: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.tag) as i32;
+pub(crate) const FETCH_ADDEND: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.addend) as i32;
+
+const _: () = assert!(TLB_LAYOUT.entry_size.is_power_of_two());
+
+#[derive(Clone, Copy)]
+pub(crate) enum Mem {
+    Load { size: u8, signed: bool },
+    Store { size: u8 },
+}
+
+pub(crate) fn kind(op: Op) -> Option<Mem> {
+    let l = |size, signed| Some(Mem::Load { size, signed });
+    match op {
+        Op::Lb => l(1, true),
+        Op::Lh => l(2, true),
+        Op::Lw => l(4, true),
+        Op::Ld => l(8, false),
+        Op::Lbu => l(1, false),
+        Op::Lhu => l(2, false),
+        Op::Lwu => l(4, false),
+        Op::Sb => Some(Mem::Store { size: 1 }),
+        Op::Sh => Some(Mem::Store { size: 2 }),
+        Op::Sw => Some(Mem::Store { size: 4 }),
+        Op::Sd => Some(Mem::Store { size: 8 }),
+        _ => None,
+    }
+}
+
+/// `rax` = the host address of the `size`-byte access at `x[rs1] + imm`
+/// through the read (or write) TLB, as `Cpu::load` / `Cpu::store` on a hit:
+/// entry `(vaddr >> 12) % entries` hits when its tag equals
+/// `vaddr & (!0xfff | (size - 1))`, so misaligned accesses always miss.
+/// Anything else jumps to `slow`. Uses rcx and rdx.
+pub(crate) fn translate(a: &mut Asm, rs1: u8, imm: i32, size: u8, write: bool, slow: DynamicLabel) {
+    let (tag, host) = if write { (WRITE_TAG, WRITE_HOST) } else { (READ_TAG, READ_HOST) };
+    let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
+    match loc(rs1) {
+        R::Host(h) => dynasm!(a; .arch x64; lea rax, [Rq(h) + imm]),
+        _ => {
+            get(a, RAX, rs1);
+            if imm != 0 {
+                dynasm!(a; .arch x64; add rax, imm);
+            }
+        }
+    }
+    dynasm!(a; .arch x64
+        ; mov rcx, rax
+        ; shr rcx, 12
+        ; and ecx, TLB_MASK
+        ; shl ecx, TLB_SHIFT
+        ; mov rdx, rax
+        ; and rdx, tag_mask
+        ; cmp rdx, QWORD [r14 + rcx + tag]
+        ; jne =>slow
+        ; add rax, QWORD [r14 + rcx + host]
+    );
+}
+
+/// The hit path of a load or store; anything else jumps to `slow`.
+pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, slow: DynamicLabel) {
+    match kind {
+        Mem::Load { size, signed } => {
+            translate(a, i.rs1, i.imm, size, false, slow);
+            match (size, signed) {
+                (1, true) => dynasm!(a; .arch x64; movsx rax, BYTE [rax]),
+                (1, false) => dynasm!(a; .arch x64; movzx eax, BYTE [rax]),
+                (2, true) => dynasm!(a; .arch x64; movsx rax, WORD [rax]),
+                (2, false) => dynasm!(a; .arch x64; movzx eax, WORD [rax]),
+                (4, true) => dynasm!(a; .arch x64; movsxd rax, DWORD [rax]),
+                (4, false) => dynasm!(a; .arch x64; mov eax, DWORD [rax]),
+                _ => dynasm!(a; .arch x64; mov rax, QWORD [rax]),
+            }
+            set(a, i.rd, RAX);
+        }
+        Mem::Store { size } => {
+            translate(a, i.rs1, i.imm, size, true, slow);
+            get(a, RDX, i.rs2);
+            match size {
+                1 => dynasm!(a; .arch x64; mov BYTE [rax], dl),
+                2 => dynasm!(a; .arch x64; mov WORD [rax], dx),
+                4 => dynasm!(a; .arch x64; mov DWORD [rax], edx),
+                _ => dynasm!(a; .arch x64; mov QWORD [rax], rdx),
+            }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Block translation: the decoder's `Insn`s of one block to x86-64.
+//!
+//! Register conventions inside generated code:
+//! - `rbx`: the `Hart` (guest state, addressed by field offsets); the `Cpu`
+//!   that helpers take is at a fixed offset below it;
+//! - `rbp`: the work budget left (instructions retired plus traps taken, as
+//!   `Engine::exec_block` counts). A block takes its length off on entry
+//!   (or leaves if that would go below zero) and gives back what it did not
+//!   do when it leaves early;
+//! - `r14`: the software TLB (`cpu_riscv::engine::TLB_LAYOUT`);
+//! - the guest registers in `regs::PINNED` (sp, ra, a0-a5, s0) in `rsi`,
+//!   `rdi`, `r8`-`r13`, `r15`, for the whole run; the `Hart` holds them only
+//!   outside generated code and across helper calls;
+//! - `rax`, `rcx`, `rdx`: scratch;
+//! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
+//!   flag, the interrupt lines, the `instret` bias and the jump cache.
+//!
+//! `instret` is not counted by generated code: within a run it is `bias -
+//! rbp` at block boundaries, since every instruction of a block retires and
+//! takes one unit of budget; helpers see it brought up to date, and after a
+//! helper (which may retire, trap or write `minstret`) the bias is taken
+//! again from the `Hart`.
+//!
+//! A block's code depends on its virtual pc (pc-relative values are
+//! constants) and its physical address (which jumps stay in its page), so
+//! blocks are keyed by both (`lib.rs`). Everything else that depends on
+//! state (privilege, MMU mode, SUM/MXR, FS) runs in helpers or goes through
+//! the TLB, which `cpu-riscv` flushes when that state changes.
+
+mod alu;
+mod jump;
+mod mem;
+pub(crate) mod regs;
+
+use std::mem::offset_of;
+
+use cpu_riscv::hart::Csrs;
+use cpu_riscv::{Cpu, Hart, Insn, Op};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
+
+use crate::helpers;
+
+pub(crate) type Asm = VecAssembler<X64Relocation>;
+
+const X: i32 = offset_of!(Hart, x) as i32;
+const PC: i32 = offset_of!(Hart, pc) as i32;
+const NPC: i32 = offset_of!(Hart, npc) as i32;
+const INSTRET: i32 = offset_of!(Hart, instret) as i32;
+const MIP: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mip)) as i32;
+const MIE: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mie)) as i32;
+/// The `Cpu` is at `rbx - HART_IN_CPU`.
+const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
+
+/// The trampoline's frame as blocks see it (past the return address).
+const EXIT_FLAG: i32 = 8;
+const IRQ: i32 = 16;
+const BIAS: i32 = 24;
+const CACHE: i32 = 32;
+
+/// What the trampoline needs besides the `Hart` and the code.
+#[repr(C)]
+pub(crate) struct Context {
+    pub tlb: *const u8,
+    pub budget: u64,
+    pub exit_flag: *const bool,
+    pub irq: *const u64,
+    /// The jump cache, or null.
+    pub cache: *const u8,
+}
+
+/// The entry trampoline, at `base`:
+/// `extern "sysv64" fn(hart, code, ctx: &Context) -> u64` returning the
+/// budget left. Saves the callee-saved registers, sets up the registers
+/// and frame above, calls the block and, when generated code returns,
+/// stores the pinned registers and `instret`. The stack is 16-byte aligned
+/// inside blocks (entry: 8 mod 16; 6 pushes and 32 bytes of frame, then
+/// the call's 8), as helper calls need.
+pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+    let mut a = Asm::new(base);
+    dynasm!(a; .arch x64
+        ; push rbx
+        ; push rbp
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 32
+        ; mov rbx, rdi
+        ; mov rax, rsi
+        ; mov r14, QWORD [rdx]
+        ; mov rbp, QWORD [rdx + 8]
+        ; mov rcx, QWORD [rdx + 16]
+        ; mov QWORD [rsp + EXIT_FLAG - 8], rcx
+        ; mov rcx, QWORD [rdx + 24]
+        ; mov QWORD [rsp + IRQ - 8], rcx
+        ; mov rcx, QWORD [rdx + 32]
+        ; mov QWORD [rsp + CACHE - 8], rcx
+        ; mov rcx, QWORD [rbx + INSTRET]
+        ; add rcx, rbp
+        ; mov QWORD [rsp + BIAS - 8], rcx
+    );
+    regs::fill_all(&mut a);
+    dynasm!(a; .arch x64; call rax);
+    regs::spill_all(&mut a);
+    dynasm!(a; .arch x64
+        ; mov rax, QWORD [rsp + BIAS - 8]
+        ; sub rax, rbp
+        ; mov QWORD [rbx + INSTRET], rax
+        ; mov rax, rbp
+        ; add rsp, 32
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbp
+        ; pop rbx
+        ; ret
+    );
+    a.finalize().expect("trampoline assembles")
+}
+
+/// A direct jump to a block in the same page: a `jmp rel32` whose
+/// displacement is at `at` (offset in the block's code), leading to the
+/// exit stub at `stub` until the target block (physical `pa`, virtual
+/// `vpc`) is translated. `backward`: the target does not lie after this
+/// block, so the jump may close a loop and enters the target where it
+/// checks for exit requests and interrupts.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub at: usize,
+    pub stub: Option<usize>,
+    pub pa: u64,
+    pub vpc: u64,
+    pub backward: bool,
+}
+
+/// A translated block's code.
+pub(crate) struct Code {
+    pub code: Vec<u8>,
+    /// Offset of the entry that skips the exit and interrupt checks (from
+    /// Rust, which has checked, and forward chained jumps).
+    pub entry: usize,
+    pub sites: Vec<Site>,
+}
+
+/// State of one translation.
+pub(crate) struct Builder {
+    pa: u64,
+    vpc: u64,
+    /// Chain direct jumps and look up others (else every exit returns).
+    chain: bool,
+    sites: Vec<Site>,
+    stubs: Vec<(DynamicLabel, usize)>,
+}
+
+/// Whether `op` ends its block in generated code.
+fn is_inline_jump(op: Op) -> bool {
+    matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
+}
+
+/// Translate `insns` (one block at physical `pa` and virtual `vpc`) for
+/// address `base`. `insn_ptrs[i]` is a stable pointer to `insns[i]` for
+/// helpers. The code's start is the entry of jumps that must check for
+/// exit requests and interrupts.
+pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, base: usize, chain: bool) -> Code {
+    let mut a = Asm::new(base);
+    let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
+    let n = insns.len() as i32;
+    let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
+    // The checks `Cpu::run` makes between blocks: the exit flag, and
+    // interrupts pending and enabled in mie (Rust decides whether one is taken).
+    dynasm!(a; .arch x64
+        ; mov rax, QWORD [rsp + EXIT_FLAG]
+        ; cmp BYTE [rax], 0
+        ; jne =>leave_now
+        ; mov rax, QWORD [rsp + IRQ]
+        ; mov rax, QWORD [rax]
+        ; or rax, QWORD [rbx + MIP]
+        ; test rax, QWORD [rbx + MIE]
+        ; jnz =>leave_now
+    );
+    let entry = a.offset().0;
+    dynasm!(a; .arch x64
+        ; sub rbp, n
+        ; jl =>back
+    );
+    let mut off: u32 = 0;
+    // Early exits after instruction k: (label, k).
+    let mut exits = Vec::new();
+    // Memory slow paths: (label, resume label, exit label, insn index).
+    let mut slow = Vec::new();
+    let mut ended = false;
+    for (k, insn) in insns.iter().enumerate() {
+        let last = k + 1 == insns.len();
+        let pc = vpc.wrapping_add(u64::from(off));
+        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off) {
+            ended = true;
+            break;
+        }
+        if let Some(kind) = mem::kind(insn.op) {
+            let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
+            mem::emit(&mut a, insn, kind, l_slow);
+            dynasm!(a; .arch x64; =>l_resume);
+            exits.push((l_exit, k));
+            slow.push((l_slow, l_resume, l_exit, k, pc));
+        } else if !alu::emit(&mut a, insn, pc) {
+            // SAFETY of the pointer arithmetic: `k < insns.len()`, the
+            // length of the array `insn_ptrs` points to.
+            call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);
+            if last {
+                dynasm!(a; .arch x64; ret);
+                ended = true;
+            } else {
+                let l = a.new_dynamic_label();
+                dynasm!(a; .arch x64; test eax, eax; jnz =>l);
+                exits.push((l, k));
+            }
+        }
+        off += u32::from(insn.len);
+    }
+    if !ended {
+        // Fell off the end (page end, length cap, device overlay).
+        jump::leave_to(&mut a, &mut b, i64::from(off));
+    }
+    // A TLB miss, MMIO, misaligned or faulting access: the handler does it all.
+    for (l, resume, l_exit, k, pc) in slow {
+        dynasm!(a; .arch x64; =>l);
+        call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);
+        dynasm!(a; .arch x64
+            ; test eax, eax
+            ; jnz =>l_exit
+            ; jmp =>resume
+        );
+    }
+    // Left after instruction k: give back the budget not used.
+    for (l, k) in exits {
+        dynasm!(a; .arch x64; =>l);
+        let left = n - k as i32 - 1;
+        if left > 0 {
+            dynasm!(a; .arch x64; add rbp, left);
+        }
+        dynasm!(a; .arch x64; ret);
+    }
+    // Exit stubs of direct jumps: where they lead until patched.
+    let stubs = std::mem::take(&mut b.stubs);
+    let mut stub_labels = Vec::with_capacity(stubs.len());
+    for (l, site) in stubs {
+        dynasm!(a; .arch x64; =>l; mov rax, QWORD b.sites[site].vpc as i64);
+        jump::exit_rax(&mut a);
+        stub_labels.push((l, site));
+    }
+    dynasm!(a; .arch x64
+        ; =>back
+        ; add rbp, n
+        ; =>leave_now
+        ; mov rax, QWORD vpc as i64
+    );
+    jump::exit_rax(&mut a);
+    for (l, site) in stub_labels {
+        b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
+    }
+    let code = a.finalize().expect("block assembles: all labels are defined");
+    Code { code, entry, sites: b.sites }
+}
+
+/// Call `helpers::exec_insn` for instruction `k` of an `n`-instruction
+/// block, at `p`, virtual pc `pc`: the `Hart` gets the pinned registers,
+/// `pc` and `instret` first, and the pinned registers and the bias are taken
+/// back after (the handler may have written rd, `minstret`, or trapped).
+/// Leaves the helper's result in `eax`.
+fn call_helper(a: &mut Asm, p: *const Insn, pc: u64, n: i32, k: usize) {
+    let ahead = n - k as i32; // this instruction and the ones after it
+    regs::spill_all(a);
+    dynasm!(a; .arch x64
+        ; mov rax, QWORD [rsp + BIAS]
+        ; sub rax, rbp
+        ; sub rax, ahead
+        ; mov QWORD [rbx + INSTRET], rax
+        ; mov rax, QWORD pc as i64
+        ; mov QWORD [rbx + PC], rax
+        ; lea rdi, [rbx - HART_IN_CPU]
+        ; mov rsi, QWORD p as i64
+        ; mov rax, QWORD helpers::exec_insn as *const () as i64
+        ; call rax
+    );
+    regs::fill_all(a);
+    dynasm!(a; .arch x64
+        ; mov rcx, QWORD [rbx + INSTRET]
+        ; add rcx, rbp
+        ; add rcx, ahead - 1
+        ; mov QWORD [rsp + BIAS], rcx
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct jumps are `jmp rel32` (patched in place by `lib.rs`) whose
+    /// displacement starts out pointing at their exit stub; forward and
+    /// backward ones are told apart; jumps leaving the page are not sites.
+    #[test]
+    fn direct_jumps_are_patchable_rel32() {
+        let pa = 0x8000_0100;
+        // beq a0, a1, -8 (backward); falls through to +4 (forward).
+        let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
+        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true);
+        assert_eq!(out.sites.len(), 2);
+        for s in &out.sites {
+            assert_eq!(out.code[s.at - 1], 0xe9, "jmp rel32");
+            let rel = i32::from_le_bytes(out.code[s.at..s.at + 4].try_into().unwrap());
+            assert_eq!(s.at as i64 + 4 + i64::from(rel), s.stub.unwrap() as i64);
+        }
+        let fwd = out.sites.iter().find(|s| !s.backward).unwrap();
+        assert_eq!((fwd.pa, fwd.vpc), (pa + 4, 0x1000_0104));
+        let back = out.sites.iter().find(|s| s.backward).unwrap();
+        assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
+        // jal x0, -0x200: leaves the page, so it is looked up.
+        let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
+        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true);
+        assert!(out.sites.is_empty());
+    }
+}
