@@ -18,7 +18,7 @@ use crate::trap::{Cause, Exception};
 pub(crate) const PAGE_SHIFT: u32 = 12;
 pub(crate) const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
 pub(crate) const PAGE_MASK: u64 = PAGE_SIZE - 1;
-const TLB_SIZE: usize = 512;
+const TLB_SIZE: usize = 4096;
 /// A tag no access can match: masked addresses have at most bits 2:0 set below the page.
 const INVALID: u64 = u64::MAX;
 
