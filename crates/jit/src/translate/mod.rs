@@ -11,7 +11,7 @@
 //! - the guest registers in `regs::PINNED` (sp, ra, a0-a5, s0) in `rsi`,
 //!   `rdi`, `r8`-`r13`, `r15`, for the whole run; the `Hart` holds them only
 //!   outside generated code and across helper calls;
-//! - `rax`, `rcx`, `rdx`: scratch;
+//! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
 //!   flag, the interrupt lines, the `instret` bias and the jump cache.
 //!
@@ -28,6 +28,7 @@
 //! the TLB, which `cpu-riscv` flushes when that state changes.
 
 mod alu;
+mod fp;
 mod jump;
 mod mem;
 pub(crate) mod regs;
@@ -51,6 +52,8 @@ const NPC: i32 = offset_of!(Hart, npc) as i32;
 const INSTRET: i32 = offset_of!(Hart, instret) as i32;
 const MIP: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mip)) as i32;
 const MIE: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mie)) as i32;
+const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mstatus)) as i32;
+const FCSR: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, fcsr)) as i32;
 /// The `Cpu` is at `rbx - HART_IN_CPU`.
 const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
 
@@ -200,9 +203,13 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, b
             ended = true;
             break;
         }
-        if let Some(kind) = mem::kind(insn.op) {
+        let mem_kind = mem::kind(insn.op);
+        if mem_kind.is_some() || fp::inlinable(insn) {
             let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
-            mem::emit(&mut a, insn, kind, l_slow);
+            match mem_kind {
+                Some(kind) => mem::emit(&mut a, insn, kind, l_slow),
+                None => fp::emit(&mut a, insn, l_slow),
+            }
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
             slow.push((l_slow, l_resume, l_exit, k, pc));
@@ -225,7 +232,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, b
         // Fell off the end (page end, length cap, device overlay).
         jump::leave_to(&mut a, &mut b, i64::from(off));
     }
-    // A TLB miss, MMIO, misaligned or faulting access: the handler does it all.
+    // A TLB miss, MMIO, misaligned or faulting access, an FP case not done
+    // inline: the handler does it all.
     for (l, resume, l_exit, k, pc) in slow {
         dynasm!(a; .arch x64; =>l);
         call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);

@@ -1,0 +1,296 @@
+//! F and D operations generated inline with SSE on the `Hart`'s FP
+//! registers, where the host's result is the RISC-V result bit for bit and
+//! no exception flag can change: FS is Dirty, the rounding mode is RNE,
+//! inexact is accrued already, inputs are properly NaN-boxed, and the
+//! result is a normal number whose exponent leaves no doubt about underflow
+//! (tininess is detected after rounding, Unprivileged spec 11.6) or overflow.
+//! Anything else (NaN results, which RISC-V canonicalises, zeros,
+//! subnormals, infinities, flags still to accrue, other rounding modes)
+//! jumps to the slow path: the instruction's handler in `cpu-riscv`, the
+//! one source of FP semantics, runs it from the start.
+
+use std::mem::offset_of;
+
+use cpu_riscv::{Hart, Insn, Op};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+
+use super::regs::{get, get32, set, RAX};
+use super::{mem, Asm, FCSR, MSTATUS};
+
+const F: i32 = offset_of!(Hart, f) as i32;
+/// mstatus.FS (Privileged spec 3.1.6.6); 3 is Dirty.
+const FS: i32 = 0x6000;
+/// fflags.NX (Unprivileged spec 11.2).
+const NX: i32 = 1;
+
+/// Displacement of FP register `r` from `rbx`.
+fn fr(r: u8) -> i32 {
+    F + 8 * i32::from(r & 31)
+}
+
+/// Whether `i` has an inline fast path here.
+pub(crate) fn inlinable(i: &Insn) -> bool {
+    use Op::*;
+    match i.op {
+        FmaddD | FmsubD | FnmsubD | FnmaddD | FmaddS | FmsubS | FnmsubS | FnmaddS => {
+            rne(i) && std::arch::is_x86_feature_detected!("fma")
+        }
+        FaddD | FsubD | FmulD | FdivD | FsqrtD | FaddS | FsubS | FmulS | FdivS | FsqrtS | FcvtDL | FcvtSD => rne(i),
+        FcvtWD | FcvtLD => rne(i) || i.rm == 1,
+        Fld | Fsd | Flw | Fsw | FsgnjD | FsgnjnD | FsgnjxD | FmvXD | FmvDX | FmvXW | FmvWX | FeqD | FltD | FleD
+        | FeqS | FltS | FleS => true,
+        // Exact, but a reserved rounding mode is still illegal (11.2).
+        FcvtDW | FcvtDWu | FcvtDS => i.rm <= 4 || i.rm == 7,
+        _ => false,
+    }
+}
+
+/// Round to nearest, ties to even: statically, or dynamically (checked at run time).
+fn rne(i: &Insn) -> bool {
+    i.rm == 0 || i.rm == 7
+}
+
+/// Unless FS is Dirty (so that writing an FP register changes no more
+/// state, and the FP unit is on), take the slow path.
+fn check_fs(a: &mut Asm, slow: DynamicLabel) {
+    dynasm!(a; .arch x64
+        ; mov eax, DWORD [rbx + MSTATUS]
+        ; not eax
+        ; test eax, FS
+        ; jnz =>slow
+    );
+}
+
+/// Unless inexact is accrued already (and, for the dynamic rounding mode,
+/// frm is RNE), take the slow path.
+fn check_flags(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
+    let mask = if i.rm == 7 { 0xe0 | NX } else { NX };
+    dynasm!(a; .arch x64
+        ; movzx eax, BYTE [rbx + FCSR]
+        ; and eax, mask
+        ; cmp eax, NX
+        ; jne =>slow
+    );
+}
+
+/// For the dynamic rounding mode, unless frm is RNE (a reserved frm must
+/// trap), take the slow path.
+fn check_frm(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
+    if i.rm == 7 {
+        dynasm!(a; .arch x64; test BYTE [rbx + FCSR], 0xe0_u8 as i8; jnz =>slow);
+    }
+}
+
+/// Unless the single in FP register `r` is properly NaN-boxed, take the slow path.
+fn check_boxed(a: &mut Asm, r: u8, slow: DynamicLabel) {
+    dynasm!(a; .arch x64; cmp DWORD [rbx + fr(r) + 4], -1; jne =>slow);
+}
+
+/// `rax` = the double in xmm0, unless its biased exponent is outside 2..=0x7fe.
+fn check_result_d(a: &mut Asm, slow: DynamicLabel) {
+    dynasm!(a; .arch x64
+        ; movq rax, xmm0
+        ; mov rcx, rax
+        ; shr rcx, 52
+        ; and ecx, 0x7ff
+        ; sub ecx, 2
+        ; cmp ecx, 0x7fd
+        ; jae =>slow
+    );
+}
+
+/// `eax` = the single in xmm0, unless its biased exponent is outside 2..=0xfe.
+fn check_result_s(a: &mut Asm, slow: DynamicLabel) {
+    dynasm!(a; .arch x64
+        ; movd eax, xmm0
+        ; mov ecx, eax
+        ; shr ecx, 23
+        ; and ecx, 0xff
+        ; sub ecx, 2
+        ; cmp ecx, 0xfd
+        ; jae =>slow
+    );
+}
+
+fn store_s(a: &mut Asm, rd: u8) {
+    dynasm!(a; .arch x64; mov DWORD [rbx + fr(rd)], eax; mov DWORD [rbx + fr(rd) + 4], -1);
+}
+
+/// The fast path of `i` (`inlinable(i)`); the slow path at `slow`.
+pub(crate) fn emit(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
+    use Op::*;
+    let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
+    check_fs(a, slow);
+    match i.op {
+        FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD | FcvtDL => {
+            check_flags(a, i, slow);
+            match i.op {
+                FcvtDL => {
+                    get(a, RAX, i.rs1);
+                    dynasm!(a; .arch x64; cvtsi2sd xmm0, rax);
+                }
+                FsqrtD => dynasm!(a; .arch x64; sqrtsd xmm0, QWORD [rbx + s1]),
+                _ => dynasm!(a; .arch x64; movsd xmm0, QWORD [rbx + s1]),
+            }
+            match i.op {
+                FaddD => dynasm!(a; .arch x64; addsd xmm0, QWORD [rbx + s2]),
+                FsubD => dynasm!(a; .arch x64; subsd xmm0, QWORD [rbx + s2]),
+                FmulD => dynasm!(a; .arch x64; mulsd xmm0, QWORD [rbx + s2]),
+                FdivD => dynasm!(a; .arch x64; divsd xmm0, QWORD [rbx + s2]),
+                // x86's fnmadd is -(a*b)+c (RISC-V fnmsub), its fnmsub -(a*b)-c.
+                FmaddD => dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfmadd213sd xmm0, xmm1, QWORD [rbx + s3]),
+                FmsubD => dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfmsub213sd xmm0, xmm1, QWORD [rbx + s3]),
+                FnmsubD => {
+                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfnmadd213sd xmm0, xmm1, QWORD [rbx + s3])
+                }
+                FnmaddD => {
+                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfnmsub213sd xmm0, xmm1, QWORD [rbx + s3])
+                }
+                _ => {}
+            }
+            check_result_d(a, slow);
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+        }
+        FaddS | FsubS | FmulS | FdivS | FsqrtS | FmaddS | FmsubS | FnmsubS | FnmaddS => {
+            check_flags(a, i, slow);
+            check_boxed(a, i.rs1, slow);
+            if i.op != FsqrtS {
+                check_boxed(a, i.rs2, slow);
+            }
+            if matches!(i.op, FmaddS | FmsubS | FnmsubS | FnmaddS) {
+                check_boxed(a, i.rs3, slow);
+            }
+            match i.op {
+                FsqrtS => dynasm!(a; .arch x64; sqrtss xmm0, DWORD [rbx + s1]),
+                _ => dynasm!(a; .arch x64; movss xmm0, DWORD [rbx + s1]),
+            }
+            match i.op {
+                FaddS => dynasm!(a; .arch x64; addss xmm0, DWORD [rbx + s2]),
+                FsubS => dynasm!(a; .arch x64; subss xmm0, DWORD [rbx + s2]),
+                FmulS => dynasm!(a; .arch x64; mulss xmm0, DWORD [rbx + s2]),
+                FdivS => dynasm!(a; .arch x64; divss xmm0, DWORD [rbx + s2]),
+                FmaddS => dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfmadd213ss xmm0, xmm1, DWORD [rbx + s3]),
+                FmsubS => dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfmsub213ss xmm0, xmm1, DWORD [rbx + s3]),
+                FnmsubS => {
+                    dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfnmadd213ss xmm0, xmm1, DWORD [rbx + s3])
+                }
+                FnmaddS => {
+                    dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfnmsub213ss xmm0, xmm1, DWORD [rbx + s3])
+                }
+                _ => {}
+            }
+            check_result_s(a, slow);
+            store_s(a, i.rd);
+        }
+        // double -> single: rounds (flags as arithmetic); single -> double is exact.
+        FcvtSD => {
+            check_flags(a, i, slow);
+            dynasm!(a; .arch x64; cvtsd2ss xmm0, QWORD [rbx + s1]);
+            check_result_s(a, slow);
+            store_s(a, i.rd);
+        }
+        FcvtDS => {
+            check_frm(a, i, slow);
+            check_boxed(a, i.rs1, slow);
+            dynasm!(a; .arch x64; cvtss2sd xmm0, DWORD [rbx + s1]);
+            check_result_d(a, slow);
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+        }
+        // int32 -> double is exact.
+        FcvtDW => {
+            check_frm(a, i, slow);
+            get32(a, RAX, i.rs1);
+            dynasm!(a; .arch x64; cvtsi2sd xmm0, eax; movsd QWORD [rbx + d], xmm0);
+        }
+        FcvtDWu => {
+            check_frm(a, i, slow);
+            get32(a, RAX, i.rs1);
+            dynasm!(a; .arch x64; cvtsi2sd xmm0, rax; movsd QWORD [rbx + d], xmm0);
+        }
+        // double -> integer: NaN and out-of-range give x86's "integer
+        // indefinite" (the minimum), which the slow path sorts out (11.7).
+        FcvtWD | FcvtLD => {
+            check_flags(a, i, slow);
+            let word = i.op == FcvtWD;
+            match (i.rm == 1, word) {
+                (true, true) => dynasm!(a; .arch x64; cvttsd2si eax, QWORD [rbx + s1]),
+                (true, false) => dynasm!(a; .arch x64; cvttsd2si rax, QWORD [rbx + s1]),
+                (false, true) => dynasm!(a; .arch x64; cvtsd2si eax, QWORD [rbx + s1]),
+                (false, false) => dynasm!(a; .arch x64; cvtsd2si rax, QWORD [rbx + s1]),
+            }
+            if word {
+                dynasm!(a; .arch x64; cmp eax, i32::MIN; je =>slow; movsxd rax, eax);
+            } else {
+                dynasm!(a; .arch x64; mov rcx, QWORD i64::MIN; cmp rax, rcx; je =>slow);
+            }
+            set(a, i.rd, RAX);
+        }
+        FsgnjD | FsgnjnD | FsgnjxD => {
+            dynasm!(a; .arch x64
+                ; mov rax, QWORD [rbx + s1]
+                ; mov rcx, QWORD [rbx + s2]
+                ; mov rdx, QWORD i64::MIN
+            );
+            match i.op {
+                FsgnjD => dynasm!(a; .arch x64; and rcx, rdx; not rdx; and rax, rdx; or rax, rcx),
+                FsgnjnD => dynasm!(a; .arch x64; not rcx; and rcx, rdx; not rdx; and rax, rdx; or rax, rcx),
+                _ => dynasm!(a; .arch x64; and rcx, rdx; xor rax, rcx),
+            }
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+        }
+        FmvXD => {
+            dynasm!(a; .arch x64; mov rax, QWORD [rbx + s1]);
+            set(a, i.rd, RAX);
+        }
+        FmvDX => {
+            get(a, RAX, i.rs1);
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+        }
+        FmvXW => {
+            dynasm!(a; .arch x64; movsxd rax, DWORD [rbx + s1]);
+            set(a, i.rd, RAX);
+        }
+        FmvWX => {
+            get32(a, RAX, i.rs1);
+            store_s(a, i.rd);
+        }
+        // Unordered operands (NaNs) may raise invalid: slow path.
+        FeqD | FltD | FleD | FeqS | FltS | FleS => {
+            if matches!(i.op, FeqS | FltS | FleS) {
+                check_boxed(a, i.rs1, slow);
+                check_boxed(a, i.rs2, slow);
+                dynasm!(a; .arch x64; movss xmm0, DWORD [rbx + s1]; ucomiss xmm0, DWORD [rbx + s2]);
+            } else {
+                dynasm!(a; .arch x64; movsd xmm0, QWORD [rbx + s1]; ucomisd xmm0, QWORD [rbx + s2]);
+            }
+            dynasm!(a; .arch x64; jp =>slow);
+            match i.op {
+                FeqD | FeqS => dynasm!(a; .arch x64; sete al),
+                FltD | FltS => dynasm!(a; .arch x64; setb al),
+                _ => dynasm!(a; .arch x64; setbe al),
+            }
+            dynasm!(a; .arch x64; movzx eax, al);
+            set(a, i.rd, RAX);
+        }
+        Fld | Flw => {
+            let size = if i.op == Fld { 8 } else { 4 };
+            mem::translate(a, i.rs1, i.imm, size, false, slow);
+            if size == 8 {
+                dynasm!(a; .arch x64; mov rax, QWORD [rax]; mov QWORD [rbx + d], rax);
+            } else {
+                dynasm!(a; .arch x64; mov eax, DWORD [rax]);
+                store_s(a, i.rd);
+            }
+        }
+        Fsd | Fsw => {
+            let size = if i.op == Fsd { 8 } else { 4 };
+            mem::translate(a, i.rs1, i.imm, size, true, slow);
+            if size == 8 {
+                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [rax], rdx);
+            } else {
+                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [rax], edx);
+            }
+        }
+        _ => unreachable!("not inlinable: {:?}", i.op),
+    }
+}
