@@ -2,25 +2,29 @@
 //! interpreter's block boundaries) to host code with dynasmrt and runs them
 //! in place of the interpreter, as a `cpu_riscv::Engine` (`Cpu::set_engine`).
 //!
-//! What is generated inline (see issue 4 for the whole design):
-//! - integer register-register and register-immediate operations, `lui`,
-//!   `auipc`, `mul`/`mulh`/`mulhu`/`mulw`, `fence`;
-//! - integer loads and stores through the software TLB's fast path (one
-//!   compare and one add, as `Cpu::load`/`Cpu::store` on a hit);
+//! What is generated inline (see issue 4 for the whole design, and
+//! `translate/mod.rs` for the register conventions):
+//! - integer register-register and register-immediate operations (RV64I, M),
+//!   with sp, ra, a0-a5 and s0 in host registers for the whole run;
+//! - loads and stores through the software TLB's fast path (one compare and
+//!   one add of a host addend, as `Cpu::load`/`Cpu::store` on a hit);
+//! - F and D operations with SSE where the result and flags are certain
+//!   (`translate/fp.rs`);
 //! - branches and jumps, ending the block: a direct target in the same page
-//!   is reached through a chain slot pointed at its block once translated;
-//!   other targets (`jalr`, other pages) through a jump cache looked up from
-//!   generated code via the fetch TLB.
+//!   is a `jmp rel32` patched to its block once translated (and back to an
+//!   exit stub when that block is dropped); other targets (`jalr`, other
+//!   pages) go through a jump cache looked up from generated code via the
+//!   fetch TLB.
 //!
-//! Every other instruction, and every TLB miss, calls its interpreter handler
-//! (`helpers.rs`), so all of RV64GC runs with the interpreter's semantics and
-//! precise traps. Blocks are keyed by the physical address of their first
-//! instruction; their code does not depend on the virtual address or any
-//! other state (everything state-dependent runs in handlers or goes through
-//! the TLB, which `cpu-riscv` flushes), so no more key is needed yet. Writes
-//! to translated code are reported by `cpu-riscv` (`Cpu::take_dropped_code`):
-//! the block ends after the writing instruction, and the blocks written are
-//! dropped and unchained before the next one runs.
+//! Every other instruction, and every slow case of the above, calls its
+//! interpreter handler (`helpers.rs`), so all of RV64GC runs with the
+//! interpreter's semantics and precise traps. Blocks are keyed by the
+//! physical address and the virtual pc of their first instruction (code uses
+//! the pc as a constant); everything else state-dependent runs in handlers,
+//! is checked at run time, or goes through the TLB, which `cpu-riscv`
+//! flushes. Writes to translated code are reported by `cpu-riscv`
+//! (`Cpu::take_dropped_code`): the block ends after the writing instruction,
+//! and the blocks written are dropped and unchained before the next one runs.
 
 mod buffer;
 mod disas;

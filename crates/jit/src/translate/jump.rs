@@ -8,7 +8,7 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::mem::{FETCH_ADDEND, FETCH_TAG, TLB_MASK, TLB_SHIFT};
+use super::mem::{self, FETCH_ADDEND, FETCH_TAG};
 use super::regs::{cmp, get, loc, set_imm, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
@@ -41,13 +41,8 @@ pub(crate) fn leave_lookup(a: &mut Asm, lookup: bool) {
         return;
     }
     let miss = a.new_dynamic_label();
+    mem::entry_of(a, !0xfff);
     dynasm!(a; .arch x64
-        ; mov rcx, rax
-        ; shr rcx, 12
-        ; and ecx, TLB_MASK
-        ; shl ecx, TLB_SHIFT
-        ; mov rdx, rax
-        ; and rdx, !0xfff
         ; cmp rdx, QWORD [r14 + rcx + FETCH_TAG]
         ; jne =>miss
         ; mov rdx, rax

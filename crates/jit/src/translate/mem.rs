@@ -10,8 +10,8 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use super::regs::{get, loc, set, R, RAX, RDX};
 use super::Asm;
 
-pub(crate) const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
-pub(crate) const TLB_MASK: i32 = TLB_LAYOUT.entries as i32 - 1;
+const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
+const TLB_MASK: i32 = TLB_LAYOUT.entries as i32 - 1;
 const READ_TAG: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.tag) as i32;
 const READ_HOST: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.host) as i32;
 const WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
@@ -62,6 +62,17 @@ pub(crate) fn translate(a: &mut Asm, rs1: u8, imm: i32, size: u8, write: bool, s
             }
         }
     }
+    entry_of(a, tag_mask);
+    dynasm!(a; .arch x64
+        ; cmp rdx, QWORD [r14 + rcx + tag]
+        ; jne =>slow
+        ; add rax, QWORD [r14 + rcx + host]
+    );
+}
+
+/// For the virtual address in `rax`: `rcx` = the offset of its TLB entries
+/// (`(vaddr >> 12) % entries`, scaled), `rdx` = the tag to compare.
+pub(crate) fn entry_of(a: &mut Asm, tag_mask: i32) {
     dynasm!(a; .arch x64
         ; mov rcx, rax
         ; shr rcx, 12
@@ -69,9 +80,6 @@ pub(crate) fn translate(a: &mut Asm, rs1: u8, imm: i32, size: u8, write: bool, s
         ; shl ecx, TLB_SHIFT
         ; mov rdx, rax
         ; and rdx, tag_mask
-        ; cmp rdx, QWORD [r14 + rcx + tag]
-        ; jne =>slow
-        ; add rax, QWORD [r14 + rcx + host]
     );
 }
 
