@@ -68,19 +68,19 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
         }
         Op::Div | Op::Divu | Op::Rem | Op::Remu | Op::Divw | Op::Divuw | Op::Remw | Op::Remuw => divide(a, i),
         // Immediates are sign-extended from 32 bits by x86, as `imm` is by RISC-V.
-        Op::Addi => ri(a, i, |a| dynasm!(a; .arch x64; add rax, imm)),
-        Op::Xori => ri(a, i, |a| dynasm!(a; .arch x64; xor rax, imm)),
-        Op::Ori => ri(a, i, |a| dynasm!(a; .arch x64; or rax, imm)),
-        Op::Andi => ri(a, i, |a| dynasm!(a; .arch x64; and rax, imm)),
-        Op::Slti => ri(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setl al; movzx eax, al)),
-        Op::Sltiu => ri(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setb al; movzx eax, al)),
-        Op::Slli => ri(a, i, |a| dynasm!(a; .arch x64; shl rax, sh)),
-        Op::Srli => ri(a, i, |a| dynasm!(a; .arch x64; shr rax, sh)),
-        Op::Srai => ri(a, i, |a| dynasm!(a; .arch x64; sar rax, sh)),
-        Op::Addiw => riw(a, i, |a| dynasm!(a; .arch x64; add eax, imm)),
-        Op::Slliw => riw(a, i, |a| dynasm!(a; .arch x64; shl eax, shw)),
-        Op::Srliw => riw(a, i, |a| dynasm!(a; .arch x64; shr eax, shw)),
-        Op::Sraiw => riw(a, i, |a| dynasm!(a; .arch x64; sar eax, shw)),
+        Op::Addi => rr(a, i, |a| dynasm!(a; .arch x64; add rax, imm)),
+        Op::Xori => rr(a, i, |a| dynasm!(a; .arch x64; xor rax, imm)),
+        Op::Ori => rr(a, i, |a| dynasm!(a; .arch x64; or rax, imm)),
+        Op::Andi => rr(a, i, |a| dynasm!(a; .arch x64; and rax, imm)),
+        Op::Slti => rr(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setl al; movzx eax, al)),
+        Op::Sltiu => rr(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setb al; movzx eax, al)),
+        Op::Slli => rr(a, i, |a| dynasm!(a; .arch x64; shl rax, sh)),
+        Op::Srli => rr(a, i, |a| dynasm!(a; .arch x64; shr rax, sh)),
+        Op::Srai => rr(a, i, |a| dynasm!(a; .arch x64; sar rax, sh)),
+        Op::Addiw => rrw(a, i, |a| dynasm!(a; .arch x64; add eax, imm)),
+        Op::Slliw => rrw(a, i, |a| dynasm!(a; .arch x64; shl eax, shw)),
+        Op::Srliw => rrw(a, i, |a| dynasm!(a; .arch x64; shr eax, shw)),
+        Op::Sraiw => rrw(a, i, |a| dynasm!(a; .arch x64; sar eax, shw)),
         Op::Lui => set_imm(a, rd, imm as i64 as u64),
         Op::Auipc => set_imm(a, rd, pc.wrapping_add(imm as i64 as u64)),
         _ => return false,
@@ -138,7 +138,7 @@ fn writes_rd_only(op: Op) -> bool {
     )
 }
 
-/// rd = rs1 OP rs2 with the operation on `rax` (holding rs1).
+/// rd = rs1 OP rs2 (or OP imm) with the operation on `rax` (holding rs1).
 fn rr(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
     get(a, RAX, i.rs1);
     op(a);
@@ -151,14 +151,6 @@ fn rrw(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
     op(a);
     dynasm!(a; .arch x64; movsxd rax, eax);
     set(a, i.rd, RAX);
-}
-
-fn ri(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
-    rr(a, i, op)
-}
-
-fn riw(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
-    rrw(a, i, op)
 }
 
 /// Shift by rs2 (in `cl`).
