@@ -44,6 +44,16 @@ fn collect(mut r: impl Read + Send + 'static, buf: Arc<Mutex<Vec<u8>>>) -> JoinH
     })
 }
 
+/// A test that fails while Tern runs must not leave it running.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Running {
     pub fn start(mut cmd: Command) -> Running {
         let mut child = cmd.spawn().expect("spawn tern");
