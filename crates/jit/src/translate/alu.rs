@@ -1,12 +1,120 @@
 //! Integer register-register and register-immediate operations (RV64I and
 //! M), generated inline. Semantics as `cpu-riscv/src/exec/rvi.rs` and
 //! `rvm.rs`; the differential tests hold the two together.
+//!
+//! x86 operations are two-operand (`dst OP= src`), so a result is computed
+//! in place where it can be: in rd's host register (or its `Hart` slot when
+//! rd is also rs1), with rs2 or the immediate taken straight from where it
+//! lives; otherwise in `rax` and stored.
 
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
-use super::regs::{get, get32, op_eax, op_rax, set, set_imm, RAX, RCX, RDX};
+use super::regs::{cmp, get, get32, loc, set, set_imm, R, RAX, RCX, RDX};
 use super::Asm;
+
+/// Destination of a two-operand operation.
+#[derive(Clone, Copy)]
+enum Dst {
+    Reg(u8),
+    Mem(i32),
+}
+
+/// Source of a two-operand operation.
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Mem(i32),
+    Imm(i32),
+    /// The count in `cl` (shifts by a register).
+    Cl,
+}
+
+/// An x86 two-operand operation: `emit(dst, src)` does `dst OP= src`.
+#[derive(Clone, Copy)]
+struct TwoOp {
+    emit: fn(&mut Asm, Dst, Src),
+    /// 32-bit operation whose result is sign-extended (the W forms).
+    word: bool,
+    /// `a OP b == b OP a`.
+    commutes: bool,
+    /// `x OP 0 == x`.
+    zero_is_identity: bool,
+}
+
+/// `dst OP= src` for an ALU operation with all operand forms (`Mem`-`Mem`
+/// through rcx), at width `$r`/`$w` (`Rq`, `QWORD`, `rcx` or `Rd`, `DWORD`, `ecx`).
+macro_rules! arith {
+    ($op:ident, $r:ident, $w:ident, $c:ident) => {
+        |a: &mut Asm, d: Dst, s: Src| match (d, s) {
+            (Dst::Reg(d), Src::Reg(s)) => dynasm!(a; .arch x64; $op $r(d), $r(s)),
+            (Dst::Reg(d), Src::Mem(m)) => dynasm!(a; .arch x64; $op $r(d), $w [rbx + m]),
+            (Dst::Reg(d), Src::Imm(v)) => dynasm!(a; .arch x64; $op $r(d), v),
+            (Dst::Mem(m), Src::Reg(s)) => dynasm!(a; .arch x64; $op $w [rbx + m], $r(s)),
+            (Dst::Mem(m), Src::Mem(n)) => dynasm!(a; .arch x64; mov $c, $w [rbx + n]; $op $w [rbx + m], $c),
+            (Dst::Mem(m), Src::Imm(v)) => dynasm!(a; .arch x64; $op $w [rbx + m], v),
+            (Dst::Reg(d), Src::Cl) => dynasm!(a; .arch x64; $op $r(d), $c),
+            (Dst::Mem(m), Src::Cl) => dynasm!(a; .arch x64; $op $w [rbx + m], $c),
+        }
+    };
+}
+
+/// `dst OP= src` for a shift: by `cl` or an immediate (x86 masks counts
+/// to 6 bits, or 5 for 32-bit shifts, as RISC-V does: 2.4, 5.2).
+macro_rules! shift {
+    ($op:ident, $r:ident, $w:ident) => {
+        |a: &mut Asm, d: Dst, s: Src| match (d, s) {
+            (Dst::Reg(d), Src::Imm(v)) => dynasm!(a; .arch x64; $op $r(d), v as i8),
+            (Dst::Mem(m), Src::Imm(v)) => dynasm!(a; .arch x64; $op $w [rbx + m], v as i8),
+            (Dst::Reg(d), _) => dynasm!(a; .arch x64; $op $r(d), cl),
+            (Dst::Mem(m), _) => dynasm!(a; .arch x64; $op $w [rbx + m], cl),
+        }
+    };
+}
+
+/// `dst *= src`: x86 multiplies only into a register.
+macro_rules! imul {
+    ($w:ident, $r:ident, $rax:ident, $rcx:ident) => {
+        |a: &mut Asm, d: Dst, s: Src| {
+            let (d, mem) = match d {
+                Dst::Reg(d) => (d, None),
+                Dst::Mem(m) => {
+                    dynasm!(a; .arch x64; mov $rax, $w [rbx + m]);
+                    (RAX, Some(m))
+                }
+            };
+            match s {
+                Src::Reg(s) => dynasm!(a; .arch x64; imul $r(d), $r(s)),
+                Src::Mem(n) => dynasm!(a; .arch x64; imul $r(d), $w [rbx + n]),
+                Src::Imm(v) => dynasm!(a; .arch x64; imul $r(d), $r(d), v),
+                Src::Cl => dynasm!(a; .arch x64; imul $r(d), $rcx),
+            }
+            if let Some(m) = mem {
+                dynasm!(a; .arch x64; mov $w [rbx + m], $rax);
+            }
+        }
+    };
+}
+
+const fn op(emit: fn(&mut Asm, Dst, Src), word: bool, commutes: bool, zero_is_identity: bool) -> TwoOp {
+    TwoOp { emit, word, commutes, zero_is_identity }
+}
+
+const ADD: TwoOp = op(arith!(add, Rq, QWORD, rcx), false, true, true);
+const SUB: TwoOp = op(arith!(sub, Rq, QWORD, rcx), false, false, true);
+const AND: TwoOp = op(arith!(and, Rq, QWORD, rcx), false, true, false);
+const OR: TwoOp = op(arith!(or, Rq, QWORD, rcx), false, true, true);
+const XOR: TwoOp = op(arith!(xor, Rq, QWORD, rcx), false, true, true);
+const MUL: TwoOp = op(imul!(QWORD, Rq, rax, rcx), false, true, false);
+const SLL: TwoOp = op(shift!(shl, Rq, QWORD), false, false, true);
+const SRL: TwoOp = op(shift!(shr, Rq, QWORD), false, false, true);
+const SRA: TwoOp = op(shift!(sar, Rq, QWORD), false, false, true);
+const ADDW: TwoOp = op(arith!(add, Rd, DWORD, ecx), true, true, true);
+const SUBW: TwoOp = op(arith!(sub, Rd, DWORD, ecx), true, false, true);
+const MULW: TwoOp = op(imul!(DWORD, Rd, eax, ecx), true, true, false);
+const SLLW: TwoOp = op(shift!(shl, Rd, DWORD), true, false, true);
+const SRLW: TwoOp = op(shift!(shr, Rd, DWORD), true, false, true);
+const SRAW: TwoOp = op(shift!(sar, Rd, DWORD), true, false, true);
 
 /// Emit `i` (at virtual `pc`) inline if it is one of the simple integer
 /// operations; false if it needs its interpreter handler.
@@ -18,33 +126,37 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
     if rd == 0 && writes_rd_only(i.op) {
         return true; // no effect: writes to x0 are discarded (2.4)
     }
+    let src2 = || src_of(s2);
+    let imm_src = Src::Imm(imm);
     match i.op {
         Op::Fence => {}
-        Op::Add => rr(a, i, |a| op_rax!(a, add, s2)),
-        Op::Sub => rr(a, i, |a| op_rax!(a, sub, s2)),
-        Op::And => rr(a, i, |a| op_rax!(a, and, s2)),
-        Op::Or => rr(a, i, |a| op_rax!(a, or, s2)),
-        Op::Xor => rr(a, i, |a| op_rax!(a, xor, s2)),
-        Op::Mul => rr(a, i, |a| op_rax!(a, imul, s2)),
-        // x86 masks 64-bit shift counts to 6 bits and 32-bit ones to 5, as
-        // RISC-V does (2.4, 5.2).
-        Op::Sll => shift(a, i, |a| dynasm!(a; .arch x64; shl rax, cl)),
-        Op::Srl => shift(a, i, |a| dynasm!(a; .arch x64; shr rax, cl)),
-        Op::Sra => shift(a, i, |a| dynasm!(a; .arch x64; sar rax, cl)),
-        Op::Slt => rr(a, i, |a| {
-            op_rax!(a, cmp, s2);
+        Op::Add if lea(a, rd, s1, Some(s2), 0) => {}
+        Op::Addi if lea(a, rd, s1, None, imm) => {}
+        Op::Add => two(a, ADD, rd, s1, src2(), Some(s2)),
+        Op::Sub => two(a, SUB, rd, s1, src2(), Some(s2)),
+        Op::And => two(a, AND, rd, s1, src2(), Some(s2)),
+        Op::Or => two(a, OR, rd, s1, src2(), Some(s2)),
+        Op::Xor => two(a, XOR, rd, s1, src2(), Some(s2)),
+        Op::Mul => two(a, MUL, rd, s1, src2(), Some(s2)),
+        Op::Sll => by_cl(a, SLL, i),
+        Op::Srl => by_cl(a, SRL, i),
+        Op::Sra => by_cl(a, SRA, i),
+        Op::Slt => {
+            cmp(a, s1, s2);
             dynasm!(a; .arch x64; setl al; movzx eax, al);
-        }),
-        Op::Sltu => rr(a, i, |a| {
-            op_rax!(a, cmp, s2);
+            set(a, rd, RAX);
+        }
+        Op::Sltu => {
+            cmp(a, s1, s2);
             dynasm!(a; .arch x64; setb al; movzx eax, al);
-        }),
-        Op::Addw => rrw(a, i, |a| op_eax!(a, add, s2)),
-        Op::Subw => rrw(a, i, |a| op_eax!(a, sub, s2)),
-        Op::Mulw => rrw(a, i, |a| op_eax!(a, imul, s2)),
-        Op::Sllw => shiftw(a, i, |a| dynasm!(a; .arch x64; shl eax, cl)),
-        Op::Srlw => shiftw(a, i, |a| dynasm!(a; .arch x64; shr eax, cl)),
-        Op::Sraw => shiftw(a, i, |a| dynasm!(a; .arch x64; sar eax, cl)),
+            set(a, rd, RAX);
+        }
+        Op::Addw => two(a, ADDW, rd, s1, src2(), Some(s2)),
+        Op::Subw => two(a, SUBW, rd, s1, src2(), Some(s2)),
+        Op::Mulw => two(a, MULW, rd, s1, src2(), Some(s2)),
+        Op::Sllw => by_cl(a, SLLW, i),
+        Op::Srlw => by_cl(a, SRLW, i),
+        Op::Sraw => by_cl(a, SRAW, i),
         Op::Mulh => {
             get(a, RAX, s1);
             get(a, RCX, s2);
@@ -68,19 +180,27 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
         }
         Op::Div | Op::Divu | Op::Rem | Op::Remu | Op::Divw | Op::Divuw | Op::Remw | Op::Remuw => divide(a, i),
         // Immediates are sign-extended from 32 bits by x86, as `imm` is by RISC-V.
-        Op::Addi => rr(a, i, |a| dynasm!(a; .arch x64; add rax, imm)),
-        Op::Xori => rr(a, i, |a| dynasm!(a; .arch x64; xor rax, imm)),
-        Op::Ori => rr(a, i, |a| dynasm!(a; .arch x64; or rax, imm)),
-        Op::Andi => rr(a, i, |a| dynasm!(a; .arch x64; and rax, imm)),
-        Op::Slti => rr(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setl al; movzx eax, al)),
-        Op::Sltiu => rr(a, i, |a| dynasm!(a; .arch x64; cmp rax, imm; setb al; movzx eax, al)),
-        Op::Slli => rr(a, i, |a| dynasm!(a; .arch x64; shl rax, sh)),
-        Op::Srli => rr(a, i, |a| dynasm!(a; .arch x64; shr rax, sh)),
-        Op::Srai => rr(a, i, |a| dynasm!(a; .arch x64; sar rax, sh)),
-        Op::Addiw => rrw(a, i, |a| dynasm!(a; .arch x64; add eax, imm)),
-        Op::Slliw => rrw(a, i, |a| dynasm!(a; .arch x64; shl eax, shw)),
-        Op::Srliw => rrw(a, i, |a| dynasm!(a; .arch x64; shr eax, shw)),
-        Op::Sraiw => rrw(a, i, |a| dynasm!(a; .arch x64; sar eax, shw)),
+        Op::Addi => two(a, ADD, rd, s1, imm_src, None),
+        Op::Xori => two(a, XOR, rd, s1, imm_src, None),
+        Op::Ori => two(a, OR, rd, s1, imm_src, None),
+        Op::Andi => two(a, AND, rd, s1, imm_src, None),
+        Op::Slti => {
+            cmp_imm(a, s1, imm);
+            dynasm!(a; .arch x64; setl al; movzx eax, al);
+            set(a, rd, RAX);
+        }
+        Op::Sltiu => {
+            cmp_imm(a, s1, imm);
+            dynasm!(a; .arch x64; setb al; movzx eax, al);
+            set(a, rd, RAX);
+        }
+        Op::Slli => two(a, SLL, rd, s1, Src::Imm(i32::from(sh)), None),
+        Op::Srli => two(a, SRL, rd, s1, Src::Imm(i32::from(sh)), None),
+        Op::Srai => two(a, SRA, rd, s1, Src::Imm(i32::from(sh)), None),
+        Op::Addiw => two(a, ADDW, rd, s1, imm_src, None),
+        Op::Slliw => two(a, SLLW, rd, s1, Src::Imm(i32::from(shw)), None),
+        Op::Srliw => two(a, SRLW, rd, s1, Src::Imm(i32::from(shw)), None),
+        Op::Sraiw => two(a, SRAW, rd, s1, Src::Imm(i32::from(shw)), None),
         Op::Lui => set_imm(a, rd, imm as i64 as u64),
         Op::Auipc => set_imm(a, rd, pc.wrapping_add(imm as i64 as u64)),
         _ => return false,
@@ -138,30 +258,101 @@ fn writes_rd_only(op: Op) -> bool {
     )
 }
 
-/// rd = rs1 OP rs2 (or OP imm) with the operation on `rax` (holding rs1).
-fn rr(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
-    get(a, RAX, i.rs1);
-    op(a);
-    set(a, i.rd, RAX);
+/// Guest register `g` as a source operand (x0 as the immediate 0).
+fn src_of(g: u8) -> Src {
+    match loc(g) {
+        R::Zero => Src::Imm(0),
+        R::Host(h) => Src::Reg(h),
+        R::Mem(d) => Src::Mem(d),
+    }
 }
 
-/// The W form: 32-bit operation on `eax`, result sign-extended.
-fn rrw(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
-    get32(a, RAX, i.rs1);
-    op(a);
-    dynasm!(a; .arch x64; movsxd rax, eax);
-    set(a, i.rd, RAX);
+/// rd = rs1 OP `src`, where `src` is guest register `src_g` (if one) or an
+/// immediate or `cl`, computed in place where the operands allow.
+fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
+    let identity = o.zero_is_identity && matches!(src, Src::Imm(0));
+    match loc(rd) {
+        R::Zero => {}
+        R::Host(h) if rs1 == rd => {
+            if !identity {
+                (o.emit)(a, Dst::Reg(h), src);
+            }
+            if o.word {
+                dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
+            }
+        }
+        // sext.w and friends: one sign-extending move.
+        R::Host(h) if o.word && identity => match loc(rs1) {
+            R::Host(s) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
+            R::Mem(m) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
+            R::Zero => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
+        },
+        // rd is not an operand, so it can take rs1 first.
+        R::Host(h) if src_g != Some(rd) => {
+            get(a, h, rs1);
+            if !identity {
+                (o.emit)(a, Dst::Reg(h), src);
+            }
+            if o.word {
+                dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
+            }
+        }
+        // rd is rs2 (not rs1): in place only if the operands commute.
+        R::Host(h) if o.commutes => {
+            (o.emit)(a, Dst::Reg(h), src_of(rs1));
+            if o.word {
+                dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
+            }
+        }
+        R::Mem(d) if rs1 == rd && !o.word => {
+            if !identity {
+                (o.emit)(a, Dst::Mem(d), src);
+            }
+        }
+        _ => {
+            get(a, RAX, rs1);
+            if !identity {
+                (o.emit)(a, Dst::Reg(RAX), src);
+            }
+            if o.word {
+                dynasm!(a; .arch x64; movsxd rax, eax);
+            }
+            set(a, rd, RAX);
+        }
+    }
 }
 
-/// Shift by rs2 (in `cl`).
-fn shift(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
+/// A shift by rs2: the count goes to `cl` first (rd may be rs2).
+fn by_cl(a: &mut Asm, o: TwoOp, i: &Insn) {
     get(a, RCX, i.rs2);
-    rr(a, i, op)
+    two(a, o, i.rd, i.rs1, Src::Cl, None);
 }
 
-fn shiftw(a: &mut Asm, i: &Insn, op: impl FnOnce(&mut Asm)) {
-    get(a, RCX, i.rs2);
-    rrw(a, i, op)
+/// rd = rs1 + rs2 (or + `imm`) as one `lea`, when rd is a host register
+/// other than rs1 and rs2, and the addends are host registers. False otherwise.
+fn lea(a: &mut Asm, rd: u8, rs1: u8, rs2: Option<u8>, imm: i32) -> bool {
+    let (R::Host(h), R::Host(b)) = (loc(rd), loc(rs1)) else { return false };
+    if rd == rs1 {
+        return false;
+    }
+    match rs2 {
+        None if imm != 0 => dynasm!(a; .arch x64; lea Rq(h), [Rq(b) + imm]),
+        None => return false,
+        Some(g) => match loc(g) {
+            R::Host(x) if g != rd => dynasm!(a; .arch x64; lea Rq(h), [Rq(b) + Rq(x)]),
+            _ => return false,
+        },
+    }
+    true
+}
+
+/// Set flags as `cmp x[g], imm` would.
+fn cmp_imm(a: &mut Asm, g: u8, imm: i32) {
+    match loc(g) {
+        R::Host(h) => dynasm!(a; .arch x64; cmp Rq(h), imm),
+        R::Mem(d) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], imm),
+        R::Zero => dynasm!(a; .arch x64; xor eax, eax; cmp rax, imm),
+    }
 }
 
 /// Division and remainder (Unprivileged spec 13.2): by zero, the quotient

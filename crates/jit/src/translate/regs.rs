@@ -121,19 +121,6 @@ macro_rules! op_rax {
     };
 }
 
-/// `eax OP= low 32 bits of guest register g`.
-macro_rules! op_eax {
-    ($a:expr, $op:ident, $g:expr) => {
-        match $crate::translate::regs::loc($g) {
-            $crate::translate::regs::R::Host(h) => dynasm!($a; .arch x64; $op eax, Rd(h)),
-            $crate::translate::regs::R::Mem(d) => dynasm!($a; .arch x64; $op eax, DWORD [rbx + d]),
-            $crate::translate::regs::R::Zero => dynasm!($a; .arch x64; xor ecx, ecx; $op eax, ecx),
-        }
-    };
-}
-
-pub(crate) use {op_eax, op_rax};
-
 /// Set flags as `cmp x[g1], x[g2]` would.
 pub(crate) fn cmp(a: &mut Asm, g1: u8, g2: u8) {
     match (loc(g1), loc(g2)) {
