@@ -2,8 +2,8 @@
 //! the JIT reach it directly), a `Bus` for everything else, interrupt lines
 //! driven by devices, and the timebase behind `time`/`mtime`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Why a device access failed; the hart turns it into an access fault.
@@ -98,31 +98,45 @@ impl Ram {
 /// (MSIP, MTIP, SEIP, MEIP). Cloned into each device (vm-superio style: a
 /// device raises an interrupt through a handle, knowing nothing of the hart).
 #[derive(Clone, Default, Debug)]
-pub struct IrqLines(Arc<AtomicU64>);
+pub struct IrqLines(Arc<Lines>);
+
+#[derive(Default, Debug)]
+struct Lines {
+    levels: AtomicU64,
+    /// Raised whenever a line rises (`IrqLines::kick_on_raise`).
+    kick: OnceLock<Arc<AtomicBool>>,
+}
 
 impl IrqLines {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Raise `flag` (the hart's exit-request flag) whenever a line rises, so
+    /// that a running hart leaves generated code and looks at its interrupts
+    /// at once, as QEMU's `cpu_interrupt` does. Only the first call counts.
+    pub fn kick_on_raise(&self, flag: Arc<AtomicBool>) {
+        let _ = self.0.kick.set(flag);
+    }
+
     /// Drive the line for `mip` bit `bit` high or low.
     pub fn set(&self, bit: u8, level: bool) {
         if level {
-            self.0.fetch_or(1 << bit, Ordering::Release);
+            let old = self.0.levels.fetch_or(1 << bit, Ordering::Release);
+            if old & 1 << bit == 0 {
+                if let Some(k) = self.0.kick.get() {
+                    k.store(true, Ordering::Release);
+                }
+            }
         } else {
-            self.0.fetch_and(!(1 << bit), Ordering::Release);
+            self.0.levels.fetch_and(!(1 << bit), Ordering::Release);
         }
     }
 
     /// The current levels, as `mip` bits.
     #[inline(always)]
     pub fn pending(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
-    }
-
-    /// The shared word itself, for generated code that polls it (the JIT).
-    pub fn word(&self) -> &AtomicU64 {
-        &self.0
+        self.0.levels.load(Ordering::Acquire)
     }
 }
 
@@ -202,6 +216,22 @@ mod tests {
         assert_eq!(l.pending(), (1 << 7) | (1 << 11));
         d.set(7, false);
         assert_eq!(l.pending(), 1 << 11);
+    }
+
+    #[test]
+    fn rising_lines_raise_the_kick_flag() {
+        let l = IrqLines::new();
+        let flag = Arc::new(AtomicBool::new(false));
+        l.kick_on_raise(flag.clone());
+        let d = l.clone();
+        d.set(7, true);
+        assert!(flag.swap(false, Ordering::AcqRel), "a rising line kicks");
+        d.set(7, true);
+        assert!(!flag.load(Ordering::Acquire), "a line already high does not");
+        d.set(7, false);
+        assert!(!flag.load(Ordering::Acquire), "a falling line does not");
+        d.set(3, true);
+        assert!(flag.load(Ordering::Acquire));
     }
 
     #[test]

@@ -111,6 +111,13 @@ impl Cpu {
         self.tlb_ptr()
     }
 
+    /// Changes whenever the TLB is flushed (every change of satp,
+    /// privilege, MPRV, SUM/MXR, PMP, and sfence.vma): a mapping from
+    /// virtual pc to physical address seen since then still holds.
+    pub fn tlb_generation(&self) -> u64 {
+        self.tlb.generation
+    }
+
     /// Translate `pc` for fetch: the physical address and whether the page
     /// is plain RAM whose code may be cached. Takes no trap.
     #[inline(always)]
@@ -168,8 +175,9 @@ impl Cpu {
         self.blocks.stop = false;
     }
 
-    /// Whether code was invalidated or flushed while the block ran, so it
-    /// must end after the current instruction (as the interpreter's does).
+    /// Whether code was invalidated or flushed, or the TLB flushed, while
+    /// the block ran, so it must end after the current instruction (as the
+    /// interpreter's does).
     #[inline(always)]
     pub fn block_must_end(&self) -> bool {
         self.blocks.stop

@@ -44,6 +44,8 @@ pub(crate) struct Tlb {
     /// Entries filled since the last flush (kind * TLB_SIZE + index), so that
     /// a flush, which comes with every privilege change, clears only those.
     filled: Vec<u16>,
+    /// Flushes so far: what the JIT's virtual-pc jump cache is valid for.
+    pub(crate) generation: u64,
 }
 
 impl Tlb {
@@ -53,10 +55,12 @@ impl Tlb {
             write: [EMPTY; TLB_SIZE],
             fetch: [EMPTY; TLB_SIZE],
             filled: Vec::with_capacity(TLB_SIZE),
+            generation: 0,
         })
     }
 
     pub(crate) fn flush(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
         if self.filled.len() >= TLB_SIZE {
             self.read = [EMPTY; TLB_SIZE];
             self.write = [EMPTY; TLB_SIZE];
@@ -393,8 +397,11 @@ impl Cpu {
     }
 
     /// Forget all cached translations (satp, privilege, MPRV, PMP, sfence.vma).
+    /// The current block ends after the instruction that does this, since
+    /// engines may cache what the translations said (QEMU ends its TB too).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
+        self.blocks.stop = true;
     }
 
     /// Translate `pc` for instruction fetch: the physical address and

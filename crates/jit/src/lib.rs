@@ -13,8 +13,8 @@
 //! - branches and jumps, ending the block: a direct target in the same page
 //!   is a `jmp rel32` patched to its block once translated (and back to an
 //!   exit stub when that block is dropped); other targets (`jalr`, other
-//!   pages) go through a jump cache looked up from generated code via the
-//!   fetch TLB.
+//!   pages) go through a jump cache indexed by virtual pc, looked up from
+//!   generated code.
 //!
 //! Every other instruction, and every slow case of the above, calls its
 //! interpreter handler (`helpers.rs`), so all of RV64GC runs with the
@@ -150,10 +150,16 @@ pub struct Jit {
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
     /// Jump cache for indirect jumps and jumps leaving the page: entry
-    /// `translate::jump_cache_index(pa)` holds `(pa, vpc, code, 0)` of a
+    /// `translate::jump_cache_index(vpc)` holds `(vpc, code, pa, 0)` of a
     /// translated block, or `(u64::MAX, ..)`. Read by generated code (hence
-    /// `Cell`: written only between runs).
+    /// `Cell`: written only between runs). Its entries hold while the
+    /// translation of `vpc` to `pa` does: until the TLB's generation
+    /// (`cache_generation`) changes.
     cache: Box<[[Cell<u64>; 4]]>,
+    /// Entries filled since the cache was last cleared (all of them if this
+    /// is full), so that clearing, which comes with every TLB flush, is cheap.
+    cache_filled: Vec<u16>,
+    cache_generation: u64,
     /// Target physical address -> the direct jumps to it.
     incoming: HashMap<u64, Vec<Patch>, BuildHasherDefault<PaHasher>>,
     stats: Stats,
@@ -197,6 +203,8 @@ impl Jit {
             cache: (0..1 << translate::JUMP_CACHE_BITS)
                 .map(|_| [Cell::new(u64::MAX), Cell::new(0), Cell::new(0), Cell::new(0)])
                 .collect(),
+            cache_filled: Vec::new(),
+            cache_generation: 0,
             incoming: HashMap::default(),
             stats: Stats::default(),
             chain: true,
@@ -240,17 +248,37 @@ impl Jit {
         self.tbs = info::BufferTbs::default();
     }
 
-    fn cache_remove(&self, pa: u64) {
-        let e = &self.cache[translate::jump_cache_index(pa)];
-        if e[0].get() == pa {
+    /// Let generated code find block `b` (at physical `pa`) by its virtual pc.
+    fn cache_put(&mut self, b: &Block, pa: u64) {
+        let i = translate::jump_cache_index(b.vpc);
+        let e = &self.cache[i];
+        e[0].set(b.vpc);
+        e[1].set(b.addr as u64);
+        e[2].set(pa);
+        if self.cache_filled.len() < self.cache.len() {
+            self.cache_filled.push(i as u16);
+        }
+    }
+
+    /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
+    fn cache_remove(&self, b: &Block, pa: u64) {
+        let e = &self.cache[translate::jump_cache_index(b.vpc)];
+        if e[0].get() == b.vpc && e[2].get() == pa {
             e[0].set(u64::MAX);
         }
     }
 
-    fn clear_cache(&self) {
-        for e in self.cache.iter() {
-            e[0].set(u64::MAX);
+    fn clear_cache(&mut self) {
+        if self.cache_filled.len() >= self.cache.len() {
+            for e in self.cache.iter() {
+                e[0].set(u64::MAX);
+            }
+        } else {
+            for &i in &self.cache_filled {
+                self.cache[usize::from(i)][0].set(u64::MAX);
+            }
         }
+        self.cache_filled.clear();
     }
 
     /// Point the direct jumps to `pa` back at their exit stubs.
@@ -278,7 +306,9 @@ impl Jit {
         for pa in d.blocks {
             if let Some(v) = self.blocks.remove(&pa) {
                 self.stats.invalidated += v.len() as u64;
-                self.cache_remove(pa);
+                for b in &v {
+                    self.cache_remove(b, pa);
+                }
                 self.unchain(pa);
             }
         }
@@ -327,10 +357,6 @@ impl Jit {
         self.blocks.entry(pa).or_default().push(b);
         // Jumps waiting for this block, then its own (which may lead to itself).
         if chaining {
-            let e = &self.cache[translate::jump_cache_index(pa)];
-            e[0].set(pa);
-            e[1].set(pc);
-            e[2].set(addr as u64);
             let waiting: Vec<Patch> =
                 self.incoming.get(&pa).into_iter().flatten().filter(|p| p.vpc == pc).copied().collect();
             for p in waiting {
@@ -356,8 +382,15 @@ impl Jit {
 
 impl Engine for Jit {
     fn exec_block(&mut self, cpu: &mut Cpu, max: u64) -> u64 {
+        // Generated code counts the budget down in a signed register.
+        let max = max.min(i64::MAX as u64);
         if cpu.code_dropped() {
             self.drop_written(cpu);
+        }
+        let generation = cpu.tlb_generation();
+        if generation != self.cache_generation {
+            self.clear_cache();
+            self.cache_generation = generation;
         }
         let pc = cpu.hart.pc;
         let pa = match cpu.fetch_phys(pc) {
@@ -388,13 +421,16 @@ impl Engine for Jit {
         if u64::from(b.n) > max {
             return self.interpret(cpu, max);
         }
+        // Fetch translated `pc` to `pa` just now, in this TLB generation.
+        if self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0 {
+            self.cache_put(&b, pa);
+        }
         cpu.log_block_exec(pc);
         cpu.begin_block();
         let ctx = Context {
             tlb: cpu.tlb_base(),
             budget: max,
             exit_flag: cpu.exit_request.as_ptr(),
-            irq: cpu.irq.word().as_ptr(),
             cache: self.cache.as_ptr().cast(),
         };
         let cp: *mut Cpu = cpu;

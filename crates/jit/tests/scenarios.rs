@@ -159,3 +159,53 @@ fn blocks_are_translated_once_hot() {
     assert_eq!(stat(&c, "interpreted"), hot);
     assert_eq!((c.hart.instret, c.hart.pc), (hot + 1000, CODE));
 }
+
+/// Indirect jumps find their target block by virtual pc (the jump cache);
+/// when the guest maps that virtual page to other code and runs
+/// sfence.vma, the next jump runs the new code (Privileged spec 4.2.1).
+/// S-mode with Sv39: the code page mapped to itself, virtual page `V` to
+/// `P1` (`addi a1,a1,1; ret`), then to `P2` (`addi a1,a1,100; ret`).
+#[test]
+fn remapped_jump_targets_run_the_new_code() {
+    const V: u64 = 0x8010_0000;
+    let (root, l1, l0) = (RAM_BASE + 0x3000, RAM_BASE + 0x4000, RAM_BASE + 0x5000);
+    let (p1, p2) = (RAM_BASE + 0x6000, RAM_BASE + 0x7000);
+    // PTE flags (Privileged spec 4.3.1): V R W X A D.
+    let pte = |pa: u64, flags: u64| (pa >> 12) << 10 | flags | 1;
+    let (r, w, x, a, d) = (2, 4, 8, 0x40, 0x80);
+    let code = [
+        0x0005_00e7, // 0x00 jalr ra,0(a0)   a0 = V
+        0x0005_00e7, // 0x04 jalr ra,0(a0)   found in the jump cache now
+        0x00c6_b023, // 0x08 sd a2,0(a3)     V's PTE := P2
+        0x1200_0073, // 0x0c sfence.vma
+        0x0005_00e7, // 0x10 jalr ra,0(a0)
+        WFI,         // 0x14
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.prv = cpu_riscv::Priv::S;
+        h.csr.satp = 8 << 60 | root >> 12;
+        // One NAPOT PMP entry over everything, so that S may access RAM.
+        h.csr.pmpcfg[0] = 0x1f;
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.x[10] = V;
+        h.x[12] = pte(p2, r | x | a);
+        h.x[13] = 0x8000_5000 + 8 * 0x100; // V's PTE, through l0's own mapping
+    });
+    for c in &mut cs {
+        let mut put = |at: u64, v: u64, size: u8| c.ram.write(at, size, v).expect("in RAM");
+        put(root + 8 * 2, pte(l1, 0), 8);
+        put(l1, pte(l0, 0), 8);
+        put(l0 + 8, pte(CODE, r | x | a), 8); // 0x8000_1000 -> itself
+        put(l0 + 8 * 5, pte(l0, r | w | a | d), 8); // 0x8000_5000 -> l0
+        put(l0 + 8 * 0x100, pte(p1, r | x | a), 8); // V -> P1
+        for (page, n) in [(p1, 1), (p2, 100)] {
+            put(page, 0x0005_8593 | n << 20, 4); // addi a1,a1,n
+            put(page + 4, 0x0000_8067, 4); // ret
+        }
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[11], 1 + 1 + 100, "a1: P1 twice, then P2");
+        assert_eq!(c.hart.pc, CODE + 0x18);
+    }
+}

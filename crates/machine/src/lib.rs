@@ -272,6 +272,9 @@ impl Machine {
         let irq = IrqLines::new();
         let clock = Clock::new();
         let flag = Arc::new(AtomicBool::new(false));
+        // A rising interrupt line makes the hart look at once (generated
+        // code polls only this flag).
+        irq.kick_on_raise(flag.clone());
         let exit = ExitSignal::new(flag.clone());
         let input = || if cfg.serial == Serial::Stdio { Input::Stdin } else { Input::None };
 

@@ -2,23 +2,21 @@
 //! a direct jump to a block in the same page is a `jmp rel32` that `lib.rs`
 //! patches to the target's code once it is translated (and back to the
 //! exit stub when the target is dropped); any other target is looked up
-//! from generated code (fetch TLB, then the jump cache) and otherwise
-//! returns to Rust.
+//! from generated code in the jump cache and otherwise returns to Rust.
 
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::mem::{self, FETCH_ADDEND, FETCH_TAG};
 use super::regs::{cmp, get, loc, set_imm, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
-/// Entries of the jump cache (`lib.rs`): (physical address, virtual pc,
-/// code), 32 bytes each.
+/// Entries of the jump cache (`lib.rs`): (virtual pc, code, physical
+/// address), 32 bytes each.
 pub(crate) const JUMP_CACHE_BITS: u32 = 12;
 
-/// The jump cache entry of physical address `pa`.
-pub(crate) fn jump_cache_index(pa: u64) -> usize {
-    (pa >> 1) as usize & ((1 << JUMP_CACHE_BITS) - 1)
+/// The jump cache entry of virtual pc `vpc`.
+pub(crate) fn jump_cache_index(vpc: u64) -> usize {
+    (vpc >> 1) as usize & ((1 << JUMP_CACHE_BITS) - 1)
 }
 
 /// Set `pc` (and `npc`) to `rax` and return to Rust.
@@ -30,52 +28,75 @@ pub(crate) fn exit_rax(a: &mut Asm) {
     );
 }
 
-/// Leave for the virtual pc in `rax`: the fetch TLB gives its physical
-/// address (as `Cpu::fetch_phys` on a hit), the jump cache a block
-/// translated for that address and pc, entered where it checks for exit
-/// requests and interrupts. Any miss returns to Rust, which does the same
-/// the slow way.
+/// Leave for the virtual pc in `rax`: the jump cache, indexed by virtual pc
+/// as QEMU's `tb_jmp_cache`, gives a block translated for it, entered where
+/// it checks for exit requests and interrupts. `lib.rs` keeps the cache
+/// true to the current translation of pcs (cleared with every TLB flush), so
+/// a hit needs no fetch translation. A miss returns to Rust, which does the
+/// same the slow way.
 pub(crate) fn leave_lookup(a: &mut Asm, lookup: bool) {
     if !lookup {
         exit_rax(a);
         return;
     }
     let miss = a.new_dynamic_label();
-    mem::entry_of(a, !0xfff);
     dynasm!(a; .arch x64
-        ; cmp rdx, QWORD [r14 + rcx + FETCH_TAG]
-        ; jne =>miss
-        ; mov rdx, rax
-        ; add rdx, QWORD [r14 + rcx + FETCH_ADDEND]
-        ; mov rcx, rdx
-        ; shr rcx, 1
+        ; mov ecx, eax
+        ; shr ecx, 1
         ; and ecx, (1 << JUMP_CACHE_BITS) - 1
         ; shl ecx, 5
         ; add rcx, QWORD [rsp + CACHE]
-        ; cmp rdx, QWORD [rcx]
+        ; cmp rax, QWORD [rcx]
         ; jne =>miss
-        ; cmp rax, QWORD [rcx + 8]
-        ; jne =>miss
-        ; jmp QWORD [rcx + 16]
+        ; jmp QWORD [rcx + 8]
         ; =>miss
     );
     exit_rax(a);
 }
 
+/// Whether a jump to `delta` from the block's start is chained: its target
+/// is in the block's page.
+fn chains(b: &Builder, delta: i64) -> bool {
+    b.chain && b.pa.wrapping_add(delta as u64) & !0xfff == b.pa & !0xfff
+}
+
+/// A patchable jump (`jmp rel32`, or the conditional jump `cond` of a
+/// branch, also rel32) to the block at `delta` from this one, which must
+/// chain; it leads to an exit stub until `lib.rs` patches it.
+fn chained_jump(a: &mut Asm, b: &mut Builder, delta: i64, cond: Option<(Op, bool)>) {
+    let target = b.vpc.wrapping_add(delta as u64);
+    let tpa = b.pa.wrapping_add(delta as u64);
+    let stub = a.new_dynamic_label();
+    match cond {
+        Some((op, invert)) => jcc(a, op, invert, stub),
+        None => dynasm!(a; .arch x64; jmp =>stub),
+    }
+    let at = a.offset().0 - 4;
+    b.sites.push(super::Site { at, stub: None, pa: tpa, vpc: target, backward: tpa <= b.pa });
+    b.stubs.push((stub, b.sites.len() - 1));
+}
+
 /// Leave for the constant virtual pc `target`: chained if it is in this
 /// block's page (physical `pa` + `delta`), else looked up.
 pub(crate) fn leave_to(a: &mut Asm, b: &mut Builder, delta: i64) {
-    let target = b.vpc.wrapping_add(delta as u64);
-    let tpa = b.pa.wrapping_add(delta as u64);
-    if tpa & !0xfff == b.pa & !0xfff && b.chain {
-        let stub = a.new_dynamic_label();
-        dynasm!(a; .arch x64; jmp =>stub);
-        let at = a.offset().0 - 4;
-        b.sites.push(super::Site { at, stub: None, pa: tpa, vpc: target, backward: tpa <= b.pa });
-        b.stubs.push((stub, b.sites.len() - 1));
+    if chains(b, delta) {
+        chained_jump(a, b, delta, None);
     } else {
-        dynasm!(a; .arch x64; mov rax, QWORD target as i64);
+        dynasm!(a; .arch x64; mov rax, QWORD b.vpc.wrapping_add(delta as u64) as i64);
         leave_lookup(a, b.chain);
+    }
+}
+
+/// The jump (rel32) taken when branch `op`'s condition holds (or, with
+/// `invert`, does not), after a `cmp` of rs1 with rs2.
+fn jcc(a: &mut Asm, op: Op, invert: bool, l: DynamicLabel) {
+    match (op, invert) {
+        (Op::Beq, false) | (Op::Bne, true) => dynasm!(a; .arch x64; je =>l),
+        (Op::Bne, false) | (Op::Beq, true) => dynasm!(a; .arch x64; jne =>l),
+        (Op::Blt, false) | (Op::Bge, true) => dynasm!(a; .arch x64; jl =>l),
+        (Op::Bge, false) | (Op::Blt, true) => dynasm!(a; .arch x64; jge =>l),
+        (Op::Bltu, false) | (Op::Bgeu, true) => dynasm!(a; .arch x64; jb =>l),
+        _ => dynasm!(a; .arch x64; jae =>l),
     }
 }
 
@@ -105,19 +126,21 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32) -> bool {
             leave_lookup(a, b.chain);
         }
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
-            let taken: DynamicLabel = a.new_dynamic_label();
             cmp(a, i.rs1, i.rs2);
-            match i.op {
-                Op::Beq => dynasm!(a; .arch x64; je =>taken),
-                Op::Bne => dynasm!(a; .arch x64; jne =>taken),
-                Op::Blt => dynasm!(a; .arch x64; jl =>taken),
-                Op::Bge => dynasm!(a; .arch x64; jge =>taken),
-                Op::Bltu => dynasm!(a; .arch x64; jb =>taken),
-                _ => dynasm!(a; .arch x64; jae =>taken),
+            // The conditional jump itself is patched where a target chains.
+            if chains(b, target) {
+                chained_jump(a, b, target, Some((i.op, false)));
+                leave_to(a, b, next);
+            } else if chains(b, next) {
+                chained_jump(a, b, next, Some((i.op, true)));
+                leave_to(a, b, target);
+            } else {
+                let taken = a.new_dynamic_label();
+                jcc(a, i.op, false, taken);
+                leave_to(a, b, next);
+                dynasm!(a; .arch x64; =>taken);
+                leave_to(a, b, target);
             }
-            leave_to(a, b, next);
-            dynasm!(a; .arch x64; =>taken);
-            leave_to(a, b, target);
         }
         _ => return false,
     }

@@ -16,10 +16,8 @@ const READ_TAG: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.tag) as i32;
 const READ_HOST: i32 = (TLB_LAYOUT.read + TLB_LAYOUT.host) as i32;
 const WRITE_TAG: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.tag) as i32;
 const WRITE_HOST: i32 = (TLB_LAYOUT.write + TLB_LAYOUT.host) as i32;
-pub(crate) const FETCH_TAG: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.tag) as i32;
-pub(crate) const FETCH_ADDEND: i32 = (TLB_LAYOUT.fetch + TLB_LAYOUT.addend) as i32;
 
-const _: () = assert!(TLB_LAYOUT.entry_size.is_power_of_two());
+const _: () = assert!(TLB_LAYOUT.entry_size.is_power_of_two() && TLB_SHIFT <= 12);
 
 #[derive(Clone, Copy)]
 pub(crate) enum Mem {
@@ -54,6 +52,7 @@ pub(crate) fn translate(a: &mut Asm, rs1: u8, imm: i32, size: u8, write: bool, s
     let (tag, host) = if write { (WRITE_TAG, WRITE_HOST) } else { (READ_TAG, READ_HOST) };
     let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
     match loc(rs1) {
+        R::Host(h) if imm == 0 => dynasm!(a; .arch x64; mov rax, Rq(h)),
         R::Host(h) => dynasm!(a; .arch x64; lea rax, [Rq(h) + imm]),
         _ => {
             get(a, RAX, rs1);
@@ -71,13 +70,13 @@ pub(crate) fn translate(a: &mut Asm, rs1: u8, imm: i32, size: u8, write: bool, s
 }
 
 /// For the virtual address in `rax`: `rcx` = the offset of its TLB entries
-/// (`(vaddr >> 12) % entries`, scaled), `rdx` = the tag to compare.
-pub(crate) fn entry_of(a: &mut Asm, tag_mask: i32) {
+/// (`(vaddr >> 12) % entries`, scaled: one shift and one mask, as the
+/// index's bits all lie in the low half), `rdx` = the tag to compare.
+fn entry_of(a: &mut Asm, tag_mask: i32) {
     dynasm!(a; .arch x64
-        ; mov rcx, rax
-        ; shr rcx, 12
-        ; and ecx, TLB_MASK
-        ; shl ecx, TLB_SHIFT
+        ; mov ecx, eax
+        ; shr ecx, 12 - TLB_SHIFT
+        ; and ecx, TLB_MASK << TLB_SHIFT
         ; mov rdx, rax
         ; and rdx, tag_mask
     );

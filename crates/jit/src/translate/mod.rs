@@ -13,7 +13,7 @@
 //!   outside generated code and across helper calls;
 //! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
-//!   flag, the interrupt lines, the `instret` bias and the jump cache.
+//!   flag, the `instret` bias and the jump cache.
 //!
 //! `instret` is not counted by generated code: within a run it is `bias -
 //! rbp` at block boundaries, since every instruction of a block retires and
@@ -50,8 +50,6 @@ const X: i32 = offset_of!(Hart, x) as i32;
 const PC: i32 = offset_of!(Hart, pc) as i32;
 const NPC: i32 = offset_of!(Hart, npc) as i32;
 const INSTRET: i32 = offset_of!(Hart, instret) as i32;
-const MIP: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mip)) as i32;
-const MIE: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mie)) as i32;
 const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mstatus)) as i32;
 const FCSR: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, fcsr)) as i32;
 /// The `Cpu` is at `rbx - HART_IN_CPU`.
@@ -59,9 +57,8 @@ const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
 
 /// The trampoline's frame as blocks see it (past the return address).
 const EXIT_FLAG: i32 = 8;
-const IRQ: i32 = 16;
-const BIAS: i32 = 24;
-const CACHE: i32 = 32;
+const BIAS: i32 = 16;
+const CACHE: i32 = 24;
 
 /// What the trampoline needs besides the `Hart` and the code.
 #[repr(C)]
@@ -69,7 +66,6 @@ pub(crate) struct Context {
     pub tlb: *const u8,
     pub budget: u64,
     pub exit_flag: *const bool,
-    pub irq: *const u64,
     /// The jump cache, or null.
     pub cache: *const u8,
 }
@@ -98,8 +94,6 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; mov rcx, QWORD [rdx + 16]
         ; mov QWORD [rsp + EXIT_FLAG - 8], rcx
         ; mov rcx, QWORD [rdx + 24]
-        ; mov QWORD [rsp + IRQ - 8], rcx
-        ; mov rcx, QWORD [rdx + 32]
         ; mov QWORD [rsp + CACHE - 8], rcx
         ; mov rcx, QWORD [rbx + INSTRET]
         ; add rcx, rbp
@@ -173,17 +167,15 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, b
     let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
     let n = insns.len() as i32;
     let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
-    // The checks `Cpu::run` makes between blocks: the exit flag, and
-    // interrupts pending and enabled in mie (Rust decides whether one is taken).
+    // The exit-request flag, which is also raised when an interrupt line
+    // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
+    // (which interrupt, whether enabled). Everything else that can make an
+    // interrupt taken (CSR writes, xRET, traps) runs in a helper that ends
+    // the block.
     dynasm!(a; .arch x64
         ; mov rax, QWORD [rsp + EXIT_FLAG]
         ; cmp BYTE [rax], 0
         ; jne =>leave_now
-        ; mov rax, QWORD [rsp + IRQ]
-        ; mov rax, QWORD [rax]
-        ; or rax, QWORD [rbx + MIP]
-        ; test rax, QWORD [rbx + MIE]
-        ; jnz =>leave_now
     );
     let entry = a.offset().0;
     dynasm!(a; .arch x64
@@ -307,9 +299,10 @@ fn call_helper(a: &mut Asm, p: *const Insn, pc: u64, n: i32, k: usize) {
 mod tests {
     use super::*;
 
-    /// Direct jumps are `jmp rel32` (patched in place by `lib.rs`) whose
-    /// displacement starts out pointing at their exit stub; forward and
-    /// backward ones are told apart; jumps leaving the page are not sites.
+    /// Direct jumps are `jmp rel32`, or for a branch's taken side the
+    /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
+    /// starts out pointing at their exit stub; forward and backward ones are
+    /// told apart; jumps leaving the page are not sites.
     #[test]
     fn direct_jumps_are_patchable_rel32() {
         let pa = 0x8000_0100;
@@ -318,7 +311,11 @@ mod tests {
         let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
-            assert_eq!(out.code[s.at - 1], 0xe9, "jmp rel32");
+            if s.backward {
+                assert_eq!(out.code[s.at - 2..s.at], [0x0f, 0x84], "je rel32");
+            } else {
+                assert_eq!(out.code[s.at - 1], 0xe9, "jmp rel32");
+            }
             let rel = i32::from_le_bytes(out.code[s.at..s.at + 4].try_into().unwrap());
             assert_eq!(s.at as i64 + 4 + i64::from(rel), s.stub.unwrap() as i64);
         }
