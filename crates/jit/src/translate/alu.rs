@@ -141,15 +141,9 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
         Op::Sll => by_cl(a, SLL, i),
         Op::Srl => by_cl(a, SRL, i),
         Op::Sra => by_cl(a, SRA, i),
-        Op::Slt => {
+        Op::Slt | Op::Sltu => {
             cmp(a, s1, s2);
-            dynasm!(a; .arch x64; setl al; movzx eax, al);
-            set(a, rd, RAX);
-        }
-        Op::Sltu => {
-            cmp(a, s1, s2);
-            dynasm!(a; .arch x64; setb al; movzx eax, al);
-            set(a, rd, RAX);
+            set_less(a, rd, i.op == Op::Sltu);
         }
         Op::Addw => two(a, ADDW, rd, s1, src2(), Some(s2)),
         Op::Subw => two(a, SUBW, rd, s1, src2(), Some(s2)),
@@ -184,15 +178,9 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
         Op::Xori => two(a, XOR, rd, s1, imm_src, None),
         Op::Ori => two(a, OR, rd, s1, imm_src, None),
         Op::Andi => two(a, AND, rd, s1, imm_src, None),
-        Op::Slti => {
+        Op::Slti | Op::Sltiu => {
             cmp_imm(a, s1, imm);
-            dynasm!(a; .arch x64; setl al; movzx eax, al);
-            set(a, rd, RAX);
-        }
-        Op::Sltiu => {
-            cmp_imm(a, s1, imm);
-            dynasm!(a; .arch x64; setb al; movzx eax, al);
-            set(a, rd, RAX);
+            set_less(a, rd, i.op == Op::Sltiu);
         }
         Op::Slli => two(a, SLL, rd, s1, Src::Imm(i32::from(sh)), None),
         Op::Srli => two(a, SRL, rd, s1, Src::Imm(i32::from(sh)), None),
@@ -344,6 +332,18 @@ fn lea(a: &mut Asm, rd: u8, rs1: u8, rs2: Option<u8>, imm: i32) -> bool {
         },
     }
     true
+}
+
+/// rd = 1 if the last compare found its first operand less than the second
+/// (as unsigned numbers if `unsigned`), else 0.
+fn set_less(a: &mut Asm, rd: u8, unsigned: bool) {
+    if unsigned {
+        dynasm!(a; .arch x64; setb al);
+    } else {
+        dynasm!(a; .arch x64; setl al);
+    }
+    dynasm!(a; .arch x64; movzx eax, al);
+    set(a, rd, RAX);
 }
 
 /// Set flags as `cmp x[g], imm` would.
