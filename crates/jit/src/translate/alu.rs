@@ -269,6 +269,16 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
             }
         }
+        // rd = x0 OP rs2 where that is rs2 (mv, sext.w): one move.
+        R::Host(h) if rs1 == 0 && o.commutes && o.zero_is_identity && src_g.is_some() => {
+            let g = src_g.unwrap_or(0);
+            match (o.word, loc(g)) {
+                (false, _) => get(a, h, g),
+                (true, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
+                (true, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
+                (true, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
+            }
+        }
         // sext.w and friends: one sign-extending move.
         R::Host(h) if o.word && identity => match loc(rs1) {
             R::Host(s) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),

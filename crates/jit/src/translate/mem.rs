@@ -87,25 +87,38 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, slow: DynamicLabel) {
     match kind {
         Mem::Load { size, signed } => {
             translate(a, i.rs1, i.imm, size, false, slow);
+            // Straight into rd's host register if it has one.
+            let d = match loc(i.rd) {
+                R::Host(h) => h,
+                _ => RAX,
+            };
             match (size, signed) {
-                (1, true) => dynasm!(a; .arch x64; movsx rax, BYTE [rax]),
-                (1, false) => dynasm!(a; .arch x64; movzx eax, BYTE [rax]),
-                (2, true) => dynasm!(a; .arch x64; movsx rax, WORD [rax]),
-                (2, false) => dynasm!(a; .arch x64; movzx eax, WORD [rax]),
-                (4, true) => dynasm!(a; .arch x64; movsxd rax, DWORD [rax]),
-                (4, false) => dynasm!(a; .arch x64; mov eax, DWORD [rax]),
-                _ => dynasm!(a; .arch x64; mov rax, QWORD [rax]),
+                (1, true) => dynasm!(a; .arch x64; movsx Rq(d), BYTE [rax]),
+                (1, false) => dynasm!(a; .arch x64; movzx Rd(d), BYTE [rax]),
+                (2, true) => dynasm!(a; .arch x64; movsx Rq(d), WORD [rax]),
+                (2, false) => dynasm!(a; .arch x64; movzx Rd(d), WORD [rax]),
+                (4, true) => dynasm!(a; .arch x64; movsxd Rq(d), DWORD [rax]),
+                (4, false) => dynasm!(a; .arch x64; mov Rd(d), DWORD [rax]),
+                _ => dynasm!(a; .arch x64; mov Rq(d), QWORD [rax]),
             }
-            set(a, i.rd, RAX);
+            if d == RAX {
+                set(a, i.rd, RAX);
+            }
         }
         Mem::Store { size } => {
             translate(a, i.rs1, i.imm, size, true, slow);
-            get(a, RDX, i.rs2);
+            let v = match loc(i.rs2) {
+                R::Host(h) => h,
+                _ => {
+                    get(a, RDX, i.rs2);
+                    RDX
+                }
+            };
             match size {
-                1 => dynasm!(a; .arch x64; mov BYTE [rax], dl),
-                2 => dynasm!(a; .arch x64; mov WORD [rax], dx),
-                4 => dynasm!(a; .arch x64; mov DWORD [rax], edx),
-                _ => dynasm!(a; .arch x64; mov QWORD [rax], rdx),
+                1 => dynasm!(a; .arch x64; mov BYTE [rax], Rb(v)),
+                2 => dynasm!(a; .arch x64; mov WORD [rax], Rw(v)),
+                4 => dynasm!(a; .arch x64; mov DWORD [rax], Rd(v)),
+                _ => dynasm!(a; .arch x64; mov QWORD [rax], Rq(v)),
             }
         }
     }
