@@ -20,7 +20,8 @@
 //! interpreter handler (`helpers.rs`), so all of RV64GC runs with the
 //! interpreter's semantics and precise traps. Blocks are keyed by the
 //! physical address and the virtual pc of their first instruction (code uses
-//! the pc as a constant); everything else state-dependent runs in handlers,
+//! the pc as a constant), and by the FP state if they have FP fast paths
+//! (checked on entry); everything else state-dependent runs in handlers,
 //! is checked at run time, or goes through the TLB, which `cpu-riscv`
 //! flushes. Writes to translated code are reported by `cpu-riscv`
 //! (`Cpu::take_dropped_code`): the block ends after the writing instruction,
@@ -43,7 +44,7 @@ use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
 use cpu_riscv::{Cpu, Engine, Hart, Insn};
 
 use buffer::CodeBuffer;
-use translate::Context;
+use translate::{Context, FpMode};
 
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
@@ -69,6 +70,9 @@ struct Block {
     entry: usize,
     /// Guest instructions in the block.
     n: u32,
+    /// The FP state its code relies on, or `None` if it has no FP fast
+    /// paths (and suits every state).
+    fp: Option<FpMode>,
 }
 
 /// Translation statistics over the whole run (the report, QEMU's `info
@@ -314,13 +318,16 @@ impl Jit {
         }
     }
 
-    fn find(&self, pa: u64, vpc: u64) -> Option<Block> {
-        self.blocks.get(&pa)?.iter().find(|b| b.vpc == vpc).copied()
+    /// The block at `pa` for `vpc` whose code suits FP state `fp` (see
+    /// `translate::FpMode`; `None`: any block there).
+    fn find(&self, pa: u64, vpc: u64, fp: Option<FpMode>) -> Option<Block> {
+        let suits = |b: &&Block| b.vpc == vpc && (fp.is_none() || b.fp.is_none() || b.fp == fp);
+        self.blocks.get(&pa)?.iter().find(suits).copied()
     }
 
-    /// Translate the block at physical `pa` (virtual `pc`). `None` if it
-    /// must run in the interpreter.
-    fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64) -> Option<Block> {
+    /// Translate the block at physical `pa` (virtual `pc`) for FP state
+    /// `fp`. `None` if it must run in the interpreter.
+    fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode) -> Option<Block> {
         let insns: Box<[Insn]> = cpu.decode_block(pc, pa).into_boxed_slice();
         if insns.is_empty() {
             return None;
@@ -338,7 +345,8 @@ impl Jit {
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
         let base = self.code.next_addr();
-        let out = translate::block(insns, ptr, pa, pc, base, chaining);
+        let fp = translate::uses_fp_mode(insns).then_some(fp);
+        let out = translate::block(insns, ptr, pa, pc, base, chaining, fp);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -346,7 +354,7 @@ impl Jit {
         if cpu.dlog.enabled(LOG_OUT_ASM) {
             self.log_out_asm(cpu, &out.code, addr);
         }
-        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32 };
+        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp };
         self.stats.translated += 1;
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
@@ -369,7 +377,9 @@ impl Jit {
         for s in &out.sites {
             let Some(stub) = s.stub else { continue };
             let p = Patch { vpc: s.vpc, at: addr + s.at, stub: addr + stub, backward: s.backward };
-            if let Some(t) = self.find(s.pa, s.vpc) {
+            // Any FP state will do: a block for another leaves on entry, and
+            // the one Rust translates for it then takes this jump over.
+            if let Some(t) = self.find(s.pa, s.vpc, None) {
                 if self.code.patch_jump(p.at, if p.backward { t.addr } else { t.entry }).is_ok() {
                     self.stats.chained += 1;
                 }
@@ -398,7 +408,8 @@ impl Engine for Jit {
             // Fetch faults and device memory: the interpreter does both.
             _ => return self.interpret(cpu, max),
         };
-        let b = match self.find(pa, pc) {
+        let fp = translate::mode_of(&cpu.hart);
+        let b = match self.find(pa, pc, Some(fp)) {
             Some(b) => b,
             None => {
                 if self.hot > 0 {
@@ -410,7 +421,7 @@ impl Engine for Jit {
                     self.cold.remove(&pa);
                 }
                 let t = Instant::now();
-                let b = self.translate(cpu, pc, pa);
+                let b = self.translate(cpu, pc, pa, fp);
                 self.stats.translate_ns += t.elapsed().as_nanos() as u64;
                 match b {
                     Some(b) => b,

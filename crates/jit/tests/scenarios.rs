@@ -209,3 +209,39 @@ fn remapped_jump_targets_run_the_new_code() {
         assert_eq!(c.hart.pc, CODE + 0x18);
     }
 }
+
+/// A loop of `fadd.d` (inexact) runs with FS Dirty and inexact accrued, the
+/// state in which its block's FP fast paths are inline; then the guest
+/// clears fflags and runs the same loop again: the block translated for the
+/// old state must not run as it was (NX must be accrued anew, as the
+/// interpreter does), and the loop ends with the same results.
+#[test]
+fn fp_blocks_follow_the_fp_state() {
+    let code = [
+        0x00a0_0313, // 0x00 addi t1,zero,10
+        0x0220_f0d3, // 0x04 fadd.d f1,f1,f2   (dynamic rounding: frm)
+        0xfff3_0313, // 0x08 addi t1,t1,-1
+        0xfe03_1ce3, // 0x0c bne t1,zero,0x04
+        0x0003_9863, // 0x10 bne t2,zero,0x20
+        0x0010_1073, // 0x14 csrw fflags,zero
+        0x0010_0393, // 0x18 addi t2,zero,1
+        0xfe5f_f06f, // 0x1c jal zero,0x00
+        WFI,         // 0x20
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.csr.mstatus |= 3 << 13 | 1 << 63; // FS Dirty (and SD)
+        h.csr.fcsr = 1; // NX accrued, frm RNE
+        h.f[1] = 1.0f64.to_bits();
+        h.f[2] = 0.1f64.to_bits();
+    });
+    assert_eq!(run_both(&mut cs, 1000), Stop::Wfi);
+    let mut want = 1.0f64;
+    for _ in 0..20 {
+        want += 0.1;
+    }
+    for c in &cs {
+        assert_eq!(c.hart.f[1], want.to_bits(), "f1");
+        assert_eq!(c.hart.csr.fcsr, 1, "NX accrued again after the clear");
+    }
+    assert!(stat(&cs[1], "translated") >= 2, "the loop was translated for both states");
+}

@@ -4,6 +4,11 @@
 //! inexact is accrued already, inputs are properly NaN-boxed, and the
 //! result is a normal number whose exponent leaves no doubt about underflow
 //! (tininess is detected after rounding, Unprivileged spec 11.6) or overflow.
+//!
+//! The first three are the block's `FpMode`, part of its key and checked
+//! once on entry: within a block they cannot change, since only CSR writes
+//! clear flags or change FS and frm, and those end the block (helpers only
+//! ever accrue flags and dirty FS).
 //! Anything else (NaN results, which RISC-V canonicalises, zeros,
 //! subnormals, infinities, flags still to accrue, other rounding modes)
 //! jumps to the slow path: the instruction's handler in `cpu-riscv`, the
@@ -28,15 +33,70 @@ fn fr(r: u8) -> i32 {
     F + 8 * i32::from(r & 31)
 }
 
-/// Whether `i` has an inline fast path here.
-pub(crate) fn inlinable(i: &Insn) -> bool {
+/// What a block's FP fast paths take for granted (checked on entry).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FpMode {
+    /// Nothing: every FP instruction runs its handler.
+    Off,
+    /// FS is Dirty: moves, loads and stores, sign injection, compares and
+    /// exact conversions are inline.
+    Dirty,
+    /// FS is Dirty, inexact is accrued and frm is RNE: arithmetic too.
+    Fast,
+}
+
+/// The mode `h`'s state allows (as `check_mode` checks it).
+pub(crate) fn mode_of(h: &Hart) -> FpMode {
+    if h.csr.mstatus & FS as u64 != FS as u64 {
+        FpMode::Off
+    } else if h.csr.fcsr & 0xe1 == NX as u64 {
+        FpMode::Fast
+    } else {
+        FpMode::Dirty
+    }
+}
+
+/// On block entry: unless the state's mode is `mode` (as `mode_of`), go to
+/// `wrong`. Exactly this mode, so that a block translated before FS became
+/// Dirty or inexact accrued leaves, and Rust puts the better one in its place.
+pub(crate) fn check_mode(a: &mut Asm, mode: FpMode, wrong: DynamicLabel) {
+    dynasm!(a; .arch x64
+        ; mov eax, DWORD [rbx + MSTATUS]
+        ; not eax
+        ; test eax, FS
+    );
+    if mode == FpMode::Off {
+        dynasm!(a; .arch x64; jz =>wrong);
+        return;
+    }
+    dynasm!(a; .arch x64
+        ; jnz =>wrong
+        ; movzx eax, BYTE [rbx + FCSR]
+        ; and eax, 0xe1
+        ; cmp eax, NX
+    );
+    if mode == FpMode::Fast {
+        dynasm!(a; .arch x64; jne =>wrong);
+    } else {
+        dynasm!(a; .arch x64; je =>wrong);
+    }
+}
+
+/// Whether `i` has an inline fast path in a block of `mode`.
+pub(crate) fn inlinable(i: &Insn, mode: FpMode) -> bool {
     use Op::*;
+    if mode == FpMode::Off {
+        return false;
+    }
+    let fast = mode == FpMode::Fast;
     match i.op {
         FmaddD | FmsubD | FnmsubD | FnmaddD | FmaddS | FmsubS | FnmsubS | FnmaddS => {
-            rne(i) && std::arch::is_x86_feature_detected!("fma")
+            fast && rne(i) && std::arch::is_x86_feature_detected!("fma")
         }
-        FaddD | FsubD | FmulD | FdivD | FsqrtD | FaddS | FsubS | FmulS | FdivS | FsqrtS | FcvtDL | FcvtSD => rne(i),
-        FcvtWD | FcvtLD => rne(i) || i.rm == 1,
+        FaddD | FsubD | FmulD | FdivD | FsqrtD | FaddS | FsubS | FmulS | FdivS | FsqrtS | FcvtDL | FcvtSD => {
+            fast && rne(i)
+        }
+        FcvtWD | FcvtLD => fast && (rne(i) || i.rm == 1),
         Fld | Fsd | Flw | Fsw | FsgnjD | FsgnjnD | FsgnjxD | FmvXD | FmvDX | FmvXW | FmvWX | FeqD | FltD | FleD
         | FeqS | FltS | FleS => true,
         // Exact, but a reserved rounding mode is still illegal (11.2).
@@ -45,38 +105,16 @@ pub(crate) fn inlinable(i: &Insn) -> bool {
     }
 }
 
-/// Round to nearest, ties to even: statically, or dynamically (checked at run time).
+/// Round to nearest, ties to even: statically, or dynamically (frm is RNE
+/// in `FpMode::Fast`).
 fn rne(i: &Insn) -> bool {
     i.rm == 0 || i.rm == 7
 }
 
-/// Unless FS is Dirty (so that writing an FP register changes no more
-/// state, and the FP unit is on), take the slow path.
-fn check_fs(a: &mut Asm, slow: DynamicLabel) {
-    dynasm!(a; .arch x64
-        ; mov eax, DWORD [rbx + MSTATUS]
-        ; not eax
-        ; test eax, FS
-        ; jnz =>slow
-    );
-}
-
-/// Unless inexact is accrued already (and, for the dynamic rounding mode,
-/// frm is RNE), take the slow path.
-fn check_flags(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
-    let mask = if i.rm == 7 { 0xe0 | NX } else { NX };
-    dynasm!(a; .arch x64
-        ; movzx eax, BYTE [rbx + FCSR]
-        ; and eax, mask
-        ; cmp eax, NX
-        ; jne =>slow
-    );
-}
-
 /// For the dynamic rounding mode, unless frm is RNE (a reserved frm must
-/// trap), take the slow path.
-fn check_frm(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
-    if i.rm == 7 {
+/// trap), take the slow path. `FpMode::Fast` has checked already.
+fn check_frm(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
+    if i.rm == 7 && mode != FpMode::Fast {
         dynasm!(a; .arch x64; test BYTE [rbx + FCSR], 0xe0_u8 as i8; jnz =>slow);
     }
 }
@@ -116,14 +154,13 @@ fn store_s(a: &mut Asm, rd: u8) {
     dynasm!(a; .arch x64; mov DWORD [rbx + fr(rd)], eax; mov DWORD [rbx + fr(rd) + 4], -1);
 }
 
-/// The fast path of `i` (`inlinable(i)`); the slow path at `slow`.
-pub(crate) fn emit(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
+/// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the
+/// slow path at `slow`.
+pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
-    check_fs(a, slow);
     match i.op {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD | FcvtDL => {
-            check_flags(a, i, slow);
             match i.op {
                 FcvtDL => {
                     get(a, RAX, i.rs1);
@@ -152,7 +189,6 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
             dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
         }
         FaddS | FsubS | FmulS | FdivS | FsqrtS | FmaddS | FmsubS | FnmsubS | FnmaddS => {
-            check_flags(a, i, slow);
             check_boxed(a, i.rs1, slow);
             if i.op != FsqrtS {
                 check_boxed(a, i.rs2, slow);
@@ -184,13 +220,12 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
         }
         // double -> single: rounds (flags as arithmetic); single -> double is exact.
         FcvtSD => {
-            check_flags(a, i, slow);
             dynasm!(a; .arch x64; cvtsd2ss xmm0, QWORD [rbx + s1]);
             check_result_s(a, slow);
             store_s(a, i.rd);
         }
         FcvtDS => {
-            check_frm(a, i, slow);
+            check_frm(a, i, mode, slow);
             check_boxed(a, i.rs1, slow);
             dynasm!(a; .arch x64; cvtss2sd xmm0, DWORD [rbx + s1]);
             check_result_d(a, slow);
@@ -198,19 +233,18 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, slow: DynamicLabel) {
         }
         // int32 -> double is exact.
         FcvtDW => {
-            check_frm(a, i, slow);
+            check_frm(a, i, mode, slow);
             get32(a, RAX, i.rs1);
             dynasm!(a; .arch x64; cvtsi2sd xmm0, eax; movsd QWORD [rbx + d], xmm0);
         }
         FcvtDWu => {
-            check_frm(a, i, slow);
+            check_frm(a, i, mode, slow);
             get32(a, RAX, i.rs1);
             dynasm!(a; .arch x64; cvtsi2sd xmm0, rax; movsd QWORD [rbx + d], xmm0);
         }
         // double -> integer: NaN and out-of-range give x86's "integer
         // indefinite" (the minimum), which the slow path sorts out (11.7).
         FcvtWD | FcvtLD => {
-            check_flags(a, i, slow);
             let word = i.op == FcvtWD;
             match (i.rm == 1, word) {
                 (true, true) => dynasm!(a; .arch x64; cvttsd2si eax, QWORD [rbx + s1]),

@@ -22,10 +22,11 @@
 //! again from the `Hart`.
 //!
 //! A block's code depends on its virtual pc (pc-relative values are
-//! constants) and its physical address (which jumps stay in its page), so
-//! blocks are keyed by both (`lib.rs`). Everything else that depends on
-//! state (privilege, MMU mode, SUM/MXR, FS) runs in helpers or goes through
-//! the TLB, which `cpu-riscv` flushes when that state changes.
+//! constants), its physical address (which jumps stay in its page) and, if
+//! it has FP fast paths, the FP state they rely on (`fp::FpMode`, checked
+//! on entry), so blocks are keyed by all three (`lib.rs`). Everything else
+//! that depends on state (privilege, MMU mode, SUM/MXR) runs in helpers or
+//! goes through the TLB, which `cpu-riscv` flushes when that state changes.
 
 mod alu;
 mod fp;
@@ -40,6 +41,7 @@ use cpu_riscv::{Cpu, Hart, Insn, Op};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
+pub(crate) use fp::{mode_of, FpMode};
 pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
 
 use crate::helpers;
@@ -158,14 +160,30 @@ fn is_inline_jump(op: Op) -> bool {
     matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
 }
 
+/// Whether `insns` has FP fast paths in some mode, so that its translation
+/// depends on the `FpMode`.
+pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
+    insns.iter().any(|i| fp::inlinable(i, FpMode::Fast))
+}
+
 /// Translate `insns` (one block at physical `pa` and virtual `vpc`) for
-/// address `base`. `insn_ptrs[i]` is a stable pointer to `insns[i]` for
-/// helpers. The code's start is the entry of jumps that must check for
-/// exit requests and interrupts.
-pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, base: usize, chain: bool) -> Code {
+/// address `base`, with the FP fast paths of `fp` (`None`: it has none:
+/// `!uses_fp_mode(insns)`). `insn_ptrs[i]` is a
+/// stable pointer to `insns[i]` for helpers. The code's start is the entry
+/// of jumps that must check for exit requests and interrupts.
+pub(crate) fn block(
+    insns: &[Insn],
+    insn_ptrs: *const Insn,
+    pa: u64,
+    vpc: u64,
+    base: usize,
+    chain: bool,
+    fp: Option<FpMode>,
+) -> Code {
     let mut a = Asm::new(base);
     let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
     let n = insns.len() as i32;
+    let fp_mode = fp.unwrap_or(FpMode::Off);
     let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
     // The exit-request flag, which is also raised when an interrupt line
     // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
@@ -178,6 +196,11 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, b
         ; jne =>leave_now
     );
     let entry = a.offset().0;
+    // Every entry: the state the FP fast paths rely on; else Rust picks
+    // (or translates) the block for the state there is.
+    if let Some(fp) = fp {
+        fp::check_mode(&mut a, fp, leave_now);
+    }
     dynasm!(a; .arch x64
         ; sub rbp, n
         ; jl =>back
@@ -196,11 +219,11 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, pa: u64, vpc: u64, b
             break;
         }
         let mem_kind = mem::kind(insn.op);
-        if mem_kind.is_some() || fp::inlinable(insn) {
+        if mem_kind.is_some() || fp::inlinable(insn, fp_mode) {
             let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
             match mem_kind {
                 Some(kind) => mem::emit(&mut a, insn, kind, l_slow),
-                None => fp::emit(&mut a, insn, l_slow),
+                None => fp::emit(&mut a, insn, fp_mode, l_slow),
             }
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
@@ -308,7 +331,7 @@ mod tests {
         let pa = 0x8000_0100;
         // beq a0, a1, -8 (backward); falls through to +4 (forward).
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
-        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true);
+        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true, None);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
             if s.backward {
@@ -325,7 +348,7 @@ mod tests {
         assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
-        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true);
+        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true, None);
         assert!(out.sites.is_empty());
     }
 }
