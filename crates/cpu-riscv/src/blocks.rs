@@ -45,10 +45,15 @@ pub(crate) struct Block {
 
 /// Whether `insn` must be the last of its block: control transfers, and
 /// instructions that may change privilege, translation, interrupt enables or
-/// the code itself, or that trap.
+/// the code itself, or that trap. CSR accesses do, except reads of the FP
+/// CSRs, which change nothing (compilers bracket quiet FP compares with
+/// `frflags`/`fsflags`).
 pub(crate) fn ends_block(insn: &Insn) -> bool {
     match insn.op {
         Op::FenceI | Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::Illegal => true,
+        Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci if insn.rs1 == 0 && (1..=3).contains(&(insn.imm & 0xfff)) => {
+            false
+        }
         op => matches!(
             op.info().map(|i| i.format),
             Some(Format::B | Format::J | Format::Jalr | Format::Csr | Format::CsrI)
@@ -249,5 +254,23 @@ impl Hasher for PageHasher {
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = (v >> 12).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_block;
+    use crate::decode::decode;
+
+    #[test]
+    fn csr_accesses_end_blocks_except_fp_csr_reads() {
+        // frflags a4, frrm a4, frcsr a4, csrrci a4, fflags, 0: pure reads.
+        for raw in [0x0010_2773, 0x0020_2773, 0x0030_2773, 0x0010_7773] {
+            assert!(!ends_block(&decode(raw)), "{raw:#x}");
+        }
+        // fsflags a4, csrrs a4, fflags, a5, csrr a4, mstatus, rdcycle a4.
+        for raw in [0x0017_1073, 0x0017_a773, 0x3000_2773, 0xc000_2773] {
+            assert!(ends_block(&decode(raw)), "{raw:#x}");
+        }
     }
 }

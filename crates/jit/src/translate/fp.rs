@@ -19,7 +19,7 @@ use std::mem::offset_of;
 use cpu_riscv::{Hart, Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::regs::{get, get32, set, RAX};
+use super::regs::{get, get32, set, RAX, RCX, RDX};
 use super::{mem, Asm, FCSR, MSTATUS};
 
 const F: i32 = offset_of!(Hart, f) as i32;
@@ -152,6 +152,52 @@ fn check_result_s(a: &mut Asm, slow: DynamicLabel) {
 
 fn store_s(a: &mut Asm, rd: u8) {
     dynasm!(a; .arch x64; mov DWORD [rbx + fr(rd)], eax; mov DWORD [rbx + fr(rd) + 4], -1);
+}
+
+/// Whether `i` is a CSR instruction on fflags, frm or fcsr.
+pub(crate) fn is_fcsr_access(i: &Insn) -> bool {
+    use Op::*;
+    matches!(i.op, Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci) && (1..=3).contains(&(i.imm & 0xfff))
+}
+
+/// Emit a CSR instruction on fflags, frm or fcsr inline (Unprivileged spec
+/// 11.2, as `cpu-riscv`'s CSR table): with FS Dirty (any mode but `Off`) it
+/// is legal and a write changes only fcsr. False if `i` is something else.
+/// A write ends the block (it may change the mode), as for any CSR write.
+pub(crate) fn emit_csr(a: &mut Asm, i: &Insn, mode: FpMode) -> bool {
+    use Op::*;
+    if mode == FpMode::Off || !is_fcsr_access(i) {
+        return false;
+    }
+    let (shift, mask) = match i.imm & 0xfff {
+        1 => (0, 0x1f),
+        2 => (5, 0xe0),
+        _ => (0, 0xff),
+    };
+    // The operand, shifted into place, first: rd may be rs1.
+    let imm = matches!(i.op, Csrrwi | Csrrsi | Csrrci);
+    if imm {
+        dynasm!(a; .arch x64; mov ecx, i32::from(i.rs1));
+    } else {
+        get(a, RCX, i.rs1);
+    }
+    dynasm!(a; .arch x64
+        ; shl ecx, shift
+        ; and ecx, mask
+        ; mov rax, QWORD [rbx + FCSR]
+        ; mov edx, eax
+        ; and edx, mask
+        ; shr edx, shift
+    );
+    // csrrs/csrrc with x0 (or 0) do not write (9.1).
+    match i.op {
+        Csrrw | Csrrwi => dynasm!(a; .arch x64; and eax, !mask; or eax, ecx; mov QWORD [rbx + FCSR], rax),
+        Csrrs | Csrrsi if i.rs1 != 0 => dynasm!(a; .arch x64; or eax, ecx; mov QWORD [rbx + FCSR], rax),
+        Csrrc | Csrrci if i.rs1 != 0 => dynasm!(a; .arch x64; not ecx; and eax, ecx; mov QWORD [rbx + FCSR], rax),
+        _ => {}
+    }
+    set(a, i.rd, RDX);
+    true
 }
 
 /// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the

@@ -163,7 +163,7 @@ fn is_inline_jump(op: Op) -> bool {
 /// Whether `insns` has FP fast paths in some mode, so that its translation
 /// depends on the `FpMode`.
 pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
-    insns.iter().any(|i| fp::inlinable(i, FpMode::Fast))
+    insns.iter().any(|i| fp::inlinable(i, FpMode::Fast) || fp::is_fcsr_access(i))
 }
 
 /// Translate `insns` (one block at physical `pa` and virtual `vpc`) for
@@ -228,7 +228,7 @@ pub(crate) fn block(
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
             slow.push((l_slow, l_resume, l_exit, k, pc));
-        } else if !alu::emit(&mut a, insn, pc) {
+        } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);
