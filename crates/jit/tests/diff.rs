@@ -53,9 +53,14 @@ fn random_hart(r: &mut Rng, pc: u64) -> Hart {
         h.x[i] = reg_value(r);
     }
     for i in 0..32 {
-        h.f[i] = match r.below(4) {
+        // Integers of every magnitude (converted exactly or rounded), so that
+        // conversions meet the edges of each integer range.
+        let int = (r.next() as i64 >> r.below(64)) as f64 * if r.below(2) == 0 { 1.0 } else { 0.75 };
+        h.f[i] = match r.below(6) {
             0 => 0xffff_ffff_0000_0000 | (r.next() & 0xffff_ffff), // NaN-boxed single
             1 => (r.below(2000) as f64 - 1000.0).to_bits(),
+            2 => 0xffff_ffff_0000_0000 | u64::from((int as f32).to_bits()),
+            3 => int.to_bits(),
             _ => r.next(),
         };
     }

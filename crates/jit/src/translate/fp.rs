@@ -96,9 +96,10 @@ pub(crate) fn inlinable(i: &Insn, mode: FpMode) -> bool {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FaddS | FsubS | FmulS | FdivS | FsqrtS | FcvtDL | FcvtSD => {
             fast && rne(i)
         }
-        FcvtWD | FcvtLD => fast && (rne(i) || i.rm == 1),
-        Fld | Fsd | Flw | Fsw | FsgnjD | FsgnjnD | FsgnjxD | FmvXD | FmvDX | FmvXW | FmvWX | FeqD | FltD | FleD
-        | FeqS | FltS | FleS => true,
+        FcvtWD | FcvtLD | FcvtWuD | FcvtLuD | FcvtWS | FcvtLS | FcvtWuS | FcvtLuS => fast && (rne(i) || i.rm == 1),
+        FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FcvtDLu => fast && rne(i),
+        Fld | Fsd | Flw | Fsw | FsgnjD | FsgnjnD | FsgnjxD | FsgnjS | FsgnjnS | FsgnjxS | FmvXD | FmvDX | FmvXW
+        | FmvWX | FeqD | FltD | FleD | FeqS | FltS | FleS => true,
         // Exact, but a reserved rounding mode is still illegal (11.2).
         FcvtDW | FcvtDWu | FcvtDS => i.rm <= 4 || i.rm == 7,
         _ => false,
@@ -288,22 +289,71 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
             get32(a, RAX, i.rs1);
             dynasm!(a; .arch x64; cvtsi2sd xmm0, rax; movsd QWORD [rbx + d], xmm0);
         }
-        // double -> integer: NaN and out-of-range give x86's "integer
-        // indefinite" (the minimum), which the slow path sorts out (11.7).
-        FcvtWD | FcvtLD => {
-            let word = i.op == FcvtWD;
-            match (i.rm == 1, word) {
-                (true, true) => dynasm!(a; .arch x64; cvttsd2si eax, QWORD [rbx + s1]),
-                (true, false) => dynasm!(a; .arch x64; cvttsd2si rax, QWORD [rbx + s1]),
-                (false, true) => dynasm!(a; .arch x64; cvtsd2si eax, QWORD [rbx + s1]),
-                (false, false) => dynasm!(a; .arch x64; cvtsd2si rax, QWORD [rbx + s1]),
+        // FP -> integer, converted to 64 bits (32 for the signed word):
+        // NaN and out-of-range give x86's "integer indefinite" (the
+        // minimum) or a value outside the target's range, which the slow
+        // path sorts out (11.7); so does an unsigned result of 2^63 or more.
+        FcvtWD | FcvtLD | FcvtWuD | FcvtLuD | FcvtWS | FcvtLS | FcvtWuS | FcvtLuS => {
+            let single = matches!(i.op, FcvtWS | FcvtLS | FcvtWuS | FcvtLuS);
+            let signed_word = matches!(i.op, FcvtWD | FcvtWS);
+            if single {
+                check_boxed(a, i.rs1, slow);
             }
-            if word {
-                dynasm!(a; .arch x64; cmp eax, i32::MIN; je =>slow; movsxd rax, eax);
-            } else {
-                dynasm!(a; .arch x64; mov rcx, QWORD i64::MIN; cmp rax, rcx; je =>slow);
+            match (single, i.rm == 1, signed_word) {
+                (false, true, true) => dynasm!(a; .arch x64; cvttsd2si eax, QWORD [rbx + s1]),
+                (false, true, false) => dynasm!(a; .arch x64; cvttsd2si rax, QWORD [rbx + s1]),
+                (false, false, true) => dynasm!(a; .arch x64; cvtsd2si eax, QWORD [rbx + s1]),
+                (false, false, false) => dynasm!(a; .arch x64; cvtsd2si rax, QWORD [rbx + s1]),
+                (true, true, true) => dynasm!(a; .arch x64; cvttss2si eax, DWORD [rbx + s1]),
+                (true, true, false) => dynasm!(a; .arch x64; cvttss2si rax, DWORD [rbx + s1]),
+                (true, false, true) => dynasm!(a; .arch x64; cvtss2si eax, DWORD [rbx + s1]),
+                (true, false, false) => dynasm!(a; .arch x64; cvtss2si rax, DWORD [rbx + s1]),
+            }
+            match i.op {
+                FcvtWD | FcvtWS => dynasm!(a; .arch x64; cmp eax, i32::MIN; je =>slow; movsxd rax, eax),
+                FcvtLD | FcvtLS => dynasm!(a; .arch x64; mov rcx, QWORD i64::MIN; cmp rax, rcx; je =>slow),
+                // 0..2^32, sign-extended from 32 bits as RV64 writes it (11.7).
+                FcvtWuD | FcvtWuS => {
+                    dynasm!(a; .arch x64; mov rcx, rax; shr rcx, 32; jnz =>slow; movsxd rax, eax)
+                }
+                _ => dynasm!(a; .arch x64; test rax, rax; js =>slow),
             }
             set(a, i.rd, RAX);
+        }
+        // Integer -> FP: rounded (RNE, as MXCSR is), never NaN or infinite;
+        // an unsigned 64-bit value of 2^63 or more takes the slow path.
+        FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FcvtDLu => {
+            match i.op {
+                FcvtSW | FcvtSWu => get32(a, RAX, i.rs1),
+                _ => get(a, RAX, i.rs1),
+            }
+            match i.op {
+                FcvtSW => dynasm!(a; .arch x64; cvtsi2ss xmm0, eax),
+                FcvtSLu => dynasm!(a; .arch x64; test rax, rax; js =>slow; cvtsi2ss xmm0, rax),
+                FcvtDLu => dynasm!(a; .arch x64; test rax, rax; js =>slow; cvtsi2sd xmm0, rax),
+                _ => dynasm!(a; .arch x64; cvtsi2ss xmm0, rax),
+            }
+            if i.op == FcvtDLu {
+                dynasm!(a; .arch x64; movsd QWORD [rbx + d], xmm0);
+            } else {
+                dynasm!(a; .arch x64; movd eax, xmm0);
+                store_s(a, i.rd);
+            }
+        }
+        // Singles: improperly boxed inputs are the canonical NaN (slow path).
+        FsgnjS | FsgnjnS | FsgnjxS => {
+            check_boxed(a, i.rs1, slow);
+            check_boxed(a, i.rs2, slow);
+            dynasm!(a; .arch x64
+                ; mov eax, DWORD [rbx + s1]
+                ; mov ecx, DWORD [rbx + s2]
+            );
+            match i.op {
+                FsgnjS => dynasm!(a; .arch x64; and ecx, i32::MIN; and eax, i32::MAX; or eax, ecx),
+                FsgnjnS => dynasm!(a; .arch x64; not ecx; and ecx, i32::MIN; and eax, i32::MAX; or eax, ecx),
+                _ => dynasm!(a; .arch x64; and ecx, i32::MIN; xor eax, ecx),
+            }
+            store_s(a, i.rd);
         }
         FsgnjD | FsgnjnD | FsgnjxD => {
             dynasm!(a; .arch x64
