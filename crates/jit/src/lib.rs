@@ -256,12 +256,13 @@ impl Jit {
     fn cache_put(&mut self, b: &Block, pa: u64) {
         let i = translate::jump_cache_index(b.vpc);
         let e = &self.cache[i];
+        // An entry in use since the last clear is on the list already.
+        if e[0].get() == u64::MAX && self.cache_filled.len() < self.cache.len() {
+            self.cache_filled.push(i as u16);
+        }
         e[0].set(b.vpc);
         e[1].set(b.addr as u64);
         e[2].set(pa);
-        if self.cache_filled.len() < self.cache.len() {
-            self.cache_filled.push(i as u16);
-        }
     }
 
     /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
