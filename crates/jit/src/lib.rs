@@ -504,8 +504,10 @@ impl Jit {
     }
 }
 
-/// Physical addresses of blocks are spread in their low bits: one multiply
-/// is hash enough.
+/// Physical addresses of blocks are spread in their low bits: one multiply,
+/// with its high half folded into the low one, is hash enough. (hashbrown
+/// takes the bucket from the low bits and a tag from the top 7: both must
+/// vary, or every probe compares keys.)
 #[derive(Default)]
 struct PaHasher(u64);
 
@@ -519,6 +521,7 @@ impl Hasher for PaHasher {
         }
     }
     fn write_u64(&mut self, v: u64) {
-        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16;
+        let h = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
     }
 }
