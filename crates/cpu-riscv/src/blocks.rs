@@ -45,15 +45,14 @@ pub(crate) struct Block {
 
 /// Whether `insn` must be the last of its block: control transfers, and
 /// instructions that may change privilege, translation, interrupt enables or
-/// the code itself, or that trap. CSR accesses do, except reads of the FP
-/// CSRs, which change nothing (compilers bracket quiet FP compares with
-/// `frflags`/`fsflags`).
+/// the code itself, or that trap. CSR writes do; CSR reads (csrrs/csrrc
+/// with x0 or 0, Unprivileged spec 9.1) change nothing and do not, as in
+/// QEMU (compilers bracket quiet FP compares with `frflags`/`fsflags`, trap
+/// handlers read mcause and mepc).
 pub(crate) fn ends_block(insn: &Insn) -> bool {
     match insn.op {
         Op::FenceI | Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::Illegal => true,
-        Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci if insn.rs1 == 0 && (1..=3).contains(&(insn.imm & 0xfff)) => {
-            false
-        }
+        Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci if insn.rs1 == 0 => false,
         op => matches!(
             op.info().map(|i| i.format),
             Some(Format::B | Format::J | Format::Jalr | Format::Csr | Format::CsrI)
@@ -263,13 +262,13 @@ mod tests {
     use crate::decode::decode;
 
     #[test]
-    fn csr_accesses_end_blocks_except_fp_csr_reads() {
-        // frflags a4, frrm a4, frcsr a4, csrrci a4, fflags, 0: pure reads.
-        for raw in [0x0010_2773, 0x0020_2773, 0x0030_2773, 0x0010_7773] {
+    fn csr_writes_end_blocks_and_reads_do_not() {
+        // frflags a4, frcsr a4, csrrci a4, fflags, 0, csrr a4, mstatus, rdcycle a4.
+        for raw in [0x0010_2773, 0x0030_2773, 0x0010_7773, 0x3000_2773, 0xc000_2773] {
             assert!(!ends_block(&decode(raw)), "{raw:#x}");
         }
-        // fsflags a4, csrrs a4, fflags, a5, csrr a4, mstatus, rdcycle a4.
-        for raw in [0x0017_1073, 0x0017_a773, 0x3000_2773, 0xc000_2773] {
+        // fsflags a4, csrrs a4, fflags, a5, csrw mstatus, a5, csrrsi a4, mstatus, 8.
+        for raw in [0x0017_1073, 0x0017_a773, 0x3007_9073, 0x3004_6773] {
             assert!(ends_block(&decode(raw)), "{raw:#x}");
         }
     }
