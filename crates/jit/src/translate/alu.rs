@@ -365,62 +365,51 @@ fn cmp_imm(a: &mut Asm, g: u8, imm: i32) {
     }
 }
 
+/// rax = rax / rcx (or the remainder, `rem`), at width `$r` (`Rd`, with
+/// `cdq`, or `Rq`, with `cqo`), with RISC-V's results where x86 faults.
+macro_rules! divide_as {
+    ($a:expr, $r:ident, $extend:ident, $signed:expr, $rem:expr) => {{
+        let (by_zero, by_minus_one, done) = ($a.new_dynamic_label(), $a.new_dynamic_label(), $a.new_dynamic_label());
+        dynasm!($a; .arch x64; test $r(RCX), $r(RCX); jz =>by_zero);
+        if $signed {
+            dynasm!($a; .arch x64; cmp $r(RCX), -1; je =>by_minus_one; $extend; idiv $r(RCX));
+        } else {
+            dynasm!($a; .arch x64; xor edx, edx; div $r(RCX));
+        }
+        if $rem {
+            dynasm!($a; .arch x64; mov $r(RAX), $r(RDX));
+        }
+        dynasm!($a; .arch x64; jmp =>done; =>by_minus_one);
+        if $rem {
+            dynasm!($a; .arch x64; xor eax, eax);
+        } else {
+            dynasm!($a; .arch x64; neg $r(RAX));
+        }
+        dynasm!($a; .arch x64; jmp =>done; =>by_zero);
+        if !$rem {
+            dynasm!($a; .arch x64; mov $r(RAX), -1);
+        }
+        dynasm!($a; .arch x64; =>done);
+    }};
+}
+
 /// Division and remainder (Unprivileged spec 13.2): by zero, the quotient
 /// is all ones and the remainder the dividend; signed overflow (MIN / -1)
 /// gives MIN and 0. x86 faults on both, so they are branched around; a
 /// signed divisor of -1 is done as a negation, which also covers MIN / -1.
 /// W forms operate on the low 32 bits and sign-extend the 32-bit result.
 fn divide(a: &mut Asm, i: &Insn) {
-    let (by_zero, by_minus_one, done) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
     let rem = matches!(i.op, Op::Rem | Op::Remu | Op::Remw | Op::Remuw);
     let signed = matches!(i.op, Op::Div | Op::Rem | Op::Divw | Op::Remw);
-    let word = matches!(i.op, Op::Divw | Op::Divuw | Op::Remw | Op::Remuw);
-    if word {
+    if matches!(i.op, Op::Divw | Op::Divuw | Op::Remw | Op::Remuw) {
         get32(a, RAX, i.rs1);
         get32(a, RCX, i.rs2);
-        dynasm!(a; .arch x64; test ecx, ecx; jz =>by_zero);
-        if signed {
-            dynasm!(a; .arch x64; cmp ecx, -1; je =>by_minus_one; cdq; idiv ecx);
-        } else {
-            dynasm!(a; .arch x64; xor edx, edx; div ecx);
-        }
-        if rem {
-            dynasm!(a; .arch x64; mov eax, edx);
-        }
-        dynasm!(a; .arch x64; jmp =>done; =>by_minus_one);
-        if rem {
-            dynasm!(a; .arch x64; xor eax, eax);
-        } else {
-            dynasm!(a; .arch x64; neg eax);
-        }
-        dynasm!(a; .arch x64; jmp =>done; =>by_zero);
-        if !rem {
-            dynasm!(a; .arch x64; mov eax, -1);
-        }
-        dynasm!(a; .arch x64; =>done; movsxd rax, eax);
+        divide_as!(a, Rd, cdq, signed, rem);
+        dynasm!(a; .arch x64; movsxd rax, eax);
     } else {
         get(a, RAX, i.rs1);
         get(a, RCX, i.rs2);
-        dynasm!(a; .arch x64; test rcx, rcx; jz =>by_zero);
-        if signed {
-            dynasm!(a; .arch x64; cmp rcx, -1; je =>by_minus_one; cqo; idiv rcx);
-        } else {
-            dynasm!(a; .arch x64; xor edx, edx; div rcx);
-        }
-        if rem {
-            dynasm!(a; .arch x64; mov rax, rdx);
-        }
-        dynasm!(a; .arch x64; jmp =>done; =>by_minus_one);
-        if rem {
-            dynasm!(a; .arch x64; xor eax, eax);
-        } else {
-            dynasm!(a; .arch x64; neg rax);
-        }
-        dynasm!(a; .arch x64; jmp =>done; =>by_zero);
-        if !rem {
-            dynasm!(a; .arch x64; mov rax, -1);
-        }
-        dynasm!(a; .arch x64; =>done);
+        divide_as!(a, Rq, cqo, signed, rem);
     }
     set(a, i.rd, RAX);
 }

@@ -201,37 +201,66 @@ pub(crate) fn emit_csr(a: &mut Asm, i: &Insn, mode: FpMode) -> bool {
     true
 }
 
+/// xmm0 = the arithmetic operation `$op` (add, sub, mul, div, sqrt, the
+/// fused multiply-adds) on the FP registers at `$s1`, `$s2`, `$s3`, at width
+/// `$w` with the SSE instructions named (`$fma` the FMA3 suffix, `sd`/`ss`).
+/// x86's fnmadd is -(a*b)+c (RISC-V fnmsub), its fnmsub -(a*b)-c.
+macro_rules! arith {
+    ($a:expr, $op:expr, $w:ident, $mov:ident, $sqrt:ident, $add:ident, $sub:ident, $mul:ident, $div:ident,
+     $fma:ident, $s1:expr, $s2:expr, $s3:expr) => {{
+        use Op::*;
+        match $op {
+            FsqrtD | FsqrtS => dynasm!($a; .arch x64; $sqrt xmm0, $w [rbx + $s1]),
+            _ => dynasm!($a; .arch x64; $mov xmm0, $w [rbx + $s1]),
+        }
+        match $op {
+            FaddD | FaddS => dynasm!($a; .arch x64; $add xmm0, $w [rbx + $s2]),
+            FsubD | FsubS => dynasm!($a; .arch x64; $sub xmm0, $w [rbx + $s2]),
+            FmulD | FmulS => dynasm!($a; .arch x64; $mul xmm0, $w [rbx + $s2]),
+            FdivD | FdivS => dynasm!($a; .arch x64; $div xmm0, $w [rbx + $s2]),
+            FmaddD | FmaddS | FmsubD | FmsubS | FnmsubD | FnmsubS | FnmaddD | FnmaddS => {
+                dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s2]);
+                fma!($a, $op, $fma, $w, $s3);
+            }
+            _ => {}
+        }
+    }};
+}
+
+/// The FMA3 instruction for RISC-V's fused multiply-add `$op`.
+macro_rules! fma {
+    ($a:expr, $op:expr, sd, $w:ident, $s3:expr) => {
+        match $op {
+            FmaddD => dynasm!($a; .arch x64; vfmadd213sd xmm0, xmm1, $w [rbx + $s3]),
+            FmsubD => dynasm!($a; .arch x64; vfmsub213sd xmm0, xmm1, $w [rbx + $s3]),
+            FnmsubD => dynasm!($a; .arch x64; vfnmadd213sd xmm0, xmm1, $w [rbx + $s3]),
+            _ => dynasm!($a; .arch x64; vfnmsub213sd xmm0, xmm1, $w [rbx + $s3]),
+        }
+    };
+    ($a:expr, $op:expr, ss, $w:ident, $s3:expr) => {
+        match $op {
+            FmaddS => dynasm!($a; .arch x64; vfmadd213ss xmm0, xmm1, $w [rbx + $s3]),
+            FmsubS => dynasm!($a; .arch x64; vfmsub213ss xmm0, xmm1, $w [rbx + $s3]),
+            FnmsubS => dynasm!($a; .arch x64; vfnmadd213ss xmm0, xmm1, $w [rbx + $s3]),
+            _ => dynasm!($a; .arch x64; vfnmsub213ss xmm0, xmm1, $w [rbx + $s3]),
+        }
+    };
+}
+
 /// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the
 /// slow path at `slow`.
 pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
     match i.op {
-        FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD | FcvtDL => {
-            match i.op {
-                FcvtDL => {
-                    get(a, RAX, i.rs1);
-                    dynasm!(a; .arch x64; cvtsi2sd xmm0, rax);
-                }
-                FsqrtD => dynasm!(a; .arch x64; sqrtsd xmm0, QWORD [rbx + s1]),
-                _ => dynasm!(a; .arch x64; movsd xmm0, QWORD [rbx + s1]),
-            }
-            match i.op {
-                FaddD => dynasm!(a; .arch x64; addsd xmm0, QWORD [rbx + s2]),
-                FsubD => dynasm!(a; .arch x64; subsd xmm0, QWORD [rbx + s2]),
-                FmulD => dynasm!(a; .arch x64; mulsd xmm0, QWORD [rbx + s2]),
-                FdivD => dynasm!(a; .arch x64; divsd xmm0, QWORD [rbx + s2]),
-                // x86's fnmadd is -(a*b)+c (RISC-V fnmsub), its fnmsub -(a*b)-c.
-                FmaddD => dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfmadd213sd xmm0, xmm1, QWORD [rbx + s3]),
-                FmsubD => dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfmsub213sd xmm0, xmm1, QWORD [rbx + s3]),
-                FnmsubD => {
-                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfnmadd213sd xmm0, xmm1, QWORD [rbx + s3])
-                }
-                FnmaddD => {
-                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s2]; vfnmsub213sd xmm0, xmm1, QWORD [rbx + s3])
-                }
-                _ => {}
-            }
+        FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD => {
+            arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3);
+            check_result_d(a, slow);
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+        }
+        FcvtDL => {
+            get(a, RAX, i.rs1);
+            dynasm!(a; .arch x64; cvtsi2sd xmm0, rax);
             check_result_d(a, slow);
             dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
         }
@@ -243,25 +272,7 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
             if matches!(i.op, FmaddS | FmsubS | FnmsubS | FnmaddS) {
                 check_boxed(a, i.rs3, slow);
             }
-            match i.op {
-                FsqrtS => dynasm!(a; .arch x64; sqrtss xmm0, DWORD [rbx + s1]),
-                _ => dynasm!(a; .arch x64; movss xmm0, DWORD [rbx + s1]),
-            }
-            match i.op {
-                FaddS => dynasm!(a; .arch x64; addss xmm0, DWORD [rbx + s2]),
-                FsubS => dynasm!(a; .arch x64; subss xmm0, DWORD [rbx + s2]),
-                FmulS => dynasm!(a; .arch x64; mulss xmm0, DWORD [rbx + s2]),
-                FdivS => dynasm!(a; .arch x64; divss xmm0, DWORD [rbx + s2]),
-                FmaddS => dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfmadd213ss xmm0, xmm1, DWORD [rbx + s3]),
-                FmsubS => dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfmsub213ss xmm0, xmm1, DWORD [rbx + s3]),
-                FnmsubS => {
-                    dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfnmadd213ss xmm0, xmm1, DWORD [rbx + s3])
-                }
-                FnmaddS => {
-                    dynasm!(a; .arch x64; movss xmm1, DWORD [rbx + s2]; vfnmsub213ss xmm0, xmm1, DWORD [rbx + s3])
-                }
-                _ => {}
-            }
+            arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3);
             check_result_s(a, slow);
             store_s(a, i.rd);
         }
