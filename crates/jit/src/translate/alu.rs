@@ -269,28 +269,16 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
             }
         }
-        // rd = x0 OP rs2 where that is rs2 (mv, sext.w): one move.
+        // rd = x0 + rs2 (or |, ^; c.mv, sext.w as addw): one move.
         R::Host(h) if rs1 == 0 && o.commutes && o.zero_is_identity && src_g.is_some() => {
-            let g = src_g.unwrap_or(0);
-            match (o.word, loc(g)) {
-                (false, _) => get(a, h, g),
-                (true, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
-                (true, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
-                (true, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
-            }
+            move_to(a, h, src_g.unwrap_or(0), o.word)
         }
-        // sext.w and friends: one sign-extending move.
-        R::Host(h) if o.word && identity => match loc(rs1) {
-            R::Host(s) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
-            R::Mem(m) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
-            R::Zero => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
-        },
+        // rd = rs1 OP 0 (mv, sext.w): one move.
+        R::Host(h) if identity => move_to(a, h, rs1, o.word),
         // rd is not an operand, so it can take rs1 first.
         R::Host(h) if src_g != Some(rd) => {
             get(a, h, rs1);
-            if !identity {
-                (o.emit)(a, Dst::Reg(h), src);
-            }
+            (o.emit)(a, Dst::Reg(h), src);
             if o.word {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
             }
@@ -317,6 +305,17 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
             }
             set(a, rd, RAX);
         }
+    }
+}
+
+/// Host register `h` = guest register `g`, or with `word` its low 32 bits
+/// sign-extended.
+fn move_to(a: &mut Asm, h: u8, g: u8, word: bool) {
+    match (word, loc(g)) {
+        (false, _) => get(a, h, g),
+        (true, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
+        (true, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
+        (true, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
     }
 }
 
