@@ -88,6 +88,7 @@ fn main() {
     let events = m.subscribe();
     let handle = m.handle();
     let spec = qmp::MonitorSpec {
+        id: "compat_monitor0".into(),
         chardev: qmp::Chardev::Unix { path: sock.clone(), wait: false },
         pretty: false,
         readline: false,

@@ -362,7 +362,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
                 let v = utf8_arg(word, raw)?;
                 if let Some(chardev) = crate::monitor_opts::parse_dev(v).map_err(|m| err_at(word, v, m))? {
                     let (pretty, readline) = (opt.id == Id::QmpPretty, opt.id == Id::Monitor);
-                    o.monitors.push(qmp::MonitorSpec { chardev, pretty, readline });
+                    // QEMU names these chardevs compat_monitor0, 1, ... in order.
+                    let id = format!("compat_monitor{}", o.monitors.len());
+                    o.monitors.push(qmp::MonitorSpec { id, chardev, pretty, readline });
                 }
             }
             Id::Chardev => {

@@ -103,7 +103,9 @@ pub fn parse_mon(v: &str) -> Result<(String, bool, bool), String> {
 pub fn resolve(chardevs: &[(String, Chardev)], mons: &[(String, bool, bool)]) -> Result<Vec<MonitorSpec>, String> {
     mons.iter()
         .map(|(id, readline, pretty)| match chardevs.iter().find(|(i, _)| i == id) {
-            Some((_, dev)) => Ok(MonitorSpec { chardev: dev.clone(), pretty: *pretty, readline: *readline }),
+            Some((_, dev)) => {
+                Ok(MonitorSpec { id: id.clone(), chardev: dev.clone(), pretty: *pretty, readline: *readline })
+            }
             None => Err(format!("-mon: chardev '{id}' not found")),
         })
         .collect()

@@ -133,7 +133,9 @@ pub fn run(o: Options) -> Result<u8, String> {
                     h.request_exit();
                 }
                 if let Some(events) = events {
-                    let info = qmp::Info { name: o.name.clone(), ram_size: o.ram_size, thread_id };
+                    let yank =
+                        o.monitors.iter().filter(|m| m.chardev != qmp::Chardev::Stdio).map(|m| m.id.clone()).collect();
+                    let info = qmp::Info { name: o.name.clone(), ram_size: o.ram_size, thread_id, yank };
                     match qmp::start(o.monitors.clone(), h.clone(), events, info) {
                         Ok(mut m) => {
                             // wait=on: the guest starts once each such monitor has a client.

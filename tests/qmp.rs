@@ -238,7 +238,7 @@ fn negotiation_and_protocol_errors() {
 }
 
 #[test]
-fn oob_and_hello_world() {
+fn oob() {
     let tmp = Tmp::new("oob");
     let (r, sock) = start(&tmp, &LOOP, &["-S"]);
     let mut c = Conn::greeted(&sock);
@@ -251,13 +251,16 @@ fn oob_and_hello_world() {
         err("GenericError", "The command query-status does not support OOB")
     );
     assert_eq!(
+        c.ask("{\"exec-oob\":\"hello-world\"}"),
+        err("GenericError", "The command hello-world does not support OOB")
+    );
+    assert_eq!(
         c.ask("{\"execute\":\"query-status\",\"exec-oob\":\"query-status\"}"),
         err("GenericError", "QMP input member 'execute' clashes with 'exec-oob'")
     );
-    assert_eq!(
-        c.ask("{\"exec-oob\":\"hello-world\",\"id\":\"o\",\"arguments\":{\"message\":\"hi\"}}"),
-        "{\"return\": {\"message\": \"hi\", \"count\": 1}, \"id\": \"o\"}\r\n"
-    );
+    // query-yank, QEMU 7.2's OOB query, lists the socket chardevs: here -qmp's.
+    let yank = "{\"return\": [{\"type\": \"chardev\", \"id\": \"compat_monitor0\"}], \"id\": \"o\"}\r\n";
+    assert_eq!(c.ask("{\"exec-oob\":\"query-yank\",\"id\":\"o\"}"), yank);
     // An OOB command overtakes an in-band one that is stuck: pmemsave into a
     // FIFO blocks in open() until a reader comes.
     let fifo = tmp.0.join("fifo");
@@ -267,16 +270,62 @@ fn oob_and_hello_world() {
         "{{\"execute\":\"pmemsave\",\"id\":\"slow\",\"arguments\":{{\"val\":2147483648,\"size\":8,\"filename\":\"{}\"}}}}",
         fifo.display()
     );
-    c.send(format!("{slow}{{\"exec-oob\":\"hello-world\",\"id\":\"fast\"}}").as_bytes());
-    assert_eq!(c.line(), "{\"return\": {\"message\": \"Hello, world!\", \"count\": 1}, \"id\": \"fast\"}\r\n");
+    c.send(format!("{slow}{{\"exec-oob\":\"query-yank\",\"id\":\"o\"}}").as_bytes());
+    assert_eq!(c.line(), yank);
     let mut saved = Vec::new();
     std::fs::File::open(&fifo).unwrap().read_to_end(&mut saved).unwrap();
     assert_eq!(saved, [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]);
     assert_eq!(c.line(), "{\"return\": {}, \"id\": \"slow\"}\r\n");
+    drop(c);
+    quit(r, &sock);
+}
+
+/// QEMU's "How to write monitor commands": { 'command': 'hello-world',
+/// 'data': { '*message': 'str' } } prints on the emulator's stdout.
+#[test]
+fn hello_world_as_the_seeds_define_it() {
+    let tmp = Tmp::new("hello");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let mut c = Conn::negotiated(&sock);
+    let ok = "{\"return\": {}}\r\n";
+    assert_eq!(c.ask("{\"execute\":\"hello-world\"}"), ok);
+    assert_eq!(c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"message\":\"We like qemu\"}}"), ok);
     assert_eq!(
-        c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"count\":99}}"),
-        err("GenericError", "Parameter 'count' expects a number from 1 to 16")
+        c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"message\":\"all you need is love\"},\"id\":7}"),
+        "{\"id\": 7, \"error\": {\"class\": \"GenericError\", \"desc\": \"the word 'love' is not allowed\"}}\r\n"
     );
+    assert_eq!(
+        c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"message\":1}}"),
+        err("GenericError", "Invalid parameter type for 'message', expected: string")
+    );
+    assert_eq!(
+        c.ask("{\"execute\":\"hello-world\",\"arguments\":{\"count\":2}}"),
+        err("GenericError", "Parameter 'count' is unexpected")
+    );
+    // The HMP wrapper: QEMU's `message:s?` argument, errors through the monitor.
+    let hmp = |c: &mut Conn, line: &str| {
+        let cmd = serde_json::json!({"execute": "human-monitor-command", "arguments": {"command-line": line}});
+        c.ask(&cmd.to_string())
+    };
+    assert_eq!(hmp(&mut c, "hello-world \"from hmp\""), "{\"return\": \"\"}\r\n");
+    assert_eq!(
+        hmp(&mut c, "hello-world \"I love it\""),
+        "{\"return\": \"Error: the word 'love' is not allowed\\r\\n\"}\r\n"
+    );
+    assert_eq!(
+        hmp(&mut c, "hello-world two words"),
+        "{\"return\": \"hello-world: extraneous characters at the end of line\\r\\nTry \\\"help hello-world\\\" for more information\\r\\n\"}\r\n"
+    );
+    assert_eq!(
+        hmp(&mut c, "help hello-world"),
+        "{\"return\": \"hello-world [message] -- Print message to the standard output\\r\\n\"}\r\n"
+    );
+    // Each call printed once, in order; nothing for the refused ones.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while r.stdout_now().lines().count() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(r.stdout_now(), "Hello, world\nWe like qemu\nfrom hmp\n");
     drop(c);
     quit(r, &sock);
 }
@@ -568,8 +617,17 @@ fn tcp_pretty_chardev_and_readline_monitors() {
     h.write_all(b"\x7f\x7f\x7f\x7finfo status\n").unwrap();
     let out = read_until(&mut h, "(qemu) ");
     assert!(out.ends_with("info status\x1b[K\r\nVM status: paused (prelaunch)\r\n(qemu) "), "{out:?}");
-    h.write_all(b"hello-world hi there\r").unwrap();
-    assert!(read_until(&mut h, "(qemu) ").ends_with("\r\nhi there\r\n(qemu) "));
+    h.write_all(b"hello-world \"I love it\"\r").unwrap();
+    let out = read_until(&mut h, "(qemu) ");
+    assert!(out.ends_with("\r\nError: the word 'love' is not allowed\r\n(qemu) "), "{out:?}");
+    // Every socket chardev, -qmp's and -monitor's as compat_monitorN, in order.
+    t2.write_all(b"{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-yank\"}").unwrap();
+    assert_eq!(
+        read_until(&mut t2, "]}\r\n"),
+        "{\"return\": {}}\r\n{\"return\": [{\"type\": \"chardev\", \"id\": \"compat_monitor0\"}, \
+         {\"type\": \"chardev\", \"id\": \"compat_monitor1\"}, {\"type\": \"chardev\", \"id\": \"compat_monitor2\"}, \
+         {\"type\": \"chardev\", \"id\": \"mon1\"}]}\r\n"
+    );
     drop((t, t2, h));
     quit(r, &sock);
 }

@@ -75,6 +75,24 @@ class TernQmp(unittest.IsolatedAsyncioTestCase):
         commands = {e["name"] for e in schema if e["meta-type"] == "command"}
         self.assertEqual(commands, names)
 
+    async def test_hello_world_as_the_seeds_define_it(self):
+        self.assertEqual(await self.qmp.execute("hello-world"), {})
+        self.assertEqual(await self.qmp.execute("hello-world", {"message": "We like qemu"}), {})
+        with self.assertRaises(ExecuteError) as cm:
+            await self.qmp.execute("hello-world", {"message": "all you need is love"})
+        self.assertEqual(cm.exception.error_class, "GenericError")
+        self.assertEqual(cm.exception.error.error.desc, "the word 'love' is not allowed")
+        text = await self.qmp.execute("human-monitor-command",
+                                      {"command-line": "hello-world \"I love qemu\""})
+        self.assertEqual(text, "Error: the word 'love' is not allowed\r\n")
+        # { 'command': 'hello-world', 'data': { '*message': 'str' } }, as introspection shows it.
+        schema = {e["name"]: e for e in await self.qmp.execute("query-qmp-schema")}
+        cmd = schema["hello-world"]
+        self.assertEqual(cmd["ret-type"], "0")
+        self.assertNotIn("allow-oob", cmd)
+        self.assertEqual(schema[cmd["arg-type"]]["members"], [{"name": "message", "default": None, "type": "str"}])
+        self.assertEqual(schema["0"]["members"], [])
+
     async def test_errors_raise(self):
         with self.assertRaises(ExecuteError) as cm:
             await self.qmp.execute("no-such-command")

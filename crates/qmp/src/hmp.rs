@@ -32,7 +32,7 @@ static COMMANDS: &[HmpCmd] = &[
         help: "print the guest physical address corresponding to a guest virtual address",
         run: gva2gpa,
     },
-    HmpCmd { name: "hello-world", params: "[message]", help: "print a greeting (example command)", run: hello },
+    HmpCmd { name: "hello-world", params: "[message]", help: "Print message to the standard output", run: hello },
     HmpCmd { name: "help", params: "[cmd]", help: "show the help", run: |_, _, a| help(a) },
     HmpCmd { name: "info", params: "[subcommand]", help: "show various information about the system state", run: info },
     HmpCmd { name: "quit", params: "", help: "quit the emulator", run: |_, c, _| simple(c, "quit") },
@@ -106,12 +106,52 @@ fn simple(c: &Ctx, name: &str) -> String {
     or_error(qmp(c, name, Map::new()).map(|_| String::new()))
 }
 
+/// `hello-world [message]`, QEMU's `message:s?`: one word or a quoted string.
 fn hello(_: &mut Hmp, c: &Ctx, arg: &str) -> String {
+    let try_help = |msg: &str| format!("hello-world: {msg}\nTry \"help hello-world\" for more information\n");
     let mut args = Map::new();
-    if !arg.trim().is_empty() {
-        args.insert("message".into(), Value::String(arg.trim().to_string()));
+    let rest = match hmp_str(arg) {
+        Ok(None) => "",
+        Ok(Some((word, rest))) => {
+            args.insert("message".into(), Value::String(word));
+            rest
+        }
+        Err(()) => return try_help("string expected"),
+    };
+    if !rest.trim_start().is_empty() {
+        return try_help("extraneous characters at the end of line");
     }
-    or_error(qmp(c, "hello-world", args).map(|v| format!("{}\n", v["message"].as_str().unwrap_or(""))))
+    or_error(qmp(c, "hello-world", args).map(|_| String::new()))
+}
+
+/// An HMP string argument as QEMU's monitor reads one (monitor/hmp.c,
+/// get_str): a word up to white space, or a double-quoted string with the
+/// escapes \n \r \\ \' \". `None` when the line has no more words; the
+/// string and the rest of the line otherwise.
+fn hmp_str(line: &str) -> Result<Option<(String, &str)>, ()> {
+    let line = line.trim_start();
+    let Some(quoted) = line.strip_prefix('"') else {
+        if line.is_empty() {
+            return Ok(None);
+        }
+        let end = line.find(char::is_whitespace).unwrap_or(line.len());
+        return Ok(Some((line[..end].to_string(), &line[end..])));
+    };
+    let mut out = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, ch)) = chars.next() {
+        match ch {
+            '"' => return Ok(Some((out, &quoted[i + 1..]))),
+            '\\' => out.push(match chars.next().map(|(_, e)| e) {
+                Some('n') => '\n',
+                Some('r') => '\r',
+                Some(e @ ('\\' | '\'' | '"')) => e,
+                _ => return Err(()),
+            }),
+            _ => out.push(ch),
+        }
+    }
+    Err(()) // unterminated string
 }
 
 fn gva2gpa(_: &mut Hmp, c: &Ctx, arg: &str) -> String {
@@ -362,6 +402,17 @@ fn parse_addr(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_arguments_as_qemu_reads_them() {
+        assert_eq!(hmp_str("  "), Ok(None));
+        assert_eq!(hmp_str(" hi there"), Ok(Some(("hi".into(), " there"))));
+        assert_eq!(hmp_str(r#" "hi there" x"#), Ok(Some(("hi there".into(), " x"))));
+        assert_eq!(hmp_str(r#""a\"b\\c\nd\'""#), Ok(Some(("a\"b\\c\nd'".into(), ""))));
+        assert_eq!(hmp_str(r#""unterminated"#), Err(()));
+        assert_eq!(hmp_str(r#""bad \q escape""#), Err(()));
+        assert_eq!(hmp_str(r#""ends in \"#), Err(()));
+    }
 
     #[test]
     fn addresses_and_chars() {

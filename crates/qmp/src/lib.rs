@@ -44,6 +44,8 @@ pub struct Info {
     pub ram_size: u64,
     /// The execution thread's id (`query-cpus-fast`).
     pub thread_id: u64,
+    /// Ids of the socket chardevs, which QEMU lists in `query-yank`.
+    pub yank: Vec<String>,
 }
 
 /// What a command handler gets.

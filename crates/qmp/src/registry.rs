@@ -3,6 +3,7 @@
 //! written anywhere else (its HMP form lives in hmp.rs and calls it).
 //! docs/adding-a-qmp-command.md walks through adding one.
 
+use std::io::Write;
 use std::time::Duration;
 
 use machine::control::{Reply, Request, RequestError};
@@ -148,7 +149,8 @@ pub static TYPES: &[TypeDef] = &[
     },
     TypeDef { name: "MemoryInfo", members: &[("base-memory", "int", false), ("plugged-memory", "int", true)] },
     TypeDef { name: "HumanReadableText", members: &[("human-readable-text", "str", false)] },
-    TypeDef { name: "HelloWorld", members: &[("message", "str", false), ("count", "int", false)] },
+    // QEMU's YankInstance is a union on `type`; a chardev's member is `id`.
+    TypeDef { name: "YankInstance", members: &[("type", "str", false), ("id", "str", false)] },
 ];
 
 /// Events, for `query-qmp-schema`: (name, data members).
@@ -317,12 +319,16 @@ pub static COMMANDS: &[Command] = &[
         // The engine's report; under -accel interp, QEMU's error without TCG.
         run: |c, _| text(guest_text(c, Request::JitInfo)?),
     },
+    // QEMU 7.2's one OOB query: what `yank` could act on.
+    Command { name: "query-yank", args: &[], returns: "[YankInstance]", guest: false, oob: true, run: query_yank },
+    // The example of docs/adding-a-qmp-command.md, as QEMU's "How to write
+    // monitor commands" defines it: { 'command': 'hello-world', 'data': { '*message': 'str' } }.
     Command {
         name: "hello-world",
-        args: &[opt("message", Ty::Str), opt("count", Ty::Int)],
-        returns: "HelloWorld",
+        args: &[opt("message", Ty::Str)],
+        returns: "0",
         guest: false,
-        oob: true,
+        oob: false,
         run: hello_world,
     },
 ];
@@ -523,14 +529,22 @@ fn save(c: &Ctx, a: &Args, phys: bool) -> Result<Value, QmpError> {
     Ok(json!({}))
 }
 
-/// The example command of docs/adding-a-qmp-command.md.
+/// Print the message, or "Hello, world", on the emulator's standard output
+/// (docs/adding-a-qmp-command.md).
 fn hello_world(_: &Ctx, a: &Args) -> Result<Value, QmpError> {
-    let message = a.str("message").unwrap_or("Hello, world!");
-    let count = a.int("count").unwrap_or(1);
-    if !(1..=16).contains(&count) {
-        return Err(QmpError::generic("Parameter 'count' expects a number from 1 to 16"));
+    let message = a.str("message").unwrap_or("Hello, world");
+    if message.contains("love") {
+        return Err(QmpError::generic("the word 'love' is not allowed"));
     }
-    Ok(json!({"message": message, "count": count}))
+    // A closed stdout is not the client's error: QEMU's printf ignores it too.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{message}").and_then(|_| out.flush());
+    Ok(json!({}))
+}
+
+/// The socket chardevs, which QEMU registers as yank instances.
+fn query_yank(c: &Ctx, _: &Args) -> Result<Value, QmpError> {
+    Ok(Value::Array(c.info.yank.iter().map(|id| json!({"type": "chardev", "id": id})).collect()))
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub enum Chardev {
 /// One monitor: where, pretty-printed or not, QMP or the human readline form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorSpec {
+    /// The chardev's id: `-chardev id=`, or QEMU's `compat_monitorN` for `-qmp`/`-monitor`.
+    pub id: String,
     pub chardev: Chardev,
     pub pretty: bool,
     /// `mode=readline` (`-monitor`): HMP with a prompt instead of QMP.
