@@ -553,7 +553,10 @@ pub fn help_text() -> String {
         }
     }
     s.push_str("\nExit status: the guest's exit code (HTIF or test finisher), 124 when -max-insns\n");
-    s.push_str("is reached, 130 when interrupted (Ctrl-C, SIGTERM), 1 for command-line or load errors.\n");
+    s.push_str("is reached, 130 when interrupted (Ctrl-C, SIGTERM), 3 when -accel lockstep finds\n");
+    s.push_str("a divergence, 1 for command-line, load and internal errors.\n");
+    s.push_str("\nA QMP client is built in: tern monitor-command SOCKET [--pretty] [--hmp] COMMAND\n");
+    s.push_str("(as virsh qemu-monitor-command; 'tern monitor-command --help' for more).\n");
     s
 }
 

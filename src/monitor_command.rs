@@ -14,6 +14,17 @@ pub const USAGE: &str = "usage: tern monitor-command SOCKET [--pretty] [--hmp] [
     SOCKET is a Unix socket path or tcp:HOST:PORT; COMMAND is a QMP command in JSON\n\
     (or, with --hmp, a human monitor command line).\n";
 
+/// `--help`: the usage and what each flag does.
+const HELP: &str = "\nConnects to a QMP monitor (tern or QEMU, -qmp unix:PATH,server=on), negotiates,\n\
+    sends one command and prints the reply, as virsh qemu-monitor-command does.\n\n\
+    --pretty        print the reply indented\n\
+    --hmp           COMMAND is an HMP command line, sent through human-monitor-command;\n\
+    \x20               its text is printed as is\n\
+    --return-value  print only the reply's \"return\" member\n\
+    -h, --help      this text\n\n\
+    Exit status: 0 on success; 1 on an error reply (class and description on stderr),\n\
+    a connection failure or bad arguments.\n";
+
 struct Opts {
     socket: String,
     pretty: bool,
@@ -127,6 +138,10 @@ fn parse_command(s: &str) -> Result<Value, String> {
 
 /// Run the client; the process exit status.
 pub fn main(args: &[String]) -> u8 {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        let _ = std::io::stdout().write_all(format!("{USAGE}{HELP}").as_bytes());
+        return 0;
+    }
     let o = match parse(args) {
         Ok(o) => o,
         Err(e) => {

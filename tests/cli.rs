@@ -104,6 +104,8 @@ fn informational_options_print_and_exit_0() {
             assert!(o.stdout.contains(opt), "{h} lacks {opt}");
         }
         assert!(o.stdout.contains("-max-insns N") && o.stdout.contains("124"), "{h}");
+        assert!(o.stdout.contains("3 when -accel lockstep finds"), "{h}");
+        assert!(o.stdout.contains("tern monitor-command SOCKET"), "{h}");
     }
 
     let o = run_args(&["-machine", "help"], LIMIT);

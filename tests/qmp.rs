@@ -303,23 +303,17 @@ fn hello_world_as_the_seeds_define_it() {
         err("GenericError", "Parameter 'count' is unexpected")
     );
     // The HMP wrapper: QEMU's `message:s?` argument, errors through the monitor.
-    let hmp = |c: &mut Conn, line: &str| {
-        let cmd = serde_json::json!({"execute": "human-monitor-command", "arguments": {"command-line": line}});
-        c.ask(&cmd.to_string())
-    };
-    assert_eq!(hmp(&mut c, "hello-world \"from hmp\""), "{\"return\": \"\"}\r\n");
-    assert_eq!(
-        hmp(&mut c, "hello-world \"I love it\""),
-        "{\"return\": \"Error: the word 'love' is not allowed\\r\\n\"}\r\n"
-    );
+    assert_eq!(hmp(&mut c, "hello-world \\\"from hmp\\\""), "");
+    assert_eq!(hmp(&mut c, "hello-world \\\"I love it\\\""), "Error: the word 'love' is not allowed\r\n");
     assert_eq!(
         hmp(&mut c, "hello-world two words"),
-        "{\"return\": \"hello-world: extraneous characters at the end of line\\r\\nTry \\\"help hello-world\\\" for more information\\r\\n\"}\r\n"
+        "hello-world: extraneous characters at the end of line\r\nTry \"help hello-world\" for more information\r\n"
     );
     assert_eq!(
-        hmp(&mut c, "help hello-world"),
-        "{\"return\": \"hello-world [message] -- Print message to the standard output\\r\\n\"}\r\n"
+        hmp(&mut c, "hello-world \\\"unterminated"),
+        "hello-world: string expected\r\nTry \"help hello-world\" for more information\r\n"
     );
+    assert_eq!(hmp(&mut c, "help hello-world"), "hello-world [message] -- Print message to the standard output\r\n");
     // Each call printed once, in order; nothing for the refused ones.
     let deadline = Instant::now() + Duration::from_secs(10);
     while r.stdout_now().lines().count() < 3 && Instant::now() < deadline {
@@ -538,6 +532,15 @@ fn monitor_command_client() {
     assert_eq!(out.stdout, "{\n    \"enabled\": false,\n    \"present\": false\n}\n");
     let out = client(&[s, "--hmp", "info", "status"]);
     assert_eq!(out.stdout, "VM status: paused (prelaunch)\n");
+    let out = client(&[s, "{\"execute\":\"hello-world\",\"arguments\":{\"message\":\"love\"}}"]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stderr, "tern: error: GenericError: the word 'love' is not allowed\n");
+    for h in ["--help", "-h"] {
+        let out = client(&[h]);
+        assert_eq!(out.code, Some(0), "{h}");
+        assert!(out.stdout.starts_with("usage: tern monitor-command SOCKET"), "{}", out.stdout);
+        assert!(out.stdout.contains("--return-value  print only"), "{}", out.stdout);
+    }
     let out = client(&[s, "{\"execute\":\"nope\"}"]);
     assert_eq!(out.code, Some(1));
     assert_eq!(out.stderr, "tern: error: CommandNotFound: The command nope has not been found\n");

@@ -69,6 +69,7 @@ class TernQmp(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await self.qmp.execute("query-status"),
                          {"status": "prelaunch", "singlestep": False, "running": False})
         self.assertEqual(await self.qmp.execute("query-name"), {"name": "py"})
+        self.assertEqual(await self.qmp.execute("human-monitor-command", {"command-line": "info name"}), "py\r\n")
         names = {c["name"] for c in await self.qmp.execute("query-commands")}
         self.assertTrue({"stop", "cont", "x-query-registers", "hello-world"} <= names)
         schema = await self.qmp.execute("query-qmp-schema")

@@ -55,6 +55,12 @@ static COMMANDS: &[HmpCmd] = &[
 static INFO: &[InfoCmd] = &[
     InfoCmd { name: "jit", help: "show dynamic compiler info", qmp: "x-query-jit", show: hrt },
     InfoCmd {
+        name: "name",
+        help: "show the current VM name",
+        qmp: "query-name",
+        show: |v| v.get("name").and_then(Value::as_str).map(|n| format!("{n}\n")).unwrap_or_default(),
+    },
+    InfoCmd {
         name: "registers",
         help: "show the cpu registers",
         qmp: "x-query-registers",
