@@ -30,6 +30,12 @@ struct Piece<'a> {
 
 const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 
+/// UTF-8 text: no control characters but white space and form feeds.
+fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .is_ok_and(|s| s.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c')))
+}
+
 /// Load `bytes` into `ram`. An ELF goes where its program headers say; any
 /// other file is raw, copied to `raw_addr`. Errors say why, without the name.
 pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String> {
@@ -39,10 +45,10 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         if bytes.is_empty() {
             return Err("empty file".into());
         }
-        // QEMU would load any file as raw, but a real image made only of
-        // printable ASCII is vanishingly unlikely (code and data have zero and
-        // high bytes): a text file here is the user's mistake, so say so.
-        if bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~')) {
+        // QEMU would load any file as raw, but a real image that is valid
+        // UTF-8 without control characters is vanishingly unlikely (code and
+        // data have zero bytes): a text file here is the user's mistake, so say so.
+        if is_text(bytes) {
             return Err("not an ELF file, and it is text, not a raw binary image".into());
         }
         let len = bytes.len() as u64;
@@ -250,6 +256,11 @@ pub(crate) mod tests {
         assert_eq!(r.read(0x8000_0000, 4), Some(0x13));
         assert!(load(b"", &mut r, 0x8000_0000).unwrap_err().contains("empty"));
         assert!(load(b"this is not an ELF file\n", &mut r, 0x8000_0000).unwrap_err().contains("text"));
+        let utf8 = "# Tern \u{2014} a RISC-V emulator\n\n| a | b |\n\u{00e9}\u{1f980}\n";
+        assert!(load(utf8.as_bytes(), &mut r, 0x8000_0000).unwrap_err().contains("text"));
+        // Invalid UTF-8, or a NUL, is a raw image.
+        assert!(load(b"abc\xff\xfe", &mut r, 0x8000_0000).is_ok());
+        assert!(load(b"abc\0", &mut r, 0x8000_0000).is_ok());
         let big = vec![0u8; 0x10_0001];
         assert!(load(&big, &mut r, 0x8000_0000).unwrap_err().contains("outside RAM"));
         assert!(load(b"x", &mut r, u64::MAX).is_err());
