@@ -84,6 +84,7 @@ def rem32(a, b, signed):
 
 
 RR = {
+    "add": lambda a, b: u64(a + b),
     "sub": lambda a, b: u64(a - b),
     "and": lambda a, b: a & b,
     "or": lambda a, b: a | b,
@@ -166,9 +167,47 @@ def chunk(cases, limit=240):
     return [cases[int(i * step)] for i in range(limit)]
 
 
+# Sums that carry out of bit 31 or bit 63, or cross the signed limits: every
+# operand pair here is on a boundary of the 64-bit or 32-bit sign/carry.
+ADD_CORNERS = [(0x7fffffffffffffff, 1), (0x8000000000000000, M64), (M64, 1), (M64, M64),
+               (0x8000000000000000, 0x8000000000000000), (0x7fffffffffffffff, 0x7fffffffffffffff),
+               (0x7fffffff, 1), (0xffffffff, 1), (0x80000000, 0x80000000), (0xffffffff80000000, u64(-1)),
+               (0x7fffffffffffffff, 0x8000000000000001), (0xfffffffffffff800, 0x800)]
+
+# Registers a generated case may freely name: everything but x0, gp (the case
+# number) and t2 (holds the expected value in the check).
+FREE_REGS = ["ra", "sp", "tp", "t0", "t1", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+             "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"]
+
+
+def add_extras(fn, n):
+    """Cases only add gets: a chain of dependent adds, each reading the previous
+    result at once (value forwarding in a block), and a walk over the register
+    file so that every register is a destination and a source once."""
+    lines = []
+    # chain: x = x + x (doubling) then x = x + k, alternating, 12 instructions
+    x, code = 0x0123456789abcdef, ["li a5, 0x0123456789abcdef", "li a6, 0x1111"]
+    for i in range(6):
+        x = fn(x, x); code.append("add a5, a5, a5")
+        x = fn(x, 0x1111); code.append("add a5, a5, a6")
+    lines.append("TEST_CASE(%d, a5, 0x%x, %s)" % (n, x, "; ".join(code))); n += 1
+    # register walk: case k computes R[k] = R[k+1] + R[k+2] over FREE_REGS (rotating)
+    for j, rd in enumerate(FREE_REGS):
+        r1, r2 = FREE_REGS[(j + 1) % len(FREE_REGS)], FREE_REGS[(j + 2) % len(FREE_REGS)]
+        a, b = (j * 0x0101010101010101) & M64, u64(-(j + 1) * 0x10001)
+        lines.append("TEST_CASE(%d, %s, 0x%x, li %s, 0x%x; li %s, 0x%x; add %s, %s, %s)"
+                     % (n, rd, fn(a, b), r1, a, r2, b, rd, r1, r2))
+        n += 1
+    return lines, n
+
+
 def rr_file(op, ext):
     fn = RR[op]
-    cases = chunk(pairs(op))
+    if op == "add":
+        # room for the corner pairs and add_extras within case numbers 2..254
+        cases = list(ADD_CORNERS) + chunk(pairs(op), 200)
+    else:
+        cases = chunk(pairs(op))
     lines = []
     n = 2
     for a, b in cases:
@@ -182,8 +221,14 @@ def rr_file(op, ext):
     lines.append("TEST_RR_ZEROSRC1(%d, %s, 0x%x, 0x%x)" % (n, op, fn(0, b), b)); n += 1
     lines.append("TEST_RR_ZEROSRC2(%d, %s, 0x%x, 0x%x)" % (n, op, fn(a, 0), a)); n += 1
     lines.append("TEST_RR_ZERODEST(%d, %s, 0x%x, 0x%x)" % (n, op, a, b)); n += 1
-    assert n < 255
-    emit("rv64%s-%s" % (ext, op), lines, "%s: edge values, aliasing, x0 source/destination." % op)
+    header = "%s: edge values, aliasing, x0 source/destination." % op
+    if op == "add":
+        extra, n = add_extras(fn, n)
+        lines += extra
+        header = ("add: carry/overflow corners, edge values, aliasing, x0 source/destination,\n"
+                  " * a dependent chain, every register as destination and source.")
+    assert n <= 255, n
+    emit("rv64%s-%s" % (ext, op), lines, header)
 
 
 def imm_file(op):
@@ -210,7 +255,7 @@ def imm_file(op):
     emit("rv64ui-%s" % op, lines, "%s: edge values and immediates, aliasing, x0." % op)
 
 
-for op in ["sub", "and", "or", "xor", "sll", "srl", "sra", "slt", "sltu", "addw", "subw", "sllw", "srlw", "sraw"]:
+for op in ["add", "sub", "and", "or", "xor", "sll", "srl", "sra", "slt", "sltu", "addw", "subw", "sllw", "srlw", "sraw"]:
     rr_file(op, "ui")
 for op in ["mul", "mulh", "mulhsu", "mulhu", "mulw", "div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw"]:
     rr_file(op, "um")
