@@ -4,9 +4,9 @@
  * no side effect on its destination. tval = encoding. */
 #include "test.h"
 #define ILLEGAL(n, enc) \
-  li gp, n; EXPECT_TRAP_AT(9501f); 9502: .word enc; j fail; 9501: \
-  CHECK_MEM(trap_cause, CAUSE_ILLEGAL); CHECK_MEM_LABEL(trap_epc, 9502b); CHECK_MEM(trap_tval, enc)
-TEST_CODE_BEGIN
+  CASE(n) EXPECT_TRAP_AT(9501f); 9502: .word enc; j fail; 9501: \
+  EXPECT_MEM(trap_cause, CAUSE_ILLEGAL); EXPECT_MEM_ADDR(trap_epc, 9502b); EXPECT_MEM(trap_tval, enc)
+TESTS_BEGIN
   ILLEGAL(2, 0x0205151b)    /* slliw a0, a0, 32 (shamt[5] = 1) */
   ILLEGAL(3, 0x0205551b)    /* srliw a0, a0, 32 */
   ILLEGAL(4, 0x4205551b)    /* sraiw a0, a0, 32 */
@@ -26,16 +26,16 @@ TEST_CODE_BEGIN
   ILLEGAL(18, 0x30200073 | (1 << 15))  /* mret with rs1 != 0 */
   ILLEGAL(19, 0x00100073 | (1 << 7))   /* ebreak with rd != 0 */
   /* legal oddities: fence with unused fields, fence.i with imm != 0, hint encodings */
-  li gp, 20
+  CASE(20)
   .word 0x0ff0000f | (1 << 20) /* fence with fm/pred/succ bits set is legal */
   .word 0x0010100f            /* fence.i with imm = 1 (imm ignored) */
   .word 0x00000013 | (5 << 15) /* addi x0, x5, 0: hint */
   .word 0x00500033            /* add x0, x0, x5: hint */
-  CHECK_REG(zero, 0)
+  EXPECT(zero, 0)
   /* a faulting csrrw does not write rd; a faulting load does not write rd */
-  li gp, 21
+  CASE(21)
   li a0, 5
   EXPECT_TRAP_AT(1f)
   .word 0x0205151b            /* slliw a0, a0, 32 */
-1: CHECK_REG(a0, 5)
-TEST_CODE_END
+1: EXPECT(a0, 5)
+TESTS_END

@@ -2,23 +2,23 @@
  * on mret (MIE = MPIE, MPIE = 1, MPP = U), privileged instructions and M CSRs
  * are illegal from lower modes, and the trap records the previous mode. */
 #include "test.h"
-TEST_CODE_BEGIN
+TESTS_BEGIN
   /* mret to U: ecall from U is cause 8, MPP at the trap = U */
-  li gp, 2
+  CASE(2)
   CLEAR_TRAP_RECORD
   RUN_IN_MODE(PRV_U, u_ecall)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_U)
-  CHECK_MEM(trap_prv, PRV_U)
-  CHECK_MEM_LABEL(trap_epc, u_ecall)
-  CHECK_MEM(trap_tval, 0)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_U)
+  EXPECT_MEM(trap_prv, PRV_U)
+  EXPECT_MEM_ADDR(trap_epc, u_ecall)
+  EXPECT_MEM(trap_tval, 0)
   /* mret to S: cause 9, MPP = S */
-  li gp, 3
+  CASE(3)
   RUN_IN_MODE(PRV_S, s_ecall)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_MEM(trap_prv, PRV_S)
-  CHECK_MEM_LABEL(trap_epc, s_ecall)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(trap_prv, PRV_S)
+  EXPECT_MEM_ADDR(trap_epc, s_ecall)
   /* mret to M with MPIE = 1, MIE = 0: afterwards MIE = 1, MPIE = 1, MPP = U (least privileged) */
-  li gp, 4
+  CASE(4)
   li t0, MSTATUS_MIE
   csrc mstatus, t0
   li t0, MSTATUS_MPIE | MSTATUS_MPP
@@ -30,11 +30,11 @@ TEST_CODE_BEGIN
 1: csrr a0, mstatus
   li t0, MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP
   and a0, a0, t0
-  CHECK_REG(a0, MSTATUS_MIE | MSTATUS_MPIE)
+  EXPECT(a0, MSTATUS_MIE | MSTATUS_MPIE)
   li t0, MSTATUS_MIE
   csrc mstatus, t0
   /* mret with MPIE = 0 clears MIE */
-  li gp, 5
+  CASE(5)
   li t0, MSTATUS_MIE
   csrs mstatus, t0
   li t0, MSTATUS_MPIE
@@ -46,16 +46,16 @@ TEST_CODE_BEGIN
   mret
 1: csrr a0, mstatus
   andi a0, a0, MSTATUS_MIE | MSTATUS_MPIE
-  CHECK_REG(a0, MSTATUS_MPIE)
+  EXPECT(a0, MSTATUS_MPIE)
   /* registers survive the mode switches */
-  li gp, 6
+  CASE(6)
   li s1, 0x1234
   RUN_IN_MODE(PRV_U, u_add)
-  CHECK_REG(s1, 0x1235)
+  EXPECT(s1, 0x1235)
   /* M-mode CSRs and mret are illegal in U and S; trap records the mode and the encoding */
 #define LOWER_ILLEGAL(n, prv, lbl) \
-  li gp, n; RUN_IN_MODE(prv, lbl); CHECK_MEM(trap_cause, CAUSE_ILLEGAL); CHECK_MEM(trap_prv, prv); \
-  CHECK_MEM_LABEL(trap_epc, lbl); la t0, lbl; lwu t1, 0(t0); ld t0, trap_tval; FAIL_IF_NE(t0, t1)
+  CASE(n) RUN_IN_MODE(prv, lbl); EXPECT_MEM(trap_cause, CAUSE_ILLEGAL); EXPECT_MEM(trap_prv, prv); \
+  EXPECT_MEM_ADDR(trap_epc, lbl); la t0, lbl; lwu t1, 0(t0); ld t0, trap_tval; EXPECT_EQ(t0, t1)
   LOWER_ILLEGAL(7, PRV_U, u_csr_mstatus)
   LOWER_ILLEGAL(8, PRV_S, u_csr_mstatus)
   LOWER_ILLEGAL(9, PRV_U, u_mret)
@@ -68,25 +68,25 @@ TEST_CODE_BEGIN
   LOWER_ILLEGAL(16, PRV_U, u_wfi)
   LOWER_ILLEGAL(17, PRV_U, u_sfence)
   /* ebreak from U: cause 3 */
-  li gp, 18
+  CASE(18)
   RUN_IN_MODE(PRV_U, u_ebreak)
-  CHECK_MEM(trap_cause, CAUSE_BREAKPOINT)
-  CHECK_MEM(trap_prv, PRV_U)
+  EXPECT_MEM(trap_cause, CAUSE_BREAKPOINT)
+  EXPECT_MEM(trap_prv, PRV_U)
   /* an unmapped load from S: access fault with tval */
-  li gp, 19
+  CASE(19)
   RUN_IN_MODE(PRV_S, s_badload)
-  CHECK_MEM(trap_cause, CAUSE_LOAD_ACCESS)
-  CHECK_MEM(trap_tval, 0x40000000)
-  CHECK_MEM(trap_prv, PRV_S)
+  EXPECT_MEM(trap_cause, CAUSE_LOAD_ACCESS)
+  EXPECT_MEM(trap_tval, 0x40000000)
+  EXPECT_MEM(trap_prv, PRV_S)
   /* S-mode can read its own CSRs; U-mode can use FP (FS != Off) */
-  li gp, 20
+  CASE(20)
   RUN_IN_MODE(PRV_S, s_csrs)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(s2, 0x99)
-  li gp, 21
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(s2, 0x99)
+  CASE(21)
   RUN_IN_MODE(PRV_U, u_fp)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_U)
-  CHECK_REG(s3, 0x4010000000000000)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_U)
+  EXPECT(s3, 0x4010000000000000)
   j pass
 
 u_ecall: ecall
@@ -104,4 +104,4 @@ u_ebreak: ebreak
 s_badload: li t0, 0x40000000; ld a0, 0(t0)
 s_csrs: li t0, 0x99; csrw sscratch, t0; csrr s2, sscratch; csrr a0, sstatus; csrr a0, sie; csrr a0, stvec; csrr a0, sepc; csrr a0, satp; ecall
 u_fp: li t0, 0x4000000000000000; fmv.d.x fa0, t0; fadd.d fa0, fa0, fa0; fmv.x.d s3, fa0; ecall
-TEST_CODE_END
+TESTS_END

@@ -2,48 +2,48 @@
  * every mode (trap records the mode); S can switch FS through sstatus; FP
  * writes make FS Dirty and SD (bit 63) visible in sstatus. */
 #include "test.h"
-TEST_CODE_BEGIN
+TESTS_BEGIN
   li t0, MSTATUS_FS
   csrc mstatus, t0
-  li gp, 2
+  CASE(2)
   CLEAR_TRAP_RECORD
   RUN_IN_MODE(PRV_S, s_fp)
-  CHECK_MEM(trap_cause, CAUSE_ILLEGAL)
-  CHECK_MEM(trap_prv, PRV_S)
-  CHECK_MEM_LABEL(trap_epc, s_fp)
-  li gp, 3
+  EXPECT_MEM(trap_cause, CAUSE_ILLEGAL)
+  EXPECT_MEM(trap_prv, PRV_S)
+  EXPECT_MEM_ADDR(trap_epc, s_fp)
+  CASE(3)
   RUN_IN_MODE(PRV_U, s_fp)
-  CHECK_MEM(trap_cause, CAUSE_ILLEGAL)
-  CHECK_MEM(trap_prv, PRV_U)
-  li gp, 4
+  EXPECT_MEM(trap_cause, CAUSE_ILLEGAL)
+  EXPECT_MEM(trap_prv, PRV_U)
+  CASE(4)
   RUN_IN_MODE(PRV_U, u_frcsr)
-  CHECK_MEM(trap_cause, CAUSE_ILLEGAL)
+  EXPECT_MEM(trap_cause, CAUSE_ILLEGAL)
   /* S turns FP on (Initial) through sstatus, then uses it: FS becomes Dirty, SD set */
-  li gp, 5
+  CASE(5)
   CLEAR_TRAP_RECORD
   RUN_IN_MODE(PRV_S, s_enable_fp)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(s2, MSTATUS_FS_INIT)
-  CHECK_REG(s3, 1)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(s2, MSTATUS_FS_INIT)
+  EXPECT(s3, 1)
   csrr a0, mstatus
   li t0, MSTATUS_FS
   and a0, a0, t0
-  FAIL_IF_NE(a0, t0)
+  EXPECT_EQ(a0, t0)
   /* U can use FP when FS != Off, and it marks FS Dirty */
-  li gp, 6
+  CASE(6)
   li t0, MSTATUS_FS
   csrc mstatus, t0
   li t0, MSTATUS_FS_INIT
   csrs mstatus, t0
   RUN_IN_MODE(PRV_U, u_fp_ok)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_U)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_U)
   csrr a0, mstatus
   bgez a0, 1f
   j 2f
 1: j fail
 2: li t0, MSTATUS_FS
   and a0, a0, t0
-  FAIL_IF_NE(a0, t0)
+  EXPECT_EQ(a0, t0)
   j pass
 
 s_fp: fadd.d fa0, fa0, fa0; ecall
@@ -60,4 +60,4 @@ s_enable_fp:
   srli s3, t1, 63
   ecall
 u_fp_ok: fmv.d.x fa1, zero; ecall
-TEST_CODE_END
+TESTS_END

@@ -7,31 +7,31 @@
 #define SET_TIMECMP_DELTA(d) li t0, CLINT_MTIME; ld t1, 0(t0); li t0, d; add t1, t1, t0; li t0, CLINT_MTIMECMP; sd t1, 0(t0)
 #define TIMECMP_NEVER li t0, CLINT_MTIMECMP; li t1, -1; sd t1, 0(t0)
 #define WAIT_TRAPS(k) li t3, 10000000; 9201: ld t4, trap_count; li t5, k; bgeu t4, t5, 9202f; addi t3, t3, -1; bnez t3, 9201b; j fail; 9202:
-TEST_CODE_BEGIN
+TESTS_BEGIN
   TIMECMP_NEVER
   /* mip.MTIP follows mtime >= mtimecmp, independent of enables */
-  li gp, 2
+  CASE(2)
   csrr a0, mip
   andi a0, a0, MIP_MTIP
-  CHECK_REG(a0, 0)
+  EXPECT(a0, 0)
   li t0, CLINT_MTIMECMP
   sd zero, 0(t0)
   csrr a0, mip
   andi a0, a0, MIP_MTIP
-  CHECK_REG(a0, MIP_MTIP)
+  EXPECT(a0, MIP_MTIP)
   TIMECMP_NEVER
   csrr a0, mip
   andi a0, a0, MIP_MTIP
-  CHECK_REG(a0, 0)
+  EXPECT(a0, 0)
   /* mip.MTIP is read-only to csrw */
   li t0, MIP_MTIP
   csrs mip, t0
   csrr a0, mip
   andi a0, a0, MIP_MTIP
-  CHECK_REG(a0, 0)
+  EXPECT(a0, 0)
 
   /* machine timer interrupt taken in M */
-  li gp, 3
+  CASE(3)
   CLEAR_TRAP_RECORD
   li t0, MIP_MTIP
   csrw mie, t0
@@ -41,22 +41,22 @@ TEST_CODE_BEGIN
   WAIT_TRAPS(1)
   li t0, MSTATUS_MIE
   csrc mstatus, t0
-  CHECK_MEM(trap_cause, IRQ_BIT | IRQ_M_TIMER)
-  CHECK_MEM(trap_count, 1)
-  CHECK_MEM(trap_tval, 0)
+  EXPECT_MEM(trap_cause, IRQ_BIT | IRQ_M_TIMER)
+  EXPECT_MEM(trap_count, 1)
+  EXPECT_MEM(trap_tval, 0)
   csrr a0, mie                          /* the handler disabled MTIE */
-  CHECK_REG(a0, 0)
+  EXPECT(a0, 0)
   TIMECMP_NEVER
 
   /* machine software interrupt via CLINT msip; mip.MSIP follows msip */
-  li gp, 4
+  CASE(4)
   CLEAR_TRAP_RECORD
   li t0, CLINT_MSIP
   li t1, 1
   sw t1, 0(t0)
   csrr a0, mip
   andi a0, a0, MIP_MSIP
-  CHECK_REG(a0, MIP_MSIP)
+  EXPECT(a0, MIP_MSIP)
   li t0, MIP_MSIP
   csrw mie, t0
   li t0, MSTATUS_MIE
@@ -65,17 +65,17 @@ TEST_CODE_BEGIN
   nop
   li t0, MSTATUS_MIE
   csrc mstatus, t0
-  CHECK_MEM(trap_cause, IRQ_BIT | IRQ_M_SOFT)
-  CHECK_MEM(trap_count, 1)
+  EXPECT_MEM(trap_cause, IRQ_BIT | IRQ_M_SOFT)
+  EXPECT_MEM(trap_count, 1)
   li t0, CLINT_MSIP
   sw zero, 0(t0)
   csrr a0, mip
   andi a0, a0, MIP_MSIP
-  CHECK_REG(a0, 0)
+  EXPECT(a0, 0)
 
   /* the interrupted instruction is not executed twice nor skipped: mepc points
    * at the first instruction not executed */
-  li gp, 5
+  CASE(5)
   CLEAR_TRAP_RECORD
   li t0, CLINT_MSIP
   li t1, 1
@@ -90,8 +90,8 @@ TEST_CODE_BEGIN
   addi a0, a0, 1
   li t0, MSTATUS_MIE
   csrc mstatus, t0
-  CHECK_REG(a0, 3)
-  CHECK_MEM(trap_count, 1)
+  EXPECT(a0, 3)
+  EXPECT_MEM(trap_count, 1)
   ld t0, trap_epc
   la t1, 1b
   bltu t0, t1, fail_far
@@ -99,7 +99,7 @@ TEST_CODE_BEGIN
   sw zero, 0(t0)
 
   /* wfi with MIE = 0 wakes when an enabled interrupt becomes pending, no trap */
-  li gp, 6
+  CASE(6)
   CLEAR_TRAP_RECORD
   li t0, MIP_MTIP
   csrw mie, t0
@@ -107,11 +107,11 @@ TEST_CODE_BEGIN
   wfi
   csrr a0, mip
   andi a0, a0, MIP_MTIP
-  CHECK_REG(a0, MIP_MTIP)
-  CHECK_MEM(trap_count, 0)
+  EXPECT(a0, MIP_MTIP)
+  EXPECT_MEM(trap_count, 0)
   TIMECMP_NEVER
   /* wfi with MIE = 1: the interrupt is taken, mepc = instruction after wfi */
-  li gp, 7
+  CASE(7)
   CLEAR_TRAP_RECORD
   li t0, MIP_MTIP
   csrw mie, t0
@@ -121,12 +121,12 @@ TEST_CODE_BEGIN
 2: wfi
 3: li t0, MSTATUS_MIE
   csrc mstatus, t0
-  CHECK_MEM(trap_cause, IRQ_BIT | IRQ_M_TIMER)
-  CHECK_MEM_LABEL(trap_epc, 3b)
+  EXPECT_MEM(trap_cause, IRQ_BIT | IRQ_M_TIMER)
+  EXPECT_MEM_ADDR(trap_epc, 3b)
   TIMECMP_NEVER
 
   /* M interrupts are taken in U even with mstatus.MIE = 0; MPP records U */
-  li gp, 8
+  CASE(8)
   CLEAR_TRAP_RECORD
   li t0, MSTATUS_MIE
   csrc mstatus, t0
@@ -134,20 +134,20 @@ TEST_CODE_BEGIN
   csrw mie, t0
   SET_TIMECMP_DELTA(1000)
   RUN_IN_MODE(PRV_U, u_spin)
-  CHECK_MEM(trap_log, IRQ_BIT | IRQ_M_TIMER)
-  CHECK_MEM(trap_log + 8, CAUSE_ECALL_U)
-  CHECK_REG(s5, 1)
+  EXPECT_MEM(trap_log, IRQ_BIT | IRQ_M_TIMER)
+  EXPECT_MEM(trap_log + 8, CAUSE_ECALL_U)
+  EXPECT(s5, 1)
   TIMECMP_NEVER
 
   /* priority (Privileged 3.1.9: MEI > MSI > MTI > SEI > SSI > STI). Only pairs on
    * which QEMU 7.2 (which picks the lowest-numbered pending bit) agrees with the
    * spec are checked: MSI before MTI, SSI before STI, MSI before STI. */
 #define PRIO_PAIR(n, msip, tcmp, mipbits, miebits, first, second) \
-  li gp, n; CLEAR_TRAP_RECORD; \
+  CASE(n) CLEAR_TRAP_RECORD; \
   li t0, CLINT_MTIMECMP; li t1, tcmp; sd t1, 0(t0); li t0, CLINT_MSIP; li t1, msip; sw t1, 0(t0); \
   li t0, miebits; csrw mie, t0; li t0, mipbits; csrs mip, t0; \
   li t0, MSTATUS_MIE; csrs mstatus, t0; nop; nop; nop; li t0, MSTATUS_MIE; csrc mstatus, t0; \
-  CHECK_MEM(trap_count, 2); CHECK_MEM(trap_log, IRQ_BIT | first); CHECK_MEM(trap_log + 8, IRQ_BIT | second); \
+  EXPECT_MEM(trap_count, 2); EXPECT_MEM(trap_log, IRQ_BIT | first); EXPECT_MEM(trap_log + 8, IRQ_BIT | second); \
   li t0, MIP_STIP | MIP_SSIP; csrc mip, t0; li t0, CLINT_MSIP; sw zero, 0(t0); TIMECMP_NEVER; csrw mie, zero
   PRIO_PAIR(9, 1, 0, 0, MIP_MSIP | MIP_MTIP, IRQ_M_SOFT, IRQ_M_TIMER)
   PRIO_PAIR(17, 0, -1, MIP_SSIP | MIP_STIP, MIP_SSIP | MIP_STIP, IRQ_S_SOFT, IRQ_S_TIMER)
@@ -155,66 +155,66 @@ TEST_CODE_BEGIN
 
   /* S timer interrupt delegated to S, raised by M setting mip.STIP:
    * taken in S when sstatus.SIE = 1 */
-  li gp, 10
+  CASE(10)
   CLEAR_TRAP_RECORD
   li t0, MIP_STIP
   csrw mideleg, t0
   csrw mie, t0
   csrs mip, t0
   RUN_IN_MODE(PRV_S, s_enable_spin)
-  CHECK_MEM(strap_cause, IRQ_BIT | IRQ_S_TIMER)
-  CHECK_MEM(strap_count, 1)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_MEM(trap_count, 1)
+  EXPECT_MEM(strap_cause, IRQ_BIT | IRQ_S_TIMER)
+  EXPECT_MEM(strap_count, 1)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(trap_count, 1)
   csrr a0, mie
-  CHECK_REG(a0, 0)                      /* S handler cleared sie.STIE */
+  EXPECT(a0, 0)                      /* S handler cleared sie.STIE */
   li t0, MIP_STIP
   csrc mip, t0
   /* delegated S interrupt with SIE = 0 in S: not taken */
-  li gp, 11
+  CASE(11)
   CLEAR_TRAP_RECORD
   li t0, MIP_STIP
   csrw mie, t0
   csrs mip, t0
   RUN_IN_MODE(PRV_S, s_spin_disabled)
-  CHECK_MEM(strap_count, 0)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(strap_count, 0)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
   /* ... but taken in U regardless of SIE */
-  li gp, 12
+  CASE(12)
   CLEAR_TRAP_RECORD
   la t0, s_after_irq
   la t1, strap_resume
   sd t0, 0(t1)
   RUN_IN_MODE(PRV_U, u_spin)
-  CHECK_MEM(strap_cause, IRQ_BIT | IRQ_S_TIMER)
-  CHECK_MEM(strap_prv, PRV_U)
+  EXPECT_MEM(strap_cause, IRQ_BIT | IRQ_S_TIMER)
+  EXPECT_MEM(strap_prv, PRV_U)
   li t0, MIP_STIP
   csrc mip, t0
   /* S software interrupt delegated, raised by S itself writing sip.SSIP */
-  li gp, 13
+  CASE(13)
   CLEAR_TRAP_RECORD
   li t0, MIP_SSIP
   csrw mideleg, t0
   csrw mie, t0
   RUN_IN_MODE(PRV_S, s_self_ipi)
-  CHECK_MEM(strap_cause, IRQ_BIT | IRQ_S_SOFT)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(strap_cause, IRQ_BIT | IRQ_S_SOFT)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
   li t0, MIP_SSIP
   csrc mip, t0
   /* non-delegated S timer interrupt while in S goes to M even with MIE = 0 */
-  li gp, 14
+  CASE(14)
   CLEAR_TRAP_RECORD
   csrw mideleg, zero
   li t0, MIP_STIP
   csrw mie, t0
   csrs mip, t0
   RUN_IN_MODE(PRV_S, s_spin_disabled)
-  CHECK_MEM(trap_log, IRQ_BIT | IRQ_S_TIMER)
-  CHECK_MEM(trap_prv, PRV_S)
+  EXPECT_MEM(trap_log, IRQ_BIT | IRQ_S_TIMER)
+  EXPECT_MEM(trap_prv, PRV_S)
   li t0, MIP_STIP
   csrc mip, t0
   /* an M interrupt is not taken in M with MIE = 0 */
-  li gp, 15
+  CASE(15)
   CLEAR_TRAP_RECORD
   li t0, MIP_MTIP
   csrw mie, t0
@@ -222,11 +222,11 @@ TEST_CODE_BEGIN
   sd zero, 0(t0)
   nop
   nop
-  CHECK_MEM(trap_count, 0)
+  EXPECT_MEM(trap_count, 0)
   csrw mie, zero
   TIMECMP_NEVER
   /* an interrupt delegated to S is never taken while in M, even with SIE and MIE set */
-  li gp, 19
+  CASE(19)
   CLEAR_TRAP_RECORD
   li t0, MIP_STIP
   csrw mideleg, t0
@@ -239,14 +239,14 @@ TEST_CODE_BEGIN
   nop
   li t0, MSTATUS_SIE | MSTATUS_MIE
   csrc mstatus, t0
-  CHECK_MEM(trap_count, 0)
-  CHECK_MEM(strap_count, 0)
+  EXPECT_MEM(trap_count, 0)
+  EXPECT_MEM(strap_count, 0)
   li t0, MIP_STIP
   csrc mip, t0
   csrw mie, zero
   csrw mideleg, zero
   /* vectored mtvec: interrupts go to base + 4 * cause */
-  li gp, 16
+  CASE(16)
   CLEAR_TRAP_RECORD
   la t0, vec_table
   ori t0, t0, 1
@@ -265,8 +265,8 @@ TEST_CODE_BEGIN
   csrc mstatus, t0
   la t0, m_trap
   csrw mtvec, t0
-  CHECK_REG(s6, 3)
-  CHECK_MEM(trap_cause, IRQ_BIT | IRQ_M_SOFT)
+  EXPECT(s6, 3)
+  EXPECT_MEM(trap_cause, IRQ_BIT | IRQ_M_SOFT)
   li t0, CLINT_MSIP
   sw zero, 0(t0)
   j pass
@@ -325,4 +325,4 @@ vec_table:
   j m_trap
   j m_trap
   j m_trap
-TEST_CODE_END
+TESTS_END

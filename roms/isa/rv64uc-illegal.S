@@ -3,9 +3,9 @@
  * 32-bit one at a 2-byte boundary keeps working after the trap. */
 #include "test.h"
 #define C_ILLEGAL(n, enc) \
-  li gp, n; EXPECT_TRAP_AT(9401f); 9402: .2byte enc; .2byte 0x0001; j fail; 9401: \
-  CHECK_MEM(trap_cause, CAUSE_ILLEGAL); CHECK_MEM_LABEL(trap_epc, 9402b); CHECK_MEM(trap_tval, enc)
-TEST_CODE_BEGIN
+  CASE(n) EXPECT_TRAP_AT(9401f); 9402: .2byte enc; .2byte 0x0001; j fail; 9401: \
+  EXPECT_MEM(trap_cause, CAUSE_ILLEGAL); EXPECT_MEM_ADDR(trap_epc, 9402b); EXPECT_MEM(trap_tval, enc)
+TESTS_BEGIN
   .option push
   .option rvc
   C_ILLEGAL(2, 0x0000)      /* all zeros */
@@ -19,10 +19,10 @@ TEST_CODE_BEGIN
   C_ILLEGAL(10, 0x9c41)     /* CA reserved funct2 (RV64) */
   C_ILLEGAL(11, 0x9c61)     /* CA reserved funct2 (RV64) */
   /* c.nop-style hints are not illegal: c.addi with rd = x0, c.li with rd = x0 */
-  li gp, 12
+  CASE(12)
   .2byte 0x0005             /* c.addi x0, 1 (hint) */
   .2byte 0x4005             /* c.li x0, 1 (hint) */
   .2byte 0x0001             /* c.nop */
-  CHECK_REG(zero, 0)
+  EXPECT(zero, 0)
   .option pop
-TEST_CODE_END
+TESTS_END

@@ -2,26 +2,26 @@
  * already executed once (so any decode cache is warm), then fence.i must make
  * the new instructions visible. Also fence variants execute as no-ops. */
 #include "test.h"
-TEST_CODE_BEGIN
+TESTS_BEGIN
   /* run the routine once with its original instruction */
-  li gp, 2
+  CASE(2)
   li a0, 0
   jal ra, patchme
-  CHECK_REG(a0, 1)
+  EXPECT(a0, 1)
   /* patch "addi a0, a0, 1" into "addi a0, a0, 100" */
-  li gp, 3
+  CASE(3)
   la t0, patch_insn
   lw t1, 0(t0)
   li t2, 0x00150513
-  FAIL_IF_NE(t1, t2)
+  EXPECT_EQ(t1, t2)
   li t1, 0x06450513          /* addi a0, a0, 100 */
   sw t1, 0(t0)
   fence.i
   li a0, 0
   jal ra, patchme
-  CHECK_REG(a0, 100)
+  EXPECT(a0, 100)
   /* patch twice in a loop: each iteration stores a new immediate */
-  li gp, 4
+  CASE(4)
   li a3, 0
   li a4, 1
 1: la t0, patch_insn
@@ -36,9 +36,9 @@ TEST_CODE_BEGIN
   addi a4, a4, 1
   li t0, 6
   blt a4, t0, 1b
-  CHECK_REG(a3, 15)          /* 1+2+3+4+5 */
+  EXPECT(a3, 15)          /* 1+2+3+4+5 */
   /* code written into the data area and executed there */
-  li gp, 5
+  CASE(5)
   la t0, codebuf
   li t1, 0x02a00513          /* li a0, 42 */
   sw t1, 0(t0)
@@ -47,29 +47,29 @@ TEST_CODE_BEGIN
   fence.i
   li a0, 0
   jalr ra, t0
-  CHECK_REG(a0, 42)
+  EXPECT(a0, 42)
   li t1, 0x07b00513          /* li a0, 123 */
   sw t1, 0(t0)
   fence.i
   jalr ra, t0
-  CHECK_REG(a0, 123)
+  EXPECT(a0, 123)
   /* fence variants are legal no-ops */
-  li gp, 6
+  CASE(6)
   fence
   fence rw, rw
   fence r, w
   fence iorw, iorw
   fence.tso
-  CHECK_REG(zero, 0)
+  EXPECT(zero, 0)
   j 2f
 patchme:
 patch_insn:
   addi a0, a0, 1
   ret
 2:
-TEST_CODE_END
-TEST_DATA_BEGIN
+TESTS_END
+DATA_BEGIN
   .align 4
 codebuf:
   .skip 64
-TEST_DATA_END
+DATA_END

@@ -1,49 +1,49 @@
 /* jal: link value, forward/backward targets, x0 link (j), rd == ra, long jump. */
 #include "test.h"
-TEST_CODE_BEGIN
+TESTS_BEGIN
   /* link register gets pc+4 */
-  li gp, 2
+  CASE(2)
   la t1, 1f
   jal ra, 2f
 1: j fail
-2: FAIL_IF_NE(ra, t1)
+2: EXPECT_EQ(ra, t1)
 
   /* backward jump */
-  li gp, 3
+  CASE(3)
   li a0, 0
   j 4f
 3: addi a0, a0, 1
   j 5f
 4: addi a0, a0, 10
   jal x0, 3b
-5: CHECK_REG(a0, 11)
+5: EXPECT(a0, 11)
 
   /* jal with rd = a different register; instructions after a taken jal do not execute */
-  li gp, 4
+  CASE(4)
   li a1, 0
   la t1, 6f
   jal t0, 7f
 6: addi a1, a1, 1
   addi a1, a1, 1
-7: FAIL_IF_NE(t0, t1)
-  CHECK_REG(a1, 0)
+7: EXPECT_EQ(t0, t1)
+  EXPECT(a1, 0)
 
   /* x0 link is discarded */
-  li gp, 5
+  CASE(5)
   jal x0, 8f
-8: CHECK_REG(zero, 0)
+8: EXPECT(zero, 0)
 
   /* a long jump (over a 64 KiB gap) forward and back */
-  li gp, 6
+  CASE(6)
   jal a2, far_target
 far_back:
   la t1, far_back
-  FAIL_IF_NE(a2, t1)
-  CHECK_REG(a3, 0x5a)
+  EXPECT_EQ(a2, t1)
+  EXPECT(a3, 0x5a)
   j 9f
   .skip 0x10000
 far_target:
   li a3, 0x5a
   jr a2
 9:
-TEST_CODE_END
+TESTS_END

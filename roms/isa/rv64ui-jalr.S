@@ -1,15 +1,15 @@
 /* jalr: link value, offsets, LSB of target cleared, rd == rs1, x0 link. */
 #include "test.h"
-TEST_CODE_BEGIN
-  li gp, 2
+TESTS_BEGIN
+  CASE(2)
   la t0, 2f
   la t1, 1f
   jalr ra, 0(t0)
 1: j fail
-2: FAIL_IF_NE(ra, t1)
+2: EXPECT_EQ(ra, t1)
 
   /* positive and negative offsets */
-  li gp, 3
+  CASE(3)
   la t0, 3f
   addi t0, t0, -16
   jalr a1, 16(t0)
@@ -20,38 +20,38 @@ TEST_CODE_BEGIN
   j fail
 4:
   /* target LSB is cleared: jump to label+1 lands on label */
-  li gp, 4
+  CASE(4)
   la t0, 5f
   addi t0, t0, 1
   jalr a1, 0(t0)
   j fail
 5:
   /* rd == rs1: the target uses the old rs1, rd gets the link */
-  li gp, 5
+  CASE(5)
   la a2, 7f
   la t1, 6f
   jalr a2, 0(a2)
 6: j fail
-7: FAIL_IF_NE(a2, t1)
+7: EXPECT_EQ(a2, t1)
 
   /* x0 link (jr / ret) */
-  li gp, 6
+  CASE(6)
   la t0, 8f
   jalr x0, 0(t0)
   j fail
-8: CHECK_REG(zero, 0)
+8: EXPECT(zero, 0)
 
   /* call/return through a computed address table */
-  li gp, 7
+  CASE(7)
   li a0, 0
   la t0, sub_add5
   jalr ra, t0
   la t0, sub_add5
   jalr ra, t0
-  CHECK_REG(a0, 10)
+  EXPECT(a0, 10)
   j 9f
 sub_add5:
   addi a0, a0, 5
   ret
 9:
-TEST_CODE_END
+TESTS_END

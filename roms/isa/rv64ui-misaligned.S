@@ -2,8 +2,8 @@
  * by the implementation (QEMU behaviour), little-endian byte order, and across
  * a page boundary. */
 #include "test.h"
-#define MLD(n, inst, exp, off) TEST_LD(n, inst, exp, off, mbuf)
-TEST_CODE_BEGIN
+#define MLD(n, inst, exp, off) LOAD(n, inst, exp, off, mbuf)
+TESTS_BEGIN
   MLD(2, lh, 0x0201, 1)
   MLD(3, lh, 0xffffffffffff8281, 0x41)
   MLD(4, lhu, 0x8281, 0x41)
@@ -21,39 +21,39 @@ TEST_CODE_BEGIN
   MLD(16, ld, 0x0e0d0c0b0a090807, 7)
   MLD(17, ld, 0x8887868584838281, 0x41)
   /* stores at odd offsets, read back with byte loads */
-  li gp, 18
+  CASE(18)
   la a1, sbuf
   li a2, 0x1122334455667788
   sd a2, 3(a1)
-  lbu a0, 3(a1); CHECK_REG(a0, 0x88)
-  lbu a0, 10(a1); CHECK_REG(a0, 0x11)
-  ld a0, 3(a1); FAIL_IF_NE(a0, a2)
-  li gp, 19
+  lbu a0, 3(a1); EXPECT(a0, 0x88)
+  lbu a0, 10(a1); EXPECT(a0, 0x11)
+  ld a0, 3(a1); EXPECT_EQ(a0, a2)
+  CASE(19)
   li a2, 0xaabbccdd
   sw a2, 13(a1)
-  lwu a0, 13(a1); CHECK_REG(a0, 0xaabbccdd)
-  lbu a0, 16(a1); CHECK_REG(a0, 0xaa)
-  li gp, 20
+  lwu a0, 13(a1); EXPECT(a0, 0xaabbccdd)
+  lbu a0, 16(a1); EXPECT(a0, 0xaa)
+  CASE(20)
   li a2, 0xbeef
   sh a2, 21(a1)
-  lhu a0, 21(a1); CHECK_REG(a0, 0xbeef)
-  lb a0, 22(a1); CHECK_REG(a0, 0xffffffffffffffbe)
+  lhu a0, 21(a1); EXPECT(a0, 0xbeef)
+  lb a0, 22(a1); EXPECT(a0, 0xffffffffffffffbe)
   /* across a 4 KiB page boundary */
-  li gp, 21
+  CASE(21)
   la a1, pagebuf
   li t0, 0x1000
   add a1, a1, t0
   li a2, 0x0102030405060708
   sd a2, -3(a1)
-  ld a0, -3(a1); FAIL_IF_NE(a0, a2)
-  lbu a0, -3(a1); CHECK_REG(a0, 0x08)
-  lbu a0, 4(a1); CHECK_REG(a0, 0x01)
-  li gp, 22
+  ld a0, -3(a1); EXPECT_EQ(a0, a2)
+  lbu a0, -3(a1); EXPECT(a0, 0x08)
+  lbu a0, 4(a1); EXPECT(a0, 0x01)
+  CASE(22)
   li a2, 0xcafef00d
   sw a2, -1(a1)
-  lw a0, -1(a1); CHECK_REG(a0, 0xffffffffcafef00d)
-TEST_CODE_END
-TEST_DATA_BEGIN
+  lw a0, -1(a1); EXPECT(a0, 0xffffffffcafef00d)
+TESTS_END
+DATA_BEGIN
   .align 4
 mbuf:
   .byte 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f
@@ -64,4 +64,4 @@ sbuf:
   .align 12
 pagebuf:
   .skip 0x2000
-TEST_DATA_END
+DATA_END

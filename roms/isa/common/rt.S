@@ -2,7 +2,7 @@
  * Runtime shared by every ISA test image (linked in front of the test).
  *
  * Reset: M-mode trap vector, PMP opened for S/U, FS on, satp cleared, then jump
- * to test_main (defined by the test via TEST_CODE_BEGIN) with gp = 0.
+ * to test_main (defined by the test via TESTS_BEGIN) with gp = 0.
  *
  * Trap handling (M): every trap is recorded in trap_cause/trap_epc/trap_tval/
  * trap_prv (MPP) and trap_count is incremented. Then:

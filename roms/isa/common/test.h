@@ -1,19 +1,19 @@
 /*
- * Macros for Tern's self-checking bare-metal ISA tests.
+ * Tern's test vocabulary for the bare-metal ISA images.
  *
- * Conventions: gp = current test number (reported on failure as exit code),
- * a0 = value under test, t2 = expected value, a1..a3 operands, t0/t1 scratch.
- * A test file looks like:
+ * A case is a number (1..254, kept in gp; the failing number becomes the exit
+ * status) followed by checks; the first check that does not hold jumps to
+ * `fail` in rt.S. Checks compare against t6, so every macro may clobber
+ * t0, t1 and t6; operand/result registers are given per macro below.
  *
  *   #include "test.h"
- *   TEST_CODE_BEGIN
- *     TEST_RR(2, add, 3, 1, 2)
- *   TEST_CODE_END
- *   TEST_DATA_BEGIN
+ *   TESTS_BEGIN
+ *     RR(2, add, 3, 1, 2)               a0 = a1 (1) + a2 (2), expect 3
+ *     CASE(3)  li a0, 5  EXPECT(a0, 5)   the same in single steps
+ *   TESTS_END
+ *   DATA_BEGIN
  *     ...
- *   TEST_DATA_END
- *
- * Test numbers must be 1..254 (the process exit code is the number, mod 256).
+ *   DATA_END
  */
 #ifndef TERN_TEST_H
 #define TERN_TEST_H
@@ -76,69 +76,62 @@
 
 #ifdef __ASSEMBLER__
 
-#define TEST_CODE_BEGIN .text; .globl test_main; test_main:
-#define TEST_CODE_END j pass;
-#define TEST_DATA_BEGIN .data; .align 4;
-#define TEST_DATA_END
+#define TESTS_BEGIN .text; .globl test_main; test_main:
+#define TESTS_END j pass;
+#define DATA_BEGIN .data; .align 4;
+#define DATA_END
 
-/* ---- checking helpers (use jal so the target is never out of range) ---- */
-#define FAIL_IF_NE(r, e) beq r, e, 9001f; j fail; 9001:
-#define FAIL_IF_EQ(r, e) bne r, e, 9002f; j fail; 9002:
-#define CHECK_REG(r, exp) li t2, exp; FAIL_IF_NE(r, t2)
+/* ---- the primitives: number a case, check a register or memory word ----
+ * A check is a short forward branch over a `j fail`, so `fail` may be far. */
+#define CASE(n) li gp, n;
+#define EXPECT_EQ(r, e) beq r, e, 9001f; j fail; 9001:
+#define EXPECT_NE(r, e) bne r, e, 9002f; j fail; 9002:
+#define EXPECT(r, value) li t6, value; EXPECT_EQ(r, t6)
+#define EXPECT_MEM(sym, value) ld t0, sym; EXPECT(t0, value)
+#define EXPECT_MEM_ADDR(sym, lbl) ld t0, sym; la t6, lbl; EXPECT_EQ(t0, t6)
 
-/* Generic case: run code, then compare register testreg with exp. */
-#define TEST_CASE(n, testreg, exp, code...) \
-  li gp, n; code; li t2, exp; FAIL_IF_NE(testreg, t2)
+/* Case n runs `code` (statements separated by `;`) and expects `value` in reg. */
+#define CASE_CODE(n, reg, value, code...) CASE(n) code; EXPECT(reg, value)
 
-/* ---- register-register ---- */
-#define TEST_RR(n, inst, exp, v1, v2) \
-  TEST_CASE(n, a0, exp, li a1, v1; li a2, v2; inst a0, a1, a2)
-#define TEST_RR_SRC1_EQ_DEST(n, inst, exp, v1, v2) \
-  TEST_CASE(n, a1, exp, li a1, v1; li a2, v2; inst a1, a1, a2)
-#define TEST_RR_SRC2_EQ_DEST(n, inst, exp, v1, v2) \
-  TEST_CASE(n, a2, exp, li a1, v1; li a2, v2; inst a2, a1, a2)
-#define TEST_RR_SRC12_EQ_DEST(n, inst, exp, v1) \
-  TEST_CASE(n, a1, exp, li a1, v1; inst a1, a1, a1)
-#define TEST_RR_ZEROSRC1(n, inst, exp, v2) \
-  TEST_CASE(n, a0, exp, li a2, v2; inst a0, x0, a2)
-#define TEST_RR_ZEROSRC2(n, inst, exp, v1) \
-  TEST_CASE(n, a0, exp, li a1, v1; inst a0, a1, x0)
-#define TEST_RR_ZERODEST(n, inst, v1, v2) \
-  TEST_CASE(n, x0, 0, li a1, v1; li a2, v2; inst x0, a1, a2)
+/* ---- integer register-register: a0 = a1 op a2 ----
+ * Aliasing forms work on a3/a4: _TO_RS1 is a3 = a3 op a4, _TO_RS2 is
+ * a4 = a3 op a4, _ONE_REG is a3 = a3 op a3. _X0_RS1 / _X0_RS2 put x0 in that
+ * operand (the other comes from a2 / a1); _X0_RD writes x0, which stays 0. */
+#define RR(n, op, exp, v1, v2) CASE_CODE(n, a0, exp, li a1, v1; li a2, v2; op a0, a1, a2)
+#define RR_TO_RS1(n, op, exp, v1, v2) CASE_CODE(n, a3, exp, li a3, v1; li a4, v2; op a3, a3, a4)
+#define RR_TO_RS2(n, op, exp, v1, v2) CASE_CODE(n, a4, exp, li a3, v1; li a4, v2; op a4, a3, a4)
+#define RR_ONE_REG(n, op, exp, v) CASE_CODE(n, a3, exp, li a3, v; op a3, a3, a3)
+#define RR_X0_RS1(n, op, exp, v2) CASE_CODE(n, a0, exp, li a2, v2; op a0, zero, a2)
+#define RR_X0_RS2(n, op, exp, v1) CASE_CODE(n, a0, exp, li a1, v1; op a0, a1, zero)
+#define RR_X0_RD(n, op, v1, v2) CASE_CODE(n, zero, 0, li a1, v1; li a2, v2; op zero, a1, a2)
 
-/* ---- register-immediate ---- */
-#define TEST_IMM(n, inst, exp, v1, imm) \
-  TEST_CASE(n, a0, exp, li a1, v1; inst a0, a1, imm)
-#define TEST_IMM_SRC1_EQ_DEST(n, inst, exp, v1, imm) \
-  TEST_CASE(n, a1, exp, li a1, v1; inst a1, a1, imm)
-#define TEST_IMM_ZEROSRC1(n, inst, exp, imm) \
-  TEST_CASE(n, a0, exp, inst a0, x0, imm)
-#define TEST_IMM_ZERODEST(n, inst, v1, imm) \
-  TEST_CASE(n, x0, 0, li a1, v1; inst x0, a1, imm)
+/* ---- integer register-immediate: a0 = a1 op imm (same naming) ---- */
+#define RI(n, op, exp, v1, imm) CASE_CODE(n, a0, exp, li a1, v1; op a0, a1, imm)
+#define RI_TO_RS1(n, op, exp, v1, imm) CASE_CODE(n, a3, exp, li a3, v1; op a3, a3, imm)
+#define RI_X0_RS1(n, op, exp, imm) CASE_CODE(n, a0, exp, op a0, zero, imm)
+#define RI_X0_RD(n, op, v1, imm) CASE_CODE(n, zero, 0, li a1, v1; op zero, a1, imm)
 
-/* ---- loads / stores (base is a label; offset may be negative) ---- */
-#define TEST_LD(n, inst, exp, off, base) \
-  TEST_CASE(n, a0, exp, la a1, base; inst a0, off(a1))
-#define TEST_LD_BIASED(n, inst, exp, off, base, bias) \
-  TEST_CASE(n, a0, exp, la a1, base; addi a1, a1, bias; inst a0, off(a1))
-#define TEST_ST(n, ldi, sti, exp, val, off, base) \
-  TEST_CASE(n, a0, exp, la a1, base; li a2, val; sti a2, off(a1); ldi a0, off(a1))
+/* ---- memory: base register a1 = label (+ bias), loaded value in a0 ---- */
+#define LOAD(n, op, exp, off, lbl) CASE_CODE(n, a0, exp, la a1, lbl; op a0, off(a1))
+#define LOAD_BIASED(n, op, exp, off, lbl, bias) \
+  CASE_CODE(n, a0, exp, la a1, lbl; addi a1, a1, bias; op a0, off(a1))
+/* store a2 = value with `st`, read it back with `ld` (into a0) */
+#define STORE_LOAD(n, ld, st, exp, value, off, lbl) \
+  CASE_CODE(n, a0, exp, la a1, lbl; li a2, value; st a2, off(a1); ld a0, off(a1))
 
-/* ---- branches ---- */
-#define TEST_BR_TAKEN(n, inst, v1, v2) \
-  li gp, n; li a1, v1; li a2, v2; inst a1, a2, 9003f; j fail; 9003:
-#define TEST_BR_NOT_TAKEN(n, inst, v1, v2) \
-  li gp, n; li a1, v1; li a2, v2; inst a1, a2, 9004f; j 9005f; 9004: j fail; 9005:
+/* ---- branches on a1 (v1), a2 (v2) ---- */
+#define BRANCH_TAKEN(n, op, v1, v2) \
+  CASE(n) li a1, v1; li a2, v2; op a1, a2, 9003f; j fail; 9003:
+#define BRANCH_NOT_TAKEN(n, op, v1, v2) \
+  CASE(n) li a1, v1; li a2, v2; op a1, a2, 9004f; j 9005f; 9004: j fail; 9005:
 
-/* ---- traps ----
- * TEST_TRAP(n, cause, code...): code must trap with mcause == cause; execution
- * resumes after the macro in M mode. trap_epc/trap_tval can then be checked. */
+/* ---- traps (recorded by rt.S in trap_cause/epc/tval/prv/count/log) ----
+ * EXPECT_TRAP_AT(lbl) arms the handler: the next exception resumes at lbl in
+ * M mode. TRAP_CASE(n, cause, code...): code must trap with mcause == cause;
+ * execution continues after the macro, where trap_epc/trap_tval can be checked. */
 #define EXPECT_TRAP_AT(lbl) la t0, lbl; la t1, trap_resume; sd t0, 0(t1)
-#define TEST_TRAP(n, cause, code...) \
-  li gp, n; EXPECT_TRAP_AT(9006f); code; j fail; 9006: \
-  ld t0, trap_cause; li t2, cause; FAIL_IF_NE(t0, t2)
-#define CHECK_MEM(sym, exp) ld t0, sym; li t2, exp; FAIL_IF_NE(t0, t2)
-#define CHECK_MEM_LABEL(sym, lbl) ld t0, sym; la t2, lbl; FAIL_IF_NE(t0, t2)
+#define TRAP_CASE(n, cause, code...) \
+  CASE(n) EXPECT_TRAP_AT(9006f); code; j fail; 9006: EXPECT_MEM(trap_cause, cause)
 #define CLEAR_TRAP_RECORD \
   la t0, trap_cause; sd zero, 0(t0); sd zero, 8(t0); sd zero, 16(t0); sd zero, 24(t0); sd zero, 32(t0); \
   la t0, strap_cause; sd zero, 0(t0); sd zero, 8(t0); sd zero, 16(t0); sd zero, 24(t0); sd zero, 32(t0)
@@ -149,48 +142,30 @@
   EXPECT_TRAP_AT(9007f); li a0, prv; la a1, lbl; j enter_mode; 9007:
 
 /* ---- floating point ----
- * Operands and results are given as raw bit patterns (hex), so NaN payloads
- * and signed zeros are exact. `flags` is the expected fflags after the op
- * (fflags are cleared before). fa0..fa2 operands, fa3 result. */
-#define FP_CHECK_FLAGS(flags) frflags a1; li t2, flags; FAIL_IF_NE(a1, t2)
+ * Operands and results are raw bit patterns, so NaN payloads and signed zeros
+ * are exact. Operands go to fa0..fa2 (singles NaN-boxed by fmv.w.x), fflags is
+ * cleared, `code` runs and leaves its result in fa3 (FP_D/FP_S, checked with
+ * the box) or a0 (FP_TO_INT_*); then fflags must equal `flags` (read into a1). */
+#define EXPECT_FFLAGS(flags) frflags a1; EXPECT(a1, flags)
+#define FP_LOAD3_D(b1, b2, b3) li t0, b1; fmv.d.x fa0, t0; li t0, b2; fmv.d.x fa1, t0; li t0, b3; fmv.d.x fa2, t0
+#define FP_LOAD3_S(b1, b2, b3) li t0, b1; fmv.w.x fa0, t0; li t0, b2; fmv.w.x fa1, t0; li t0, b3; fmv.w.x fa2, t0
 
-#define TEST_FP_D_RM(n, flags, res, b1, b2, b3, code...) \
-  li gp, n; li t0, b1; fmv.d.x fa0, t0; li t0, b2; fmv.d.x fa1, t0; li t0, b3; fmv.d.x fa2, t0; \
-  fsflags zero; code; fmv.x.d a0, fa3; FP_CHECK_FLAGS(flags); li t2, res; FAIL_IF_NE(a0, t2)
-/* single precision: operands NaN-boxed by fmv.w.x; result checked boxed as well */
-#define TEST_FP_S_RM(n, flags, res, b1, b2, b3, code...) \
-  li gp, n; li t0, b1; fmv.w.x fa0, t0; li t0, b2; fmv.w.x fa1, t0; li t0, b3; fmv.w.x fa2, t0; \
-  fsflags zero; code; fmv.x.d a0, fa3; FP_CHECK_FLAGS(flags); li t2, (0xffffffff00000000 | (res)); \
-  FAIL_IF_NE(a0, t2)
-
-#define TEST_FP_OP2_D(n, inst, flags, res, b1, b2) TEST_FP_D_RM(n, flags, res, b1, b2, 0, inst fa3, fa0, fa1)
-#define TEST_FP_OP2_S(n, inst, flags, res, b1, b2) TEST_FP_S_RM(n, flags, res, b1, b2, 0, inst fa3, fa0, fa1)
-#define TEST_FP_OP2R_D(n, inst, rm, flags, res, b1, b2) TEST_FP_D_RM(n, flags, res, b1, b2, 0, inst fa3, fa0, fa1, rm)
-#define TEST_FP_OP2R_S(n, inst, rm, flags, res, b1, b2) TEST_FP_S_RM(n, flags, res, b1, b2, 0, inst fa3, fa0, fa1, rm)
-#define TEST_FP_OP1_D(n, inst, flags, res, b1) TEST_FP_D_RM(n, flags, res, b1, 0, 0, inst fa3, fa0)
-#define TEST_FP_OP1_S(n, inst, flags, res, b1) TEST_FP_S_RM(n, flags, res, b1, 0, 0, inst fa3, fa0)
-#define TEST_FP_OP1R_D(n, inst, rm, flags, res, b1) TEST_FP_D_RM(n, flags, res, b1, 0, 0, inst fa3, fa0, rm)
-#define TEST_FP_OP1R_S(n, inst, rm, flags, res, b1) TEST_FP_S_RM(n, flags, res, b1, 0, 0, inst fa3, fa0, rm)
-#define TEST_FP_OP3_D(n, inst, flags, res, b1, b2, b3) TEST_FP_D_RM(n, flags, res, b1, b2, b3, inst fa3, fa0, fa1, fa2)
-#define TEST_FP_OP3_S(n, inst, flags, res, b1, b2, b3) TEST_FP_S_RM(n, flags, res, b1, b2, b3, inst fa3, fa0, fa1, fa2)
-#define TEST_FP_OP3R_D(n, inst, rm, flags, res, b1, b2, b3) \
-  TEST_FP_D_RM(n, flags, res, b1, b2, b3, inst fa3, fa0, fa1, fa2, rm)
-#define TEST_FP_OP3R_S(n, inst, rm, flags, res, b1, b2, b3) \
-  TEST_FP_S_RM(n, flags, res, b1, b2, b3, inst fa3, fa0, fa1, fa2, rm)
-
-/* FP -> integer register result (compares, fclass, fcvt to int, fmv.x) */
-#define TEST_FP_INT_D(n, flags, res, b1, b2, code...) \
-  li gp, n; li t0, b1; fmv.d.x fa0, t0; li t0, b2; fmv.d.x fa1, t0; \
-  fsflags zero; code; FP_CHECK_FLAGS(flags); li t2, res; FAIL_IF_NE(a0, t2)
-#define TEST_FP_INT_S(n, flags, res, b1, b2, code...) \
-  li gp, n; li t0, b1; fmv.w.x fa0, t0; li t0, b2; fmv.w.x fa1, t0; \
-  fsflags zero; code; FP_CHECK_FLAGS(flags); li t2, res; FAIL_IF_NE(a0, t2)
-/* integer -> FP result (fcvt from int): a1 = operand */
-#define TEST_INT_FP_D(n, flags, res, v, code...) \
-  li gp, n; li a2, v; fsflags zero; code; fmv.x.d a0, fa3; FP_CHECK_FLAGS(flags); li t2, res; FAIL_IF_NE(a0, t2)
-#define TEST_INT_FP_S(n, flags, res, v, code...) \
-  li gp, n; li a2, v; fsflags zero; code; fmv.x.d a0, fa3; FP_CHECK_FLAGS(flags); \
-  li t2, (0xffffffff00000000 | (res)); FAIL_IF_NE(a0, t2)
+#define FP_D(n, flags, res, b1, b2, b3, code...) \
+  CASE(n) FP_LOAD3_D(b1, b2, b3); fsflags zero; code; fmv.x.d a0, fa3; EXPECT_FFLAGS(flags); EXPECT(a0, res)
+#define FP_S(n, flags, res, b1, b2, b3, code...) \
+  CASE(n) FP_LOAD3_S(b1, b2, b3); fsflags zero; code; fmv.x.d a0, fa3; EXPECT_FFLAGS(flags); \
+  EXPECT(a0, 0xffffffff00000000 | (res))
+/* FP operands, integer result in a0 (compares, fclass, fcvt to int, fmv.x) */
+#define FP_TO_INT_D(n, flags, res, b1, b2, code...) \
+  CASE(n) FP_LOAD3_D(b1, b2, 0); fsflags zero; code; EXPECT_FFLAGS(flags); EXPECT(a0, res)
+#define FP_TO_INT_S(n, flags, res, b1, b2, code...) \
+  CASE(n) FP_LOAD3_S(b1, b2, 0); fsflags zero; code; EXPECT_FFLAGS(flags); EXPECT(a0, res)
+/* integer operand in a2, FP result in fa3 (fcvt from int) */
+#define INT_TO_FP_D(n, flags, res, v, code...) \
+  CASE(n) li a2, v; fsflags zero; code; fmv.x.d a0, fa3; EXPECT_FFLAGS(flags); EXPECT(a0, res)
+#define INT_TO_FP_S(n, flags, res, v, code...) \
+  CASE(n) li a2, v; fsflags zero; code; fmv.x.d a0, fa3; EXPECT_FFLAGS(flags); \
+  EXPECT(a0, 0xffffffff00000000 | (res))
 
 #endif /* __ASSEMBLER__ */
 #endif

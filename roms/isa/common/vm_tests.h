@@ -48,15 +48,15 @@
 
 /* S runs `ld a0, 0(a2); ecall`; check it traps with `cause` and tval == a2 */
 #define S_FAULT(n, snippet, va, cause) \
-  li gp, n; CLEAR_TRAP_RECORD; li a2, va; RUN_IN_MODE(PRV_S, snippet); CHECK_MEM(trap_cause, cause); \
-  ld t0, trap_tval; FAIL_IF_NE(t0, a2)
+  CASE(n) CLEAR_TRAP_RECORD; li a2, va; RUN_IN_MODE(PRV_S, snippet); EXPECT_MEM(trap_cause, cause); \
+  ld t0, trap_tval; EXPECT_EQ(t0, a2)
 #define S_OK(n, snippet, va) \
-  li gp, n; CLEAR_TRAP_RECORD; li a2, va; RUN_IN_MODE(PRV_S, snippet); CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  CASE(n) CLEAR_TRAP_RECORD; li a2, va; RUN_IN_MODE(PRV_S, snippet); EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
 #define U_RUN(n, snippet, va) \
-  li gp, n; CLEAR_TRAP_RECORD; li a2, va; EXPECT_TRAP_AT(9301f); li a0, PRV_U; la a1, snippet; \
+  CASE(n) CLEAR_TRAP_RECORD; li a2, va; EXPECT_TRAP_AT(9301f); li a0, PRV_U; la a1, snippet; \
   li t0, U_ALIAS; add a1, a1, t0; j enter_mode; 9301:
 
-TEST_CODE_BEGIN
+TESTS_BEGIN
   /* ---------------- build the page tables ---------------- */
 #if SV == 48
   PTR(l3_table, 0, l2_table)
@@ -102,63 +102,63 @@ TEST_CODE_BEGIN
   csrw satp, t0
   FLUSH
   /* satp reads back with the selected mode */
-  li gp, 2
+  CASE(2)
   csrr a0, satp
   srli a0, a0, 60
-  CHECK_REG(a0, SATP_MODE >> 60)
+  EXPECT(a0, SATP_MODE >> 60)
 
   /* a write with an unsupported MODE has no effect at all (Privileged 4.1.11) */
-  li gp, 56
+  CASE(56)
   csrr a3, satp
   li t0, (7 << 60) | 0x1234
   csrw satp, t0
   csrr a0, satp
-  FAIL_IF_NE(a0, a3)
+  EXPECT_EQ(a0, a3)
 
   /* ---------------- translation ---------------- */
   S_OK(3, s_load, VA_PAGE(0))
-  CHECK_REG(a0, 0x1111111111111111)
+  EXPECT(a0, 0x1111111111111111)
   S_OK(4, s_load, VA_PAGE(1) + 8)
-  CHECK_REG(a0, 0x2222222222222222)
+  EXPECT(a0, 0x2222222222222222)
   /* store through a VA lands at the PA; the alias VA sees it */
-  li gp, 5
+  CASE(5)
   li a3, 0x5555aaaa5555aaaa
   S_OK(6, s_store, VA_PAGE(0) + 0x100)
   la t0, page_a
   ld a0, 0x100(t0)
-  CHECK_REG(a0, 0x5555aaaa5555aaaa)
+  EXPECT(a0, 0x5555aaaa5555aaaa)
   S_OK(7, s_load, VA_PAGE(7) + 0x100)
-  CHECK_REG(a0, 0x5555aaaa5555aaaa)
+  EXPECT(a0, 0x5555aaaa5555aaaa)
   /* megapage and gigapage alias */
   S_OK(8, s_load, VA_MEGA + 0x1238)
-  CHECK_REG(a0, 0x4444444444444444)
-  li gp, 9
+  EXPECT(a0, 0x4444444444444444)
+  CASE(9)
   la a4, page_a
   li t0, U_ALIAS
   add a4, a4, t0
   CLEAR_TRAP_RECORD
   mv a2, a4
   RUN_IN_MODE(PRV_S, s_load_sum)        /* the U alias needs SUM from S */
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a0, 0x1111111111111111)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a0, 0x1111111111111111)
 #if SV == 48
   /* terapage: VA 0x80_0000_0000 + PA */
-  li gp, 10
+  CASE(10)
   la a2, page_u
   li t0, 0x8000000000
   add a2, a2, t0
   CLEAR_TRAP_RECORD
   RUN_IN_MODE(PRV_S, s_load_off16)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a0, 0x3333333333333333)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a0, 0x3333333333333333)
 #endif
 
   /* ---------------- page faults ---------------- */
   S_FAULT(11, s_load, VA_PAGE(5), CAUSE_LOAD_PAGE)              /* invalid PTE */
-  CHECK_MEM_LABEL(trap_epc, s_load)
+  EXPECT_MEM_ADDR(trap_epc, s_load)
   S_FAULT(12, s_store, VA_PAGE(5) + 8, CAUSE_STORE_PAGE)
   S_FAULT(13, s_store, VA_PAGE(1) + 16, CAUSE_STORE_PAGE)       /* read-only page */
-  CHECK_MEM_LABEL(trap_epc, s_store)
+  EXPECT_MEM_ADDR(trap_epc, s_store)
   S_FAULT(14, s_load, VA_PAGE(4), CAUSE_LOAD_PAGE)              /* W without R */
   S_FAULT(15, s_store, VA_PAGE(4), CAUSE_STORE_PAGE)
   S_FAULT(16, s_load, VA_PAGE(9), CAUSE_LOAD_PAGE)              /* X+W without R */
@@ -181,31 +181,31 @@ TEST_CODE_BEGIN
   S_FAULT(22, s_store, 0x8000000040000000, CAUSE_STORE_PAGE)
 #endif
   /* rd is not written by a faulting load */
-  li gp, 23
+  CASE(23)
   li a4, 0x99
   S_FAULT(24, s_load_a4, VA_PAGE(5), CAUSE_LOAD_PAGE)
-  CHECK_REG(a4, 0x99)
+  EXPECT(a4, 0x99)
 
   /* ---------------- execute permission ---------------- */
   /* X-only page: executable from S */
-  li gp, 25
+  CASE(25)
   CLEAR_TRAP_RECORD
   li a2, VA_PAGE(3)
   RUN_IN_MODE(PRV_S, s_call)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a0, 0x77)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a0, 0x77)
   /* fetch from a non-executable page: cause 12, epc = tval = target */
   S_FAULT(26, s_call, VA_PAGE(7), CAUSE_FETCH_PAGE)
-  CHECK_MEM(trap_epc, VA_PAGE(7))
+  EXPECT_MEM(trap_epc, VA_PAGE(7))
   S_FAULT(27, s_call, VA_PAGE(5), CAUSE_FETCH_PAGE)             /* invalid */
-  CHECK_MEM(trap_epc, VA_PAGE(5))
+  EXPECT_MEM(trap_epc, VA_PAGE(5))
   /* X-only page is not readable ... */
   S_FAULT(28, s_load, VA_PAGE(3), CAUSE_LOAD_PAGE)
   /* ... unless MXR */
   li t0, MSTATUS_MXR
   csrs mstatus, t0
   S_OK(29, s_lwu, VA_PAGE(3))
-  CHECK_REG(a0, 0x07700513)             /* li a0, 0x77 */
+  EXPECT(a0, 0x07700513)             /* li a0, 0x77 */
   li t0, MSTATUS_MXR
   csrc mstatus, t0
 
@@ -215,82 +215,82 @@ TEST_CODE_BEGIN
   li t0, MSTATUS_SUM
   csrs mstatus, t0
   S_OK(32, s_load, VA_PAGE(2) + 16)
-  CHECK_REG(a0, 0x3333333333333333)
+  EXPECT(a0, 0x3333333333333333)
   S_FAULT(33, s_call, VA_PAGE(8), CAUSE_FETCH_PAGE)             /* S never executes U pages */
   li t0, MSTATUS_SUM
   csrc mstatus, t0
   /* U mode: code at the U alias, can touch U pages, not S pages */
   U_RUN(34, u_load, VA_PAGE(2) + 16)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_U)
-  CHECK_REG(a0, 0x3333333333333333)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_U)
+  EXPECT(a0, 0x3333333333333333)
   U_RUN(35, u_load, VA_PAGE(0))
-  CHECK_MEM(trap_cause, CAUSE_LOAD_PAGE)
-  CHECK_MEM(trap_tval, VA_PAGE(0))
-  CHECK_MEM(trap_prv, PRV_U)
+  EXPECT_MEM(trap_cause, CAUSE_LOAD_PAGE)
+  EXPECT_MEM(trap_tval, VA_PAGE(0))
+  EXPECT_MEM(trap_prv, PRV_U)
   U_RUN(36, u_call, VA_PAGE(8))                                 /* U executes a U|X page */
-  CHECK_MEM(trap_cause, CAUSE_ECALL_U)
-  CHECK_REG(a0, 0x77)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_U)
+  EXPECT(a0, 0x77)
   U_RUN(37, u_call, VA_PAGE(3))                                 /* but not an S page */
-  CHECK_MEM(trap_cause, CAUSE_FETCH_PAGE)
-  CHECK_MEM(trap_tval, VA_PAGE(3))
+  EXPECT_MEM(trap_cause, CAUSE_FETCH_PAGE)
+  EXPECT_MEM(trap_tval, VA_PAGE(3))
   /* U code at the identity (non-U) mapping faults on fetch */
-  li gp, 38
+  CASE(38)
   CLEAR_TRAP_RECORD
   RUN_IN_MODE(PRV_U, u_load)
-  CHECK_MEM(trap_cause, CAUSE_FETCH_PAGE)
-  CHECK_MEM_LABEL(trap_tval, u_load)
+  EXPECT_MEM(trap_cause, CAUSE_FETCH_PAGE)
+  EXPECT_MEM_ADDR(trap_tval, u_load)
 
   /* ---------------- A and D set by the implementation ---------------- */
-  li gp, 39
+  CASE(39)
   LOAD_PTE(a5, l0_table, 6)
   andi a5, a5, PTE_A | PTE_D
-  CHECK_REG(a5, 0)
+  EXPECT(a5, 0)
   S_OK(40, s_load, VA_PAGE(6))
   LOAD_PTE(a5, l0_table, 6)
   andi a5, a5, PTE_A | PTE_D
-  CHECK_REG(a5, PTE_A)
+  EXPECT(a5, PTE_A)
   li a3, 0x1234
   S_OK(41, s_store, VA_PAGE(6) + 8)
   LOAD_PTE(a5, l0_table, 6)
   andi a5, a5, PTE_A | PTE_D
-  CHECK_REG(a5, PTE_A | PTE_D)
-  li gp, 42
+  EXPECT(a5, PTE_A | PTE_D)
+  CASE(42)
   la t0, page_ad
   ld a0, 8(t0)
-  CHECK_REG(a0, 0x1234)
+  EXPECT(a0, 0x1234)
 
   /* ---------------- sfence.vma: remapping takes effect ---------------- */
   S_OK(43, s_load, VA_PAGE(0))          /* warm any TLB */
-  CHECK_REG(a0, 0x1111111111111111)
+  EXPECT(a0, 0x1111111111111111)
   MAP_SYM(l0_table, 0, page_b, LEAF_RW)
-  li gp, 44
+  CASE(44)
   CLEAR_TRAP_RECORD
   li a2, VA_PAGE(0) + 8
   RUN_IN_MODE(PRV_S, s_sfence_load)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a0, 0x2222222222222222)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a0, 0x2222222222222222)
   /* invalidate the mapping, sfence by address, then the access faults */
   MAP_SYM(l0_table, 0, page_b, 0)
-  li gp, 45
+  CASE(45)
   CLEAR_TRAP_RECORD
   li a2, VA_PAGE(0) + 8
   RUN_IN_MODE(PRV_S, s_sfence_addr_load)
-  CHECK_MEM(trap_cause, CAUSE_LOAD_PAGE)
+  EXPECT_MEM(trap_cause, CAUSE_LOAD_PAGE)
   MAP_SYM(l0_table, 0, page_a, LEAF_RW)
   FLUSH
 
   /* ---------------- self-modifying code through a virtual alias ---------------- */
-  li gp, 49
+  CASE(49)
   CLEAR_TRAP_RECORD
   li a2, VA_PAGE(11)
   li a3, VA_PAGE(10)
   RUN_IN_MODE(PRV_S, s_smc)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a4, 11)
-  CHECK_REG(a5, 22)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a4, 11)
+  EXPECT(a5, 22)
 
   /* ---------------- page faults delegated to S: scause/stval/sepc ---------------- */
-  li gp, 50
+  CASE(50)
   CLEAR_TRAP_RECORD
   li t0, (1 << CAUSE_LOAD_PAGE) | (1 << CAUSE_STORE_PAGE) | (1 << CAUSE_FETCH_PAGE)
   csrw medeleg, t0
@@ -299,28 +299,28 @@ TEST_CODE_BEGIN
   sd t0, 0(t1)
   li a2, VA_PAGE(5) + 0x10
   RUN_IN_MODE(PRV_S, s_load)
-  CHECK_MEM(strap_cause, CAUSE_LOAD_PAGE)
-  CHECK_MEM(strap_tval, VA_PAGE(5) + 0x10)
-  CHECK_MEM_LABEL(strap_epc, s_load)
-  CHECK_MEM(strap_prv, PRV_S)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_MEM(trap_count, 1)
-  li gp, 51
+  EXPECT_MEM(strap_cause, CAUSE_LOAD_PAGE)
+  EXPECT_MEM(strap_tval, VA_PAGE(5) + 0x10)
+  EXPECT_MEM_ADDR(strap_epc, s_load)
+  EXPECT_MEM(strap_prv, PRV_S)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(trap_count, 1)
+  CASE(51)
   CLEAR_TRAP_RECORD
   la t0, s_ecall
   la t1, strap_resume
   sd t0, 0(t1)
   li a2, VA_PAGE(2)
   U_RUN(52, u_call, VA_PAGE(3))
-  CHECK_MEM(strap_cause, CAUSE_FETCH_PAGE)
-  CHECK_MEM(strap_tval, VA_PAGE(3))
-  CHECK_MEM(strap_epc, VA_PAGE(3))
-  CHECK_MEM(strap_prv, PRV_U)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT_MEM(strap_cause, CAUSE_FETCH_PAGE)
+  EXPECT_MEM(strap_tval, VA_PAGE(3))
+  EXPECT_MEM(strap_epc, VA_PAGE(3))
+  EXPECT_MEM(strap_prv, PRV_U)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
   csrw medeleg, zero
 
   /* ---------------- MPRV: M loads/stores with MPP's translation ---------------- */
-  li gp, 46
+  CASE(46)
   li t0, MSTATUS_MPP
   csrc mstatus, t0
   li t0, (PRV_S << 11) | MSTATUS_MPRV
@@ -329,9 +329,9 @@ TEST_CODE_BEGIN
   ld a0, 0(a2)
   li t0, MSTATUS_MPRV
   csrc mstatus, t0
-  CHECK_REG(a0, 0x4444444444444444)
+  EXPECT(a0, 0x4444444444444444)
   /* M fetches are never translated: we kept running at identity addresses with MPRV set */
-  li gp, 47
+  CASE(47)
   li t0, MSTATUS_MPP
   csrs mstatus, t0
   li t0, MSTATUS_MPRV
@@ -342,17 +342,17 @@ TEST_CODE_BEGIN
   j fail
 1: li t0, MSTATUS_MPRV
   csrc mstatus, t0
-  CHECK_MEM(trap_cause, CAUSE_LOAD_ACCESS)
+  EXPECT_MEM(trap_cause, CAUSE_LOAD_ACCESS)
 
   /* ---------------- bare mode again ---------------- */
-  li gp, 48
+  CASE(48)
   csrw satp, zero
   FLUSH
   CLEAR_TRAP_RECORD
   la a2, page_a
   RUN_IN_MODE(PRV_S, s_load)
-  CHECK_MEM(trap_cause, CAUSE_ECALL_S)
-  CHECK_REG(a0, 0x1111111111111111)
+  EXPECT_MEM(trap_cause, CAUSE_ECALL_S)
+  EXPECT(a0, 0x1111111111111111)
   j pass
 
   /* ---------------- snippets ---------------- */
@@ -390,9 +390,9 @@ xpage:
   li a0, 0x77
   ret
   .align 12
-TEST_CODE_END
+TESTS_END
 
-TEST_DATA_BEGIN
+DATA_BEGIN
   .align 12
 l3_table: .skip 4096
 l2_table: .skip 4096
@@ -403,4 +403,4 @@ page_b: .skip 4096
 page_u: .skip 4096
 page_ad: .skip 4096
 page_code: .skip 4096
-TEST_DATA_END
+DATA_END

@@ -1,6 +1,6 @@
-/* Negative control: TEST_TRAP around code that does not trap must fail.
+/* Negative control: TRAP_CASE around code that does not trap must fail.
  * EXPECT_EXIT: 9 */
 #include "test.h"
-TEST_CODE_BEGIN
-  TEST_TRAP(9, CAUSE_ILLEGAL, nop)
-TEST_CODE_END
+TESTS_BEGIN
+  TRAP_CASE(9, CAUSE_ILLEGAL, nop)
+TESTS_END

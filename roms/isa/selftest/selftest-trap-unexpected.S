@@ -2,9 +2,9 @@
  * reported as a failure of case 7.
  * EXPECT_EXIT: 7 */
 #include "test.h"
-TEST_CODE_BEGIN
-  TEST_RR(6, add, 2, 1, 1)
-  li gp, 7
+TESTS_BEGIN
+  RR(6, add, 2, 1, 1)
+  CASE(7)
   .word 0x00000000
-  TEST_RR(8, add, 2, 1, 1)
-TEST_CODE_END
+  RR(8, add, 2, 1, 1)
+TESTS_END
