@@ -87,6 +87,13 @@ pub fn one_line(msg: &str) -> String {
 /// Errors (already one line) are for the caller to print.
 pub fn run(o: Options) -> Result<u8, String> {
     let cfg = config(&o)?;
+    if o.kernel == Kernel::None && o.bios != Bios::None && o.monitors.is_empty() {
+        // QEMU says nothing and the firmware spins at 100% CPU; say why once.
+        let _ = writeln!(
+            std::io::stderr(),
+            "tern: note: no -kernel, so the firmware has no next stage and will spin until Ctrl-C (as in QEMU)"
+        );
+    }
     let log_out: Box<dyn Write + Send> = match &o.log_file {
         Some(p) => match File::create(p) {
             Ok(f) => Box::new(BufWriter::new(f)),

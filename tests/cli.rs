@@ -150,6 +150,17 @@ fn instruction_limit_exits_124() {
     }
 }
 
+/// Firmware with nothing to boot spins, as in QEMU; Tern says so once on stderr.
+#[test]
+fn firmware_without_a_kernel_is_noted() {
+    let o = run_args(&["-machine", "virt", "-serial", "none", "-max-insns", "3000000"], LIMIT);
+    assert_eq!(o.code, Some(124), "stderr {}", o.stderr);
+    assert_eq!(
+        o.stderr,
+        "tern: note: no -kernel, so the firmware has no next stage and will spin until Ctrl-C (as in QEMU)\n"
+    );
+}
+
 /// Ctrl-C while the guest runs: exit 130, and what the guest printed is all there.
 #[test]
 fn sigint_exits_130_keeping_output() {
