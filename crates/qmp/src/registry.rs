@@ -321,8 +321,10 @@ pub static COMMANDS: &[Command] = &[
     },
     // QEMU 7.2's one OOB query: what `yank` could act on.
     Command { name: "query-yank", args: &[], returns: "[YankInstance]", guest: false, oob: true, run: query_yank },
-    // The example of docs/adding-a-qmp-command.md, as QEMU's "How to write
-    // monitor commands" defines it: { 'command': 'hello-world', 'data': { '*message': 'str' } }.
+    // hello-world: print a client provided string to the standard output
+    // stream. message: string to be printed. Returns nothing on success.
+    // Without a message, "Hello, world" is printed instead. (The example of
+    // docs/adding-a-qmp-command.md, QEMU's "How to write monitor commands".)
     Command {
         name: "hello-world",
         args: &[opt("message", Ty::Str)],
