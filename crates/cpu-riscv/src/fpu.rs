@@ -2,12 +2,12 @@
 //! fflags, NaN-boxing, canonical NaNs (Unprivileged spec ch. 11, 12).
 //!
 //! The arithmetic's reference is Berkeley SoftFloat 3e with its RISC-V
-//! specialisation (crate `softfloat`), which already gives canonical NaN
-//! results, tininess after rounding and the RISC-V float-to-integer
-//! saturation values. `hardfloat` computes with the host's FPU where that
-//! provably gives SoftFloat's bits and flags, `exact` does compares and
-//! conversions on the host; both fall back to SoftFloat otherwise. What
-//! RISC-V adds on top lives here.
+//! specialisation (crate `softfloat`, our safe wrapper of `softfloat-sys`),
+//! which already gives canonical NaN results, tininess after rounding and
+//! the RISC-V float-to-integer saturation values. `hardfloat` computes with
+//! the host's FPU where that provably gives SoftFloat's bits and flags,
+//! `exact` does compares and conversions on the host; both fall back to
+//! SoftFloat otherwise. What RISC-V adds on top lives here.
 
 use crate::cpu::Cpu;
 use crate::insn::Insn;

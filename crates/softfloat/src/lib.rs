@@ -1,16 +1,20 @@
 //! IEEE 754 binary32/binary64 arithmetic by Berkeley SoftFloat 3e with its
-//! RISC-V specialisation (the library Spike uses): canonical NaN results,
-//! tininess detected after rounding, RISC-V saturation values for
-//! float-to-integer conversions.
+//! RISC-V specialisation (the library Spike uses), built by the
+//! `softfloat-sys` crate: canonical NaN results, tininess detected after
+//! rounding, RISC-V saturation values for float-to-integer conversions.
 //!
 //! Every function takes raw bits and a rounding mode and returns the raw
 //! result with the exception flags that operation raised. The flag bits are
 //! those of the RISC-V `fflags` CSR: NV 0x10, DZ 0x08, OF 0x04, UF 0x02, NX 0x01.
 //!
-//! SoftFloat keeps its rounding mode and flags in `_Thread_local` variables
-//! (`c/platform.h`); each C entry point sets the mode, clears the flags,
-//! operates and reads the flags back without yielding, so calls from several
-//! threads are independent.
+//! SoftFloat keeps its rounding mode and flags in `_Thread_local` variables,
+//! which `softfloat-sys` reaches through small C helpers. Each function here
+//! sets the mode, clears the flags, operates and reads the flags back on the
+//! calling thread without yielding, so calls from several threads are
+//! independent.
+
+use softfloat_sys as sys;
+use sys::{float32_t, float64_t};
 
 /// A rounding mode, numbered as RISC-V `rm`/`frm` (and as SoftFloat's
 /// `softfloat_round_*`, which use the same numbers).
@@ -52,117 +56,136 @@ pub mod flags {
     pub const NV: u8 = 0x10;
 }
 
-mod ffi {
-    extern "C" {
-        pub fn tern_f32_add(a: u32, b: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f32_sub(a: u32, b: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f32_mul(a: u32, b: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f32_div(a: u32, b: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f64_add(a: u64, b: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f64_sub(a: u64, b: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f64_mul(a: u64, b: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f64_div(a: u64, b: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f32_mulAdd(a: u32, b: u32, c: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f64_mulAdd(a: u64, b: u64, c: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f32_sqrt(a: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f64_sqrt(a: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f32_to_f64(a: u32, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f64_to_f32(a: u64, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f32_eq(a: u32, b: u32, fl: *mut u8) -> bool;
-        pub fn tern_f32_lt(a: u32, b: u32, fl: *mut u8) -> bool;
-        pub fn tern_f32_le(a: u32, b: u32, fl: *mut u8) -> bool;
-        pub fn tern_f64_eq(a: u64, b: u64, fl: *mut u8) -> bool;
-        pub fn tern_f64_lt(a: u64, b: u64, fl: *mut u8) -> bool;
-        pub fn tern_f64_le(a: u64, b: u64, fl: *mut u8) -> bool;
-        pub fn tern_f32_to_i32(a: u32, rm: u8, fl: *mut u8) -> i32;
-        pub fn tern_f32_to_ui32(a: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f32_to_i64(a: u32, rm: u8, fl: *mut u8) -> i64;
-        pub fn tern_f32_to_ui64(a: u32, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_f64_to_i32(a: u64, rm: u8, fl: *mut u8) -> i32;
-        pub fn tern_f64_to_ui32(a: u64, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_f64_to_i64(a: u64, rm: u8, fl: *mut u8) -> i64;
-        pub fn tern_f64_to_ui64(a: u64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_i32_to_f32(a: i32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_ui32_to_f32(a: u32, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_i64_to_f32(a: i64, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_ui64_to_f32(a: u64, rm: u8, fl: *mut u8) -> u32;
-        pub fn tern_i32_to_f64(a: i32, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_ui32_to_f64(a: u32, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_i64_to_f64(a: i64, rm: u8, fl: *mut u8) -> u64;
-        pub fn tern_ui64_to_f64(a: u64, rm: u8, fl: *mut u8) -> u64;
+// The numbering above is SoftFloat's, which the wrappers pass straight through.
+const _: () = {
+    assert!(Rounding::NearEven as u8 == sys::softfloat_round_near_even);
+    assert!(Rounding::TowardZero as u8 == sys::softfloat_round_minMag);
+    assert!(Rounding::Down as u8 == sys::softfloat_round_min);
+    assert!(Rounding::Up as u8 == sys::softfloat_round_max);
+    assert!(Rounding::NearMaxMag as u8 == sys::softfloat_round_near_maxMag);
+    assert!(flags::NX == sys::softfloat_flag_inexact);
+    assert!(flags::UF == sys::softfloat_flag_underflow);
+    assert!(flags::OF == sys::softfloat_flag_overflow);
+    assert!(flags::DZ == sys::softfloat_flag_infinite);
+    assert!(flags::NV == sys::softfloat_flag_invalid);
+};
+
+/// Runs `op` under `rm` with the flags cleared and returns its result with
+/// the flags it raised. `op` must be one SoftFloat call and nothing else, so
+/// that the flags read back are that call's.
+#[inline(always)]
+fn run<R>(rm: Rounding, op: impl FnOnce() -> R) -> (R, u8) {
+    // SAFETY: the helpers take and return plain integers and only write
+    // SoftFloat's `_Thread_local` rounding mode and flags of this thread,
+    // which nothing else touches between here and the read below (the same
+    // thread runs `op` synchronously); `rm` is 0..=4, a valid SoftFloat mode.
+    unsafe {
+        sys::softfloat_roundingMode_write_helper(rm as u8);
+        sys::softfloat_exceptionFlags_write_helper(0);
     }
+    let r = op();
+    // SAFETY: as above, a plain read of this thread's flags.
+    let fl = unsafe { sys::softfloat_exceptionFlags_read_helper() };
+    (r, fl)
 }
 
-/// Safe wrappers: `name(args..., rm) -> (result, flags)`.
+/// Safe wrappers of the operations on floats: `name(args..., rm) -> (result, flags)`.
 macro_rules! wrap {
-    ($($name:ident => $c:ident ($($a:ident: $t:ty),*) -> $r:ty;)*) => {$(
+    ($($name:ident => $c:ident ($($a:ident: $t:ty => $ft:ident),*) -> $r:ty;)*) => {$(
         #[inline]
         pub fn $name($($a: $t,)* rm: Rounding) -> ($r, u8) {
-            let mut fl = 0u8;
-            // SAFETY: the C function only reads its by-value arguments and
-            // writes one byte through `fl`, a valid exclusive borrow; `rm` is
-            // a valid SoftFloat mode by construction; its global state is
-            // thread-local and not kept across calls.
-            let r = unsafe { ffi::$c($($a,)* rm as u8, &mut fl) };
-            (r, fl)
+            // SAFETY: SoftFloat's operations take and return their operands
+            // by value as `#[repr(C)]` one-integer structs, matching its
+            // `float32_t`/`float64_t`; any bit pattern is a valid operand;
+            // their only other state is this thread's mode and flags (`run`).
+            run(rm, || unsafe { sys::$c($($ft { v: $a }),*) }.v)
         }
     )*};
 }
 
 wrap! {
-    f32_add => tern_f32_add(a: u32, b: u32) -> u32;
-    f32_sub => tern_f32_sub(a: u32, b: u32) -> u32;
-    f32_mul => tern_f32_mul(a: u32, b: u32) -> u32;
-    f32_div => tern_f32_div(a: u32, b: u32) -> u32;
-    f64_add => tern_f64_add(a: u64, b: u64) -> u64;
-    f64_sub => tern_f64_sub(a: u64, b: u64) -> u64;
-    f64_mul => tern_f64_mul(a: u64, b: u64) -> u64;
-    f64_div => tern_f64_div(a: u64, b: u64) -> u64;
-    f32_mul_add => tern_f32_mulAdd(a: u32, b: u32, c: u32) -> u32;
-    f64_mul_add => tern_f64_mulAdd(a: u64, b: u64, c: u64) -> u64;
-    f32_sqrt => tern_f32_sqrt(a: u32) -> u32;
-    f64_sqrt => tern_f64_sqrt(a: u64) -> u64;
-    f32_to_f64 => tern_f32_to_f64(a: u32) -> u64;
-    f64_to_f32 => tern_f64_to_f32(a: u64) -> u32;
-    f32_to_i32 => tern_f32_to_i32(a: u32) -> i32;
-    f32_to_u32 => tern_f32_to_ui32(a: u32) -> u32;
-    f32_to_i64 => tern_f32_to_i64(a: u32) -> i64;
-    f32_to_u64 => tern_f32_to_ui64(a: u32) -> u64;
-    f64_to_i32 => tern_f64_to_i32(a: u64) -> i32;
-    f64_to_u32 => tern_f64_to_ui32(a: u64) -> u32;
-    f64_to_i64 => tern_f64_to_i64(a: u64) -> i64;
-    f64_to_u64 => tern_f64_to_ui64(a: u64) -> u64;
-    i32_to_f32 => tern_i32_to_f32(a: i32) -> u32;
-    u32_to_f32 => tern_ui32_to_f32(a: u32) -> u32;
-    i64_to_f32 => tern_i64_to_f32(a: i64) -> u32;
-    u64_to_f32 => tern_ui64_to_f32(a: u64) -> u32;
-    i32_to_f64 => tern_i32_to_f64(a: i32) -> u64;
-    u32_to_f64 => tern_ui32_to_f64(a: u32) -> u64;
-    i64_to_f64 => tern_i64_to_f64(a: i64) -> u64;
-    u64_to_f64 => tern_ui64_to_f64(a: u64) -> u64;
+    f32_add => f32_add(a: u32 => float32_t, b: u32 => float32_t) -> u32;
+    f32_sub => f32_sub(a: u32 => float32_t, b: u32 => float32_t) -> u32;
+    f32_mul => f32_mul(a: u32 => float32_t, b: u32 => float32_t) -> u32;
+    f32_div => f32_div(a: u32 => float32_t, b: u32 => float32_t) -> u32;
+    f64_add => f64_add(a: u64 => float64_t, b: u64 => float64_t) -> u64;
+    f64_sub => f64_sub(a: u64 => float64_t, b: u64 => float64_t) -> u64;
+    f64_mul => f64_mul(a: u64 => float64_t, b: u64 => float64_t) -> u64;
+    f64_div => f64_div(a: u64 => float64_t, b: u64 => float64_t) -> u64;
+    f32_mul_add => f32_mulAdd(a: u32 => float32_t, b: u32 => float32_t, c: u32 => float32_t) -> u32;
+    f64_mul_add => f64_mulAdd(a: u64 => float64_t, b: u64 => float64_t, c: u64 => float64_t) -> u64;
+    f32_sqrt => f32_sqrt(a: u32 => float32_t) -> u32;
+    f64_sqrt => f64_sqrt(a: u64 => float64_t) -> u64;
+    f32_to_f64 => f32_to_f64(a: u32 => float32_t) -> u64;
+    f64_to_f32 => f64_to_f32(a: u64 => float64_t) -> u32;
+}
+
+/// Float to integer, with the inexact flag reported (`exact` = true).
+/// SoftFloat returns C's `int_fast32_t` etc., which may be wider than the
+/// type named; the value always fits the narrower type.
+macro_rules! wrap_to_int {
+    ($($name:ident => $c:ident ($t:ty => $ft:ident) -> $r:ty;)*) => {$(
+        #[inline]
+        pub fn $name(a: $t, rm: Rounding) -> ($r, u8) {
+            // SAFETY: as for `wrap!`; the mode argument is valid (`run`).
+            run(rm, || unsafe { sys::$c($ft { v: a }, rm as u8, true) } as $r)
+        }
+    )*};
+}
+
+wrap_to_int! {
+    f32_to_i32 => f32_to_i32(u32 => float32_t) -> i32;
+    f32_to_u32 => f32_to_ui32(u32 => float32_t) -> u32;
+    f32_to_i64 => f32_to_i64(u32 => float32_t) -> i64;
+    f32_to_u64 => f32_to_ui64(u32 => float32_t) -> u64;
+    f64_to_i32 => f64_to_i32(u64 => float64_t) -> i32;
+    f64_to_u32 => f64_to_ui32(u64 => float64_t) -> u32;
+    f64_to_i64 => f64_to_i64(u64 => float64_t) -> i64;
+    f64_to_u64 => f64_to_ui64(u64 => float64_t) -> u64;
+}
+
+/// Integer to float.
+macro_rules! wrap_from_int {
+    ($($name:ident => $c:ident ($t:ty) -> $r:ty;)*) => {$(
+        #[inline]
+        pub fn $name(a: $t, rm: Rounding) -> ($r, u8) {
+            // SAFETY: as for `wrap!`; the integer is passed by value.
+            run(rm, || unsafe { sys::$c(a) }.v)
+        }
+    )*};
+}
+
+wrap_from_int! {
+    i32_to_f32 => i32_to_f32(i32) -> u32;
+    u32_to_f32 => ui32_to_f32(u32) -> u32;
+    i64_to_f32 => i64_to_f32(i64) -> u32;
+    u64_to_f32 => ui64_to_f32(u64) -> u32;
+    i32_to_f64 => i32_to_f64(i32) -> u64;
+    u32_to_f64 => ui32_to_f64(u32) -> u64;
+    i64_to_f64 => i64_to_f64(i64) -> u64;
+    u64_to_f64 => ui64_to_f64(u64) -> u64;
 }
 
 /// Comparisons: `eq` is quiet (NV only for a signaling NaN), `lt`/`le` are
-/// signaling (NV for any NaN), as IEEE 754 and RISC-V feq/flt/fle.
+/// signaling (NV for any NaN), as IEEE 754 and RISC-V feq/flt/fle. They do
+/// not round; the mode set is round-to-nearest-even.
 macro_rules! wrap_cmp {
-    ($($name:ident => $c:ident ($t:ty);)*) => {$(
+    ($($name:ident => $c:ident ($t:ty => $ft:ident);)*) => {$(
         #[inline]
         pub fn $name(a: $t, b: $t) -> (bool, u8) {
-            let mut fl = 0u8;
-            // SAFETY: as for the arithmetic wrappers; the C `bool` is Rust's `bool`.
-            let r = unsafe { ffi::$c(a, b, &mut fl) };
-            (r, fl)
+            // SAFETY: as for `wrap!`; the C `bool` is Rust's `bool`.
+            run(Rounding::NearEven, || unsafe { sys::$c($ft { v: a }, $ft { v: b }) })
         }
     )*};
 }
 
 wrap_cmp! {
-    f32_eq => tern_f32_eq(u32);
-    f32_lt => tern_f32_lt(u32);
-    f32_le => tern_f32_le(u32);
-    f64_eq => tern_f64_eq(u64);
-    f64_lt => tern_f64_lt(u64);
-    f64_le => tern_f64_le(u64);
+    f32_eq => f32_eq(u32 => float32_t);
+    f32_lt => f32_lt(u32 => float32_t);
+    f32_le => f32_le(u32 => float32_t);
+    f64_eq => f64_eq(u64 => float64_t);
+    f64_lt => f64_lt(u64 => float64_t);
+    f64_le => f64_le(u64 => float64_t);
 }
 
 #[cfg(test)]
@@ -192,6 +215,54 @@ mod tests {
         assert_eq!(f32_add(0xffc1_2345, ONE, Rounding::NearEven), (0x7fc0_0000, 0));
         assert_eq!(f64_div(0, 0, Rounding::NearEven), (0x7ff8_0000_0000_0000, NV));
         assert_eq!(f64_div(1.0f64.to_bits(), 0, Rounding::NearEven), (f64::INFINITY.to_bits(), DZ));
+    }
+
+    /// RISC-V's float-to-integer results (unprivileged spec, "Domains of
+    /// float-to-integer conversions"): NaN and positive overflow give the
+    /// largest value, negative overflow the smallest, with NV only.
+    #[test]
+    fn conversions_saturate_as_risc_v() {
+        let rtz = Rounding::TowardZero;
+        let nan = f64::NAN.to_bits();
+        let snan = 0x7ff0_0000_0000_0001u64;
+        let neg_nan = 0xfff8_0000_0000_0000u64;
+        let (inf, ninf) = (f64::INFINITY.to_bits(), f64::NEG_INFINITY.to_bits());
+        let big = 1e20f64.to_bits();
+        let nbig = (-1e20f64).to_bits();
+        for x in [nan, snan, neg_nan, inf, big] {
+            assert_eq!(f64_to_i32(x, rtz), (i32::MAX, NV), "{x:#x}");
+            assert_eq!(f64_to_u32(x, rtz), (u32::MAX, NV), "{x:#x}");
+            assert_eq!(f64_to_i64(x, rtz), (i64::MAX, NV), "{x:#x}");
+            assert_eq!(f64_to_u64(x, rtz), (u64::MAX, NV), "{x:#x}");
+        }
+        for x in [ninf, nbig] {
+            assert_eq!(f64_to_i32(x, rtz), (i32::MIN, NV), "{x:#x}");
+            assert_eq!(f64_to_u32(x, rtz), (0, NV), "{x:#x}");
+            assert_eq!(f64_to_i64(x, rtz), (i64::MIN, NV), "{x:#x}");
+            assert_eq!(f64_to_u64(x, rtz), (0, NV), "{x:#x}");
+        }
+        // Just outside and inside the 32-bit ranges; -1 is invalid unsigned,
+        // a negative fraction truncating to 0 only inexact.
+        assert_eq!(f64_to_i32(2147483648f64.to_bits(), rtz), (i32::MAX, NV));
+        assert_eq!(f64_to_i32((-2147483648f64).to_bits(), rtz), (i32::MIN, 0));
+        assert_eq!(f64_to_i32((-2147483649f64).to_bits(), rtz), (i32::MIN, NV));
+        assert_eq!(f64_to_u32(4294967295f64.to_bits(), rtz), (u32::MAX, 0));
+        assert_eq!(f64_to_u32(4294967296f64.to_bits(), rtz), (u32::MAX, NV));
+        assert_eq!(f64_to_u64((-1f64).to_bits(), rtz), (0, NV));
+        assert_eq!(f64_to_u32((-0.5f64).to_bits(), rtz), (0, NX));
+        assert_eq!(f64_to_i64(2.5f64.to_bits(), Rounding::NearEven), (2, NX));
+        // Single: NaN (either sign) to the maximum, -inf to the minimum.
+        for x in [0x7fc0_0000, 0xffc0_0000, 0x7f80_0001, f32::INFINITY.to_bits()] {
+            assert_eq!(f32_to_i32(x, rtz), (i32::MAX, NV), "{x:#x}");
+            assert_eq!(f32_to_u32(x, rtz), (u32::MAX, NV), "{x:#x}");
+            assert_eq!(f32_to_i64(x, rtz), (i64::MAX, NV), "{x:#x}");
+            assert_eq!(f32_to_u64(x, rtz), (u64::MAX, NV), "{x:#x}");
+        }
+        let ninf = f32::NEG_INFINITY.to_bits();
+        assert_eq!(f32_to_i32(ninf, rtz), (i32::MIN, NV));
+        assert_eq!(f32_to_u32(ninf, rtz), (0, NV));
+        assert_eq!(f32_to_i64(ninf, rtz), (i64::MIN, NV));
+        assert_eq!(f32_to_u64(ninf, rtz), (0, NV));
     }
 
     #[test]
