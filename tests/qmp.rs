@@ -37,6 +37,11 @@ impl Drop for Tmp {
 
 /// Start `tern` on the virt board with `code` as a raw kernel and a QMP socket.
 fn start(tmp: &Tmp, code: &[u32], extra: &[&str]) -> (Running, PathBuf) {
+    start_env(tmp, code, extra, &[])
+}
+
+/// `start` with environment variables (test hooks).
+fn start_env(tmp: &Tmp, code: &[u32], extra: &[&str], env: &[(&str, &str)]) -> (Running, PathBuf) {
     let kernel = tmp.0.join("k.bin");
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     std::fs::write(&kernel, bytes).unwrap();
@@ -45,6 +50,7 @@ fn start(tmp: &Tmp, code: &[u32], extra: &[&str]) -> (Running, PathBuf) {
     c.args(["-machine", "virt", "-bios", "none", "-nographic", "-kernel"]).arg(&kernel);
     c.arg("-qmp").arg(format!("unix:{},server=on,wait=off", sock.display()));
     c.args(extra);
+    c.envs(env.iter().copied());
     let r = Running::start(c);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !sock.exists() {
@@ -714,6 +720,23 @@ fn a_signal_is_a_host_signal_shutdown() {
     let tmp = Tmp::new("signal");
     let (r, sock) = start(&tmp, &LOOP, &[]);
     let mut c = Conn::negotiated(&sock);
+    signal_shutdown_reaches(r, &mut c);
+}
+
+/// The signal comes while the monitor has written `qmp_capabilities`' reply
+/// but not yet marked the client negotiated (a test hook holds it there for
+/// 300 ms): the SHUTDOWN event must still reach the client, after the reply.
+#[test]
+fn an_event_right_after_negotiation_is_not_lost() {
+    let tmp = Tmp::new("negotiation-race");
+    let (r, sock) = start_env(&tmp, &LOOP, &[], &[("TERN_TEST_QMP_REPLY_DELAY_MS", "300")]);
+    let mut c = Conn::greeted(&sock);
+    c.send(b"{\"execute\":\"qmp_capabilities\"}");
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    signal_shutdown_reaches(r, &mut c);
+}
+
+fn signal_shutdown_reaches(r: Running, c: &mut Conn) {
     let killed = std::process::Command::new("kill").arg("-TERM").arg(r.child.id().to_string()).status().unwrap();
     assert!(killed.success());
     assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-signal\"}}\r\n");

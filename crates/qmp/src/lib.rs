@@ -165,7 +165,10 @@ impl Hub {
     /// only under this lock, so after `pump` returns every event emitted
     /// before the call has been written.
     pub fn pump(&self) -> bool {
-        let rx = lock(&self.events);
+        self.pump_locked(&lock(&self.events))
+    }
+
+    fn pump_locked(&self, rx: &Receiver<Event>) -> bool {
         loop {
             match rx.try_recv() {
                 Ok(e) => {
@@ -181,6 +184,21 @@ impl Hub {
         }
     }
 
+    /// Send a command's reply to `client` after the events emitted before it,
+    /// and give the client its session's negotiation state, all under the
+    /// events lock: an event taken after the reply left sees the new state, so
+    /// none falls between `qmp_capabilities`' reply and the client counting as
+    /// negotiated (and none comes before that reply, which clients such as
+    /// qemu.qmp read as the next message).
+    pub fn reply(&self, client: &Client, reply: &Value, negotiated: bool, oob: bool) {
+        let rx = lock(&self.events);
+        self.pump_locked(&rx);
+        client.send(reply);
+        test_hooks::after_reply();
+        client.negotiated.store(negotiated, Ordering::Release);
+        client.oob.store(oob, Ordering::Release);
+    }
+
     /// Block until an event may be pending (or the machine is gone).
     fn wait_event(&self, timeout: std::time::Duration) {
         // A clone waits without taking: taking happens only in `pump`.
@@ -188,5 +206,23 @@ impl Hub {
         let mut sel = crossbeam_channel::Select::new();
         sel.recv(&rx);
         let _ = sel.ready_timeout(timeout);
+    }
+}
+
+/// Delays that tests use to force an interleaving instead of hoping for it.
+mod test_hooks {
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    /// `TERN_TEST_QMP_REPLY_DELAY_MS`: pause after a reply is written, before
+    /// the session's state takes effect (tests/qmp.rs, lost events).
+    pub fn after_reply() {
+        static DELAY: OnceLock<Option<Duration>> = OnceLock::new();
+        let d = DELAY.get_or_init(|| {
+            std::env::var("TERN_TEST_QMP_REPLY_DELAY_MS").ok()?.parse().ok().map(Duration::from_millis)
+        });
+        if let Some(d) = d {
+            std::thread::sleep(*d);
+        }
     }
 }

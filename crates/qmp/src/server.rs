@@ -195,11 +195,7 @@ const QUEUE_LEN: usize = 8;
 fn execute(ctx: &Ctx, session: &mut Session, client: &Client, m: Message) {
     ctx.hub.inflight.fetch_add(1, Ordering::AcqRel);
     let reply = session.handle(ctx, m);
-    // Events emitted before the reply go first.
-    ctx.hub.pump();
-    client.send(&reply);
-    client.negotiated.store(session.negotiated, Ordering::Release);
-    client.oob.store(session.oob, Ordering::Release);
+    ctx.hub.reply(client, &reply, session.negotiated, session.oob);
     ctx.hub.inflight.fetch_sub(1, Ordering::AcqRel);
 }
 
