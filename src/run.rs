@@ -78,6 +78,18 @@ fn config(o: &Options) -> Result<Config, String> {
     })
 }
 
+/// Whether `host` names only loopback addresses (a name that does not resolve is not).
+fn is_loopback(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    match (host, 0).to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
 /// One line, whatever the message: errors are printed as `tern: <line>`.
 pub fn one_line(msg: &str) -> String {
     msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
@@ -87,6 +99,17 @@ pub fn one_line(msg: &str) -> String {
 /// Errors (already one line) are for the caller to print.
 pub fn run(o: Options) -> Result<u8, String> {
     let cfg = config(&o)?;
+    for m in &o.monitors {
+        if let qmp::Chardev::Tcp { host, port, .. } = &m.chardev {
+            if !is_loopback(host) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tern: warning: the monitor on {host}:{port} is reachable from other hosts; \
+                     whoever connects controls the guest and can write host files (memsave)"
+                );
+            }
+        }
+    }
     if o.kernel == Kernel::None && o.bios != Bios::None && o.monitors.is_empty() {
         // QEMU says nothing and the firmware spins at 100% CPU; say why once.
         let _ = writeln!(
@@ -287,6 +310,16 @@ fn machine_thread(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["0.0.0.0", "::", "10.0.0.1", "192.168.1.1"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
 
     #[test]
     fn messages_become_one_line() {

@@ -663,6 +663,37 @@ fn wait_on_holds_the_guest_until_a_client_connects() {
     assert_eq!(out.code, Some(0), "the guest ran and passed: {}", out.stderr);
 }
 
+/// Whoever reaches a monitor controls the guest: Unix sockets are created
+/// owner-only, and a TCP monitor beyond loopback is warned about.
+#[test]
+fn monitor_sockets_are_private_and_wide_tcp_is_warned() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = Tmp::new("private");
+    let port = free_port();
+    let tcp = format!("tcp:0.0.0.0:{port},server=on,wait=off");
+    let (r, sock) = start(&tmp, &LOOP, &["-S", "-monitor", &tcp]);
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp.0).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "only k.bin and the socket: {leftovers:?}");
+    send_quit(&sock);
+    let out = r.finish(Duration::from_secs(10));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tern: warning: the monitor on 0.0.0.0:{port} is reachable from other hosts; whoever connects \
+             controls the guest and can write host files (memsave)\n"
+        )
+    );
+}
+
+/// `quit`, up to its SHUTDOWN event.
+fn send_quit(sock: &Path) {
+    let mut c = Conn::negotiated(sock);
+    c.send(b"{\"execute\":\"quit\"}");
+    assert_eq!(c.event(), "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n");
+}
+
 #[test]
 fn stdio_monitor_conflicts_with_stdio_serial() {
     let mut c = tern();

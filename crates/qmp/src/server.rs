@@ -105,9 +105,7 @@ pub fn start(specs: Vec<MonitorSpec>, handle: Handle, events: Receiver<Event>, i
         let readline = spec.readline;
         match &spec.chardev {
             Chardev::Unix { path, wait } => {
-                // As QEMU: a stale socket file is replaced.
-                let _ = std::fs::remove_file(path);
-                let l = UnixListener::bind(path)
+                let l = bind_private(path)
                     .map_err(|e| format!("Failed to bind socket to {}: {}", path.display(), crate::os_error(&e)))?;
                 mon.sockets.push(path.clone());
                 if *wait {
@@ -155,6 +153,32 @@ pub fn start(specs: Vec<MonitorSpec>, handle: Handle, events: Receiver<Event>, i
         }
     })?;
     Ok(mon)
+}
+
+/// Bind a Unix socket that only its owner may connect to: whoever reaches a
+/// monitor controls the guest and writes host files (`memsave`). The socket
+/// is made 0600 inside a fresh 0700 directory beside `path`, then renamed
+/// into place (replacing a stale file, as QEMU does), so it is never
+/// reachable with looser permissions.
+fn bind_private(path: &std::path::Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let dir = parent.join(format!(".tern-monitor-{}-{n}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    let tmp = dir.join("s");
+    let bound = UnixListener::bind(&tmp).and_then(|l| {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&tmp, path)?;
+        Ok(l)
+    });
+    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_dir(&dir);
+    bound
 }
 
 /// A new client: its own thread and session.
