@@ -1,10 +1,7 @@
 //! `tern`: a RISC-V RV64GC system emulator with a QEMU-compatible command line.
 //! This binary is a thin layer: parse the options, build the machine, run it.
 
-mod cli;
-mod monitor_command;
-mod monitor_opts;
-mod run;
+use tern::{cli, monitor_command, run};
 
 use std::io::Write;
 use std::process::ExitCode;
