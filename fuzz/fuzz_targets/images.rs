@@ -17,11 +17,8 @@ fn bios_file(bytes: &[u8]) -> PathBuf {
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else { return };
     // Flag bit 2: the image is the firmware, not the kernel.
-    let (bios, kernel_bytes) = if flags & 4 != 0 {
-        (Firmware::File(bios_file(rest)), None)
-    } else {
-        (Firmware::None, Some(rest.to_vec()))
-    };
+    let (bios, kernel_bytes) =
+        if flags & 4 != 0 { (Firmware::File(bios_file(rest)), None) } else { (Firmware::None, Some(rest.to_vec())) };
     let cfg = Config {
         board: if flags & 1 != 0 { BoardKind::Virt } else { BoardKind::Spike },
         ram_size: 8 << 20,
