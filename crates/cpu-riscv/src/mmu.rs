@@ -64,15 +64,37 @@ impl Cpu {
     pub fn translate(&mut self, vaddr: u64, access: Access) -> Result<u64, Exception> {
         let prv = self.effective_priv(access);
         let mode = self.hart.csr.satp >> 60;
-        let pa = if prv == Priv::M || mode == SATP_MODE_BARE { vaddr } else { self.walk(vaddr, access, prv, mode)? };
+        let pa =
+            if prv == Priv::M || mode == SATP_MODE_BARE { vaddr } else { Cpu::walk(self, vaddr, access, prv, mode)? };
         if !self.pmp_allows(pa, 1, access, prv) {
             return Err(access.access_fault(vaddr));
         }
         Ok(pa)
     }
 
-    /// The page-table walk of Privileged spec 4.3.2, generalised to 3-5 levels.
-    fn walk(&mut self, vaddr: u64, access: Access, prv: Priv, mode: u64) -> Result<u64, Exception> {
+    /// The physical address a debugger sees at `vaddr` (the monitor's
+    /// gva2gpa, memsave, `x`), `None` where the guest's load would fault in
+    /// the walk. The hart's own walk, as QEMU 7.2's
+    /// riscv_cpu_get_phys_page_debug runs get_physical_address: a load at the
+    /// effective privilege (so MPRV applies), with SUM taken as set (its
+    /// `is_debug`), PMP checked on the page-table reads but not on the
+    /// result. A/D bits are left alone, as QEMU's later `!is_debug` fix
+    /// does (7.2 still set them). `&self`: no A/D write, TLB fill, trap or
+    /// other change to the hart.
+    pub fn debug_translate(&self, vaddr: u64) -> Option<u64> {
+        let access = Access::Read;
+        let prv = self.effective_priv(access);
+        let mode = self.hart.csr.satp >> 60;
+        if prv == Priv::M || mode == SATP_MODE_BARE {
+            return Some(vaddr);
+        }
+        Cpu::walk(&mut DebugView(self), vaddr, access, prv, mode).ok()
+    }
+
+    /// The page-table walk of Privileged spec 4.3.2 (virtual address
+    /// translation process), generalised to 3-5 levels, for the hart and for
+    /// debuggers alike so that both see one answer.
+    fn walk<M: PageTables>(m: &mut M, vaddr: u64, access: Access, prv: Priv, mode: u64) -> Result<u64, Exception> {
         let levels = match mode {
             SATP_MODE_SV39 => 3,
             SATP_MODE_SV48 => 4,
@@ -84,16 +106,17 @@ impl Cpu {
         if (((vaddr << shift) as i64) >> shift) as u64 != vaddr {
             return Err(access.page_fault(vaddr));
         }
-        let mstatus = self.hart.csr.mstatus;
-        let mut table = (self.hart.csr.satp & ((1 << 44) - 1)) << PAGE_SHIFT;
+        let (satp, mstatus) = (m.cpu().hart.csr.satp, m.cpu().hart.csr.mstatus);
+        let sum = M::DEBUG || mstatus & MSTATUS_SUM != 0;
+        let mut table = (satp & ((1 << 44) - 1)) << PAGE_SHIFT;
         for level in (0..levels).rev() {
             let vpn = (vaddr >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
             let pte_addr = table + vpn * 8;
             // Implicit page-table reads are checked by PMP as S-mode reads (3.7.1).
-            if !self.pmp_allows(pte_addr, 8, Access::Read, Priv::S) {
+            if !m.cpu().pmp_allows(pte_addr, 8, Access::Read, Priv::S) {
                 return Err(access.access_fault(vaddr));
             }
-            let pte = self.phys_read(pte_addr, 8).map_err(|_| access.access_fault(vaddr))?;
+            let pte = m.read_pte(pte_addr).ok_or_else(|| access.access_fault(vaddr))?;
             if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) || pte & PTE_RESERVED != 0 {
                 return Err(access.page_fault(vaddr));
             }
@@ -111,7 +134,7 @@ impl Cpu {
             let user_page = pte & PTE_U != 0;
             let priv_ok = match prv {
                 Priv::U => user_page,
-                _ => !user_page || (access != Access::Execute && mstatus & MSTATUS_SUM != 0),
+                _ => !user_page || (access != Access::Execute && sum),
             };
             let perm_ok = match access {
                 Access::Read => pte & PTE_R != 0 || (mstatus & MSTATUS_MXR != 0 && pte & PTE_X != 0),
@@ -126,7 +149,7 @@ impl Cpu {
             // Step 7: hardware A/D update, as QEMU does.
             let want = PTE_A | if access == Access::Write { PTE_D } else { 0 };
             if pte & want != want {
-                self.phys_write(pte_addr, 8, pte | want).map_err(|_| access.access_fault(vaddr))?;
+                m.write_pte(pte_addr, pte | want).ok_or_else(|| access.access_fault(vaddr))?;
             }
             let page = (ppn & !low) | ((vaddr >> PAGE_SHIFT) & low);
             return Ok((page << PAGE_SHIFT) | (vaddr & ((1 << PAGE_SHIFT) - 1)));
@@ -189,6 +212,52 @@ impl Cpu {
             return cfg & bit != 0;
         }
         prv == Priv::M
+    }
+}
+
+/// What a page-table walk reads PTEs from and records A/D bits in: the hart
+/// itself, or a debugger's read-only view of it (`DebugView`).
+trait PageTables {
+    /// A debugger's walk: SUM counts as set (QEMU's `is_debug`).
+    const DEBUG: bool;
+    fn cpu(&self) -> &Cpu;
+    fn read_pte(&mut self, pa: u64) -> Option<u64>;
+    /// Write back a PTE with A (and for stores D) set.
+    fn write_pte(&mut self, pa: u64, pte: u64) -> Option<()>;
+}
+
+impl PageTables for Cpu {
+    const DEBUG: bool = false;
+    fn cpu(&self) -> &Cpu {
+        self
+    }
+    fn read_pte(&mut self, pa: u64) -> Option<u64> {
+        self.phys_read(pa, 8).ok()
+    }
+    fn write_pte(&mut self, pa: u64, pte: u64) -> Option<()> {
+        self.phys_write(pa, 8, pte).ok()
+    }
+}
+
+/// The hart as a debugger walks it: shared, so nothing can change.
+struct DebugView<'a>(&'a Cpu);
+
+impl PageTables for DebugView<'_> {
+    const DEBUG: bool = true;
+    fn cpu(&self) -> &Cpu {
+        self.0
+    }
+    /// RAM only: reading a device register can have side effects (a UART
+    /// pops its receive buffer), so a PTE under a device fails the walk.
+    fn read_pte(&mut self, pa: u64) -> Option<u64> {
+        if self.0.bus.overlaps(pa, 8) {
+            return None;
+        }
+        self.0.ram.read(pa, 8)
+    }
+    /// A debugger's look leaves A and D as the guest left them.
+    fn write_pte(&mut self, _pa: u64, _pte: u64) -> Option<()> {
+        Some(())
     }
 }
 
@@ -439,5 +508,100 @@ mod tests {
         // Data page denied: access fault after a successful walk.
         c.hart.csr.pmpaddr[0] = ((RAM_BASE + 0x1000) >> 2) | 0x1ff;
         assert_eq!(cause(c.translate(0x1000, Access::Execute)), Some(Cause::InstructionAccessFault));
+    }
+
+    /// The debugger's translation and a guest load's, debugger first (the
+    /// load may set A).
+    fn debug_and_load(c: &mut Cpu, va: u64) -> (Option<u64>, Option<u64>) {
+        (c.debug_translate(va), c.translate(va, Access::Read).ok())
+    }
+
+    #[test]
+    fn debug_walk_gives_the_harts_answer() {
+        // Each case is one the monitor's own walker (issue 11) answered
+        // differently from the hart: it now gets the hart's answer.
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, 0x1000, RAM_BASE + 0x1000, PTE_R, 0);
+        assert_eq!(debug_and_load(&mut c, 0x1234), (Some(RAM_BASE + 0x1234), Some(RAM_BASE + 0x1234)));
+        // Reserved bits 63:54 in a leaf.
+        let p = t.map(&mut c, 0x2000, RAM_BASE, PTE_R, 0);
+        c.ram.write(p, 8, c.ram.read(p, 8).unwrap() | (1 << 60)).unwrap();
+        assert_eq!(debug_and_load(&mut c, 0x2000), (None, None), "reserved bits");
+        // D, A or U in a pointer PTE (reserved there, 4.3.1).
+        for bit in [PTE_D, PTE_A, PTE_U] {
+            let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+            t.map(&mut c, 0x7fc0_0000, RAM_BASE, PTE_R, 0);
+            assert_eq!(c.debug_translate(0x7fc0_0000), Some(RAM_BASE));
+            c.ram.write(ROOT + 8, 8, c.ram.read(ROOT + 8, 8).unwrap() | bit).unwrap();
+            assert_eq!(debug_and_load(&mut c, 0x7fc0_0000), (None, None), "pointer with {bit:#x}");
+        }
+        // A misaligned megapage (step 6).
+        t.map(&mut c, 0x40_0000, RAM_BASE + 0x1000, PTE_R, 1);
+        assert_eq!(debug_and_load(&mut c, 0x40_0000), (None, None), "misaligned superpage");
+        // A loads' permission rules: an S page seen from U, an execute-only page without MXR.
+        t.map(&mut c, 0x3000, RAM_BASE + 0x3000, PTE_X, 0);
+        assert_eq!(debug_and_load(&mut c, 0x3000), (None, None), "execute-only");
+        c.hart.csr.mstatus |= MSTATUS_MXR;
+        assert_eq!(debug_and_load(&mut c, 0x3000), (Some(RAM_BASE + 0x3000), Some(RAM_BASE + 0x3000)), "MXR");
+        c.hart.prv = Priv::U;
+        assert_eq!(debug_and_load(&mut c, 0x1000), (None, None), "S page from U");
+        // MPRV in M: loads, and so the debugger, translate as MPP (3.1.6.3).
+        c.hart.prv = Priv::M;
+        assert_eq!(c.debug_translate(0x1000), Some(0x1000), "M: physical");
+        c.hart.csr.mstatus |= MSTATUS_MPRV | (1 << MSTATUS_MPP_SHIFT);
+        assert_eq!(debug_and_load(&mut c, 0x1000), (Some(RAM_BASE + 0x1000), Some(RAM_BASE + 0x1000)));
+        c.hart.csr.mstatus = 0;
+        c.hart.prv = Priv::S;
+        // A page table PMP denies (3.7.1): the walk fails for both.
+        c.hart.csr.pmpaddr[1] = c.hart.csr.pmpaddr[0];
+        c.hart.csr.pmpaddr[0] = (ROOT >> 2) | 0x1ff;
+        c.hart.csr.pmpcfg[0] = (0x1f << 8) | 0x18;
+        assert_eq!(debug_and_load(&mut c, 0x1000), (None, None), "PMP on the walk");
+    }
+
+    #[test]
+    fn debug_walk_reads_like_qemus_debugger() {
+        // Where QEMU's riscv_cpu_get_phys_page_debug knowingly differs from a
+        // guest load: SUM is taken as set (is_debug) and PMP is not checked
+        // on the translated address, so gdb and the monitor see user pages
+        // and PMP-guarded memory from S-mode.
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, 0x1000, RAM_BASE + 0x1000, PTE_R | PTE_U, 0);
+        assert_eq!(debug_and_load(&mut c, 0x1008), (Some(RAM_BASE + 0x1008), None), "U page, SUM clear");
+        t.map(&mut c, 0x2000, RAM_BASE + 0x2000, PTE_R, 0);
+        c.hart.csr.pmpaddr[1] = c.hart.csr.pmpaddr[0];
+        c.hart.csr.pmpaddr[0] = ((RAM_BASE + 0x2000) >> 2) | 0x1ff;
+        c.hart.csr.pmpcfg[0] = (0x1f << 8) | 0x18;
+        assert_eq!(debug_and_load(&mut c, 0x2008), (Some(RAM_BASE + 0x2008), None), "data page PMP denies");
+    }
+
+    #[test]
+    fn debug_walk_changes_nothing() {
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV48);
+        // A and D clear everywhere: the hart's walk would set them.
+        let leaf = t.map(&mut c, 0x4000_3000, RAM_BASE + 0x7000, RWX, 0);
+        t.map(&mut c, 0x20_0000, RAM_BASE + 0x20_0000, PTE_R | PTE_W, 1);
+        c.hart.csr.mstatus |= MSTATUS_SUM;
+        let hart = c.hart.clone();
+        let ram = c.ram.slice(RAM_BASE, 4 << 20).unwrap().to_vec();
+        let (generation, traps, executed) = (c.tlb.generation, c.traps.text(), c.executed);
+        for va in [0x4000_3abc, 0x20_1234, 0x5000, 0x0000_8000_0000_0000] {
+            let _ = c.debug_translate(va);
+        }
+        assert_eq!(c.debug_translate(0x4000_3abc), Some(RAM_BASE + 0x7abc));
+        assert!(c.hart == hart, "hart state unchanged");
+        assert!(c.ram.slice(RAM_BASE, 4 << 20).unwrap() == &ram[..], "memory unchanged (A/D bits too)");
+        assert_eq!((c.tlb.generation, c.traps.text(), c.executed), (generation, traps, executed));
+        // No TLB fill: with the leaf made invalid behind the hart's back (no
+        // sfence.vma), a load walks again and faults.
+        let pte = c.ram.read(leaf, 8).unwrap();
+        c.ram.write(leaf, 8, pte & !PTE_V).unwrap();
+        assert_eq!(cause(c.load(0x4000_3ab8, 8)), Some(Cause::LoadPageFault), "no TLB entry left behind");
+        // The same probe catches a fill: a hart load fills the TLB, and the
+        // stale entry then serves the invalidated page.
+        c.ram.write(leaf, 8, pte).unwrap();
+        assert!(c.load(0x4000_3ab8, 8).is_ok());
+        c.ram.write(leaf, 8, pte & !PTE_V).unwrap();
+        assert!(c.load(0x4000_3ab8, 8).is_ok(), "the probe sees a filled entry");
     }
 }

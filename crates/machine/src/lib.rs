@@ -509,7 +509,7 @@ impl Machine {
                 h.csr.mip |= self.cpu.irq.pending();
                 Reply::Registers(Box::new(h))
             }
-            Request::Translate { addr } => Reply::Text(match self.debug_translate(*addr) {
+            Request::Translate { addr } => Reply::Text(match self.cpu.debug_translate(*addr) {
                 Some(pa) => format!("gpa: {pa:#x}\n"),
                 None => "Unmapped\n".into(),
             }),
@@ -531,52 +531,8 @@ impl Machine {
         None
     }
 
-    /// The physical address of `va` as the hart's loads see it (so MPRV in M
-    /// mode selects MPP's translation, as QEMU's get_phys_page_debug does with
-    /// its load access type), without side effects: no A/D updates, no
-    /// permission checks beyond validity, no TLB fill. Privileged spec 4.3.2.
-    pub fn debug_translate(&mut self, va: u64) -> Option<u64> {
-        let mode = self.cpu.hart.csr.satp >> 60;
-        let levels = match mode {
-            8 => 3,
-            9 => 4,
-            10 => 5,
-            _ => return Some(va),
-        };
-        if self.cpu.effective_priv(cpu_riscv::mmu::Access::Read) == cpu_riscv::Priv::M {
-            return Some(va);
-        }
-        let va_bits = 12 + 9 * levels;
-        let shift = 64 - va_bits;
-        if (((va << shift) as i64) >> shift) as u64 != va {
-            return None;
-        }
-        let mut table = (self.cpu.hart.csr.satp & ((1 << 44) - 1)) << 12;
-        for level in (0..levels).rev() {
-            let pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
-            // Page tables in RAM only: reading a device could have side effects.
-            let pte = self.cpu.ram.read(pte_addr, 8)?;
-            let (v, r, w, x) = (pte & 1 != 0, pte & 2 != 0, pte & 4 != 0, pte & 8 != 0);
-            if !v || (!r && w) {
-                return None;
-            }
-            let ppn = (pte >> 10) & ((1 << 44) - 1);
-            if !r && !x {
-                table = ppn << 12;
-                continue;
-            }
-            let low = (1u64 << (9 * level)) - 1;
-            if ppn & low != 0 {
-                return None;
-            }
-            let page = (ppn & !low) | ((va >> 12) & low);
-            return Some((page << 12) | (va & 0xfff));
-        }
-        None
-    }
-
     /// Read guest memory for the monitor: physical, or virtual through the
-    /// MMU as the hart's current privilege sees it (`debug_translate`).
+    /// MMU as the hart's current privilege sees it (`Cpu::debug_translate`).
     fn read_mem(&mut self, addr: u64, len: u64, phys: bool) -> Reply {
         const MAX_READ: u64 = 1 << 30;
         if len > MAX_READ {
@@ -588,7 +544,7 @@ impl Machine {
         while done < len {
             let va = addr.wrapping_add(done);
             let n = (0x1000 - (va & 0xfff)).min(len - done);
-            let pa = if phys { Some(va) } else { self.debug_translate(va) };
+            let pa = if phys { Some(va) } else { self.cpu.debug_translate(va) };
             let Some(pa) = pa else {
                 return Reply::Bytes(out, Some(format!("{va:#x}: Cannot access memory")));
             };

@@ -109,18 +109,24 @@ fn debug_translation_has_no_side_effects() {
     m.cpu().ram.write(root + 8, 8, pte).unwrap();
     m.cpu().hart.csr.satp = (8 << 60) | (root >> 12);
     m.cpu().hart.prv = cpu_riscv::Priv::S;
-    assert_eq!(m.debug_translate(0x4000_0123), Some(0x8000_0123));
+    // Below M, PMP must allow the page-table reads, as for the hart: one NAPOT entry, all memory, RWX.
+    m.cpu().hart.csr.pmpaddr[0] = (1 << 54) - 1;
+    m.cpu().hart.csr.pmpcfg[0] = 0x1f;
+    assert_eq!(m.cpu().debug_translate(0x4000_0123), Some(0x8000_0123));
     assert_eq!(m.cpu().ram.read(root + 8, 8), Some(pte), "no A/D update");
-    assert_eq!(m.debug_translate(0x123), None, "invalid PTE");
-    assert_eq!(m.debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
+    assert_eq!(m.cpu().debug_translate(0x123), None, "invalid PTE");
+    assert_eq!(m.cpu().debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
     m.cpu().hart.prv = cpu_riscv::Priv::M;
-    assert_eq!(m.debug_translate(0x123), Some(0x123), "M mode: physical");
+    assert_eq!(m.cpu().debug_translate(0x123), Some(0x123), "M mode: physical");
     // M mode with MPRV: loads, and so debug reads, translate as MPP (Privileged spec 3.1.6.3).
     m.cpu().hart.csr.mstatus = cpu_riscv::csr::MSTATUS_MPRV | (1 << cpu_riscv::csr::MSTATUS_MPP_SHIFT);
-    assert_eq!(m.debug_translate(0x4000_0123), Some(0x8000_0123), "MPRV with MPP = S");
+    assert_eq!(m.cpu().debug_translate(0x4000_0123), Some(0x8000_0123), "MPRV with MPP = S");
     m.cpu().hart.csr.mstatus = cpu_riscv::csr::MSTATUS_MPRV | (3 << cpu_riscv::csr::MSTATUS_MPP_SHIFT);
-    assert_eq!(m.debug_translate(0x4000_0123), Some(0x4000_0123), "MPRV with MPP = M");
+    assert_eq!(m.cpu().debug_translate(0x4000_0123), Some(0x4000_0123), "MPRV with MPP = M");
     m.cpu().hart.csr.mstatus = 0;
+    // A gigapage leaf with reserved bits 63:54 set: the hart faults on it, so
+    // the monitor finds nothing there (its former walker did not check them).
+    m.cpu().ram.write(root + 16, 8, pte | (1 << 54)).unwrap();
     // Through a request, as HMP's gva2gpa prints it.
     m.cpu().hart.prv = cpu_riscv::Priv::S;
     m.start_paused();
@@ -131,6 +137,9 @@ fn debug_translation_has_no_side_effects() {
     assert_eq!(t(0x10), Reply::Text("Unmapped\n".into()));
     let r = h.request(Request::ReadMem { addr: 0x4000_0000, len: 4, phys: false }, T).unwrap().reply;
     assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "virtual read through the mapping");
+    assert_eq!(t(0x8000_0010), Reply::Text("Unmapped\n".into()), "reserved PTE bits");
+    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap().reply;
+    assert_eq!(r, Reply::Bytes(vec![], Some("0x80000000: Cannot access memory".into())));
     h.request_exit();
     runner.join().unwrap();
 }
