@@ -52,6 +52,10 @@ macro_rules! define_ops {
 
         /// Interpreter handlers, in `Op` order, with the illegal-instruction handler last.
         pub(crate) const HANDLERS: &[exec::Handler] = &[ $( exec::$module::$handler, )* exec::illegal ];
+
+        /// Each row's handler as written in the table (`module::handler`), for the tests.
+        #[cfg(test)]
+        const HANDLER_NAMES: &[(&str, &str)] = &[ $( (stringify!($module), stringify!($handler)), )* ];
     };
 }
 
@@ -241,14 +245,89 @@ define_ops! {
 mod tests {
     use super::*;
 
-    #[test]
-    fn table_is_in_op_order_and_handlers_line_up() {
-        for (i, info) in OPS.iter().enumerate() {
-            assert_eq!(info.op as usize, i, "{} out of order", info.mnemonic);
-            assert_eq!(info.bits & !info.mask, 0, "{}: match bits outside mask", info.mnemonic);
+    /// The extension an encoding belongs to, from the opcode map and the
+    /// instruction listings of the Unprivileged spec (chapter "RV32/64G
+    /// Instruction Set Listings"), not from the table.
+    fn ext_of(bits: u32) -> Ext {
+        let (opcode, funct3, funct7) = (bits & 0x7f, (bits >> 12) & 7, bits >> 25);
+        match opcode {
+            0x2f => Ext::A,
+            0x33 | 0x3b if funct7 == 1 => Ext::M,
+            0x07 | 0x27 => [Ext::F, Ext::D][(funct3 == 3) as usize],
+            // fcvt.s.d and fcvt.d.s (funct5 01000) are RV32D whatever their fmt.
+            0x53 if bits >> 27 == 0x08 => Ext::D,
+            0x43 | 0x47 | 0x4b | 0x4f | 0x53 => [Ext::F, Ext::D][(funct7 & 3) as usize],
+            0x0f if funct3 == 1 => Ext::Zifencei,
+            0x73 if funct3 != 0 => Ext::Zicsr,
+            0x73 if bits == 0x73 || bits == 0x0010_0073 => Ext::I,
+            0x73 => Ext::Priv,
+            _ => Ext::I,
         }
-        assert_eq!(HANDLERS.len(), OPS.len() + 1);
-        assert_eq!(Op::Illegal as usize, OPS.len());
+    }
+
+    #[test]
+    fn rows_agree_with_their_names_handlers_and_extensions() {
+        assert_eq!(HANDLER_NAMES.len(), OPS.len());
+        for (info, (module, handler)) in OPS.iter().zip(HANDLER_NAMES) {
+            let m = info.mnemonic;
+            assert_eq!(info.bits & !info.mask, 0, "{m}: match bits outside mask");
+            // The variant spells the mnemonic without dots (FcvtWuS: fcvt.wu.s)
+            // and the handler with underscores (fcvt_wu_s).
+            assert_eq!(format!("{:?}", info.op).to_lowercase(), m.replace('.', ""), "{m}: variant");
+            assert_eq!(*handler, m.replace('.', "_"), "{m}: handler");
+            assert_eq!(info.ext, ext_of(info.bits), "{m}: extension");
+            let want = match info.ext {
+                Ext::I | Ext::Zifencei if info.bits & 0x7f == 0x73 => "system",
+                Ext::I | Ext::Zifencei => "rvi",
+                Ext::M => "rvm",
+                Ext::A => "rva",
+                Ext::F => "rvf",
+                Ext::D => "rvd",
+                Ext::Zicsr => "zicsr",
+                Ext::Priv => "system",
+            };
+            assert_eq!(*module, want, "{m}: handler module");
+        }
+    }
+
+    #[test]
+    fn rows_match_what_gnu_as_assembled() {
+        // tests/data/asm.golden: words GNU as assembled, with objdump's
+        // text. Wherever objdump names a row (not an alias such as `li`),
+        // that row, and no other, must match the word.
+        let golden = include_str!("../tests/data/asm.golden");
+        let mut confirmed = vec![0; OPS.len()];
+        for line in golden.lines() {
+            let mut f = line.splitn(3, ' ');
+            let (raw, text) = (f.nth(1).unwrap(), f.next().unwrap_or(""));
+            if raw.len() != 8 {
+                continue; // compressed
+            }
+            let raw = u32::from_str_radix(raw, 16).unwrap();
+            let (mn, args) = text.split_once('\t').unwrap_or((text, ""));
+            let mut mn = mn.trim_end_matches(".aqrl").trim_end_matches(".aq").trim_end_matches(".rl").to_string();
+            // objdump names immediate forms after the register form
+            // (`add a0,a1,1` is addi, `sllw`: slliw, `csrrw`: csrrwi).
+            let last = args.rsplit(',').next().unwrap_or("");
+            let is_int = last.parse::<i64>().is_ok()
+                || last.strip_prefix("0x").is_some_and(|h| u64::from_str_radix(h, 16).is_ok());
+            if is_int {
+                let imm = match mn.strip_suffix('w') {
+                    Some(stem) if !mn.starts_with("csr") => format!("{stem}iw"),
+                    _ => format!("{mn}i"),
+                };
+                if OPS.iter().any(|o| o.mnemonic == imm) {
+                    mn = imm;
+                }
+            }
+            let Some(row) = OPS.iter().position(|o| o.mnemonic == mn) else { continue };
+            let matching: Vec<&str> = OPS.iter().filter(|o| raw & o.mask == o.bits).map(|o| o.mnemonic).collect();
+            assert_eq!(matching, [mn.as_str()], "{line}");
+            confirmed[row] += 1;
+        }
+        for (info, n) in OPS.iter().zip(confirmed) {
+            assert!(n > 0, "{}: no word in asm.golden confirms it", info.mnemonic);
+        }
     }
 
     #[test]
