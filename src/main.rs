@@ -1,6 +1,9 @@
 //! `tern`: a RISC-V RV64GC system emulator with a QEMU-compatible command line.
 //! This binary is a thin layer: parse the options, build the machine, run it.
 
+// Safe Rust only: unsafe code belongs in the crates that need it (jit, softfloat, cpu-riscv).
+#![forbid(unsafe_code)]
+
 use tern::{cli, monitor_command, run};
 
 use std::io::Write;

@@ -1,6 +1,9 @@
 //! The machine: bus, RAM, devices, the `spike` and `virt` boards, ELF loading
 //! and the device tree.
 
+// Safe Rust only: unsafe code belongs in the crates that need it (jit, softfloat, cpu-riscv).
+#![forbid(unsafe_code)]
+
 pub mod board;
 pub mod bus;
 pub mod control;

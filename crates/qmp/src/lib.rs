@@ -5,6 +5,9 @@
 //! and reach the guest only through `machine::control::Handle` (a request
 //! channel, a reply channel and the hart's exit-request flag).
 
+// Safe Rust only: unsafe code belongs in the crates that need it (jit, softfloat, cpu-riscv).
+#![forbid(unsafe_code)]
+
 pub mod hmp;
 pub mod json;
 pub mod registry;
