@@ -735,3 +735,237 @@ fn x_query_jit_reports_the_translation_statistics() {
     drop(c);
     quit(r, &sock);
 }
+
+/// Bytes a client sends, and the replies qemu-system-riscv64 7.2 sent for
+/// them on a fresh connection. "@x" stands for
+/// `{"execute":"query-name","id":x}` and a newline; a reply "!text" for a
+/// GenericError with that description (as on the wire), "=x" for
+/// `{"return": {}, "id": x}`.
+const JSON_CASES: &[(&[u8], &[&str])] = &[
+    (b"\x01\n", &[r#"!JSON parse error, stray '\u0001'"#]),
+    (b"\x7f\n", &[r#"!JSON parse error, stray '\u007F'"#]),
+    (b"\"\x7f\"\n", &[r#"!QMP input must be a JSON object"#]),
+    (b"\xfe\n", &[r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"\xff\xff\n", &[r#"!JSON parse error, stray '\uFFFD'"#, r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"\x80\n", &[r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"\xc3\n", &[r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"\xc3\xa9\n", &[r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"-x\xff\n", &[r#"!JSON parse error, stray '-x'"#, r#"!JSON parse error, stray '\uFFFD'"#]),
+    (b"-x\x01\n", &[r#"!JSON parse error, stray '-x'"#, r#"!JSON parse error, stray '\u0001'"#]),
+    (b"\"a\xfeb\"\n", &[r#"!JSON parse error, stray '\"a\uFFFD'"#]),
+    (b"\"a\xffb\"{\"execute\":\"query-name\"}\n", &[r#"!JSON parse error, stray '\"a\uFFFD'"#, r#"{"return": {}}"#]),
+    (b"\"\xc3\xa9\x01\"\n", &[r#"!JSON parse error, stray '\"\u00E9\u0001'"#]),
+    (b"\"\xc3(\x01\"\n", &[r#"!JSON parse error, stray '\"\uFFFD(\u0001'"#]),
+    (b"\"\xc3\x01\"\n", &[r#"!JSON parse error, stray '\"\uFFFD\u0001'"#]),
+    (b"\"\xe2\x82\x01\"\n", &[r#"!JSON parse error, stray '\"\uFFFD\u0001'"#]),
+    (b"@\"\xe0\x80\x80\"", &[r#"!JSON parse error, invalid UTF-8 sequence in string"#]),
+    (b"@\"\xf8\x88\x80\x80\x80\"", &[r#"!JSON parse error, invalid UTF-8 sequence in string"#]),
+    (b"@\"\xed\xa0\x80\"", &[r#"!JSON parse error, invalid UTF-8 sequence in string"#]),
+    (b"@\"\xf4\x90\x80\x80\"", &[r#"!JSON parse error, invalid UTF-8 sequence in string"#]),
+    (b"@\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", &[r#"="\u00E9\u20AC\uD83D\uDE00""#]),
+    (b"@\"\x80\"", &[r#"!JSON parse error, invalid UTF-8 sequence in string"#]),
+    (b"@\"\\u0000\"", &[r#"="\u0000""#]),
+    (b"@\"\\uDC00\"", &[r#"!JSON parse error, \\uDC00 is not a valid Unicode character"#]),
+    (b"@\"\\uD800\\u0041\"", &[r#"!JSON parse error, \\uD800 is not a valid Unicode character"#]),
+    (b"@\"\\uD800x\"", &[r#"!JSON parse error, \\uD800 is not a valid Unicode character"#]),
+    (b"@\"\\uD800\\uZZZZ\"", &[r#"!JSON parse error, \\uD800 is not a valid Unicode character"#]),
+    (b"@\"\\uD83D\\uDE00\"", &[r#"="\uD83D\uDE00""#]),
+    (b"@\"\\u12\"", &[r#"!JSON parse error, \\u12\" is not a valid Unicode character"#]),
+    (b"@\"\\u1\"", &[r#"!JSON parse error, \\u1\" is not a valid Unicode character"#]),
+    (b"@\"\\u\"", &[r#"!JSON parse error, \\u\" is not a valid Unicode character"#]),
+    (b"@\"\\uzzzz\"", &[r#"!JSON parse error, \\uzzzz is not a valid Unicode character"#]),
+    (b"@\"\\u1\xc3\xa9\xc3\xa9\"", &[r#"!JSON parse error, \\u1\u00E9\uFFFD is not a valid Unicode character"#]),
+    (b"@\"\\U0041\"", &[r#"!JSON parse error, invalid escape sequence in string"#]),
+    (b"@\"\\x41\"", &[r#"!JSON parse error, invalid escape sequence in string"#]),
+    (b"@'a\\'b\"c'", &[r#"="a'b\"c""#]),
+    (b"@\"a\\'b\"", &[r#"="a'b""#]),
+    (b"@\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", &[r#"="\"\\/\b\f\n\r\t""#]),
+    (b"@\"\t\"", &[r#"!JSON parse error, stray '\"\t'"#, r#"!JSON parse error, expecting value"#]),
+    (b"@\"a\nb\"", &[r#"!JSON parse error, stray '\"a\n'"#, r#"!JSON parse error, expecting value"#]),
+    (b"\"a\\\n\"\n", &[r#"!JSON parse error, stray '\"a\\\n'"#]),
+    (b"\"a\\\xff\"\n", &[r#"!JSON parse error, stray '\"a\\\uFFFD'"#]),
+    (b"@\"%s\"", &[r#"="%s""#]),
+    (b"@\"%%\"", &[r#"="%%""#]),
+    (b"%\n", &[r#"!JSON parse error, stray '%'"#]),
+    (b"%d\n", &[r#"!JSON parse error, stray '%'"#]),
+    (b"@0", &[r#"=0"#]),
+    (b"@-0", &[r#"=0"#]),
+    (b"@-0.0", &[r#"=-0"#]),
+    (b"@0.0", &[r#"=0"#]),
+    (b"@1.0", &[r#"=1"#]),
+    (b"@1e-400", &[r#"=0"#]),
+    (b"@123456789012345678901234567890", &[r#"=1.2345678901234568e+29"#]),
+    (b"@9223372036854775807", &[r#"=9223372036854775807"#]),
+    (b"@9223372036854775808", &[r#"=9223372036854775808"#]),
+    (b"@-9223372036854775808", &[r#"=-9223372036854775808"#]),
+    (b"@-9223372036854775809", &[r#"=-9.2233720368547758e+18"#]),
+    (b"@18446744073709551615", &[r#"=18446744073709551615"#]),
+    (b"@18446744073709551616", &[r#"=1.8446744073709552e+19"#]),
+    (b"@1E5", &[r#"=100000"#]),
+    (b"@1e+5", &[r#"=100000"#]),
+    (b"@1.5E-5", &[r#"=1.5e-05"#]),
+    (b"@2.5e0", &[r#"=2.5"#]),
+    (b"@0.1", &[r#"=0.10000000000000001"#]),
+    (b"@1.7976931348623157e308", &[r#"=1.7976931348623157e+308"#]),
+    (b"@5e-324", &[r#"=4.9406564584124654e-324"#]),
+    (b"@0e5", &[r#"!JSON parse error, expected separator in dict"#]),
+    (b"@-0e5", &[r#"!JSON parse error, expected separator in dict"#]),
+    (b"@0.5e5", &[r#"=50000"#]),
+    (b"01\n", &[r#"!JSON parse error, stray '01'"#]),
+    (b"-01\n", &[r#"!JSON parse error, stray '-01'"#]),
+    (b"00\n", &[r#"!JSON parse error, stray '00'"#]),
+    (b"-\n", &[r#"!JSON parse error, stray '-\n'"#]),
+    (b"-a\n", &[r#"!JSON parse error, stray '-a'"#]),
+    (b"- 1\n", &[r#"!JSON parse error, stray '- '"#]),
+    (b"1.\n", &[r#"!JSON parse error, stray '1.\n'"#]),
+    (b"1.e5\n", &[r#"!JSON parse error, stray '1.e'"#]),
+    (b".5\n", &[r#"!JSON parse error, stray '.'"#]),
+    (b"1e\n", &[r#"!JSON parse error, stray '1e\n'"#]),
+    (b"1e+\n", &[r#"!JSON parse error, stray '1e+\n'"#]),
+    (b"1ex\n", &[r#"!JSON parse error, stray '1ex'"#]),
+    (b"+1\n", &[r#"!JSON parse error, stray '+'"#]),
+    (b"1.5.3\n", &[r#"!QMP input must be a JSON object"#, r#"!JSON parse error, stray '.'"#]),
+    (
+        b"-{\"a\":1}\n",
+        &[
+            r#"!JSON parse error, stray '-{'"#,
+            r#"!JSON parse error, expecting value"#,
+            r#"!QMP input must be a JSON object"#,
+            r#"!JSON parse error, expecting value"#,
+        ],
+    ),
+    (b"1x\n", &[r#"!QMP input must be a JSON object"#, r#"!JSON parse error, invalid keyword 'x'"#]),
+    (b"true\n", &[r#"!QMP input must be a JSON object"#]),
+    (b"nullx\n", &[r#"!JSON parse error, invalid keyword 'nullx'"#]),
+    (b"null1\n", &[r#"!QMP input must be a JSON object"#, r#"!QMP input must be a JSON object"#]),
+    (b"True\n", &[r#"!JSON parse error, stray 'T'"#]),
+    (b"tru\n", &[r#"!JSON parse error, invalid keyword 'tru'"#]),
+    (b"NULL\n", &[r#"!JSON parse error, stray 'N'"#]),
+    (b"nan\n", &[r#"!JSON parse error, invalid keyword 'nan'"#]),
+    (b"inf\n", &[r#"!JSON parse error, invalid keyword 'inf'"#]),
+    (b"truefalse\n", &[r#"!JSON parse error, invalid keyword 'truefalse'"#]),
+    (b"@true", &[r#"=true"#]),
+    (b"@false", &[r#"=false"#]),
+    (b"@null", &[r#"=null"#]),
+    (b"@[1,[2,{}],{\"a\":[]}]", &[r#"=[1, [2, {}], {"a": []}]"#]),
+    (b"[]]\n", &[r#"!QMP input must be a JSON object"#, r#"!JSON parse error, expecting value"#]),
+    (b"[}\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"{]\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"]\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"}\n", &[r#"!JSON parse error, expecting value"#]),
+    (b",\n", &[r#"!JSON parse error, expecting value"#]),
+    (b":\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"{\"a\"}\n", &[r#"!JSON parse error, missing : in object pair"#]),
+    (b"{\"a\":}\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"{:1}\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"{\"a\":1,}\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"[1,]\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"[,1]\n", &[r#"!JSON parse error, expecting value"#]),
+    (b"{[1]:2}\n", &[r#"!JSON parse error, key is not a string in object"#]),
+    (b"{[1 2]:3}\n", &[r#"!JSON parse error, expected separator in list"#]),
+    (b"{\"a\":1 \"b\":2}\n", &[r#"!JSON parse error, expected separator in dict"#]),
+    (b"{\"a\" 1 2}\n", &[r#"!JSON parse error, missing : in object pair"#]),
+    (b"{\"a\":1,\"a\":2}\n", &[r#"!JSON parse error, duplicate key"#]),
+    (b"{\"a\":xyz}\n", &[r#"!JSON parse error, invalid keyword 'xyz'"#]),
+    (b"[xyz, 1 2]\n", &[r#"!JSON parse error, invalid keyword 'xyz'"#]),
+    (b"{\"a\":[1 2], \"a\":1}\n", &[r#"!JSON parse error, expected separator in list"#]),
+    (b"{\"a\":1,\"a\":xyz}\n", &[r#"!JSON parse error, invalid keyword 'xyz'"#]),
+    (
+        b"abc def {\"execute\":\"query-name\"}\n",
+        &[
+            r#"!JSON parse error, invalid keyword 'abc'"#,
+            r#"!JSON parse error, invalid keyword 'def'"#,
+            r#"{"return": {}}"#,
+        ],
+    ),
+    (b"\"\x01 \"x\" {\"execute\":\"query-name\"}\n", &[r#"!JSON parse error, stray '\"\u0001'"#, r#"{"return": {}}"#]),
+    (b"\"\x01 \"x\"\n{\"execute\":\"query-name\"}\n", &[r#"!JSON parse error, stray '\"\u0001'"#, r#"{"return": {}}"#]),
+    (b"\"abc\n{\"execute\":\"query-name\"}\n", &[r#"!JSON parse error, stray '\"abc\n'"#, r#"{"return": {}}"#]),
+    (b"\"abc\n\"\n", &[r#"!JSON parse error, stray '\"abc\n'"#]),
+    (b"'abc\n", &[r#"!JSON parse error, stray ''abc\n'"#]),
+    (b"\"\\\x01\n", &[r#"!JSON parse error, stray '\"\\\u0001'"#]),
+    (b"-x\t{\"execute\":\"query-name\"}\n", &[r#"!JSON parse error, stray '-x'"#, r#"{"return": {}}"#]),
+    (
+        b"-x :1\n",
+        &[
+            r#"!JSON parse error, stray '-x'"#,
+            r#"!JSON parse error, expecting value"#,
+            r#"!QMP input must be a JSON object"#,
+        ],
+    ),
+    (b"{\"execute\":\"query-name\"}{\"execute\":\"query-name\"}", &[r#"{"return": {}}"#, r#"{"return": {}}"#]),
+    (
+        b"{\"execute\":\"query-name\"} 1 \"x\" [] null\n",
+        &[
+            r#"{"return": {}}"#,
+            r#"!QMP input must be a JSON object"#,
+            r#"!QMP input must be a JSON object"#,
+            r#"!QMP input must be a JSON object"#,
+            r#"!QMP input must be a JSON object"#,
+        ],
+    ),
+    (b"1", &[]),
+    (b"1 ", &[r#"!QMP input must be a JSON object"#]),
+    (b"\"x\"", &[r#"!QMP input must be a JSON object"#]),
+    (b"null", &[]),
+    (
+        b"{\"execute\"\x01:\"query-name\"}\n",
+        &[
+            r#"!JSON parse error, stray '\u0001'"#,
+            r#"!JSON parse error, expecting value"#,
+            r#"!QMP input must be a JSON object"#,
+            r#"!JSON parse error, expecting value"#,
+        ],
+    ),
+    (
+        b"{\"a\": [1, \xff \"x\"]}\n",
+        &[
+            r#"!JSON parse error, stray '\uFFFD'"#,
+            r#"!JSON parse error, expecting value"#,
+            r#"!JSON parse error, expecting value"#,
+        ],
+    ),
+    (
+        b"@\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
+        &[r#"="\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9""#],
+    ),
+    (b"@1.5e3", &[r#"=1500"#]),
+    (b"@100e-2", &[r#"=1"#]),
+    (b"@1e22", &[r#"=1e+22"#]),
+    (b"@1e21", &[r#"=1e+21"#]),
+    (b"@1e16", &[r#"=10000000000000000"#]),
+    (b"@1e17", &[r#"=1e+17"#]),
+    (b"@123.456", &[r#"=123.456"#]),
+    (b"@0.0001", &[r#"=0.0001"#]),
+    (b"@0.00001", &[r#"=1.0000000000000001e-05"#]),
+    (b"@[-0.0, 1e300, 3.14159265358979]", &[r#"=[-0, 1.0000000000000001e+300, 3.14159265358979]"#]),
+];
+
+#[test]
+fn json_dialect_as_qemu() {
+    let tmp = Tmp::new("json");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    for (input, replies) in JSON_CASES {
+        let mut bytes = input.to_vec();
+        if let Some(id) = input.strip_prefix(b"@") {
+            bytes = [b"{\"execute\":\"query-name\",\"id\":", id, b"}\n"].concat();
+        }
+        let expected: String = replies
+            .iter()
+            .map(|l| match (l.strip_prefix('!'), l.strip_prefix('=')) {
+                (Some(desc), _) => err("GenericError", desc),
+                (_, Some(id)) => format!("{{\"return\": {{}}, \"id\": {id}}}\r\n"),
+                _ => format!("{l}\r\n"),
+            })
+            .collect();
+        let mut c = Conn::negotiated(&sock);
+        c.send(&bytes);
+        let got: String = replies.iter().map(|_| c.line()).collect();
+        assert_eq!(got, expected, "for {:?}", String::from_utf8_lossy(input));
+        // After a newline the next command is read afresh: nothing came in between.
+        if bytes.ends_with(b"\n") {
+            assert_eq!(c.ask("{\"execute\":\"query-name\",\"id\":\"end\"}"), "{\"return\": {}, \"id\": \"end\"}\r\n");
+        }
+    }
+    quit(r, &sock);
+}
