@@ -108,7 +108,7 @@ impl Streamer {
                 Lexed::Token(kind) => self.message.add(kind, text),
                 Lexed::Stray => {
                     self.message = Pending::default();
-                    Some(Err(format!("JSON parse error, stray '{}'", String::from_utf8_lossy(text))))
+                    Some(Err(format!("JSON parse error, stray '{}'", parse::render(text))))
                 }
                 Lexed::Oversized => {
                     self.message = Pending::default();

@@ -17,8 +17,8 @@ enum Open {
 struct Tokens<I: Iterator>(Peekable<I>);
 
 impl<'a, I: Iterator<Item = (Kind, &'a [u8])>> Tokens<I> {
-    fn next(&mut self) -> Result<(Kind, &'a [u8]), String> {
-        self.0.next().ok_or_else(|| "premature EOI".to_string())
+    fn next(&mut self) -> Result<(Kind, &'a [u8]), Error> {
+        self.0.next().ok_or_else(|| "premature EOI".into())
     }
 
     /// Take the next token if it is `kind`.
@@ -27,12 +27,16 @@ impl<'a, I: Iterator<Item = (Kind, &'a [u8])>> Tokens<I> {
     }
 }
 
-/// Parse one message; errors read "JSON parse error, ..." as QEMU's.
+/// A parse error's text: bytes, as it may quote input.
+type Error = Vec<u8>;
+
+/// Parse one message; errors read "JSON parse error, ..." as QEMU's, whose
+/// message buffer holds 1023 bytes.
 pub(super) fn parse<'a>(tokens: impl Iterator<Item = (Kind, &'a [u8])>) -> Result<Value, String> {
-    value(Tokens(tokens.peekable())).map_err(|e| format!("JSON parse error, {e}"))
+    value(Tokens(tokens.peekable())).map_err(|e| format!("JSON parse error, {}", render(e.get(..1023).unwrap_or(&e))))
 }
 
-fn value<'a>(mut tokens: Tokens<impl Iterator<Item = (Kind, &'a [u8])>>) -> Result<Value, String> {
+fn value<'a>(mut tokens: Tokens<impl Iterator<Item = (Kind, &'a [u8])>>) -> Result<Value, Error> {
     let mut stack: Vec<Open> = Vec::new();
     'value: loop {
         let (kind, text) = tokens.next()?;
@@ -56,7 +60,7 @@ fn value<'a>(mut tokens: Tokens<impl Iterator<Item = (Kind, &'a [u8])>>) -> Resu
                 b"true" => Value::Bool(true),
                 b"false" => Value::Bool(false),
                 b"null" => Value::Null,
-                _ => return Err(format!("invalid keyword '{}'", String::from_utf8_lossy(text))),
+                _ => return Err([b"invalid keyword '", text, b"'"].concat()),
             },
         };
         // A complete value goes into the container around it; the token
@@ -119,78 +123,113 @@ fn number(t: Kind, text: &[u8]) -> Value {
     Number::from_f64(d).map(Value::Number).unwrap_or(Value::Null)
 }
 
-fn hex4(b: &[u8]) -> Option<u32> {
-    if b.len() < 4 || !b[..4].iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u32::from_str_radix(std::str::from_utf8(&b[..4]).ok()?, 16).ok()
-}
-
-/// Decode a string token (quotes included) as QEMU's parse_string does.
-fn unescape(tok: &[u8]) -> Result<String, String> {
-    let quote = tok.first().copied().unwrap_or(b'"');
-    let body = &tok[1.min(tok.len())..];
+/// A string token's value (`tok` holds its quotes), decoded as QEMU's
+/// parser does.
+fn unescape(tok: &[u8]) -> Result<String, Error> {
+    let Some((&quote, body)) = tok.split_first() else { return Ok(String::new()) };
     let mut out = String::new();
-    let mut i = 0;
-    while i < body.len() && body[i] != quote {
-        let c = body[i];
-        if c == b'\\' {
-            let e = body.get(i + 1).copied().unwrap_or(0);
-            i += 2;
-            let ch = match e {
-                b'"' => '"',
-                b'\'' => '\'',
-                b'\\' => '\\',
-                b'/' => '/',
-                b'b' => '\u{8}',
-                b'f' => '\u{c}',
-                b'n' => '\n',
-                b'r' => '\r',
-                b't' => '\t',
-                b'u' => {
-                    let start = i - 2;
-                    let bad = |b: &[u8]| {
-                        let end = (start + 6).min(b.len());
-                        format!("{} is not a valid Unicode character", String::from_utf8_lossy(&b[start..end]))
-                    };
-                    let mut cp = hex4(&body[i..]).ok_or_else(|| bad(body))?;
-                    i += 4;
-                    if (0xd800..0xdc00).contains(&cp) {
-                        // A leading surrogate must be followed by a trailing one.
-                        let lo = if body.get(i) == Some(&b'\\') && body.get(i + 1) == Some(&b'u') {
-                            hex4(&body[i + 2..]).filter(|lo| (0xdc00..0xe000).contains(lo))
-                        } else {
-                            None
-                        };
-                        let lo = lo.ok_or_else(|| bad(body))?;
-                        i += 6;
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    }
-                    // Lone trailing surrogates are refused.
-                    match char::from_u32(cp) {
-                        Some(ch) => ch,
-                        None => return Err(bad(body)),
-                    }
-                }
-                _ => return Err("invalid escape sequence in string".into()),
-            };
-            out.push(ch);
-            continue;
+    let mut rest = body;
+    while let Some(&b) = rest.first() {
+        if b == quote {
+            break;
         }
-        // One UTF-8 sequence, validated.
-        let len = match c {
-            0..=0x7f => 1,
-            0xc2..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf4 => 4,
-            _ => 0,
+        let (c, used) = match (b, rest.get(1)) {
+            (b'\\', Some(b'u')) => unicode_escape(rest)?,
+            (b'\\', e) => {
+                let c = match e {
+                    Some(b'"') => '"',
+                    Some(b'\'') => '\'',
+                    Some(b'\\') => '\\',
+                    Some(b'/') => '/',
+                    Some(b'b') => '\u{8}',
+                    Some(b'f') => '\u{c}',
+                    Some(b'n') => '\n',
+                    Some(b'r') => '\r',
+                    Some(b't') => '\t',
+                    _ => return Err("invalid escape sequence in string".into()),
+                };
+                (c, 2)
+            }
+            _ => match decode(rest) {
+                (Some(c), n) => (c, n),
+                (None, _) => return Err("invalid UTF-8 sequence in string".into()),
+            },
         };
-        let seq = body.get(i..i + len).filter(|_| len > 0);
-        match seq.and_then(|s| std::str::from_utf8(s).ok()) {
-            Some(s) => out.push_str(s),
-            None => return Err("invalid UTF-8 sequence in string".into()),
-        }
-        i += len;
+        out.push(c);
+        rest = rest.get(used..).unwrap_or_default();
     }
     Ok(out)
+}
+
+/// `\uXXXX` at the start of `s`, or a surrogate pair of two: the
+/// character and the bytes used.
+fn unicode_escape(s: &[u8]) -> Result<(char, usize), Error> {
+    let hex = |at: usize| -> Option<u32> {
+        s.get(at..at + 4)?.iter().try_fold(0, |n, &d| Some(n << 4 | char::from(d).to_digit(16)?))
+    };
+    let mut len = 6;
+    let mut cp = hex(2);
+    if let Some(hi @ 0xd800..=0xdbff) = cp {
+        if s.get(6..8) == Some(b"\\u") {
+            cp = match hex(8) {
+                Some(lo @ 0xdc00..=0xdfff) => {
+                    len = 12;
+                    Some(0x10000 + ((hi & 0x3ff) << 10 | (lo & 0x3ff)))
+                }
+                _ => None,
+            };
+        }
+    }
+    match cp.filter(|&c| valid(c)).and_then(char::from_u32) {
+        Some(c) => Ok((c, len)),
+        // QEMU quotes the escape: six bytes, twelve for a pair, up to the token's end.
+        None => Err([s.get(..len).unwrap_or(s), b" is not a valid Unicode character"].concat()),
+    }
+}
+
+/// Whether QEMU takes `cp` as a character: not a surrogate, not beyond
+/// U+10FFFF, not a noncharacter (U+FDD0..U+FDEF, U+xxFFFE, U+xxFFFF).
+fn valid(cp: u32) -> bool {
+    cp <= 0x10ffff && !(0xd800..=0xdfff).contains(&cp) && !(0xfdd0..=0xfdef).contains(&cp) && cp & 0xfffe != 0xfffe
+}
+
+/// The character at the start of `bytes`, as QEMU decodes UTF-8: the
+/// standard form, but also "\xc0\x80" for U+0000, and no noncharacters. A
+/// bad sequence runs to the first byte that does not continue it. Returns
+/// the bytes used (at least one, unless `bytes` is empty).
+fn decode(bytes: &[u8]) -> (Option<char>, usize) {
+    let Some(&lead) = bytes.first() else { return (None, 0) };
+    if lead < 0x80 {
+        return (Some(char::from(lead)), 1);
+    }
+    // 0xfe, 0xff and continuation bytes start nothing.
+    if lead >= 0xfe || lead & 0x40 == 0 {
+        return (None, 1);
+    }
+    // Sequences of up to six bytes are read whole, and then refused.
+    let len = lead.leading_ones() as usize;
+    let mut cp = u32::from(lead) & (0x7f >> len);
+    for i in 1..len {
+        match bytes.get(i) {
+            Some(&b) if b & 0xc0 == 0x80 => cp = cp << 6 | u32::from(b & 0x3f),
+            _ => return (None, i),
+        }
+    }
+    let least = [0x80, 0x800, 0x1_0000, 0x20_0000, 0x400_0000].get(len - 2).copied().unwrap_or(0);
+    let ok = (cp >= least || (cp == 0 && len == 2)) && valid(cp);
+    (if ok { char::from_u32(cp) } else { None }, len)
+}
+
+/// Bytes as QEMU writes them in a JSON string: up to the first NUL (they
+/// are C strings there), each bad sequence as U+FFFD.
+pub(super) fn render(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let mut rest = bytes.get(..end).unwrap_or_default();
+    let mut out = String::new();
+    while !rest.is_empty() {
+        let (c, used) = decode(rest);
+        out.push(c.unwrap_or('\u{fffd}'));
+        rest = rest.get(used.max(1)..).unwrap_or_default();
+    }
+    out
 }

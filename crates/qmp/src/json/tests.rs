@@ -260,6 +260,22 @@ const CASES: &[(&[u8], &[&str])] = &[
         b"\"\xe0\x80\x80\" \"\xed\xa0\x80\" \"\xf4\x90\x80\x80\" \"\x80\" ",
         &["! JSON parse error, invalid UTF-8 sequence in string"; 4],
     ),
+    // QEMU's UTF-8: "\xc0\x80" is U+0000, noncharacters are refused, a bad
+    // sequence (even one of five bytes) shows as one U+FFFD; a NUL ends a message.
+    (
+        b"\"\xc0\x80\" \"\xef\xbf\xbf\" \"\\uFDD0\" \"\\uD83F\\uDFFE\" ",
+        &[
+            "\"\\u0000\"",
+            "! JSON parse error, invalid UTF-8 sequence in string",
+            "! JSON parse error, \\uFDD0 is not a valid Unicode character",
+            "! JSON parse error, \\uD83F\\uDFFE is not a valid Unicode character",
+        ],
+    ),
+    (
+        b"\"\xc0\x80\xf8\x88\x80\x80\x80\xe0\x80\x80\xef\xbf\xbf\x01\n",
+        &["! JSON parse error, stray '\"\u{0}\u{fffd}\u{fffd}\u{fffd}\u{1}'"],
+    ),
+    (b"\x00\n\"ab\x00cd\"\n", &["! JSON parse error, stray ''", "! JSON parse error, stray '\"ab'"]),
     // Bad bytes between tokens, each reported alone.
     (b"\x01\n\x7f\n", &["! JSON parse error, stray '\u{1}'", "! JSON parse error, stray '\u{7f}'"]),
     (
@@ -510,4 +526,14 @@ fn mutated_commands_never_panic_and_pieces_agree() {
         }
         same_in_pieces(&input, &mut next);
     }
+}
+
+#[test]
+fn parse_errors_hold_1023_bytes_as_qemus() {
+    // "invalid keyword '" and the quote around 1005 letters fill 1023 bytes.
+    let word = |n: usize| [vec![b'k'; n], b"\n".to_vec()].concat();
+    let text = |n: usize| format!("JSON parse error, invalid keyword '{}", "k".repeat(n));
+    assert_eq!(msgs(&word(1005)), [Err(text(1005) + "'")]);
+    assert_eq!(msgs(&word(1006)), [Err(text(1006))]);
+    assert_eq!(msgs(&word(5000)), [Err(text(1006))]);
 }
