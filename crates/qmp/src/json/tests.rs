@@ -163,3 +163,377 @@ fn random_input_never_panics_and_output_parses_back() {
     }
     assert!(accepted > 100, "the generator produced too few valid messages ({accepted})");
 }
+
+/// What the streamer emits for `input`: values written compactly, errors as "! text".
+fn seen(input: &[u8]) -> Vec<String> {
+    outcome(&msgs(input))
+}
+
+fn outcome(out: &[Message]) -> Vec<String> {
+    out.iter()
+        .map(|m| match m {
+            Ok(v) => to_wire(v, false).trim_end().to_string(),
+            Err(e) => format!("! {e}"),
+        })
+        .collect()
+}
+
+/// Inputs and what QEMU 7.2 makes of them (checked on qemu-system-riscv64
+/// through QMP; top-level scalars there only show as "QMP input must be a
+/// JSON object").
+const CASES: &[(&[u8], &[&str])] = &[
+    // Scalars end at the next byte that cannot continue them.
+    (b"1", &[]),
+    (b"1 ", &["1"]),
+    (b"null", &[]),
+    (b"null1 ", &["null", "1"]),
+    (b"1x ", &["1", "! JSON parse error, invalid keyword 'x'"]),
+    (b"truefalse\n", &["! JSON parse error, invalid keyword 'truefalse'"]),
+    (
+        b"nan inf tru\n",
+        &[
+            "! JSON parse error, invalid keyword 'nan'",
+            "! JSON parse error, invalid keyword 'inf'",
+            "! JSON parse error, invalid keyword 'tru'",
+        ],
+    ),
+    (b"\"x\"'y'", &["\"x\"", "\"y\""]),
+    (b"{\"a\":1}{\"b\":[2]} 3 [] null\n", &["{\"a\": 1}", "{\"b\": [2]}", "3", "[]", "null"]),
+    // Numbers.
+    (b"-0 -0.0 0.0 1.0 1e-400 0.5e5 1E+2 1.5e-5 ", &["0", "-0", "0", "1", "0", "50000", "100", "1.5e-05"]),
+    (
+        b"9223372036854775807 9223372036854775808 -9223372036854775808 -9223372036854775809 ",
+        &["9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9.2233720368547758e+18"],
+    ),
+    (b"123456789012345678901234567890 5e-324 ", &["1.2345678901234568e+29", "4.9406564584124654e-324"]),
+    (b"0e5 ", &["0", "! JSON parse error, invalid keyword 'e'", "5"]),
+    (b"1.5.3\n", &["1.5", "! JSON parse error, stray '.'"]),
+    (b"01\n", &["! JSON parse error, stray '01'"]),
+    (b"-01\n", &["! JSON parse error, stray '-01'"]),
+    (b"-\n", &["! JSON parse error, stray '-\n'"]),
+    (b"- 1\n", &["! JSON parse error, stray '- '"]),
+    (b"1.\n", &["! JSON parse error, stray '1.\n'"]),
+    (b"1.e5\n", &["! JSON parse error, stray '1.e'"]),
+    (b"1e+\n", &["! JSON parse error, stray '1e+\n'"]),
+    (b"1e+-2\n", &["! JSON parse error, stray '1e+-'"]),
+    (b"1ex\n", &["! JSON parse error, stray '1ex'"]),
+    (b"+1\n.5\n", &["! JSON parse error, stray '+'", "! JSON parse error, stray '.'"]),
+    // Keywords are lowercase runs; anything else is a stray byte.
+    (b"True NULL\n", &["! JSON parse error, stray 'T'"]),
+    (b"%d\n", &["! JSON parse error, stray '%'"]),
+    // Strings: QEMU's single quotes, escapes, bytes a string may not hold.
+    (b"'a\\'b\"c' \"a\\'b\" ", &["\"a'b\\\"c\"", "\"a'b\""]),
+    (b"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\" ", &["\"\\\"\\\\/\\b\\f\\n\\r\\t\""]),
+    (b"\"\x7f\" \"%s\" ", &["\"\\u007F\"", "\"%s\""]),
+    (b"\"\\u00e9\\ud83d\\ude00\\u0000\" ", &["\"\\u00E9\\uD83D\\uDE00\\u0000\""]),
+    (b"\"a\tb\"\n", &["! JSON parse error, stray '\"a\t'"]),
+    (b"\"a\\\n\"\n", &["! JSON parse error, stray '\"a\\\n'"]),
+    (b"\"a\\\xff\"\n", &["! JSON parse error, stray '\"a\\\u{fffd}'"]),
+    (b"\"a\xfeb\"\n", &["! JSON parse error, stray '\"a\u{fffd}'"]),
+    (b"\"\xc3\xa9\x01\"\n", &["! JSON parse error, stray '\"\u{e9}\u{1}'"]),
+    (b"\"\xc3(\x01\"\n", &["! JSON parse error, stray '\"\u{fffd}(\u{1}'"]),
+    (
+        b"\"\\U0041\" \"\\x41\" ",
+        &[
+            "! JSON parse error, invalid escape sequence in string",
+            "! JSON parse error, invalid escape sequence in string",
+        ],
+    ),
+    (
+        b"\"\\u1\" \"\\u\" \"\\uzzzz\" ",
+        &[
+            "! JSON parse error, \\u1\" is not a valid Unicode character",
+            "! JSON parse error, \\u\" is not a valid Unicode character",
+            "! JSON parse error, \\uzzzz is not a valid Unicode character",
+        ],
+    ),
+    (b"\"\\u1\xc3\xa9\xc3\xa9\" ", &["! JSON parse error, \\u1\u{e9}\u{fffd} is not a valid Unicode character"]),
+    (
+        b"\"\\uDC00\" \"\\uD800\\u0041\" \"\\uD800x\" ",
+        &[
+            "! JSON parse error, \\uDC00 is not a valid Unicode character",
+            "! JSON parse error, \\uD800 is not a valid Unicode character",
+            "! JSON parse error, \\uD800 is not a valid Unicode character",
+        ],
+    ),
+    (
+        b"\"\xe0\x80\x80\" \"\xed\xa0\x80\" \"\xf4\x90\x80\x80\" \"\x80\" ",
+        &["! JSON parse error, invalid UTF-8 sequence in string"; 4],
+    ),
+    // QEMU's UTF-8: "\xc0\x80" is U+0000, noncharacters are refused, a bad
+    // sequence (even one of five bytes) shows as one U+FFFD; a NUL ends a message.
+    (
+        b"\"\xc0\x80\" \"\xef\xbf\xbf\" \"\\uFDD0\" \"\\uD83F\\uDFFE\" ",
+        &[
+            "\"\\u0000\"",
+            "! JSON parse error, invalid UTF-8 sequence in string",
+            "! JSON parse error, \\uFDD0 is not a valid Unicode character",
+            "! JSON parse error, \\uD83F\\uDFFE is not a valid Unicode character",
+        ],
+    ),
+    (
+        b"\"\xc0\x80\xf8\x88\x80\x80\x80\xe0\x80\x80\xef\xbf\xbf\x01\n",
+        &["! JSON parse error, stray '\"\u{0}\u{fffd}\u{fffd}\u{fffd}\u{1}'"],
+    ),
+    (b"\x00\n\"ab\x00cd\"\n", &["! JSON parse error, stray ''", "! JSON parse error, stray '\"ab'"]),
+    // Bad bytes between tokens, each reported alone.
+    (b"\x01\n\x7f\n", &["! JSON parse error, stray '\u{1}'", "! JSON parse error, stray '\u{7f}'"]),
+    (
+        b"\xfe\xff\n\x80\n",
+        &[
+            "! JSON parse error, stray '\u{fffd}'",
+            "! JSON parse error, stray '\u{fffd}'",
+            "! JSON parse error, stray '\u{fffd}'",
+        ],
+    ),
+    (b"\xc3\xa9\n", &["! JSON parse error, stray '\u{fffd}'"]),
+    // After a stray byte, input up to a structural or control byte (not a
+    // tab), 0xfe or 0xff is dropped; the message so far is too.
+    (
+        b"-x\xff\n-x\x01\n-x\t-x\n",
+        &[
+            "! JSON parse error, stray '-x'",
+            "! JSON parse error, stray '\u{fffd}'",
+            "! JSON parse error, stray '-x'",
+            "! JSON parse error, stray '\u{1}'",
+            "! JSON parse error, stray '-x'",
+        ],
+    ),
+    (
+        b"-{\"a\":1}\n",
+        &[
+            "! JSON parse error, stray '-{'",
+            "! JSON parse error, expecting value",
+            "1",
+            "! JSON parse error, expecting value",
+        ],
+    ),
+    (b"-x :1\n", &["! JSON parse error, stray '-x'", "! JSON parse error, expecting value", "1"]),
+    (
+        b"{\"execute\"\x01:\"query-name\"}\n",
+        &[
+            "! JSON parse error, stray '\u{1}'",
+            "! JSON parse error, expecting value",
+            "\"query-name\"",
+            "! JSON parse error, expecting value",
+        ],
+    ),
+    (
+        b"{\"a\": [1, \xff \"x\"]}\n",
+        &[
+            "! JSON parse error, stray '\u{fffd}'",
+            "! JSON parse error, expecting value",
+            "! JSON parse error, expecting value",
+        ],
+    ),
+    (b"\"abc\n{\"a\":1}\n", &["! JSON parse error, stray '\"abc\n'", "{\"a\": 1}"]),
+    (b"'abc\n\"\n", &["! JSON parse error, stray ''abc\n'"]),
+    (b"\"\x01 \"x\" {\"a\":1}", &["! JSON parse error, stray '\"\u{1}'", "{\"a\": 1}"]),
+    (
+        b"abc def {\"a\":1}",
+        &["! JSON parse error, invalid keyword 'abc'", "! JSON parse error, invalid keyword 'def'", "{\"a\": 1}"],
+    ),
+    // A message ends when its brackets balance or one kind goes negative.
+    (b"[]]", &["[]", "! JSON parse error, expecting value"]),
+    (b"[} {] ] } , :", &["! JSON parse error, expecting value"; 6]),
+    (
+        b"{\"a\"} {\"a\":} {:1} {\"a\":1,} [1,] [,1]",
+        &[
+            "! JSON parse error, missing : in object pair",
+            "! JSON parse error, expecting value",
+            "! JSON parse error, expecting value",
+            "! JSON parse error, expecting value",
+            "! JSON parse error, expecting value",
+            "! JSON parse error, expecting value",
+        ],
+    ),
+    // The first error wins.
+    (
+        b"{[1]:2} {[1 2]:3} {\"a\" 1 2} {\"a\":[1 2], \"a\":1} {\"a\":1,\"a\":xyz} [xyz, 1 2]",
+        &[
+            "! JSON parse error, key is not a string in object",
+            "! JSON parse error, expected separator in list",
+            "! JSON parse error, missing : in object pair",
+            "! JSON parse error, expected separator in list",
+            "! JSON parse error, invalid keyword 'xyz'",
+            "! JSON parse error, invalid keyword 'xyz'",
+        ],
+    ),
+    (
+        b"{\"a\":1 \"b\":2} {\"a\":1,\"a\":2} [1,[2,{}],{\"a\":[]}]",
+        &[
+            "! JSON parse error, expected separator in dict",
+            "! JSON parse error, duplicate key",
+            "[1, [2, {}], {\"a\": []}]",
+        ],
+    ),
+];
+
+#[test]
+fn streamer_cases() {
+    for (input, expected) in CASES {
+        assert_eq!(seen(input), *expected, "for {:?}", String::from_utf8_lossy(input));
+    }
+}
+
+/// Feeding the same bytes in pieces of any size gives the same messages.
+fn same_in_pieces(input: &[u8], mut next: impl FnMut() -> u64) {
+    let whole = msgs(input);
+    for max in [1usize, 2, 3, 7, 64] {
+        let mut s = Streamer::new();
+        let mut out = Vec::new();
+        let mut rest = input;
+        while !rest.is_empty() {
+            let n = (1 + next() as usize % max).min(rest.len());
+            s.feed(&rest[..n], &mut out);
+            rest = &rest[n..];
+        }
+        assert_eq!(out, whole, "pieces of up to {max} of {:?}", String::from_utf8_lossy(input));
+    }
+}
+
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
+#[test]
+fn pieces_make_no_difference() {
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    for (input, _) in CASES {
+        same_in_pieces(input, &mut next);
+    }
+}
+
+#[test]
+fn stray_text_is_not_cut() {
+    let mut input = b"\"".to_vec();
+    input.extend(vec![b'a'; 2000]);
+    input.push(1);
+    assert_eq!(
+        msgs(&input),
+        [Err(format!("JSON parse error, stray '{}\u{1}'", String::from_utf8_lossy(&input[..2001])))]
+    );
+}
+
+#[test]
+fn nesting_counts_braces_and_brackets_together() {
+    std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn(mixed_nesting).unwrap().join().unwrap();
+}
+
+fn mixed_nesting() {
+    // 1024 levels of objects are fine.
+    let mut ok = b"{\"a\":".repeat(1023);
+    ok.extend(b"[1]");
+    ok.extend(vec![b'}'; 1023]);
+    assert!(msgs(&ok)[0].is_ok());
+    // The 1025th level, '{' after 1024 alternating, is refused; the rest of
+    // the line then makes messages of its own.
+    let mut deep = b"[{".repeat(512);
+    deep.extend(b"{\n}\n");
+    assert_eq!(seen(&deep), ["! JSON nesting depth limit exceeded", "! JSON parse error, expecting value"]);
+}
+
+#[test]
+fn token_count_limit() {
+    // An array of n numbers is 2n + 1 tokens; 2^21 tokens are allowed.
+    let array = |n: usize| [b"[".as_slice(), &b"0,".repeat(n - 1), b"0]"].concat();
+    let out = msgs(&array((1 << 20) - 1));
+    assert!(matches!(&out[..], [Ok(serde_json::Value::Array(a))] if a.len() == (1 << 20) - 1));
+    // One more: the closing bracket is refused.
+    assert_eq!(seen(&array(1 << 20)), ["! JSON token count limit exceeded"]);
+    // Further along, the refused token and what follows make new messages.
+    let mut input = array((1 << 20) + 1);
+    input.truncate(input.len() - 1);
+    input.extend(b", 7]");
+    assert_eq!(
+        seen(&input),
+        [
+            "! JSON token count limit exceeded",
+            "0",
+            "! JSON parse error, expecting value",
+            "7",
+            "! JSON parse error, expecting value"
+        ]
+    );
+}
+
+#[test]
+fn token_size_limit_over_a_message() {
+    // The tokens of one message may hold 64 MiB, each counted one byte more.
+    let two = |len: usize| {
+        let s = vec![b'a'; len];
+        [b"[\"".as_slice(), &s, b"\",\"", &s, b"\"]"].concat()
+    };
+    // At the closing bracket, the tokens before it ('[', two strings of
+    // len + 2 bytes and ',') hold 2 * len + 6 bytes.
+    let fits = (MAX_TOKEN_SIZE - 8) / 2;
+    let out = msgs(&two(fits));
+    assert!(out.len() == 1 && out[0].is_ok());
+    // One byte more and the second string is refused already; then the
+    // closing bracket stands alone.
+    let out = outcome(&msgs(&two(fits + 1)));
+    assert!(out == ["! JSON token size limit exceeded", "! JSON parse error, expecting value"]);
+}
+
+#[test]
+fn an_oversized_number_restarts_the_lexer() {
+    // A token longer than 64 MiB is refused as soon as it grows past that;
+    // its remaining bytes start a new token.
+    let mut input = vec![b'1'; MAX_TOKEN_SIZE + 5];
+    input.push(b'\n');
+    assert_eq!(seen(&input), ["! JSON token size limit exceeded", "1111"]);
+}
+
+#[test]
+fn mutated_commands_never_panic_and_pieces_agree() {
+    // Valid commands with bytes changed, dropped, duplicated or inserted.
+    const SEEDS: &[&[u8]] = &[
+        b"{\"execute\":\"query-status\",\"id\":[1,-2.5e3,{'a':null}]}\n",
+        b"{'execute':'human-monitor-command','arguments':{'command-line':'info \\u00e9\\ud83d\\ude00'}}",
+        b"[true,false,null,\"\\\"\\\\\\/\\b\\f\\n\\r\\t\",0.5E+2,-0,18446744073709551616]",
+    ];
+    const BYTES: &[u8] = b"{}[]:,\"'\\ \n\t-+.0eE9aznu%\x00\x01\x7f\x80\xc3\xed\xef\xf8\xfe\xff";
+    let mut next = xorshift(0x0123_4567_89ab_cdef);
+    let errors = [
+        "JSON parse error, ",
+        "JSON token size limit exceeded",
+        "JSON token count limit exceeded",
+        "JSON nesting depth limit exceeded",
+    ];
+    for i in 0..6000 {
+        let mut input = SEEDS[i % SEEDS.len()].to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = next() as usize % (input.len() + 1);
+            let b = BYTES[next() as usize % BYTES.len()];
+            match next() % 4 {
+                0 if at < input.len() => input[at] = b,
+                1 if at < input.len() => {
+                    input.remove(at);
+                }
+                2 if at < input.len() => input.insert(at, input[at]),
+                _ => input.insert(at, b),
+            }
+        }
+        for m in msgs(&input) {
+            if let Err(e) = m {
+                assert!(errors.iter().any(|p| e.starts_with(p)), "{e:?} from {input:?}");
+            }
+        }
+        same_in_pieces(&input, &mut next);
+    }
+}
+
+#[test]
+fn parse_errors_hold_1023_bytes_as_qemus() {
+    // "invalid keyword '" and the quote around 1005 letters fill 1023 bytes.
+    let word = |n: usize| [vec![b'k'; n], b"\n".to_vec()].concat();
+    let text = |n: usize| format!("JSON parse error, invalid keyword '{}", "k".repeat(n));
+    assert_eq!(msgs(&word(1005)), [Err(text(1005) + "'")]);
+    assert_eq!(msgs(&word(1006)), [Err(text(1006))]);
+    assert_eq!(msgs(&word(5000)), [Err(text(1006))]);
+}
