@@ -663,6 +663,23 @@ fn wait_on_holds_the_guest_until_a_client_connects() {
     assert_eq!(out.code, Some(0), "the guest ran and passed: {}", out.stderr);
 }
 
+/// A client that closes its side gets the replies to what it sent, then the
+/// monitor closes the connection (as QEMU does).
+#[test]
+fn a_half_closed_client_is_answered_then_closed() {
+    let tmp = Tmp::new("halfclose");
+    let (r, sock) = start(&tmp, &LOOP, &["-S"]);
+    let mut c = Conn::greeted(&sock);
+    c.send(b"{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\"}");
+    c.s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(c.line(), "{\"return\": {}}\r\n");
+    assert!(c.line().contains("prelaunch"));
+    let mut rest = Vec::new();
+    c.s.read_to_end(&mut rest).expect("the monitor closes the connection");
+    assert_eq!(rest, b"");
+    quit(r, &sock);
+}
+
 /// Whoever reaches a monitor controls the guest: Unix sockets are created
 /// owner-only, and a TCP monitor beyond loopback is warned about.
 #[test]

@@ -160,6 +160,10 @@ impl Hub {
         list.push(c);
     }
 
+    pub fn remove(&self, c: &Arc<Client>) {
+        lock(&self.clients).retain(|x| !Arc::ptr_eq(x, c));
+    }
+
     pub fn client_count(&self) -> usize {
         lock(&self.clients).iter().filter(|c| !c.is_dead()).count()
     }

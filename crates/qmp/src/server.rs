@@ -205,7 +205,9 @@ fn connect(ctx: &Ctx, r: Box<dyn Read + Send>, w: Box<dyn Write + Send>, pretty:
         } else {
             serve_qmp(&ctx, r, &client);
         }
+        // The client is gone: drop our end too, so its socket closes (as QEMU's does).
         client.kill();
+        ctx.hub.remove(&client);
     });
     if let Err(e) = spawned {
         log::warn!("{e}");
