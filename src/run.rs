@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, Sender};
 use crossbeam_channel::Receiver;
 use std::thread;
 
+use cpu_riscv::HostPanic;
 use machine::control::Handle;
 use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
@@ -25,6 +26,10 @@ pub const EXIT_LOCKSTEP: u8 = 3;
 pub const LOCKSTEP_INJECT: &str = "TERN_LOCKSTEP_INJECT";
 /// Exit status for command-line, load and internal errors.
 pub const EXIT_ERROR: u8 = 1;
+/// Environment variable: the first CSR instruction executed once N
+/// instructions have retired panics in its handler, to see an internal error
+/// reported (a test hook; see `cpu_riscv::host_panic::panic_after`).
+pub const TEST_PANIC_AFTER: &str = "TERN_TEST_PANIC_AFTER";
 
 /// The demo image that `tern` with no arguments runs (see build.rs).
 #[cfg(tern_demo)]
@@ -141,10 +146,10 @@ pub fn run(o: Options) -> Result<u8, String> {
     // The machine starts running when this sender sends (or is dropped, on a signal).
     let (go_tx, go_rx) = crossbeam_channel::bounded::<()>(1);
     let mut go_tx = Some(go_tx);
-    let spawned = thread::Builder::new().name("cpu0".into()).spawn(move || {
+    report_machine_panics_once();
+    let spawned = thread::Builder::new().name(MACHINE_THREAD.into()).spawn(move || {
         let body = std::panic::AssertUnwindSafe(|| machine_thread(cfg, accel, mask, log_out, setup, go_rx, &thread_tx));
-        let result =
-            std::panic::catch_unwind(body).unwrap_or_else(|_| Err("internal error: the machine panicked".into()));
+        let result = std::panic::catch_unwind(body).unwrap_or_else(|p| Err(internal_error(&*p)));
         let _ = thread_tx.send(Event::Done(result));
     });
     let handle = spawned.map_err(|e| format!("cannot start the machine thread: {e}"))?;
@@ -226,6 +231,33 @@ pub fn run(o: Options) -> Result<u8, String> {
     }
 }
 
+/// The machine thread's name.
+const MACHINE_THREAD: &str = "cpu0";
+
+/// A panic on the machine thread (caught there) as one error message: a
+/// panic while the guest ran names the guest pc (`Machine::run`).
+fn internal_error(payload: &(dyn std::any::Any + Send)) -> String {
+    match payload.downcast_ref::<HostPanic>() {
+        Some(p) => format!("internal error: {} at pc 0x{:x}", p.message, p.pc),
+        None => format!("internal error: {}", cpu_riscv::host_panic::message(payload)),
+    }
+}
+
+/// Panics on the machine thread become one `internal error` line (see
+/// `internal_error`), so the default hook's report is left out there, unless
+/// RUST_BACKTRACE asks for it (to debug them).
+fn report_machine_panics_once() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if thread::current().name() != Some(MACHINE_THREAD) {
+            default(info);
+        }
+    }));
+}
+
 /// Set by the machine thread when `-accel lockstep` found a divergence.
 static LOCKSTEP_DIVERGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -277,6 +309,9 @@ fn machine_thread(
         lockstep = Some(ls.report());
         m.cpu().set_engine(Some(Box::new(ls)));
     }
+    if let Some(n) = std::env::var(TEST_PANIC_AFTER).ok().and_then(|v| v.parse().ok()) {
+        cpu_riscv::host_panic::panic_after(n);
+    }
     if setup.paused {
         m.start_paused();
     }
@@ -319,6 +354,15 @@ mod tests {
         for h in ["0.0.0.0", "::", "10.0.0.1", "192.168.1.1"] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    #[test]
+    fn panics_become_internal_errors_with_the_guest_pc() {
+        let p = HostPanic { message: "bad op".into(), pc: 0x8000_0074 };
+        assert_eq!(internal_error(&p), "internal error: bad op at pc 0x80000074");
+        // Outside the guest's run (building the machine): no pc.
+        let p = std::panic::catch_unwind(|| panic!("no RAM")).unwrap_err();
+        assert_eq!(internal_error(&*p), "internal error: no RAM");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::time::Duration;
 use common::*;
 
 const LIMIT: Duration = Duration::from_secs(20);
+/// The test hook that makes a handler panic (`src/run.rs`).
+const TEST_PANIC_AFTER: &str = "TERN_TEST_PANIC_AFTER";
 
 /// Every malformed command line: exactly one line on stderr starting `tern: `, exit 1,
 /// nothing on stdout, and no panic text.
@@ -148,6 +150,72 @@ fn instruction_limit_exits_124() {
         assert_eq!(o.code, Some(124), "{board}: stderr {}", o.stderr);
         assert_eq!(o.stderr, "", "{board}");
     }
+}
+
+/// A bug in Tern (a handler panicking on purpose through `TERN_TEST_PANIC_AFTER`)
+/// ends the run cleanly under every engine: status 1 (not SIGABRT), one line
+/// naming the panic and the guest pc, and the guest's output so far kept. Under
+/// the JIT the panic is in a helper called from generated code: the loop is
+/// translated long before the panicking iteration (shown by `-d out_asm`).
+#[test]
+fn a_panic_in_a_handler_is_an_internal_error_under_every_engine() {
+    // Print, then loop 1000 times over `addi t2,t2,-1; csrr t3,mscratch; bnez t2`.
+    let text = "before-panic\n";
+    let mut code = print_then_loop(text);
+    code.pop(); // the final jump to itself comes after the loop
+    let prefix = code.len() as u64 + 1; // instructions retired before the loop
+    let csrr = (0x340 << 20) | (2 << 12) | (28 << 7) | 0x73; // csrrs t3, mscratch, zero
+    let bnez_back_8 = 0xfe03_9ce3; // bne t2, zero, -8
+    code.extend([addi(7, 0, 1000), addi(7, 7, -1), csrr, bnez_back_8, JUMP_SELF]);
+    let csrr_pc = 0x8000_0000 + 4 * (prefix + 1);
+    let image = temp_file("panic-loop.elf", &elf(0x8000_0000, &code));
+    // The csrr of iteration 500 (0-based) is the first at instret >= N.
+    let n = prefix + 3 * 500;
+    let log = temp_file("panic-out-asm.log", b"");
+    for accel in ["jit", "interp", "lockstep"] {
+        let mut c = tern();
+        c.args(["-accel", accel, "-machine", "virt", "-bios", "none", "-nographic", "-max-insns", "1000000"]);
+        c.args(["-kernel", image.to_str().unwrap()]);
+        if accel == "jit" {
+            c.args(["-d", "in_asm,out_asm", "-D", log.to_str().unwrap()]);
+        }
+        c.env(TEST_PANIC_AFTER, n.to_string()).env_remove("RUST_BACKTRACE");
+        let o = Running::start(c).finish(LIMIT);
+        assert!(!o.timed_out, "{accel}");
+        assert_eq!(o.code, Some(1), "{accel}: killed by a signal if None (abort: SIGABRT); stderr {}", o.stderr);
+        assert_eq!(
+            o.stderr,
+            format!(
+                "tern: internal error: TERN_TEST_PANIC_AFTER={n}: a handler panics on purpose at pc 0x{csrr_pc:x}\n"
+            ),
+            "{accel}"
+        );
+        assert_eq!(o.stdout, text, "{accel}: the guest's output so far");
+    }
+    // The block holding the csrr was translated (its guest code is logged,
+    // then its host code), so the panic came through generated code.
+    let log = std::fs::read_to_string(&log).unwrap();
+    let at = format!("0x{csrr_pc:016x}:");
+    assert!(
+        log.split("IN: \n").any(|entry| entry.contains(&at) && entry.contains("\nOUT: [size=")),
+        "the loop was not translated: {log}"
+    );
+    // Without the hook the same image runs to the instruction limit.
+    let o = run_args(
+        &[
+            "-machine",
+            "virt",
+            "-bios",
+            "none",
+            "-nographic",
+            "-max-insns",
+            "100000",
+            "-kernel",
+            image.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (Some(124), text, ""));
 }
 
 /// Firmware with nothing to boot spins, as in QEMU; Tern says so once on stderr.

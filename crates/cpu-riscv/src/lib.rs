@@ -12,6 +12,7 @@ pub mod engine;
 mod exec;
 pub mod fpu;
 pub mod hart;
+pub mod host_panic;
 pub mod insn;
 #[cfg(test)]
 mod interp_tests;
@@ -25,6 +26,7 @@ pub use bus::{Bus, BusError, Clock, IrqLines, Ram};
 pub use cpu::{Cpu, Stop};
 pub use engine::{DroppedCode, Engine};
 pub use hart::{Hart, Priv};
+pub use host_panic::HostPanic;
 pub use insn::{Format, Insn};
 pub use ops::Op;
 pub use trap::{Cause, Exception, Interrupt};

@@ -1,35 +1,95 @@
 //! Calls from generated code into `cpu-riscv`: every instruction that is not
 //! generated inline runs its interpreter handler here, so semantics have one
 //! source.
+//!
+//! No unwind may cross generated code: it has no unwind info, so a panic
+//! unwinding into it aborts the process. Every helper therefore runs its
+//! body in `guarded`, which catches a panic, keeps it (with the guest pc)
+//! for `Jit::exec_block` and makes generated code leave at once;
+//! `exec_block` resumes it on the Rust side, past the trampoline. Helpers
+//! are `extern "sysv64-unwind"` (the convention generated code calls with),
+//! so that the compiler adds no abort-on-unwind shim of its own: what
+//! becomes of a panic is decided in one place, `guarded`.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use cpu_riscv::engine::handler;
-use cpu_riscv::{Cpu, Insn};
+use cpu_riscv::{Cpu, HostPanic, Insn};
+
+thread_local! {
+    /// A panic caught in a helper on this thread, until `exec_block` takes it.
+    static CAUGHT: Cell<Option<Box<HostPanic>>> = const { Cell::new(None) };
+}
+
+/// `exec_insn`'s result that makes generated code end the block and
+/// return to the trampoline.
+pub(crate) const LEAVE: u32 = 1;
+
+/// Run a helper's body `f` for the instruction at guest `pc`. If it
+/// panics, keep the panic for `take_panic` and return `leave`, which must
+/// make generated code return to Rust without running more guest code.
+fn guarded<R>(pc: u64, leave: R, f: impl FnOnce() -> R) -> R {
+    // The state a panicking handler leaves is never used again:
+    // `exec_block` resumes the panic as soon as generated code returns.
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            CAUGHT.set(Some(Box::new(HostPanic::from_payload(payload, pc))));
+            leave
+        }
+    }
+}
+
+/// The panic a helper caught since the last call, if any.
+pub(crate) fn take_panic() -> Option<Box<HostPanic>> {
+    CAUGHT.take()
+}
 
 /// Run one instruction through its interpreter handler, as the interpreter's
 /// block loop does: `npc = pc + len` first; on success `pc = npc` and one
 /// more instruction retired; on an exception the trap is taken. Returns 0
-/// to go on with the block, 1 if the block must end here (trap taken, or
-/// code invalidated or flushed, as the interpreter ends its block).
+/// to go on with the block, `LEAVE` if the block must end here (trap taken,
+/// code invalidated or flushed, as the interpreter ends its block, or a
+/// panic caught).
 ///
 /// Generated code has written `hart.pc` (the instruction's address) and the
 /// up-to-date `instret` before the call.
-pub(crate) extern "sysv64" fn exec_insn(cpu: *mut Cpu, insn: *const Insn) -> u32 {
+pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn) -> u32 {
     // SAFETY: generated code passes the `Cpu` it was entered with, which
     // `Jit::exec_block` holds exclusively for the whole run and does not
     // touch meanwhile, and a pointer into the block's instruction array,
     // which the `Jit` keeps alive until its code buffer is flushed (never
     // while a block runs).
     let (cpu, insn) = unsafe { (&mut *cpu, &*insn) };
-    cpu.hart.npc = cpu.hart.pc.wrapping_add(u64::from(insn.len));
-    match handler(insn.op)(cpu, insn) {
-        Ok(()) => {
-            cpu.hart.pc = cpu.hart.npc;
-            cpu.hart.instret += 1;
-            u32::from(cpu.block_must_end())
+    guarded(cpu.hart.pc, LEAVE, || {
+        cpu.hart.npc = cpu.hart.pc.wrapping_add(u64::from(insn.len));
+        match handler(insn.op)(cpu, insn) {
+            Ok(()) => {
+                cpu.hart.pc = cpu.hart.npc;
+                cpu.hart.instret += 1;
+                u32::from(cpu.block_must_end())
+            }
+            Err(e) => {
+                cpu.take_trap(e);
+                LEAVE
+            }
         }
-        Err(e) => {
-            cpu.take_trap(e);
-            1
-        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in a helper's body becomes its `leave` result and is kept,
+    /// with the pc, for the Rust side; a normal result passes through.
+    #[test]
+    fn guarded_keeps_a_panic_for_the_rust_side() {
+        assert_eq!(guarded(0x10, 9u32, || 3), 3);
+        assert!(take_panic().is_none());
+        assert_eq!(guarded(0x8000_0042, LEAVE, || -> u32 { panic!("handler bug {}", 1) }), LEAVE);
+        assert_eq!(take_panic().as_deref(), Some(&HostPanic { message: "handler bug 1".into(), pc: 0x8000_0042 }));
+        assert!(take_panic().is_none(), "taken once");
     }
 }

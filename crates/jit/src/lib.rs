@@ -57,6 +57,8 @@ pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 pub const HOT_THRESHOLD: u32 = 8;
 
 /// The trampoline's signature: `(&cpu.hart, block code, context) -> budget left`.
+/// Not `-unwind`: nothing may unwind out of generated code (no unwind info);
+/// helpers catch panics and `exec_block` resumes them after it returns.
 type EntryFn = unsafe extern "sysv64" fn(*mut Hart, usize, *const Context) -> u64;
 
 #[derive(Clone, Copy)]
@@ -461,6 +463,10 @@ impl Engine for Jit {
             let hp = &raw mut (*cp).hart;
             (self.entry)(hp, b.entry, &ctx)
         };
+        // A helper panicked: generated code has left; go on with the panic here.
+        if let Some(p) = helpers::take_panic() {
+            std::panic::resume_unwind(p);
+        }
         max - left
     }
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cpu_riscv::{Clock, Cpu, Hart, IrqLines, Ram, Stop};
+use cpu_riscv::{Clock, Cpu, Hart, HostPanic, IrqLines, Ram, Stop};
 
 use board::MemMap;
 use bus::DeviceBus;
@@ -374,12 +374,18 @@ impl Machine {
 
     /// Run the guest on this thread until it ends, `max_insns` instructions
     /// have executed, or an exit is requested. Console output is flushed on
-    /// every way out.
+    /// every way out, a panic too (a bug in Tern, under any engine): it then
+    /// goes on as a `cpu_riscv::HostPanic` payload with the guest pc, for
+    /// the caller to report.
     pub fn run(&mut self) -> RunExit {
-        let r = self.run_loop();
-        self.cpu.bus.poll();
+        // The machine is not run again after a panic: only pc and console are used.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_loop()));
+        let r = r.map_err(|p| HostPanic::from_payload(p, self.cpu.hart.pc));
+        if r.is_ok() {
+            self.cpu.bus.poll();
+        }
         self.console.flush();
-        r
+        r.unwrap_or_else(|p| std::panic::resume_unwind(Box::new(p)))
     }
 
     fn run_loop(&mut self) -> RunExit {

@@ -10,6 +10,7 @@ use crate::trap::{Cause, Exception};
 /// value, or `None` when the instruction does not write (csrrs/csrrc with
 /// rs1 = x0 or uimm = 0), which makes read-only CSRs legal (Unprivileged spec 9.1).
 fn access(cpu: &mut Cpu, i: &Insn, read: bool, new: Option<&dyn Fn(u64) -> u64>) -> Result<(), Exception> {
+    crate::host_panic::check(cpu.hart.instret);
     let addr = (i.imm as u32 & 0xfff) as u16;
     let with_tval = |e: Exception| {
         if e.cause == Cause::IllegalInstruction {
