@@ -2,6 +2,8 @@
 //! the JIT reach it directly), a `Bus` for everything else, interrupt lines
 //! driven by devices, and the timebase behind `time`/`mtime`.
 
+use std::alloc::{self, Layout};
+use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -28,17 +30,54 @@ pub trait Bus: Send {
     fn poll(&mut self) {}
 }
 
-/// Guest RAM: one zero-initialised block at a physical base address.
+/// Guest RAM: one zero-initialised block of host memory at a physical base
+/// address.
+///
+/// The contract, which lets the TLB and generated code keep host pointers
+/// into it (`mem.rs`, the JIT):
+/// - the allocation is made once in `new`, never moves and never changes
+///   size, and is freed only when the `Ram` drops (`Cpu` owns it and never
+///   hands out `&mut Ram`, so safe code cannot swap or resize it);
+/// - no Rust reference to the bytes ever exists: every access copies in or
+///   out through pointers derived from the one root pointer, after a bounds
+///   check, so accesses by generated code (through host addresses derived
+///   from the same root, see `host_base`) never overlap a live borrow;
+/// - it is `Send` (it owns the allocation alone) but not `Sync`: the copies
+///   are plain, non-atomic accesses, made by the thread that runs the hart
+///   (like `Cell`, writing through `&self` would be sound, but writes take
+///   `&mut self` so that mutation needs exclusive access, as with a slice).
 pub struct Ram {
     base: u64,
-    mem: Box<[u8]>,
+    /// The root pointer of the allocation (dangling when `size` is 0).
+    ptr: NonNull<u8>,
+    size: usize,
 }
+
+// SAFETY: `Ram` owns its allocation exclusively (as a `Box<[u8]>` would) and
+// holds no thread-bound state; it is not `Sync` (see the contract above).
+unsafe impl Send for Ram {}
 
 impl Ram {
     /// `size` bytes at `base`. Large sizes are cheap: the zeroed pages are only
-    /// touched when the guest uses them.
+    /// touched when the guest uses them. Aborts, as `vec!` would, if the host
+    /// cannot provide them.
     pub fn new(base: u64, size: usize) -> Ram {
-        Ram { base, mem: vec![0u8; size].into_boxed_slice() }
+        let ptr = match Ram::layout(size) {
+            None => NonNull::dangling(),
+            Some(layout) => {
+                // SAFETY: the layout's size is not zero.
+                let p = unsafe { alloc::alloc_zeroed(layout) };
+                NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
+            }
+        };
+        Ram { base, ptr, size }
+    }
+
+    /// The allocation's layout (`None` for an empty RAM, which allocates nothing).
+    fn layout(size: usize) -> Option<Layout> {
+        // A small alignment: std then allocates with `calloc`, whose large
+        // blocks are fresh zero pages (a larger one would memset them all).
+        (size > 0).then(|| Layout::from_size_align(size, 8).unwrap_or_else(|_| capacity_overflow()))
     }
 
     pub fn base(&self) -> u64 {
@@ -46,7 +85,7 @@ impl Ram {
     }
 
     pub fn size(&self) -> u64 {
-        self.mem.len() as u64
+        self.size as u64
     }
 
     /// Whether `[addr, addr + len)` lies wholly inside RAM.
@@ -55,43 +94,155 @@ impl Ram {
         addr >= self.base && addr.wrapping_sub(self.base).checked_add(len).is_some_and(|end| end <= self.size())
     }
 
-    /// The bytes at `[addr, addr + len)`, if inside RAM.
-    pub fn slice(&self, addr: u64, len: usize) -> Option<&[u8]> {
+    /// The host pointer to the `len` bytes at guest `addr`, if inside RAM.
+    #[inline(always)]
+    fn at(&self, addr: u64, len: usize) -> Option<*mut u8> {
         if !self.contains(addr, len as u64) {
             return None;
         }
-        let off = (addr - self.base) as usize;
-        Some(&self.mem[off..off + len])
-    }
-
-    pub fn slice_mut(&mut self, addr: u64, len: usize) -> Option<&mut [u8]> {
-        if !self.contains(addr, len as u64) {
-            return None;
-        }
-        let off = (addr - self.base) as usize;
-        Some(&mut self.mem[off..off + len])
+        // SAFETY: `[addr - base, + len)` lies inside the allocation (checked
+        // just above), so the offset stays in bounds.
+        Some(unsafe { self.ptr.as_ptr().add((addr - self.base) as usize) })
     }
 
     /// Little-endian read of `size` (1, 2, 4, 8) bytes, zero-extended.
     #[inline(always)]
     pub fn read(&self, addr: u64, size: u8) -> Option<u64> {
-        let s = self.slice(addr, size as usize)?;
-        let mut b = [0u8; 8];
-        b[..size as usize].copy_from_slice(s);
-        Some(u64::from_le_bytes(b))
+        self.read_off(addr.wrapping_sub(self.base), size)
     }
 
+    /// Little-endian write of the low `size` (1, 2, 4, 8) bytes of `val`.
     #[inline(always)]
     pub fn write(&mut self, addr: u64, size: u8, val: u64) -> Option<()> {
-        let s = self.slice_mut(addr, size as usize)?;
-        s.copy_from_slice(&val.to_le_bytes()[..size as usize]);
+        self.write_off(addr.wrapping_sub(self.base), size, val)
+    }
+
+    /// `read` at offset `off` from the start of RAM (the TLB's fast path).
+    #[inline(always)]
+    pub(crate) fn read_off(&self, off: u64, size: u8) -> Option<u64> {
+        let fits = off.checked_add(u64::from(size)).is_some_and(|end| end <= self.size as u64);
+        if !fits {
+            return None;
+        }
+        // SAFETY: `[off, off + size)` lies inside the allocation (checked
+        // above); reads are unaligned copies of initialised bytes (zeroed
+        // at allocation), and no reference to them exists.
+        unsafe {
+            let p = self.ptr.as_ptr().add(off as usize);
+            Some(match size {
+                1 => u64::from(p.read()),
+                2 => u64::from(u16::from_le(p.cast::<u16>().read_unaligned())),
+                4 => u64::from(u32::from_le(p.cast::<u32>().read_unaligned())),
+                8 => u64::from_le(p.cast::<u64>().read_unaligned()),
+                _ => return None,
+            })
+        }
+    }
+
+    /// `write` at offset `off` from the start of RAM (the TLB's fast path).
+    #[inline(always)]
+    pub(crate) fn write_off(&mut self, off: u64, size: u8, val: u64) -> Option<()> {
+        let fits = off.checked_add(u64::from(size)).is_some_and(|end| end <= self.size as u64);
+        if !fits {
+            return None;
+        }
+        // SAFETY: as in `read_off`; `&mut self` excludes every other access
+        // from Rust, and generated code runs only while its caller holds the
+        // `Cpu` exclusively.
+        unsafe {
+            let p = self.ptr.as_ptr().add(off as usize);
+            match size {
+                1 => p.write(val as u8),
+                2 => p.cast::<u16>().write_unaligned((val as u16).to_le()),
+                4 => p.cast::<u32>().write_unaligned((val as u32).to_le()),
+                8 => p.cast::<u64>().write_unaligned(val.to_le()),
+                _ => return None,
+            }
+        }
         Some(())
     }
 
-    /// Host pointer to the first byte, for the JIT's and TLB's fast paths.
-    pub fn host_ptr(&mut self) -> *mut u8 {
-        self.mem.as_mut_ptr()
+    /// Copy the bytes at `[addr, addr + buf.len())` into `buf`; `None`
+    /// (and `buf` untouched) unless all of them are inside RAM.
+    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Option<()> {
+        let src = self.at(addr, buf.len())?;
+        // SAFETY: `src` has `buf.len()` bytes inside the allocation (`at`),
+        // which no Rust reference such as `buf` can overlap.
+        unsafe { ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
+        Some(())
     }
+
+    /// The bytes at `[addr, addr + len)` as a new vector, if inside RAM.
+    pub fn to_vec(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if !self.contains(addr, len as u64) {
+            return None;
+        }
+        let mut v = vec![0; len];
+        self.read_bytes(addr, &mut v)?;
+        Some(v)
+    }
+
+    /// Copy `data` to `[addr, addr + data.len())`; `None` (and RAM
+    /// untouched) unless all of it is inside RAM.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Option<()> {
+        let dst = self.at(addr, data.len())?;
+        // SAFETY: `dst` has `data.len()` bytes inside the allocation (`at`),
+        // which no Rust reference such as `data` can overlap.
+        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        Some(())
+    }
+
+    /// Set the `len` bytes at `addr` to `byte`; `None` (and RAM untouched)
+    /// unless all of them are inside RAM.
+    pub fn fill(&mut self, addr: u64, len: usize, byte: u8) -> Option<()> {
+        let dst = self.at(addr, len)?;
+        // SAFETY: `dst` has `len` bytes inside the allocation (`at`).
+        unsafe { ptr::write_bytes(dst, byte, len) };
+        Some(())
+    }
+
+    /// Whether the bytes at `addr` equal `data` (`None` if not all inside
+    /// RAM), compared in chunks without copying all of them out.
+    pub fn equals(&self, addr: u64, data: &[u8]) -> Option<bool> {
+        if !self.contains(addr, data.len() as u64) {
+            return None;
+        }
+        let mut chunk = [0u8; 256];
+        let mut a = addr;
+        for want in data.chunks(chunk.len()) {
+            let got = &mut chunk[..want.len()];
+            self.read_bytes(a, got)?;
+            if got != want {
+                return Some(false);
+            }
+            a += want.len() as u64;
+        }
+        Some(true)
+    }
+
+    /// The host address of RAM's first byte, with its provenance exposed:
+    /// the TLB's `host` field adds to it, and generated code accesses RAM
+    /// at the resulting addresses (only while it holds the `Cpu`
+    /// exclusively, and only where the TLB says the page is in RAM).
+    pub(crate) fn host_base(&self) -> u64 {
+        self.ptr.as_ptr().expose_provenance() as u64
+    }
+}
+
+impl Drop for Ram {
+    fn drop(&mut self) {
+        if let Some(layout) = Ram::layout(self.size) {
+            // SAFETY: `ptr` was allocated in `new` with this same layout
+            // (same size) and is freed once, here.
+            unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
+        }
+    }
+}
+
+#[cold]
+fn capacity_overflow() -> ! {
+    // As `vec!` does for an impossible size: a host limit, not guest input.
+    panic!("RAM size overflows the host's address space")
 }
 
 /// Interrupt lines that devices drive into one hart: bit `n` is `mip` bit `n`
@@ -205,6 +356,45 @@ mod tests {
         r.write(0x8000_0010, 4, 0xdead_beef).unwrap();
         assert_eq!(r.read(0x8000_0010, 2), Some(0xbeef));
         assert_eq!(r.read(0x8000_0ffc, 8), None);
+    }
+
+    #[test]
+    fn copies_in_and_out_are_bounds_checked() {
+        let mut r = Ram::new(0x8000_0000, 0x2000);
+        assert_eq!(r.write_bytes(0x8000_0ffe, &[1, 2, 3, 4]), Some(()), "across a page");
+        let mut b = [0u8; 4];
+        assert_eq!(r.read_bytes(0x8000_0ffe, &mut b), Some(()));
+        assert_eq!(b, [1, 2, 3, 4]);
+        assert_eq!(r.read(0x8000_0ffe, 4), Some(0x0403_0201));
+        assert_eq!(r.fill(0x8000_1ff0, 0x10, 0xee), Some(()));
+        assert_eq!(r.to_vec(0x8000_1ffe, 2), Some(vec![0xee, 0xee]));
+        assert_eq!(r.equals(0x8000_0ffe, &[1, 2, 3, 4]), Some(true));
+        assert_eq!(r.equals(0x8000_0ffe, &[1, 2, 3, 5]), Some(false));
+        let big = r.to_vec(0x8000_0000, 0x2000).unwrap();
+        assert_eq!(r.equals(0x8000_0000, &big), Some(true), "longer than one chunk");
+
+        // Out of range, partly or wholly, or wrapping: refused, nothing touched.
+        let mut b = [0x55u8; 8];
+        for addr in [0x8000_1ffc, 0x7fff_fffc, 0, u64::MAX - 3] {
+            assert_eq!(r.read_bytes(addr, &mut b), None, "{addr:#x}");
+            assert_eq!(r.write_bytes(addr, &[9; 8]), None, "{addr:#x}");
+            assert_eq!(r.fill(addr, 8, 9), None, "{addr:#x}");
+            assert_eq!(r.equals(addr, &[0; 8]), None, "{addr:#x}");
+            assert_eq!(r.to_vec(addr, 8), None, "{addr:#x}");
+            assert_eq!(r.read(addr, 8), None, "{addr:#x}");
+            assert_eq!(r.write(addr, 8, 9), None, "{addr:#x}");
+        }
+        assert_eq!(b, [0x55; 8]);
+        assert_eq!(r.read(0x8000_1ff8, 8), Some(0xeeee_eeee_eeee_eeee));
+        assert_eq!(r.read(0x8000_0000, 8), Some(0));
+        assert_eq!(r.read_bytes(0x8000_2000, &mut []), Some(()), "empty, at the end");
+        assert_eq!(r.read(0x8000_0000, 3), None, "not an access size");
+        assert_eq!(r.write(0x8000_0000, 16, 1), None);
+        assert_eq!(r.read_off(u64::MAX, 8), None, "offset overflow");
+
+        let mut empty = Ram::new(0x1000, 0);
+        assert_eq!((empty.size(), empty.read(0x1000, 1), empty.write(0x1000, 1, 0)), (0, None, None));
+        assert_eq!(empty.write_bytes(0x1000, &[]), Some(()));
     }
 
     #[test]

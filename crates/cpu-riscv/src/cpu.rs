@@ -11,7 +11,7 @@ use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
 use crate::hart::{Hart, XREG_NAMES};
-use crate::mem::{Tlb, PAGE_MASK, PAGE_SIZE};
+use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
 use crate::trap_log::TrapLog;
 
@@ -27,9 +27,15 @@ pub enum Stop {
     Wfi,
 }
 
+/// The hart and what it runs against. RAM and the TLB are private: the TLB
+/// and generated code keep host pointers into RAM, and generated code a
+/// pointer to the TLB, so neither may be replaced while the `Cpu` lives
+/// (see `Ram`'s contract). RAM is read through `ram()` and written through
+/// `Cpu` methods, which also drop decoded code the bytes belong to.
 pub struct Cpu {
     pub hart: Hart,
-    pub ram: Ram,
+    /// Guest RAM, given at construction and never swapped or resized.
+    pub(crate) ram: Ram,
     pub bus: Box<dyn Bus>,
     pub irq: IrqLines,
     pub clock: Arc<Clock>,
@@ -40,7 +46,7 @@ pub struct Cpu {
     /// Instructions executed by `run`, retired or trapped: what `-max-insns`
     /// limits, so that a guest trapping in a loop still reaches the limit.
     pub executed: u64,
-    pub(crate) tlb: Box<Tlb>,
+    pub(crate) tlb: TlbRoot,
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
     logged_uncached: HashSet<u64>,
@@ -80,7 +86,7 @@ impl Cpu {
             exit_request: Arc::new(AtomicBool::new(false)),
             dlog: DebugLog::default(),
             executed: 0,
-            tlb: Tlb::new(),
+            tlb: TlbRoot::new(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
             engine: None,
@@ -93,6 +99,64 @@ impl Cpu {
     /// and benchmarks.
     pub fn with_ram(ram: Ram, reset_pc: u64) -> Cpu {
         Cpu::new(Hart::new(0, reset_pc), ram, Box::new(NoDevices), IrqLines::new(), Clock::new())
+    }
+
+    /// Guest RAM, to read (`Ram::read`, `read_bytes`, `equals`...). No
+    /// `&mut Ram` leaves the `Cpu`, so that RAM cannot be swapped or resized
+    /// while the TLB and generated code point into it:
+    ///
+    /// ```compile_fail,E0616
+    /// use cpu_riscv::{Cpu, Ram};
+    /// let mut cpu = Cpu::with_ram(Ram::new(0x8000_0000, 4096), 0x8000_0000);
+    /// cpu.ram = Ram::new(0x8000_0000, 8192); // private field
+    /// ```
+    ///
+    /// ```compile_fail,E0308
+    /// use cpu_riscv::{Cpu, Ram};
+    /// let mut cpu = Cpu::with_ram(Ram::new(0x8000_0000, 4096), 0x8000_0000);
+    /// let mut other = Ram::new(0x8000_0000, 8192);
+    /// std::mem::swap(cpu.ram(), &mut other); // a shared reference only
+    /// ```
+    pub fn ram(&self) -> &Ram {
+        &self.ram
+    }
+
+    /// Write the low `size` (1, 2, 4, 8) bytes of `val` to RAM at physical
+    /// `addr`, ignoring any device there; `None` (nothing written) unless
+    /// all of it is RAM. Decoded code over the bytes is dropped.
+    pub fn ram_write(&mut self, addr: u64, size: u8, val: u64) -> Option<()> {
+        self.ram_written(addr, u64::from(size))?;
+        self.ram.write(addr, size, val)
+    }
+
+    /// Copy `data` into RAM at physical `addr` (as `ram_write`).
+    pub fn ram_write_bytes(&mut self, addr: u64, data: &[u8]) -> Option<()> {
+        self.ram_written(addr, data.len() as u64)?;
+        self.ram.write_bytes(addr, data)
+    }
+
+    /// Set `len` bytes of RAM at physical `addr` to `byte` (as `ram_write`).
+    pub fn ram_fill(&mut self, addr: u64, len: usize, byte: u8) -> Option<()> {
+        self.ram_written(addr, len as u64)?;
+        self.ram.fill(addr, len, byte)
+    }
+
+    /// Before RAM `[addr, addr + len)` is written from outside the hart:
+    /// `None` unless it is all RAM, else drop the code there and note the
+    /// pages for the write log, as a store would.
+    fn ram_written(&mut self, addr: u64, len: u64) -> Option<()> {
+        if !self.ram.contains(addr, len) {
+            return None;
+        }
+        self.invalidate_code(addr, len);
+        if self.write_log.is_some() && len > 0 {
+            let mut page = addr & !PAGE_MASK;
+            while page < addr + len {
+                self.note_write(page);
+                page += PAGE_SIZE;
+            }
+        }
+        Some(())
     }
 
     /// Run until `budget` instructions have retired, the exit flag is raised,

@@ -29,10 +29,12 @@ pub fn handler(op: Op) -> Handler {
 /// which must do exactly what `Cpu::load` / `Cpu::store` do on a hit: entry
 /// `(vaddr >> 12) % entries` of `read` (or `write`) hits when its `tag`
 /// equals `vaddr & (!0xfff | (size - 1))` (so a misaligned access misses),
-/// and then the byte is at `vaddr + addend` from the start of RAM
-/// (`Ram::host_ptr`), that is at host address `vaddr + host`. A `fetch` entry hits when its `tag` equals
-/// `pc & !0xfff`, and then `pc + addend` is the physical address (only plain
-/// RAM pages have fetch entries). All offsets are in bytes.
+/// and then the byte is at `vaddr + addend` from the start of RAM, that is
+/// at host address `vaddr + host` (RAM's root pointer plus the addend; see
+/// `Ram` for why generated code may access it there). A `fetch` entry hits
+/// when its `tag` equals `pc & !0xfff`, and then `pc + addend` is the
+/// physical address (only plain RAM pages have fetch entries). All offsets
+/// are in bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct TlbLayout {
     pub entries: usize,
@@ -105,8 +107,9 @@ impl Cpu {
         self.exec_block(max)
     }
 
-    /// The software TLB's address (layout `TLB_LAYOUT`), valid as long as
-    /// the `Cpu`. Its entries change only in `cpu-riscv` code.
+    /// The software TLB's root pointer (layout `TLB_LAYOUT`), valid as long
+    /// as the `Cpu`, for generated code to read while it holds the `Cpu`
+    /// exclusively. Its entries change only in `cpu-riscv` code.
     pub fn tlb_base(&self) -> *const u8 {
         self.tlb_ptr()
     }

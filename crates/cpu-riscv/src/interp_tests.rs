@@ -836,7 +836,7 @@ fn tlb_flush_drops_translations() {
 fn compiled_selfcheck_program_passes() {
     let (mut c, dev) = cpu();
     let image = include_bytes!("../tests/data/selfcheck/selfcheck.bin");
-    c.ram.slice_mut(BASE, image.len()).unwrap().copy_from_slice(image);
+    c.ram.write_bytes(BASE, image).unwrap();
     let mut result = None;
     for _ in 0..200 {
         c.run(100_000);
@@ -924,7 +924,7 @@ fn run_in_any_slices_matches_single_steps() {
     let image = include_bytes!("../tests/data/selfcheck/selfcheck.bin");
     let boot = || {
         let (mut c, _) = cpu();
-        c.ram.slice_mut(BASE, image.len()).unwrap().copy_from_slice(image);
+        c.ram.write_bytes(BASE, image).unwrap();
         c
     };
     let total = 30_000;
@@ -940,5 +940,5 @@ fn run_in_any_slices_matches_single_steps() {
         b.step().unwrap();
     }
     assert_eq!(a.hart, b.hart);
-    assert_eq!(a.ram.slice(BASE, 0x10_0000), b.ram.slice(BASE, 0x10_0000));
+    assert_eq!(a.ram.to_vec(BASE, 0x10_0000), b.ram.to_vec(BASE, 0x10_0000));
 }

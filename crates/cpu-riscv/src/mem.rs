@@ -7,7 +7,10 @@
 //! Write entries are never made for pages holding decoded blocks, so stores
 //! to code take the slow path, which invalidates those blocks (SMC).
 
-use crate::bus::{BusError, Ram};
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+
+use crate::bus::BusError;
 use crate::cpu::Cpu;
 use crate::decode::decode;
 use crate::dlog::LOG_GUEST_ERRORS;
@@ -48,17 +51,62 @@ pub(crate) struct Tlb {
     pub(crate) generation: u64,
 }
 
-impl Tlb {
-    pub(crate) fn new() -> Box<Tlb> {
-        Box::new(Tlb {
+/// The TLB's one allocation, which generated code reads through the root
+/// pointer (`as_ptr`) while Rust code reads and writes it through short-lived
+/// references derived from that same pointer (`Deref`, `DerefMut`), never
+/// through a `Box`, whose uniqueness would make the generated code's pointer
+/// invalid after the first write from Rust. The two never overlap: generated
+/// code runs only while the JIT holds the `Cpu` exclusively, and Rust code
+/// it calls (helpers) is done with its references before it returns.
+pub(crate) struct TlbRoot(NonNull<Tlb>);
+
+// SAFETY: `TlbRoot` owns the `Tlb` exclusively, as a `Box<Tlb>` would.
+unsafe impl Send for TlbRoot {}
+
+impl TlbRoot {
+    pub(crate) fn new() -> TlbRoot {
+        let tlb = Box::new(Tlb {
             read: [EMPTY; TLB_SIZE],
             write: [EMPTY; TLB_SIZE],
             fetch: [EMPTY; TLB_SIZE],
             filled: Vec::with_capacity(TLB_SIZE),
             generation: 0,
-        })
+        });
+        TlbRoot(NonNull::from(Box::leak(tlb)))
     }
 
+    /// The root pointer, for generated code (valid as long as the `TlbRoot`).
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr().cast_const().cast()
+    }
+}
+
+impl Deref for TlbRoot {
+    type Target = Tlb;
+    fn deref(&self) -> &Tlb {
+        // SAFETY: the pointer is the live allocation made in `new`; Rust
+        // reaches it only through `self` (so `&self` excludes `&mut` uses),
+        // and generated code does not run while this reference lives.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl DerefMut for TlbRoot {
+    fn deref_mut(&mut self) -> &mut Tlb {
+        // SAFETY: as in `deref`, with `&mut self` excluding every other use.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl Drop for TlbRoot {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::leak` in `new` and is freed
+        // once, here; no generated code runs once the `Cpu` is dropping.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+impl Tlb {
     pub(crate) fn flush(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         if self.filled.len() >= TLB_SIZE {
@@ -101,10 +149,10 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
 }
 
 impl Cpu {
-    /// The TLB's address, for generated code (stable: boxed once in `Cpu::new`).
+    /// The TLB's root pointer, for generated code (stable: allocated once
+    /// in `Cpu::new`).
     pub(crate) fn tlb_ptr(&self) -> *const u8 {
-        let t: &Tlb = &self.tlb;
-        (t as *const Tlb).cast()
+        self.tlb.as_ptr()
     }
 }
 
@@ -127,42 +175,6 @@ fn access_tag(vaddr: u64, size: u8) -> u64 {
     vaddr & (!PAGE_MASK | u64::from(size).wrapping_sub(1))
 }
 
-/// All of RAM as a byte slice (folds to the slice's pointer and length).
-#[inline(always)]
-fn ram_bytes(ram: &Ram) -> &[u8] {
-    ram.slice(ram.base(), ram.size() as usize).unwrap_or(&[])
-}
-
-#[inline(always)]
-fn ram_bytes_mut(ram: &mut Ram) -> &mut [u8] {
-    let (base, size) = (ram.base(), ram.size() as usize);
-    ram.slice_mut(base, size).unwrap_or(&mut [])
-}
-
-#[inline(always)]
-fn get_le(mem: &[u8], idx: usize, size: u8) -> Option<u64> {
-    let s = mem.get(idx..)?;
-    Some(match size {
-        1 => u64::from(*s.first()?),
-        2 => u64::from(u16::from_le_bytes(*s.first_chunk()?)),
-        4 => u64::from(u32::from_le_bytes(*s.first_chunk()?)),
-        8 => u64::from_le_bytes(*s.first_chunk()?),
-        _ => return None,
-    })
-}
-
-#[inline(always)]
-fn put_le(mem: &mut [u8], idx: usize, size: u8, val: u64) -> bool {
-    let Some(s) = mem.get_mut(idx..) else { return false };
-    match size {
-        1 => s.first_mut().map(|b| *b = val as u8).is_some(),
-        2 => s.first_chunk_mut().map(|b| *b = (val as u16).to_le_bytes()).is_some(),
-        4 => s.first_chunk_mut().map(|b| *b = (val as u32).to_le_bytes()).is_some(),
-        8 => s.first_chunk_mut().map(|b| *b = val.to_le_bytes()).is_some(),
-        _ => false,
-    }
-}
-
 /// Whether `size` is a power-of-two access naturally aligned at `addr`.
 fn aligned(addr: u64, size: u8) -> bool {
     size.is_power_of_two() && size <= 8 && addr & (u64::from(size) - 1) == 0
@@ -175,7 +187,7 @@ impl Cpu {
     pub fn load(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
         let e = &self.tlb.read[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            if let Some(v) = get_le(ram_bytes(&self.ram), vaddr.wrapping_add(e.addend) as usize, size) {
+            if let Some(v) = self.ram.read_off(vaddr.wrapping_add(e.addend), size) {
                 return Ok(v);
             }
         }
@@ -187,8 +199,8 @@ impl Cpu {
     pub fn store(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
         let e = &self.tlb.write[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            let idx = vaddr.wrapping_add(e.addend) as usize;
-            if put_le(ram_bytes_mut(&mut self.ram), idx, size, val) {
+            let off = vaddr.wrapping_add(e.addend);
+            if self.ram.write_off(off, size, val).is_some() {
                 return Ok(());
             }
         }
@@ -203,10 +215,9 @@ impl Cpu {
         let f = |old| f(old) & mask;
         let e = &self.tlb.write[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            let idx = vaddr.wrapping_add(e.addend) as usize;
-            let mem = ram_bytes_mut(&mut self.ram);
-            if let Some(old) = get_le(mem, idx, size) {
-                put_le(mem, idx, size, f(old));
+            let off = vaddr.wrapping_add(e.addend);
+            if let Some(old) = self.ram.read_off(off, size) {
+                self.ram.write_off(off, size, f(old));
                 return Ok(old);
             }
         }
@@ -321,7 +332,7 @@ impl Cpu {
             }
             Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
         };
-        let host = (self.ram.host_ptr() as u64).wrapping_add(addend);
+        let host = self.ram.host_base().wrapping_add(addend);
         let i = tlb_index(vaddr);
         table[i] = TlbEntry { tag, addend, pa_page, host };
         if self.tlb.filled.len() < TLB_SIZE {
@@ -333,8 +344,9 @@ impl Cpu {
     /// devices in naturally aligned pieces or bytes.
     fn phys_load(&mut self, pa: u64, n: u8) -> Result<u64, BusError> {
         if !self.bus.overlaps(pa, u64::from(n)) {
-            if let Some(s) = self.ram.slice(pa, usize::from(n)) {
-                return Ok(s.iter().rev().fold(0, |acc, &b| acc << 8 | u64::from(b)));
+            let mut b = [0u8; 8];
+            if self.ram.read_bytes(pa, &mut b[..usize::from(n.min(8))]).is_some() {
+                return Ok(u64::from_le_bytes(b));
             }
         }
         if aligned(pa, n) {
@@ -386,13 +398,13 @@ impl Cpu {
     /// Keep the contents of RAM page `pa_page` before its first write since
     /// `start_write_log` (see `engine.rs`).
     #[cold]
-    fn note_write(&mut self, pa_page: u64) {
+    pub(crate) fn note_write(&mut self, pa_page: u64) {
         let Some(log) = &mut self.write_log else { return };
         if log.iter().any(|(p, _)| *p == pa_page) {
             return;
         }
-        if let Some(s) = self.ram.slice(pa_page, PAGE_SIZE as usize) {
-            log.push((pa_page, s.into()));
+        if let Some(v) = self.ram.to_vec(pa_page, PAGE_SIZE as usize) {
+            log.push((pa_page, v.into()));
         }
     }
 

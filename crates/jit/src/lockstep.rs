@@ -218,11 +218,10 @@ impl Engine for Lockstep {
         let jit_hart = cpu.hart.clone();
         let saved: Vec<(u64, Box<[u8]>)> = cpu.write_log().to_vec();
         let jit_pages: Vec<(u64, Box<[u8]>)> =
-            saved.iter().map(|(p, _)| (*p, cpu.ram.slice(*p, 4096).unwrap_or_default().into())).collect();
+            saved.iter().map(|(p, _)| (*p, cpu.ram().to_vec(*p, 4096).unwrap_or_default().into())).collect();
         for (p, old) in &saved {
-            if let Some(s) = cpu.ram.slice_mut(*p, old.len()) {
-                s.copy_from_slice(old);
-            }
+            // The pages were copied out of RAM: they go back in.
+            let _ = cpu.ram_write_bytes(*p, old);
         }
         cpu.hart = pre.clone();
         cpu.flush_tlb();
@@ -255,9 +254,12 @@ impl Engine for Lockstep {
         drop(t);
         for (p, old) in &written {
             let jit = jit_pages.iter().find(|(q, _)| q == p).map_or(&**old, |(_, b)| &**b);
-            let int = cpu.ram.slice(*p, old.len()).unwrap_or_default();
-            // Equal pages (nearly all) are ruled out by one memcmp.
-            let first = if jit == int { None } else { jit.iter().zip(int).position(|(a, b)| a != b) };
+            // Equal pages (nearly all) are ruled out in place, without a copy.
+            if cpu.ram().equals(*p, jit) != Some(false) {
+                continue;
+            }
+            let int = cpu.ram().to_vec(*p, old.len()).unwrap_or_default();
+            let first = jit.iter().zip(&int).position(|(a, b)| a != b);
             if let Some(i) = first {
                 problems.push(format!(
                     "RAM differs from 0x{:x}: JIT {:02x?}, interpreter {:02x?}",
@@ -307,9 +309,9 @@ fn report(block: u64, pre: &Hart, n: u64, cpu: &mut Cpu, jit: &Hart, problems: &
     let mut pc = pre.pc;
     for _ in 0..n.clamp(1, MAX_LISTED) {
         let Ok((pa, _)) = cpu.fetch_phys(pc) else { break };
-        let Some(lo) = cpu.ram.read(pa, 2) else { break };
+        let Some(lo) = cpu.ram().read(pa, 2) else { break };
         let raw = if lo & 3 == 3 {
-            match cpu.ram.read(pa + 2, 2) {
+            match cpu.ram().read(pa + 2, 2) {
                 Some(hi) => lo | hi << 16,
                 None => break,
             }

@@ -115,7 +115,7 @@ fn cpu() -> Cpu {
 
 /// Put `state`, `data` and the instruction `raw` into `c`.
 fn setup(c: &mut Cpu, state: &Hart, data: &[u8], raw: u32, len: u8) {
-    c.ram.slice_mut(RAM_BASE, RAM_SIZE).expect("RAM").copy_from_slice(data);
+    c.ram_write_bytes(RAM_BASE, data).expect("RAM");
     // Through the physical write path, so the old block is dropped as for any code write.
     c.phys_write(state.pc, len, u64::from(raw)).expect("code in RAM");
     c.hart = state.clone();
@@ -202,7 +202,8 @@ fn one_instruction_blocks_match_the_interpreter() {
         let what = describe(&insn, raw, &state);
         assert_eq!(si, sj, "case {case}: {what}: stop reason");
         assert!(interp.hart == jitted.hart, "case {case}: {what}: {}", diff(&interp.hart, &jitted.hart));
-        let (mi, mj) = (interp.ram.slice(RAM_BASE, RAM_SIZE).unwrap(), jitted.ram.slice(RAM_BASE, RAM_SIZE).unwrap());
+        let (mi, mj) =
+            (interp.ram().to_vec(RAM_BASE, RAM_SIZE).unwrap(), jitted.ram().to_vec(RAM_BASE, RAM_SIZE).unwrap());
         if mi != mj {
             let at = (0..RAM_SIZE).find(|&i| mi[i] != mj[i]).unwrap_or(0);
             panic!("case {case}: {what}: memory differs at {:#x}", RAM_BASE + at as u64);

@@ -149,10 +149,10 @@ fn random_insn(r: &mut Rng, i: usize, n: usize) -> u32 {
 fn cpu(program: &[u32], trap_handler: &[u32]) -> Cpu {
     let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
     for (i, w) in program.iter().enumerate() {
-        c.ram.write(CODE + 4 * i as u64, 4, u64::from(*w)).expect("program in RAM");
+        c.ram_write(CODE + 4 * i as u64, 4, u64::from(*w)).expect("program in RAM");
     }
     for (i, w) in trap_handler.iter().enumerate() {
-        c.ram.write(TRAP_VEC + 4 * i as u64, 4, u64::from(*w)).expect("handler in RAM");
+        c.ram_write(TRAP_VEC + 4 * i as u64, 4, u64::from(*w)).expect("handler in RAM");
     }
     c
 }
@@ -226,7 +226,11 @@ fn random_programs_match_the_interpreter() {
             assert_eq!(si, sj, "{}: slice {slice}", what());
             assert!(interp.hart == jitted.hart, "{}: slice {slice}: {}", what(), diff(&interp.hart, &jitted.hart));
             let range = (RAM_BASE, RAM_SIZE);
-            assert!(interp.ram.slice(range.0, range.1) == jitted.ram.slice(range.0, range.1), "{}: memory", what());
+            assert!(
+                interp.ram().to_vec(range.0, range.1) == jitted.ram().to_vec(range.0, range.1),
+                "{}: memory",
+                what()
+            );
             if si == Stop::Wfi {
                 break;
             }

@@ -20,9 +20,9 @@ fn pair(code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
     [false, true].map(|jit| {
         let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), at);
         for (i, w) in code.iter().enumerate() {
-            c.ram.write(at + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
+            c.ram_write(at + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
         }
-        c.ram.write(TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
+        c.ram_write(TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
         c.hart.csr.mtvec = TRAP_VEC;
         setup(&mut c.hart);
         if jit {
@@ -43,7 +43,7 @@ fn run_both(cs: &mut [Cpu; 2], budget: u64) -> Stop {
     let (a, b) = (cs[0].run(budget), cs[1].run(budget));
     assert_eq!(a, b, "stop reason");
     assert!(cs[0].hart == cs[1].hart, "interp {:?}\njit {:?}", cs[0].hart, cs[1].hart);
-    assert!(cs[0].ram.slice(RAM_BASE, RAM_SIZE) == cs[1].ram.slice(RAM_BASE, RAM_SIZE), "memory");
+    assert!(cs[0].ram().to_vec(RAM_BASE, RAM_SIZE) == cs[1].ram().to_vec(RAM_BASE, RAM_SIZE), "memory");
     a
 }
 
@@ -138,7 +138,7 @@ fn traps_in_the_middle_of_a_block_are_precise() {
     assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
     for c in &cs {
         let h = &c.hart;
-        assert_eq!(c.ram.read(DATA, 8), Some(0x1122_3344_5566_7788), "the first store is in memory");
+        assert_eq!(c.ram().read(DATA, 8), Some(0x1122_3344_5566_7788), "the first store is in memory");
         assert_eq!((h.csr.mepc, h.csr.mcause, h.csr.mtval), (CODE + 4, 7, 0x48));
         assert_eq!(h.x[14], 0, "a4: nothing after the fault ran");
     }
@@ -149,7 +149,7 @@ fn traps_in_the_middle_of_a_block_are_precise() {
 #[test]
 fn blocks_are_translated_once_hot() {
     let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
-    c.ram.write(CODE, 4, 0x0000_006f).expect("code in RAM"); // jal zero,0: a one-block loop
+    c.ram_write(CODE, 4, 0x0000_006f).expect("code in RAM"); // jal zero,0: a one-block loop
     c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
     let hot = u64::from(jit::HOT_THRESHOLD);
     assert_eq!(c.run(hot), Stop::Budget);
@@ -192,7 +192,7 @@ fn remapped_jump_targets_run_the_new_code() {
         h.x[13] = 0x8000_5000 + 8 * 0x100; // V's PTE, through l0's own mapping
     });
     for c in &mut cs {
-        let mut put = |at: u64, v: u64, size: u8| c.ram.write(at, size, v).expect("in RAM");
+        let mut put = |at: u64, v: u64, size: u8| c.ram_write(at, size, v).expect("in RAM");
         put(root + 8 * 2, pte(l1, 0), 8);
         put(l1, pte(l0, 0), 8);
         put(l0 + 8, pte(CODE, r | x | a), 8); // 0x8000_1000 -> itself

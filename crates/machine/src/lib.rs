@@ -270,7 +270,7 @@ impl Machine {
         let fdt_addr = fdt::load_addr(map.ram, cfg.ram_size, fdt.len() as u64)
             .ok_or_else(|| err("RAM too small for the device tree"))?;
         check_overlap(&used, fdt_addr, fdt_addr + fdt.len() as u64, &format!("the device tree at {fdt_addr:#x}"))?;
-        ram.slice_mut(fdt_addr, fdt.len()).ok_or_else(|| err("device tree outside RAM"))?.copy_from_slice(&fdt);
+        ram.write_bytes(fdt_addr, &fdt).ok_or_else(|| err("device tree outside RAM"))?;
 
         let irq = IrqLines::new();
         let clock = Clock::new();
@@ -557,9 +557,10 @@ impl Machine {
             let Some(pa) = pa else {
                 return Reply::Bytes(out, Some(format!("{va:#x}: Cannot access memory")));
             };
-            if let Some(bytes) = self.cpu.ram.slice(pa, n as usize) {
-                out.extend_from_slice(bytes);
-            } else {
+            let at = out.len();
+            out.resize(at + n as usize, 0);
+            if self.cpu.ram().read_bytes(pa, &mut out[at..]).is_none() {
+                out.truncate(at);
                 for i in 0..n {
                     match self.cpu.phys_read(pa.wrapping_add(i), 1) {
                         Ok(b) => out.push(b as u8),
@@ -604,12 +605,12 @@ impl Machine {
         self.cpu.traps.clear();
         for img in &self.images {
             // These loaded before; the RAM has not changed size, so they load again.
-            if let Err(e) = loader::load(&img.bytes, &mut self.cpu.ram, img.raw_addr) {
+            if let Err(e) = loader::load(&img.bytes, &mut self.cpu, img.raw_addr) {
                 log::error!("reset: reloading an image failed: {e}");
             }
         }
-        if let Some(dst) = self.cpu.ram.slice_mut(self.fdt_addr, self.fdt.len()) {
-            dst.copy_from_slice(&self.fdt);
+        if self.cpu.ram_write_bytes(self.fdt_addr, &self.fdt).is_none() {
+            log::error!("reset: the device tree no longer fits RAM");
         }
         self.cpu.flush_tlb();
         self.cpu.flush_decode_cache();

@@ -2,7 +2,7 @@
 //! addresses (`p_paddr`), anything else as a raw binary at a given address.
 //! Every check happens before RAM is touched, and no input can panic.
 
-use cpu_riscv::Ram;
+use cpu_riscv::{Cpu, Ram};
 use goblin::elf::header::{EM_RISCV, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
@@ -19,6 +19,45 @@ pub struct Loaded {
     /// Addresses of the `tohost`/`fromhost` symbols (HTIF), if the ELF has them.
     pub tohost: Option<u64>,
     pub fromhost: Option<u64>,
+}
+
+/// Where images are loaded: RAM before the hart exists, or the hart's RAM
+/// (on reset), which is written only through `Cpu` methods. Bytes are copied
+/// in; RAM is never lent out as a slice (see `Ram`).
+pub trait LoadTarget {
+    /// The RAM's base address and size.
+    fn range(&self) -> (u64, u64);
+    /// Copy `data` to `addr`, then zeros up to `addr + len`; `None` (nothing
+    /// written) unless all of it is RAM.
+    fn put(&mut self, addr: u64, data: &[u8], len: u64) -> Option<()>;
+}
+
+/// Check the whole range before writing anything.
+fn put_checked(range: (u64, u64), addr: u64, data: &[u8], len: u64) -> Option<()> {
+    let end = addr.checked_add(len)?;
+    (addr >= range.0 && end <= range.0 + range.1 && data.len() as u64 <= len).then_some(())
+}
+
+impl LoadTarget for Ram {
+    fn range(&self) -> (u64, u64) {
+        (self.base(), self.size())
+    }
+    fn put(&mut self, addr: u64, data: &[u8], len: u64) -> Option<()> {
+        put_checked(self.range(), addr, data, len)?;
+        self.write_bytes(addr, data)?;
+        self.fill(addr + data.len() as u64, usize::try_from(len - data.len() as u64).ok()?, 0)
+    }
+}
+
+impl LoadTarget for Cpu {
+    fn range(&self) -> (u64, u64) {
+        (self.ram().base(), self.ram().size())
+    }
+    fn put(&mut self, addr: u64, data: &[u8], len: u64) -> Option<()> {
+        put_checked(self.range(), addr, data, len)?;
+        self.ram_write_bytes(addr, data)?;
+        self.ram_fill(addr + data.len() as u64, usize::try_from(len - data.len() as u64).ok()?, 0)
+    }
 }
 
 /// One piece to copy: `data` at `addr`, then zeros up to `memsz`.
@@ -38,7 +77,7 @@ fn is_text(bytes: &[u8]) -> bool {
 
 /// Load `bytes` into `ram`. An ELF goes where its program headers say; any
 /// other file is raw, copied to `raw_addr`. Errors say why, without the name.
-pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String> {
+pub fn load(bytes: &[u8], ram: &mut impl LoadTarget, raw_addr: u64) -> Result<Loaded, String> {
     let (pieces, mut info) = if bytes.starts_with(ELF_MAGIC) {
         parse_elf(bytes)?
     } else {
@@ -56,7 +95,9 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
         let piece = Piece { addr: raw_addr, data: bytes, memsz: len };
         (vec![piece], Loaded { entry: raw_addr, start: raw_addr, end, is_elf: false, tohost: None, fromhost: None })
     };
-    let (ram_lo, ram_hi) = (ram.base(), ram.base() + ram.size());
+    let (ram_lo, ram_size) = ram.range();
+    let ram_hi = ram_lo + ram_size;
+    let contains = |addr: u64, len: u64| addr >= ram_lo && addr.checked_add(len).is_some_and(|e| e <= ram_hi);
     let mut placed = Vec::with_capacity(pieces.len());
     for p in pieces {
         let outside = || {
@@ -68,7 +109,7 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
             )
         };
         let seg_end = p.addr.checked_add(p.memsz).ok_or_else(outside)?;
-        if !info.is_elf && !ram.contains(p.addr, p.memsz) {
+        if !info.is_elf && !contains(p.addr, p.memsz) {
             return Err(outside());
         }
         // QEMU drops the parts of ELF segments that fall outside memory (often the
@@ -89,11 +130,8 @@ pub fn load(bytes: &[u8], ram: &mut Ram, raw_addr: u64) -> Result<Loaded, String
     let end = placed.iter().map(|p| p.addr + p.memsz).max().unwrap_or(0);
     let pieces = placed;
     for p in &pieces {
-        // Bounds were checked above; `slice_mut` checks again rather than panic.
-        let dst = ram.slice_mut(p.addr, p.memsz as usize).ok_or("segment outside RAM")?;
-        let (file, zero) = dst.split_at_mut(p.data.len());
-        file.copy_from_slice(p.data);
-        zero.fill(0);
+        // Bounds were checked above; `put` checks again rather than panic.
+        ram.put(p.addr, p.data, p.memsz).ok_or("segment outside RAM")?;
     }
     info.start = start;
     info.end = end;

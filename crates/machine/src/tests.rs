@@ -37,14 +37,14 @@ fn rom_dword(m: &mut Machine, off: u64) -> u64 {
 fn virt_raw_kernel_boot_layout() {
     let mut m = Machine::new(cfg(BoardKind::Virt, &[0x13, 0, 0, 0])).unwrap();
     assert_eq!(m.cpu().hart.pc, 0x1000, "reset at the boot ROM");
-    assert_eq!(m.cpu().ram.read(0x8000_0000, 4), Some(0x13), "raw image at the RAM base");
+    assert_eq!(m.cpu().ram().read(0x8000_0000, 4), Some(0x13), "raw image at the RAM base");
     // The reset vector jumps to the kernel with a1 = the device tree.
     assert_eq!(m.cpu().bus.read(0x1000, 4), Ok(0x0000_0297));
     assert_eq!(rom_dword(&mut m, 24), 0x8000_0000);
     assert_eq!(rom_dword(&mut m, 32), 0x87e0_0000);
     let (fdt, addr) = m.fdt();
     let fdt = fdt.to_vec();
-    assert_eq!(m.cpu().ram.slice(addr, fdt.len()), Some(&fdt[..]));
+    assert_eq!(m.cpu().ram().equals(addr, &fdt), Some(true));
     assert_eq!(u32::from_be_bytes(fdt[..4].try_into().unwrap()), 0xd00d_feed);
     // The devices are where QEMU's virt has them.
     for (addr, what) in [(0x200_bff8u64, "CLINT mtime"), (0xc00_0004, "PLIC"), (0x1000_0005, "UART LSR")] {
@@ -61,7 +61,7 @@ fn bios_none_starts_at_ram_base_like_qemu() {
     let elf = crate::loader::tests::make_elf(0x8000_4000, &[0x6f, 0, 0, 0], 0, None);
     let mut m = Machine::new(cfg(BoardKind::Virt, &elf)).unwrap();
     assert_eq!(rom_dword(&mut m, 24), 0x8000_0000);
-    assert_eq!(m.cpu().ram.read(0x8000_4000, 4), Some(0x6f));
+    assert_eq!(m.cpu().ram().read(0x8000_4000, 4), Some(0x6f));
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn firmware_then_kernel_at_next_2mib() {
     let mut m = Machine::new(c).unwrap();
     let _ = std::fs::remove_file(&fw);
     assert_eq!(rom_dword(&mut m, 24), 0x8000_0000, "the firmware runs first");
-    assert_eq!(m.cpu().ram.read(0x8020_0000, 4), Some(0x6f), "RV64 kernel 2 MiB above");
+    assert_eq!(m.cpu().ram().read(0x8020_0000, 4), Some(0x6f), "RV64 kernel 2 MiB above");
     // fw_dynamic_info at 0x1028: magic, version, next_addr = kernel, next_mode = S.
     assert_eq!(rom_dword(&mut m, 0x28), 0x4942_534f);
     assert_eq!(rom_dword(&mut m, 0x38), 0x8020_0000);
@@ -164,7 +164,7 @@ fn finisher_reset_restarts_at_the_rom() {
     let mut m = Machine::new(cfg(BoardKind::Virt, &[0x6f, 0, 0, 0])).unwrap();
     m.cpu().hart.pc = 0x8000_0000;
     m.cpu().hart.x[7] = 77;
-    m.cpu().ram.write(0x8000_0000, 4, 0xdead).unwrap();
+    m.cpu().ram_write(0x8000_0000, 4, 0xdead).unwrap();
     m.cpu().bus.write(0x10_0000, 4, 0x7777).unwrap();
     // After the reset an outside request ends the run.
     let h = m.handle();
@@ -175,7 +175,7 @@ fn finisher_reset_restarts_at_the_rom() {
     assert_eq!(m.run(), RunExit::ExitRequested);
     stopper.join().unwrap();
     assert_eq!(m.cpu().hart.x[7], 0, "registers reset (the ROM uses only t0, a0-a2)");
-    assert_eq!(m.cpu().ram.read(0x8000_0000, 4), Some(0x6f), "image reloaded");
+    assert_eq!(m.cpu().ram().read(0x8000_0000, 4), Some(0x6f), "image reloaded");
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn boot_rom_passes_hartid_and_fdt() {
     m.cpu().hart.hartid = 3;
     assert_eq!(run_guarded(&mut m), RunExit::Guest { code: 3 });
     let fdt_addr = m.fdt().1;
-    assert_eq!(m.cpu().ram.read(0x8000_1010, 8), Some(fdt_addr));
+    assert_eq!(m.cpu().ram().read(0x8000_1010, 8), Some(fdt_addr));
 }
 
 fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {

@@ -106,14 +106,14 @@ fn debug_translation_has_no_side_effects() {
     let root = 0x8010_0000u64;
     // Sv39 gigapage: VA 0x4000_0000 -> PA 0x8000_0000, V|R|W|X, A and D clear.
     let pte = ((0x8000_0000u64 >> 12) << 10) | 0xf;
-    m.cpu().ram.write(root + 8, 8, pte).unwrap();
+    m.cpu().ram_write(root + 8, 8, pte).unwrap();
     m.cpu().hart.csr.satp = (8 << 60) | (root >> 12);
     m.cpu().hart.prv = cpu_riscv::Priv::S;
     // Below M, PMP must allow the page-table reads, as for the hart: one NAPOT entry, all memory, RWX.
     m.cpu().hart.csr.pmpaddr[0] = (1 << 54) - 1;
     m.cpu().hart.csr.pmpcfg[0] = 0x1f;
     assert_eq!(m.cpu().debug_translate(0x4000_0123), Some(0x8000_0123));
-    assert_eq!(m.cpu().ram.read(root + 8, 8), Some(pte), "no A/D update");
+    assert_eq!(m.cpu().ram().read(root + 8, 8), Some(pte), "no A/D update");
     assert_eq!(m.cpu().debug_translate(0x123), None, "invalid PTE");
     assert_eq!(m.cpu().debug_translate(0x0000_0080_0000_0000), None, "not canonical for Sv39");
     m.cpu().hart.prv = cpu_riscv::Priv::M;
@@ -126,7 +126,7 @@ fn debug_translation_has_no_side_effects() {
     m.cpu().hart.csr.mstatus = 0;
     // A gigapage leaf with reserved bits 63:54 set: the hart faults on it, so
     // the monitor finds nothing there (its former walker did not check them).
-    m.cpu().ram.write(root + 16, 8, pte | (1 << 54)).unwrap();
+    m.cpu().ram_write(root + 16, 8, pte | (1 << 54)).unwrap();
     // Through a request, as HMP's gva2gpa prints it.
     m.cpu().hart.prv = cpu_riscv::Priv::S;
     m.start_paused();
