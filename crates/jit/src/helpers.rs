@@ -56,11 +56,13 @@ pub(crate) fn take_panic() -> Option<Box<HostPanic>> {
 /// Generated code has written `hart.pc` (the instruction's address) and the
 /// up-to-date `instret` before the call.
 pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn) -> u32 {
-    // SAFETY: generated code passes the `Cpu` it was entered with, which
-    // `Jit::exec_block` holds exclusively for the whole run and does not
-    // touch meanwhile, and a pointer into the block's instruction array,
-    // which the `Jit` keeps alive until its code buffer is flushed (never
-    // while a block runs).
+    // SAFETY: generated code passes the `*mut Cpu` it was entered with,
+    // derived once from the `&mut Cpu` that `Jit::exec_block` holds
+    // exclusively for the whole run and does not touch meanwhile; the
+    // `&mut` made here is its only reference and ends before generated
+    // code, which waits for this call, uses the pointer again. `insn`
+    // points into the block's instruction array, which the `Jit` keeps
+    // alive until its code buffer is flushed (never while a block runs).
     let (cpu, insn) = unsafe { (&mut *cpu, &*insn) };
     guarded(cpu.hart.pc, LEAVE, || {
         cpu.hart.npc = cpu.hart.pc.wrapping_add(u64::from(insn.len));

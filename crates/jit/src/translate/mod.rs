@@ -1,8 +1,9 @@
 //! Block translation: the decoder's `Insn`s of one block to x86-64.
 //!
 //! Register conventions inside generated code:
-//! - `rbx`: the `Hart` (guest state, addressed by field offsets); the `Cpu`
-//!   that helpers take is at a fixed offset below it;
+//! - `rbx`: the `Hart` (guest state, addressed by field offsets), computed
+//!   from the `*mut Cpu` the trampoline is entered with; helpers get that
+//!   same pointer back (`rbx - HART_IN_CPU`), so every access derives from it;
 //! - `rbp`: the work budget left (instructions retired plus traps taken, as
 //!   `Engine::exec_block` counts). A block takes its length off on entry
 //!   (or leaves if that would go below zero) and gives back what it did not
@@ -73,7 +74,7 @@ pub(crate) struct Context {
 }
 
 /// The entry trampoline, at `base`:
-/// `extern "sysv64" fn(hart, code, ctx: &Context) -> u64` returning the
+/// `extern "sysv64" fn(cpu, code, ctx: &Context) -> u64` returning the
 /// budget left. Saves the callee-saved registers, sets up the registers
 /// and frame above, calls the block and, when generated code returns,
 /// stores the pinned registers and `instret`. The stack is 16-byte aligned
@@ -89,7 +90,7 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; push r14
         ; push r15
         ; sub rsp, 32
-        ; mov rbx, rdi
+        ; lea rbx, [rdi + HART_IN_CPU]
         ; mov rax, rsi
         ; mov r14, QWORD [rdx]
         ; mov rbp, QWORD [rdx + 8]
