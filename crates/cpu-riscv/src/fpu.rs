@@ -234,8 +234,9 @@ where
     (a & !sign) | s
 }
 
-#[cfg(test)]
+// Not under Miri: they reach SoftFloat's C code.
+#[cfg(all(test, not(miri)))]
 mod tests;
 
-#[cfg(test)]
+#[cfg(all(test, not(miri)))]
 mod diff_tests;

@@ -833,6 +833,7 @@ fn tlb_flush_drops_translations() {
 /// with the one the same C source computes on the host, and writes 1 to
 /// `tohost` (at `OVERLAY`) on a match. QEMU agrees when it is rebuilt.
 #[test]
+#[cfg_attr(miri, ignore = "millions of instructions: too slow under Miri")]
 fn compiled_selfcheck_program_passes() {
     let (mut c, dev) = cpu();
     let image = include_bytes!("../tests/data/selfcheck/selfcheck.bin");
@@ -918,6 +919,7 @@ fn device_code_runs_in_blocks_logged_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "60,000 instructions: too slow under Miri")]
 fn run_in_any_slices_matches_single_steps() {
     // The compiled program through the block cache in uneven slices, and
     // instruction by instruction without it, must end in the same state.
