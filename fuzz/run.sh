@@ -9,7 +9,7 @@
 # Needs: rustup's nightly toolchain and `cargo install cargo-fuzz`.
 set -euo pipefail
 cd "$(dirname "$0")"
-TARGETS=(qmp_stream hmp_line decode cli images)
+TARGETS=(qmp_stream hmp_line decode cli images jit_diff)
 command -v cargo-fuzz >/dev/null || { echo "fuzz/run.sh: cargo-fuzz not found (cargo install cargo-fuzz)" >&2; exit 1; }
 # Guest serial output and hello-world's greetings go to stdout: keep them out of the log.
 RUN=(cargo +nightly fuzz run --release)

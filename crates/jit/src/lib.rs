@@ -32,6 +32,8 @@ mod disas;
 mod helpers;
 mod info;
 pub mod lockstep;
+#[cfg(feature = "testprog")]
+pub mod testprog;
 mod translate;
 
 use std::cell::Cell;

@@ -1,179 +1,14 @@
-//! Differential test on random short programs: integer and M operations,
-//! loads and stores (fast and slow paths, faults), branches and jumps within
-//! the program, CSR reads of the instruction counter (lazy `instret`),
-//! stores into the program itself (self-modifying code) and helpers in the
-//! middle of blocks. Interpreter and JIT run the same program with the same
-//! budgets in slices; the states must agree after every slice.
+//! Differential test on random short programs (`jit::testprog`: integer and
+//! M operations, loads and stores, loops, CSR accesses, self-modifying code,
+//! traps, helpers in the middle of blocks). Interpreter and JIT run the same
+//! program with the same budgets in slices; the states must agree after
+//! every slice.
 //!
 //! `TERN_JIT_PROG_CASES=N` sets the number of programs.
 
-use cpu_riscv::{Cpu, Hart, Priv, Ram, Stop};
+use cpu_riscv::Stop;
+use jit::testprog::{cpu, j_type, run_case, Rng, CODE, TRAP_VEC};
 use jit::Jit;
-
-const RAM_BASE: u64 = 0x8000_0000;
-const RAM_SIZE: usize = 0x8000;
-const CODE: u64 = RAM_BASE + 0x1000;
-const DATA: u64 = RAM_BASE + 0x4000;
-const TRAP_VEC: u64 = RAM_BASE + 0x100;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
-    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc
-}
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
-    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc
-}
-fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = imm as u32;
-    (i >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
-}
-fn b_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = imm as u32;
-    (i >> 12 & 1) << 31
-        | (i >> 5 & 0x3f) << 25
-        | rs2 << 20
-        | rs1 << 15
-        | f3 << 12
-        | (i >> 1 & 0xf) << 8
-        | (i >> 11 & 1) << 7
-        | 0x63
-}
-fn j_type(imm: i32, rd: u32) -> u32 {
-    let i = imm as u32;
-    (i >> 20 & 1) << 31 | (i >> 1 & 0x3ff) << 21 | (i >> 11 & 1) << 20 | (i >> 12 & 0xff) << 12 | rd << 7 | 0x6f
-}
-
-/// x8 and x9 hold pointers (into the data area, or into the program for
-/// self-modifying stores) and are never written by the program.
-fn rd(r: &mut Rng) -> u32 {
-    loop {
-        let x = r.below(16) as u32;
-        if x != 8 && x != 9 {
-            return x;
-        }
-    }
-}
-fn rs(r: &mut Rng) -> u32 {
-    r.below(16) as u32
-}
-
-/// One random instruction at index `i` of a program of `n`.
-fn random_insn(r: &mut Rng, i: usize, n: usize) -> u32 {
-    match r.below(20) {
-        0..=4 => {
-            // OP / OP-32 with the M extension's funct7 too.
-            let f7 = [0, 0, 0x20, 1][r.below(4) as usize];
-            let f3 = r.below(8) as u32;
-            let f7 = if f7 == 0x20 && f3 != 0 && f3 != 5 { 0 } else { f7 };
-            let opc = if r.below(3) == 0 { 0x3b } else { 0x33 };
-            let (f3, f7) = if opc == 0x3b && f7 != 1 && ![0, 1, 5].contains(&f3) { (0, f7) } else { (f3, f7) };
-            r_type(f7, rs(r), rs(r), f3, rd(r), opc)
-        }
-        5..=7 => {
-            // OP-IMM / OP-IMM-32
-            let f3 = r.below(8) as u32;
-            let mut imm = (r.next() as i32) >> 20;
-            if f3 == 1 || f3 == 5 {
-                imm = (imm & 63) | if f3 == 5 && r.below(2) == 0 { 0x400 } else { 0 };
-            }
-            if r.below(3) == 0 {
-                let f3 = [0, 1, 5][r.below(3) as usize];
-                let imm = if f3 == 0 { imm } else { (imm & 31) | (imm & 0x400) };
-                return i_type(imm, rs(r), f3, rd(r), 0x1b);
-            }
-            i_type(imm, rs(r), f3, rd(r), 0x13)
-        }
-        8..=10 => {
-            // Loads: base x8 (data) or x9 (program), sometimes misaligned or a random register.
-            let base = if r.below(8) == 0 { rs(r) } else { 8 + r.below(2) as u32 };
-            let f3 = [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize];
-            let imm = (r.below(64) as i32 - 32) * if r.below(6) == 0 { 1 } else { 8 };
-            i_type(imm, base, f3, rd(r), 0x03)
-        }
-        11..=12 => {
-            let base = if r.below(8) == 0 { rs(r) } else { 8 + u32::from(r.below(6) == 0) };
-            let imm = (r.below(64) as i32 - 32) * if r.below(6) == 0 { 1 } else { 8 };
-            s_type(imm, rs(r), base, r.below(4) as u32)
-        }
-        13..=15 => {
-            // A branch to some instruction of the program.
-            let t = r.below(n as u64 + 1) as i32;
-            let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
-            b_type((t - i as i32) * 4, rs(r), rs(r), f3)
-        }
-        16 => {
-            if r.below(2) == 0 {
-                // jalr through x9, which points into the program: an indirect
-                // jump (jump cache), sometimes past the end into a trap.
-                let imm = (r.below(12) as i32 - 4) * 4;
-                return i_type(imm, 9, 0, rd(r), 0x67);
-            }
-            let t = r.below(n as u64 + 1) as i32;
-            j_type((t - i as i32) * 4, rd(r))
-        }
-        17 => {
-            // lui / auipc
-            let opc = if r.below(2) == 0 { 0x37 } else { 0x17 };
-            (r.next() as u32 & 0xffff_f000) | rd(r) << 7 | opc
-        }
-        18 => {
-            // csrrs rd, minstret/mcycle/mscratch, x0: sees the instruction count.
-            let csr = [0xb02, 0xb00, 0x340][r.below(3) as usize];
-            i_type(csr, 0, 2, rd(r), 0x73)
-        }
-        _ => {
-            // A helper in the middle: div/rem (M, not inlined) or an AMO.
-            if r.below(2) == 0 {
-                r_type(1, rs(r), rs(r), 4 + r.below(4) as u32, rd(r), 0x33)
-            } else {
-                let f5 = [0, 1, 4, 8, 12][r.below(5) as usize];
-                r_type(f5 << 2, rs(r), 8, 2 + r.below(2) as u32, rd(r), 0x2f)
-            }
-        }
-    }
-}
-
-fn cpu(program: &[u32], trap_handler: &[u32]) -> Cpu {
-    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
-    for (i, w) in program.iter().enumerate() {
-        c.ram_write(CODE + 4 * i as u64, 4, u64::from(*w)).expect("program in RAM");
-    }
-    for (i, w) in trap_handler.iter().enumerate() {
-        c.ram_write(TRAP_VEC + 4 * i as u64, 4, u64::from(*w)).expect("handler in RAM");
-    }
-    c
-}
-
-fn diff(a: &Hart, b: &Hart) -> String {
-    let mut out = Vec::new();
-    for i in 0..32 {
-        if a.x[i] != b.x[i] {
-            out.push(format!("x{i}: interp {:#x} jit {:#x}", a.x[i], b.x[i]));
-        }
-    }
-    for (n, x, y) in [("pc", a.pc, b.pc), ("npc", a.npc, b.npc), ("instret", a.instret, b.instret)] {
-        if x != y {
-            out.push(format!("{n}: interp {x:#x} jit {y:#x}"));
-        }
-    }
-    if out.is_empty() {
-        out.push(format!("interp {a:?}\njit {b:?}"));
-    }
-    out.join("; ")
-}
 
 #[test]
 fn random_programs_match_the_interpreter() {
@@ -182,62 +17,11 @@ fn random_programs_match_the_interpreter() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
-    // The trap handler skips the faulting instruction: mepc += 4; mret.
-    let handler = [
-        i_type(0x341, 0, 2, 5, 0x73), // csrrs t0, mepc, x0
-        i_type(4, 5, 0, 5, 0x13),     // addi t0, t0, 4
-        i_type(0x341, 5, 1, 0, 0x73), // csrrw x0, mepc, t0
-        0x3020_0073,                  // mret
-    ];
     let (mut total_translated, mut total_chained) = (0, 0);
     for case in 0..cases {
-        let n = 4 + r.below(40) as usize;
-        let mut prog: Vec<u32> = (0..n).map(|i| random_insn(&mut r, i, n)).collect();
-        prog.push(j_type(0, 0)); // end: a self-loop, cut by the budget
-        let mut interp = cpu(&prog, &handler);
-        let mut jitted = cpu(&prog, &handler);
-        let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
-        jit.set_hot_threshold(0);
-        jitted.set_engine(Some(Box::new(jit)));
-        let mut h = Hart::new(0, CODE);
-        for i in 1..16 {
-            h.x[i] = match r.below(4) {
-                0 => r.below(16),
-                1 => r.next() as i32 as i64 as u64,
-                _ => r.next(),
-            };
-        }
-        h.x[8] = DATA + 8 * r.below(64);
-        h.x[9] = CODE + 4 * r.below(n as u64);
-        h.csr.mtvec = TRAP_VEC;
-        // MPP = M: mret returns to M. Sometimes run the program in S (via PMP).
-        h.csr.mstatus = 3 << 11;
-        h.csr.pmpcfg[0] = 0x1f;
-        h.csr.pmpaddr[0] = (1 << 54) - 1;
-        if r.below(4) == 0 {
-            h.prv = Priv::S;
-        }
-        interp.hart = h.clone();
-        jitted.hart = h;
-        let what = || format!("case {case}: program {prog:08x?}");
-        for slice in 0..8 {
-            let budget = 1 + r.below(if slice % 2 == 0 { 5 } else { 200 });
-            let (si, sj) = (interp.run(budget), jitted.run(budget));
-            assert_eq!(si, sj, "{}: slice {slice}", what());
-            assert!(interp.hart == jitted.hart, "{}: slice {slice}: {}", what(), diff(&interp.hart, &jitted.hart));
-            let range = (RAM_BASE, RAM_SIZE);
-            assert!(
-                interp.ram().to_vec(range.0, range.1) == jitted.ram().to_vec(range.0, range.1),
-                "{}: memory",
-                what()
-            );
-            if si == Stop::Wfi {
-                break;
-            }
-        }
-        let stat = |k: &str| jitted.engine_stats().iter().find(|s| s.0 == k).map_or(0, |s| s.1);
-        total_translated += stat("translated");
-        total_chained += stat("chained");
+        let s = run_case(&mut r).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        total_translated += s.translated;
+        total_chained += s.chained;
     }
     assert!(total_translated >= cases, "the JIT translated only {total_translated} blocks");
     assert!(total_chained >= cases / 4, "only {total_chained} chained jumps");
