@@ -39,7 +39,8 @@ for t in "${TARGETS[@]}"; do
     result="FAILED (see $log and artifacts/$t/)"
     status=1
   fi
-  runs=$(grep -o 'Done [0-9]* runs' "$log" | grep -o '[0-9]*' || echo "?")
+  # libFuzzer's status lines start with "#N" (inputs executed so far).
+  runs=$(grep -ao '^#[0-9]*' "$log" | tail -1 | tr -d '#')
   echo "fuzz: $t: ${secs}s, $runs executions, corpus $(ls target/corpus/"$t" | wc -l) inputs, $result"
 done
 exit $status
