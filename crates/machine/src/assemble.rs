@@ -213,6 +213,7 @@ impl Machine {
             ctl,
             no_shutdown: false,
             roms,
+            ending: None,
         })
     }
 

@@ -48,6 +48,9 @@ pub struct Machine {
     no_shutdown: bool,
     /// What was loaded where: (address, size, memory kind, name), for `x-query-roms`.
     roms: Vec<(u64, u64, &'static str, String)>,
+    /// Set while serving a request that ends the run (`quit`), for the run
+    /// loop to act on once the answer is sent.
+    ending: Option<RunExit>,
 }
 
 impl Machine {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cpu_riscv::{HostPanic, Stop};
 
-use crate::control::{EventKind, RunState};
+use crate::control::{Envelope, EventKind, RunState};
 use crate::devices::GuestRequest;
 use crate::Machine;
 
@@ -125,6 +125,13 @@ impl Machine {
             }
         }
         None
+    }
+
+    /// Serve one request on the execution thread, at an instruction
+    /// boundary; `Some` if serving it ends the run (`quit`).
+    fn serve(&mut self, env: Envelope) -> Option<RunExit> {
+        env(self);
+        self.ending.take()
     }
 
     /// The hart waits for an interrupt (Privileged spec 3.3.3): sleep in
