@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cpu_riscv::Stop;
 use jit::Jit;
-use machine::control::{Reply, Request};
+use machine::requests::{self, MemRead, Quit, ReadMem, Registers};
 use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
 const T: Duration = Duration::from_secs(5);
@@ -40,11 +40,6 @@ fn counter() -> Machine {
     m
 }
 
-fn t0(reply: Reply) -> u64 {
-    let Reply::Registers(h) = reply else { panic!("registers: {reply:?}") };
-    h.x[5]
-}
-
 #[test]
 fn monitor_reads_and_copy_in_writes_agree_with_generated_code() {
     let mut m = counter();
@@ -54,15 +49,15 @@ fn monitor_reads_and_copy_in_writes_agree_with_generated_code() {
         (m, exit)
     });
     std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(h.request(Request::Stop, T).unwrap().reply, Reply::Done);
-    let count = t0(h.request(Request::Registers, T).unwrap().reply);
+    assert_eq!(h.request(requests::Stop, T), Ok(()));
+    let count = h.request(Registers, T).unwrap().x[5];
     assert!(count > 1000, "the loop ran ({count} times)");
     // pmemsave and memsave (bare mode: virtual = physical) see the hart's last store.
     for phys in [true, false] {
-        let r = h.request(Request::ReadMem { addr: DATA, len: 8, phys }, T).unwrap().reply;
-        assert_eq!(r, Reply::Bytes(count.to_le_bytes().to_vec(), None), "phys {phys}");
+        let r = h.request(ReadMem { addr: DATA, len: 8, phys }, T).unwrap();
+        assert_eq!(r, Ok(MemRead { bytes: count.to_le_bytes().to_vec(), fault: None }), "phys {phys}");
     }
-    assert_eq!(h.request(Request::Quit, T).unwrap().reply, Reply::Done);
+    assert_eq!(h.request(Quit, T), Ok(()));
     let (mut m, exit) = runner.join().unwrap();
     assert_eq!(exit, RunExit::ExitRequested);
     let cpu = m.cpu();

@@ -1,7 +1,36 @@
-//! The `virt` and `spike` boards: memory maps of QEMU 7.2 (hw/riscv/virt.c,
-//! hw/riscv/spike.c) and the boot ROM's reset vector (hw/riscv/boot.c).
+//! The `virt` and `spike` boards: their names, memory maps of QEMU 7.2
+//! (hw/riscv/virt.c, hw/riscv/spike.c) and the boot ROM's reset vector
+//! (hw/riscv/boot.c). `assemble.rs` builds a machine from them.
 
-use crate::BoardKind;
+use std::fmt;
+use std::str::FromStr;
+
+/// Which board to build (`-machine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardKind {
+    Spike,
+    Virt,
+}
+
+impl FromStr for BoardKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "spike" => Ok(BoardKind::Spike),
+            "virt" => Ok(BoardKind::Virt),
+            _ => Err(format!("unsupported machine '{s}' (supported: spike, virt)")),
+        }
+    }
+}
+
+impl fmt::Display for BoardKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BoardKind::Spike => "spike",
+            BoardKind::Virt => "virt",
+        })
+    }
+}
 
 /// Physical addresses of the board's devices. Fields a board lacks are unused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

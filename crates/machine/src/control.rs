@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use crate::Machine;
+
 /// QEMU's RunState, as far as Tern has them (qapi/run-state.json).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -44,62 +46,25 @@ impl RunState {
     }
 }
 
-/// What the monitor may ask of the execution thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    Stop,
-    Cont,
-    /// `system_reset`.
-    Reset,
-    /// `system_powerdown`: Tern's boards have no power button, so only the event.
-    Powerdown,
-    /// `quit`: end the run.
-    Quit,
-    /// The registers in the layout of QEMU's RISC-V `info registers`.
-    Registers,
-    /// Read guest memory: `phys` for physical addresses, else through the MMU.
-    ReadMem {
-        addr: u64,
-        len: u64,
-        phys: bool,
-    },
-    /// What was loaded where (`x-query-roms`).
-    Roms,
-    /// Where a guest-virtual address maps, as HMP's `gva2gpa` prints it.
-    Translate {
-        addr: u64,
-    },
-    /// The execution engine's statistics (`x-query-jit`).
-    JitInfo,
-    /// The last traps the hart took (`x-query-traps`).
-    Traps,
+/// A request the execution thread serves (the types are in `crate::requests`).
+/// Each names the type of its answer, so a requester gets exactly that type
+/// and never has to handle an answer of the wrong shape. Sealed: a new
+/// request is added to `crate::requests`, where it may reach the machine's
+/// insides.
+pub trait Request: sealed::Sealed + Send + 'static {
+    type Reply: Send + 'static;
+    /// Serve on the execution thread, at a block boundary or while stopped.
+    /// Events emitted here reach the subscriber before the reply is sent.
+    fn serve(self, m: &mut Machine) -> Self::Reply;
 }
 
-/// The answer to a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Done,
-    Text(String),
-    /// A copy of the hart, `mip` including the device lines (format with `registers_text`).
-    Registers(Box<cpu_riscv::Hart>),
-    /// Bytes read, up to the first unreadable address; the error says why it stopped.
-    Bytes(Vec<u8>, Option<String>),
-    Error(String),
+pub(crate) mod sealed {
+    pub trait Sealed {}
 }
 
-/// An answered request also says how many events the machine had emitted by
-/// then, so the monitor can send those first (QEMU sends STOP before the
-/// `return` of `stop`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub reply: Reply,
-    pub events: u64,
-}
-
-pub(crate) struct Envelope {
-    pub req: Request,
-    pub reply: Sender<Answer>,
-}
+/// A request with its reply channel, its type erased so that one channel
+/// carries requests of every type.
+pub(crate) type Envelope = Box<dyn FnOnce(&mut Machine) + Send>;
 
 /// When an event happened, as QMP's `timestamp` gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,10 +123,15 @@ pub enum RequestError {
 }
 
 impl Handle {
-    /// Send a request and wait for its answer.
-    pub fn request(&self, req: Request, timeout: Duration) -> Result<Answer, RequestError> {
+    /// Send a request and wait for its answer. Events the machine emitted
+    /// while serving it are in the event channel before the answer arrives.
+    pub fn request<R: Request>(&self, req: R, timeout: Duration) -> Result<R::Reply, RequestError> {
         let (tx, rx) = bounded(1);
-        self.tx.send(Envelope { req, reply: tx }).map_err(|_| RequestError::Gone)?;
+        let env: Envelope = Box::new(move |m: &mut Machine| {
+            // The requester may have given up (timeout, client gone): not an error.
+            let _ = tx.send(req.serve(m));
+        });
+        self.tx.send(env).map_err(|_| RequestError::Gone)?;
         self.kick.store(true, Ordering::Release);
         rx.recv_timeout(timeout).map_err(|e| match e {
             crossbeam_channel::RecvTimeoutError::Timeout => RequestError::Timeout,
@@ -220,11 +190,6 @@ impl Control {
                 self.handle.shared.events.fetch_add(1, Ordering::AcqRel);
             }
         }
-    }
-
-    pub fn answer(&self, env: Envelope, reply: Reply) {
-        // The requester may have given up (timeout, client gone): not an error.
-        let _ = env.reply.send(Answer { reply, events: self.handle.shared.events.load(Ordering::Acquire) });
     }
 }
 

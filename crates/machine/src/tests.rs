@@ -1,5 +1,9 @@
 //! Whole-machine tests: boards built from configs, images in memory.
 
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use super::*;
 
 fn machine_is_send<T: Send>() {}

@@ -2,7 +2,7 @@
 //! command, printing what QEMU's HMP prints. Output uses "\n"; the QMP
 //! `human-monitor-command` and the readline monitor turn it into "\r\n".
 
-use machine::control::{Reply, Request};
+use machine::requests::ReadMem;
 use serde_json::{Map, Value};
 
 use crate::registry::{self, Args, QmpError};
@@ -287,9 +287,9 @@ impl Hmp {
         if len > MAX_DUMP {
             return format!("Error: dumps are limited to {MAX_DUMP} bytes\n");
         }
-        let (bytes, _) = match registry::guest(c, Request::ReadMem { addr, len, phys }) {
-            Ok(Reply::Bytes(b, e)) => (b, e),
-            Ok(_) => return "Error: unexpected answer from the guest thread\n".into(),
+        // Bytes up to the first unreadable address; the dump says where it stopped.
+        let bytes = match registry::guest_ok(c, ReadMem { addr, len, phys }) {
+            Ok(r) => r.bytes,
             Err(e) => return format!("Error: {}\n", e.desc),
         };
         // As QEMU's memory_dump: the line length follows the size before 'c' makes it 1.
@@ -332,9 +332,8 @@ fn disassemble(c: &Ctx, addr: u64, count: u64, phys: bool) -> String {
     if count > MAX_DUMP / 4 {
         return format!("Error: dumps are limited to {} instructions\n", MAX_DUMP / 4);
     }
-    let bytes = match registry::guest(c, Request::ReadMem { addr, len: count * 4, phys }) {
-        Ok(Reply::Bytes(b, _)) => b,
-        Ok(_) => return "Error: unexpected answer from the guest thread\n".into(),
+    let bytes = match registry::guest_ok(c, ReadMem { addr, len: count * 4, phys }) {
+        Ok(r) => r.bytes,
         Err(e) => return format!("Error: {}\n", e.desc),
     };
     let mut out = String::new();

@@ -6,7 +6,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use machine::control::{Reply, Request, RequestError};
+use machine::control::{Request, RequestError};
+use machine::requests;
 use serde_json::{json, Map, Value};
 
 use crate::Ctx;
@@ -226,15 +227,22 @@ pub static COMMANDS: &[Command] = &[
         oob: false,
         run: |c, _| Ok(json!({"base-memory": c.info.ram_size})),
     },
-    Command { name: "stop", args: &[], returns: "0", guest: true, oob: false, run: |c, _| done(c, Request::Stop) },
-    Command { name: "cont", args: &[], returns: "0", guest: true, oob: false, run: |c, _| done(c, Request::Cont) },
+    Command { name: "stop", args: &[], returns: "0", guest: true, oob: false, run: |c, _| done(c, requests::Stop) },
+    Command {
+        name: "cont",
+        args: &[],
+        returns: "0",
+        guest: true,
+        oob: false,
+        run: |c, _| guest_ok(c, requests::Cont).map(|()| json!({})),
+    },
     Command {
         name: "system_reset",
         args: &[],
         returns: "0",
         guest: true,
         oob: false,
-        run: |c, _| done(c, Request::Reset),
+        run: |c, _| done(c, requests::Reset),
     },
     Command {
         name: "system_powerdown",
@@ -242,9 +250,9 @@ pub static COMMANDS: &[Command] = &[
         returns: "0",
         guest: true,
         oob: false,
-        run: |c, _| done(c, Request::Powerdown),
+        run: |c, _| done(c, requests::Powerdown),
     },
-    Command { name: "quit", args: &[], returns: "0", guest: true, oob: false, run: |c, _| done(c, Request::Quit) },
+    Command { name: "quit", args: &[], returns: "0", guest: true, oob: false, run: |c, _| done(c, requests::Quit) },
     Command {
         name: "human-monitor-command",
         args: &[req("command-line", Ty::Str), opt("cpu-index", Ty::Int)],
@@ -284,7 +292,7 @@ pub static COMMANDS: &[Command] = &[
         returns: "HumanReadableText",
         guest: true,
         oob: false,
-        run: |c, _| text(guest_text(c, Request::Roms)?),
+        run: |c, _| text(guest(c, requests::Roms)?),
     },
     Command {
         name: "x-query-gva2gpa",
@@ -295,7 +303,7 @@ pub static COMMANDS: &[Command] = &[
         // Tern's debug aid: the page-table walk without side effects.
         run: |c, a| {
             check_cpu(a, "cpu-index")?;
-            text(guest_text(c, Request::Translate { addr: a.u64("addr").unwrap_or(0) })?)
+            text(guest(c, requests::Translate { addr: a.u64("addr").unwrap_or(0) })?)
         },
     },
     Command {
@@ -307,7 +315,7 @@ pub static COMMANDS: &[Command] = &[
         // Tern's debug aid: the last traps taken (cause, epc, tval, modes).
         run: |c, a| {
             check_cpu(a, "cpu-index")?;
-            text(guest_text(c, Request::Traps)?)
+            text(guest(c, requests::Traps)?)
         },
     },
     Command {
@@ -317,7 +325,7 @@ pub static COMMANDS: &[Command] = &[
         guest: true,
         oob: false,
         // The engine's report; under -accel interp, QEMU's error without TCG.
-        run: |c, _| text(guest_text(c, Request::JitInfo)?),
+        run: |c, _| text(guest_ok(c, requests::JitInfo)?),
     },
     // QEMU 7.2's one OOB query: what `yank` could act on.
     Command { name: "query-yank", args: &[], returns: "[YankInstance]", guest: false, oob: true, run: query_yank },
@@ -371,28 +379,23 @@ fn text(s: String) -> Result<Value, QmpError> {
 }
 
 /// Ask the execution thread; errors as QMP errors.
-pub fn guest(c: &Ctx, r: Request) -> Result<Reply, QmpError> {
-    let answer = c.handle.request(r, GUEST_TIMEOUT).map_err(|e| match e {
+pub fn guest<R: Request>(c: &Ctx, r: R) -> Result<R::Reply, QmpError> {
+    let reply = c.handle.request(r, GUEST_TIMEOUT).map_err(|e| match e {
         RequestError::Gone => QmpError::generic("The guest has stopped running"),
         RequestError::Timeout => QmpError::generic("The guest did not answer in time"),
     })?;
     // Events the machine emitted before answering go out first.
     c.hub.pump();
-    match answer.reply {
-        Reply::Error(e) => Err(QmpError::generic(e)),
-        r => Ok(r),
-    }
+    Ok(reply)
 }
 
-fn done(c: &Ctx, r: Request) -> Result<Value, QmpError> {
-    guest(c, r).map(|_| json!({}))
+/// Ask for something the machine may refuse; its refusal as a QMP error.
+pub fn guest_ok<T, R: Request<Reply = Result<T, String>>>(c: &Ctx, r: R) -> Result<T, QmpError> {
+    guest(c, r)?.map_err(QmpError::generic)
 }
 
-fn guest_text(c: &Ctx, r: Request) -> Result<String, QmpError> {
-    match guest(c, r)? {
-        Reply::Text(t) => Ok(t),
-        other => Err(QmpError::generic(format!("unexpected answer from the guest thread: {other:?}"))),
-    }
+fn done(c: &Ctx, r: impl Request<Reply = ()>) -> Result<Value, QmpError> {
+    guest(c, r).map(|()| json!({}))
 }
 
 fn check_cpu(a: &Args, name: &str) -> Result<(), QmpError> {
@@ -404,10 +407,7 @@ fn check_cpu(a: &Args, name: &str) -> Result<(), QmpError> {
 
 fn query_registers(c: &Ctx, a: &Args) -> Result<Value, QmpError> {
     check_cpu(a, "cpu-index")?;
-    match guest(c, Request::Registers)? {
-        Reply::Registers(h) => text(machine::registers_text(&h)),
-        other => Err(QmpError::generic(format!("unexpected answer from the guest thread: {other:?}"))),
-    }
+    text(machine::registers_text(&*guest(c, requests::Registers)?))
 }
 
 fn query_status(c: &Ctx, _: &Args) -> Result<Value, QmpError> {
@@ -515,15 +515,14 @@ fn save(c: &Ctx, a: &Args, phys: bool) -> Result<Value, QmpError> {
     let path = a.str("filename").unwrap_or("");
     let mut f = std::fs::File::create(path)
         .map_err(|e| QmpError::generic(format!("Could not open '{path}': {}", crate::os_error(&e))))?;
-    let bytes = match guest(c, Request::ReadMem { addr, len: size, phys })? {
-        Reply::Bytes(b, None) => b,
-        Reply::Bytes(_, Some(_)) if phys => {
+    let bytes = match guest_ok(c, requests::ReadMem { addr, len: size, phys })? {
+        requests::MemRead { bytes, fault: None } => bytes,
+        requests::MemRead { fault: Some(_), .. } if phys => {
             return Err(QmpError::generic(format!("Invalid addr 0x{addr:016x}/size {size} specified")))
         }
-        Reply::Bytes(_, Some(_)) => {
+        requests::MemRead { fault: Some(_), .. } => {
             return Err(QmpError::generic(format!("Invalid addr 0x{addr:x}/size {size} specified")))
         }
-        other => return Err(QmpError::generic(format!("unexpected answer from the guest thread: {other:?}"))),
     };
     use std::io::Write;
     f.write_all(&bytes)

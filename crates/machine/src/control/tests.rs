@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::requests::{Cont, MemRead, Quit, ReadMem, Registers, Reset, Roms, Stop, Translate};
 use crate::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
 
 const T: Duration = Duration::from_secs(5);
@@ -23,8 +24,7 @@ fn counting_machine() -> Machine {
 }
 
 fn t0(h: &Handle) -> u64 {
-    let Reply::Registers(r) = h.request(Request::Registers, T).unwrap().reply else { panic!("registers") };
-    let t = crate::registers_text(&r);
+    let t = crate::registers_text(&h.request(Registers, T).unwrap());
     let line = t.lines().find(|l| l.contains("x5/t0")).unwrap();
     let field = line.split("x5/t0").nth(1).unwrap().split_whitespace().next().unwrap();
     u64::from_str_radix(field, 16).unwrap()
@@ -38,24 +38,25 @@ fn stop_cont_quit_while_running() {
     let runner = std::thread::spawn(move || m.run());
     assert_eq!(h.state(), RunState::Running);
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(h.request(Request::Stop, T).unwrap().reply, Reply::Done);
+    assert_eq!(h.request(Stop, T), Ok(()));
     assert_eq!(h.state(), RunState::Paused);
     let a = t0(&h);
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(t0(&h), a, "a paused guest does not run");
     assert!(a > 0, "the guest ran before the stop");
-    let ans = h.request(Request::Cont, T).unwrap();
-    assert_eq!((ans.reply, ans.events), (Reply::Done, 2));
+    assert_eq!(h.request(Cont, T), Ok(Ok(())));
+    // STOP and RESUME were in the event channel before the answer.
+    assert_eq!(h.events_emitted(), 2);
     std::thread::sleep(Duration::from_millis(20));
     assert!(t0(&h) > a, "running again");
-    assert_eq!(h.request(Request::Quit, T).unwrap().reply, Reply::Done);
+    assert_eq!(h.request(Quit, T), Ok(()));
     assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
     let kinds: Vec<EventKind> = events.try_iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
         [EventKind::Stop, EventKind::Resume, EventKind::Shutdown { guest: false, reason: "host-qmp-quit" }]
     );
-    assert_eq!(h.request(Request::Stop, T), Err(RequestError::Gone));
+    assert_eq!(h.request(Stop, T), Err(RequestError::Gone));
 }
 
 #[test]
@@ -65,24 +66,24 @@ fn prelaunch_registers_memory_and_reset() {
     let h = m.handle();
     let runner = std::thread::spawn(move || m.run());
     assert_eq!(h.state(), RunState::Prelaunch);
-    let Reply::Registers(r) = h.request(Request::Registers, T).unwrap().reply else { panic!() };
-    let regs = crate::registers_text(&r);
+    let regs = crate::registers_text(&h.request(Registers, T).unwrap());
     let lines: Vec<&str> = regs.lines().collect();
     assert_eq!(lines[0], "CPU#0");
     assert_eq!(lines[1], " pc       0000000000001000");
     assert_eq!(lines[2], " mhartid  0000000000000000");
     assert!(lines[19].starts_with(" x0/zero  0000000000000000 x1/ra    "), "{}", lines[19]);
     assert_eq!(lines.len(), 1 + 18 + 8 + 1 + 8);
-    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: true }, T).unwrap().reply;
-    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None));
-    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap().reply;
-    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "bare mode: virtual = physical");
-    let Reply::Bytes(b, Some(e)) = h.request(Request::ReadMem { addr: 0x20, len: 8, phys: true }, T).unwrap().reply
-    else {
-        panic!("unmapped")
-    };
-    assert!(b.is_empty() && e.contains("Cannot access memory"), "{e}");
-    let Reply::Text(roms) = h.request(Request::Roms, T).unwrap().reply else { panic!() };
+    let code = MemRead { bytes: vec![0x93, 0x82, 0x12, 0x00], fault: None };
+    let r = h.request(ReadMem { addr: 0x8000_0000, len: 4, phys: true }, T).unwrap();
+    assert_eq!(r, Ok(code.clone()));
+    let r = h.request(ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap();
+    assert_eq!(r, Ok(code), "bare mode: virtual = physical");
+    let r = h.request(ReadMem { addr: 0x20, len: 8, phys: true }, T).unwrap().unwrap();
+    let e = r.fault.unwrap();
+    assert!(r.bytes.is_empty() && e.contains("Cannot access memory"), "{e}");
+    let r = h.request(ReadMem { addr: 0x8000_0000, len: 2 << 30, phys: true }, T).unwrap();
+    assert_eq!(r, Err("cannot read more than 1073741824 bytes at once".into()));
+    let roms = h.request(Roms, T).unwrap();
     // QEMU 7.2 lists the same two ROM blobs for virt.
     assert!(
         roms.starts_with(
@@ -92,9 +93,9 @@ fn prelaunch_registers_memory_and_reset() {
         "{roms}"
     );
     // stop in prelaunch: paused without an event; reset of a stopped machine: prelaunch.
-    h.request(Request::Stop, T).unwrap();
+    h.request(Stop, T).unwrap();
     assert_eq!(h.state(), RunState::Paused);
-    h.request(Request::Reset, T).unwrap();
+    h.request(Reset, T).unwrap();
     assert_eq!(h.state(), RunState::Prelaunch);
     h.request_exit();
     assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
@@ -132,14 +133,70 @@ fn debug_translation_has_no_side_effects() {
     m.start_paused();
     let h = m.handle();
     let runner = std::thread::spawn(move || m.run());
-    let t = |addr| h.request(Request::Translate { addr }, T).unwrap().reply;
-    assert_eq!(t(0x4000_0010), Reply::Text("gpa: 0x80000010\n".into()));
-    assert_eq!(t(0x10), Reply::Text("Unmapped\n".into()));
-    let r = h.request(Request::ReadMem { addr: 0x4000_0000, len: 4, phys: false }, T).unwrap().reply;
-    assert_eq!(r, Reply::Bytes(vec![0x93, 0x82, 0x12, 0x00], None), "virtual read through the mapping");
-    assert_eq!(t(0x8000_0010), Reply::Text("Unmapped\n".into()), "reserved PTE bits");
-    let r = h.request(Request::ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap().reply;
-    assert_eq!(r, Reply::Bytes(vec![], Some("0x80000000: Cannot access memory".into())));
+    let t = |addr| h.request(Translate { addr }, T).unwrap();
+    assert_eq!(t(0x4000_0010), "gpa: 0x80000010\n");
+    assert_eq!(t(0x10), "Unmapped\n");
+    let r = h.request(ReadMem { addr: 0x4000_0000, len: 4, phys: false }, T).unwrap();
+    assert_eq!(r, Ok(MemRead { bytes: vec![0x93, 0x82, 0x12, 0x00], fault: None }), "virtual read through the mapping");
+    assert_eq!(t(0x8000_0010), "Unmapped\n", "reserved PTE bits");
+    let r = h.request(ReadMem { addr: 0x8000_0000, len: 4, phys: false }, T).unwrap();
+    assert_eq!(r, Ok(MemRead { bytes: vec![], fault: Some("0x80000000: Cannot access memory".into()) }));
     h.request_exit();
     runner.join().unwrap();
+}
+
+#[test]
+fn timeout_then_served_late_and_gone() {
+    let mut m = counting_machine();
+    m.start_paused();
+    let h = m.handle();
+    // Nothing serves the machine yet: the requester gives up.
+    assert_eq!(h.request(Stop, Duration::from_millis(30)), Err(RequestError::Timeout));
+    assert_eq!(h.state(), RunState::Prelaunch, "not served");
+    let runner = std::thread::spawn(move || m.run());
+    // The late request is served (its answer dropped) before the next one.
+    assert_eq!(h.request(Cont, T), Ok(Ok(())));
+    assert_eq!(h.state(), RunState::Running, "stop, then cont");
+    assert_eq!(h.request(Quit, T), Ok(()));
+    assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
+    assert_eq!(h.request(Registers, T).map(|_| ()), Err(RequestError::Gone));
+}
+
+#[test]
+fn gone_when_the_machine_is_dropped() {
+    let m = counting_machine();
+    let h = m.handle();
+    drop(m);
+    assert_eq!(h.request(Roms, T), Err(RequestError::Gone));
+    assert_eq!(h.request(Cont, T), Err(RequestError::Gone));
+}
+
+#[test]
+fn shutdown_refuses_cont() {
+    // A guest power-off under -no-shutdown: the finisher's pass, then `j .`.
+    let code: Vec<u8> = [0x0010_02b7u32, 0x0000_5337, 0x5553_0313, 0x0062_a023, 0x0000_006f]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let cfg = Config {
+        board: BoardKind::Virt,
+        ram_size: 16 << 20,
+        bios: Firmware::None,
+        kernel: None,
+        kernel_bytes: Some(code),
+        serial: Serial::None,
+        max_insns: None,
+    };
+    let mut m = Machine::new(cfg).unwrap();
+    m.set_no_shutdown(true);
+    let events = m.subscribe();
+    let h = m.handle();
+    let runner = std::thread::spawn(move || m.run());
+    let first = events.recv_timeout(T).unwrap();
+    assert_eq!(first.kind, EventKind::Shutdown { guest: true, reason: "guest-shutdown" });
+    assert_eq!(events.recv_timeout(T).unwrap().kind, EventKind::Stop);
+    assert_eq!(h.state(), RunState::Shutdown);
+    assert_eq!(h.request(Cont, T), Ok(Err("Resetting the Virtual Machine is required".into())));
+    h.request_exit();
+    assert_eq!(runner.join().unwrap(), RunExit::ExitRequested);
 }
