@@ -74,6 +74,8 @@ pub struct Options {
     pub no_shutdown: bool,
     /// `-name`.
     pub name: Option<String>,
+    /// `-perfmap`: write /tmp/perf-PID.map for perf.
+    pub perfmap: bool,
 }
 
 /// QEMU's default board for qemu-system-riscv64.
@@ -101,6 +103,7 @@ impl Default for Options {
             monitors: Vec::new(),
             no_shutdown: false,
             name: None,
+            perfmap: false,
         }
     }
 }
@@ -156,6 +159,7 @@ enum Id {
     Mon,
     NoShutdown,
     Name,
+    Perfmap,
 }
 
 const OPTS: &[Opt] = &[
@@ -243,6 +247,12 @@ const OPTS: &[Opt] = &[
         arg: Some("N"),
         help: "stop after N guest instructions with exit status 124 (Tern only)",
         id: Id::MaxInsns,
+    },
+    Opt {
+        names: &["perfmap"],
+        arg: None,
+        help: "write /tmp/perf-PID.map naming the JIT's code after guest functions, for perf",
+        id: Id::Perfmap,
     },
     Opt { names: &["smp"], arg: Some("1"), help: "number of harts (only 1)", id: Id::Smp },
     Opt { names: &["display"], arg: Some("none"), help: "display backend (only none)", id: Id::Display },
@@ -377,6 +387,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
             }
             Id::NoShutdown => o.no_shutdown = true,
             Id::Name => o.name = Some(utf8_arg(word, raw)?.to_string()),
+            Id::Perfmap => o.perfmap = true,
         }
     }
     o.monitors.extend(crate::monitor_opts::resolve(&chardevs, &mons).map_err(CliError)?);
@@ -707,6 +718,9 @@ mod tests {
         assert_eq!(run(&["-accel", "kvm"]).unwrap_err(), "-accel kvm: invalid accelerator kvm");
         assert!(run(&["-accel", "tcg,thread=multi"]).unwrap_err().contains("'tcg-accel.thread'"));
         assert!(print(&["-accel", "help"]).contains("interp"));
+        assert!(run(&["-perfmap"]).unwrap().perfmap && !run(&["-m", "64"]).unwrap().perfmap);
+        assert!(print(&["-h"]).contains("-perfmap "));
+        assert_eq!(run(&["-jitdump"]).unwrap_err(), "-jitdump: invalid option", "QEMU's -jitdump is not supported");
         assert_eq!(run(&["-max-insns", "1000"]).unwrap().max_insns, Some(1000));
         assert_eq!(run(&["--max-insns", "18446744073709551615"]).unwrap().max_insns, Some(u64::MAX));
         for bad in ["0", "-5", "+5", "1e6", "18446744073709551616", "x"] {

@@ -139,7 +139,8 @@ pub fn run(o: Options) -> Result<u8, String> {
         log::warn!("cannot handle Ctrl-C: {e}");
     }
 
-    let setup = Setup { paused: o.paused, no_shutdown: o.no_shutdown, monitor: !o.monitors.is_empty() };
+    let setup =
+        Setup { paused: o.paused, no_shutdown: o.no_shutdown, monitor: !o.monitors.is_empty(), perfmap: o.perfmap };
     let mask = o.log_mask;
     let accel = o.accel;
     let thread_tx = tx.clone();
@@ -267,6 +268,31 @@ struct Setup {
     no_shutdown: bool,
     /// A monitor will want the machine's events.
     monitor: bool,
+    /// `-perfmap`.
+    perfmap: bool,
+}
+
+/// `-perfmap`: create /tmp/perf-PID.map, as QEMU 8 does whatever the
+/// accelerator (without generated code it stays empty). A file that cannot
+/// be made is a warning, as in QEMU, and the run goes on without it.
+fn open_perfmap() -> Option<jit::perfmap::PerfMap> {
+    let path = jit::perfmap::PerfMap::path_for(std::process::id());
+    match jit::perfmap::PerfMap::create(&path) {
+        Ok(map) => Some(map),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tern: warning: could not open {}: {e}, proceeding without perfmap",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// The guest's code symbols for the perf map's names.
+fn perfmap_symbols(m: &Machine) -> jit::perfmap::Symbols {
+    jit::perfmap::Symbols::new(m.guest_symbols().into_iter().map(|s| (s.addr, s.size, s.name)))
 }
 
 /// The calling thread's id, as the kernel numbers threads (`query-cpus-fast`).
@@ -293,8 +319,18 @@ fn machine_thread(
     if accel != Accel::Interp && !cfg!(target_arch = "x86_64") {
         return Err("-accel jit: the JIT generates x86-64 code; use -accel interp on this host".into());
     }
+    let mut perfmap = if setup.perfmap { open_perfmap() } else { None };
+    // Only generated code is named: the symbols are read for the JIT alone.
+    if accel != Accel::Interp {
+        if let Some(map) = &mut perfmap {
+            map.set_symbols(perfmap_symbols(&m));
+        }
+    }
     if accel == Accel::Jit {
-        let jit = jit::Jit::new().map_err(|e| format!("-accel jit: cannot map the code buffer: {e}"))?;
+        let mut jit = jit::Jit::new().map_err(|e| format!("-accel jit: cannot map the code buffer: {e}"))?;
+        if let Some(map) = perfmap.take() {
+            jit.set_perfmap(map);
+        }
         m.cpu().set_engine(Some(Box::new(jit)));
     }
     if accel == Accel::Lockstep {
@@ -307,6 +343,9 @@ fn machine_thread(
         let h = m.handle();
         ls.on_divergence(move || h.request_exit());
         lockstep = Some(ls.report());
+        if let Some(map) = perfmap.take() {
+            ls.set_perfmap(map);
+        }
         m.cpu().set_engine(Some(Box::new(ls)));
     }
     if let Some(n) = std::env::var(TEST_PANIC_AFTER).ok().and_then(|v| v.parse().ok()) {

@@ -392,3 +392,115 @@ fn accel_jit_runs_like_the_interpreter() {
     assert!(traces[0].lines().count() > 10, "interpreter trace: {}", traces[0]);
     assert_eq!(traces[0], traces[1], "-d exec traces differ");
 }
+
+/// A perf map (`-perfmap`) of a child `tern`, removed when the test ends.
+struct PerfMapFile(std::path::PathBuf);
+
+impl PerfMapFile {
+    fn of(pid: u32) -> PerfMapFile {
+        PerfMapFile(format!("/tmp/perf-{pid}.map").into())
+    }
+    fn read(&self) -> Option<String> {
+        std::fs::read_to_string(&self.0).ok()
+    }
+}
+
+impl Drop for PerfMapFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A perf map line: start, size, name.
+fn map_line(l: &str) -> (u64, u64, &str) {
+    let mut f = l.splitn(3, ' ');
+    let mut hex = || u64::from_str_radix(f.next().unwrap_or(""), 16).unwrap_or_else(|e| panic!("{l:?}: {e}"));
+    let (start, size) = (hex(), hex());
+    let name = f.next().unwrap_or_else(|| panic!("no name: {l:?}"));
+    assert!(start > 0 && size > 0 && !name.is_empty(), "{l:?}");
+    (start, size, name)
+}
+
+/// `-perfmap` writes one line per translated block, `START SIZE NAME` in
+/// perf's format, named after the guest function (QEMU 8's names), after the
+/// trampoline's line; blocks are exactly those the JIT reports translating.
+#[test]
+fn perfmap_names_each_block_after_its_guest_function() {
+    let roms = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms/build");
+    let log = temp_file("perfmap-jit.log", b"");
+    let mut c = tern();
+    let image = roms.join("bench/mix.elf");
+    c.args(["-machine", "virt", "-bios", "none", "-nographic", "-perfmap", "-max-insns", "20000000"]);
+    c.args(["-d", "jit", "-D", log.to_str().unwrap(), "-kernel", image.to_str().unwrap()]);
+    let run = Running::start(c);
+    let map = PerfMapFile::of(run.child.id());
+    let o = run.finish(LIMIT);
+    assert_eq!(o.code, Some(124), "{}", o.stderr);
+    let text = map.read().expect("the map file exists");
+    let mut lines = text.lines().map(map_line);
+    let (tramp, tramp_size, name) = lines.next().expect("a first line");
+    assert_eq!(name, "tcg-prologue-buffer", "the trampoline first, as QEMU's prologue");
+    let mut blocks: Vec<(u64, u64, &str)> = lines.collect();
+    // The JIT's own count of blocks and code bytes (`-d jit`).
+    let report = std::fs::read_to_string(&log).unwrap();
+    let stat = |key: &str| -> u64 {
+        let l = report.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{key}: {report}"));
+        l[key.len()..].trim().split(['/', ' ']).next().unwrap().parse().unwrap()
+    };
+    assert_eq!(blocks.len() as u64, stat("translated TBs"), "one line per block");
+    assert_eq!(blocks.iter().map(|b| b.1).sum::<u64>(), stat("gen code size"), "sizes add up to the code used");
+    // Blocks are laid one after another in the code buffer, none overlapping.
+    blocks.sort();
+    assert!(blocks.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0), "overlapping blocks: {text}");
+    assert!(blocks.iter().all(|b| b.0 + b.1 <= tramp || b.0 >= tramp + tramp_size), "{text}");
+    // Names: `sym` or `sym+0xOFF` inside the symbol (nm: main 0x3ee bytes, list_sort 124), else `guest-0xPC`.
+    let funcs = [("main", 0x3ee), ("list_sort", 124), ("_start", 0x5c)];
+    let mut named = std::collections::HashSet::new();
+    for (_, _, name) in &blocks {
+        if let Some(pc) = name.strip_prefix("guest-0x") {
+            assert!(u64::from_str_radix(pc, 16).is_ok(), "{name}");
+            continue;
+        }
+        let (sym, off) = name.split_once("+0x").map_or((*name, 0), |(s, o)| (s, u64::from_str_radix(o, 16).unwrap()));
+        if let Some((_, size)) = funcs.iter().find(|f| f.0 == sym) {
+            assert!(off < *size, "{name} lies past the end of {sym}");
+        }
+        named.insert(sym);
+    }
+    assert!(named.contains("main") && named.contains("list_sort"), "hot guest functions named: {named:?}");
+}
+
+/// The map is written while the guest runs (perf top, perf record of a
+/// running process), not only at exit; under the interpreter it stays
+/// empty, as QEMU's without TCG; without -perfmap there is none.
+#[test]
+fn perfmap_is_written_while_the_guest_runs() {
+    let image = temp_file("perfmap-loop.elf", &elf(0x8000_0000, &print_then_loop("hi\n")));
+    let args = ["-machine", "virt", "-bios", "none", "-nographic", "-kernel", image.to_str().unwrap()];
+    let mut c = tern();
+    c.args(args).arg("-perfmap");
+    let run = Running::start(c);
+    let map = PerfMapFile::of(run.child.id());
+    // No symbols in this image: the loop's block (the only one run often
+    // enough to be translated) is named by its pc.
+    let loop_pc = 0x8000_0000 + 4 * (print_then_loop("hi\n").len() as u64 - 1);
+    let line_end = format!(" guest-{loop_pc:#x}");
+    let written = wait_until(LIMIT, || map.read().is_some_and(|t| t.lines().any(|l| l.ends_with(&line_end))));
+    run.signal("TERM");
+    let o = run.finish(LIMIT);
+    assert!(written, "the loop's block never reached the map: {:?}", map.read());
+    assert_eq!((o.code, o.stdout.as_str()), (Some(130), "hi\n"), "{}", o.stderr);
+
+    for (accel, file) in [("interp", true), ("jit", false)] {
+        let mut c = tern();
+        c.args(args).args(["-accel", accel, "-max-insns", "100000"]);
+        if file {
+            c.arg("-perfmap");
+        }
+        let run = Running::start(c);
+        let map = PerfMapFile::of(run.child.id());
+        let o = run.finish(LIMIT);
+        assert_eq!(o.code, Some(124), "{accel}: {}", o.stderr);
+        assert_eq!(map.read(), file.then(String::new), "{accel}");
+    }
+}

@@ -32,6 +32,7 @@ mod disas;
 mod helpers;
 mod info;
 pub mod lockstep;
+pub mod perfmap;
 #[cfg(feature = "testprog")]
 pub mod testprog;
 mod translate;
@@ -46,6 +47,7 @@ use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
 use cpu_riscv::{Cpu, Engine, Insn};
 
 use buffer::CodeBuffer;
+use perfmap::PerfMap;
 use translate::{Context, FpMode};
 
 /// Default size of the code buffer.
@@ -178,6 +180,10 @@ pub struct Jit {
     tbs: info::BufferTbs,
     /// The trampoline's code and address, until `-d out_asm` logs it.
     prologue: Option<(Vec<u8>, usize)>,
+    /// The trampoline's address and size, for the perf map.
+    tramp_range: (usize, usize),
+    /// `-perfmap`: where each block's code is named for perf.
+    perfmap: Option<Box<PerfMap>>,
     /// Interpreted runs before translation; see `HOT_THRESHOLD`.
     hot: u32,
     /// Runs so far of blocks not yet translated, by physical address.
@@ -197,6 +203,7 @@ impl Jit {
         let mut tramp = CodeBuffer::new(4096)?;
         let code = translate::trampoline(tramp.next_addr());
         let addr = tramp.append(&code)?;
+        let tramp_range = (addr, code.len());
         let prologue = Some((code, addr));
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
@@ -218,6 +225,8 @@ impl Jit {
             chain: true,
             tbs: info::BufferTbs::default(),
             prologue,
+            tramp_range,
+            perfmap: None,
             hot: HOT_THRESHOLD,
             cold: HashMap::default(),
         })
@@ -237,6 +246,14 @@ impl Jit {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Name the trampoline and, from now on, each translated block in `map`
+    /// (`-perfmap`).
+    pub fn set_perfmap(&mut self, mut map: PerfMap) {
+        let (addr, size) = self.tramp_range;
+        map.add(addr, size, perfmap::PROLOGUE_NAME);
+        self.perfmap = Some(Box::new(map));
     }
 
     /// Bytes of code buffer used and its capacity.
@@ -359,6 +376,9 @@ impl Jit {
         if cpu.dlog.enabled(LOG_OUT_ASM) {
             self.log_out_asm(cpu, &out.code, addr);
         }
+        if let Some(map) = &mut self.perfmap {
+            map.add_block(addr, out.code.len(), pc);
+        }
         let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp };
         self.stats.translated += 1;
         self.stats.guest_insns += n as u64;
@@ -399,6 +419,9 @@ impl Engine for Jit {
     fn exec_block(&mut self, cpu: &mut Cpu, max: u64) -> u64 {
         // Generated code counts the budget down in a signed register.
         let max = max.min(i64::MAX as u64);
+        if let Some(map) = &mut self.perfmap {
+            map.tick();
+        }
         if cpu.code_dropped() {
             self.drop_written(cpu);
         }

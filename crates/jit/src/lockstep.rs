@@ -163,6 +163,11 @@ impl Lockstep {
         Ok(Lockstep { jit, tape: None, report: Arc::new(Mutex::new(None)), blocks: 0, corrupt_at: None, stop: None })
     }
 
+    /// `-perfmap`: name the JIT's code for perf (`Jit::set_perfmap`).
+    pub fn set_perfmap(&mut self, map: crate::perfmap::PerfMap) {
+        self.jit.set_perfmap(map);
+    }
+
     /// The divergence report, filled when the run stops at a divergence.
     pub fn report(&self) -> Report {
         self.report.clone()

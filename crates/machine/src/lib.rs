@@ -58,6 +58,12 @@ impl Machine {
         &mut self.cpu
     }
 
+    /// The code symbols of the firmware and kernel ELF images
+    /// (`loader::symbols`), for `-perfmap`: parsed on demand, as only it needs them.
+    pub fn guest_symbols(&self) -> Vec<loader::Symbol> {
+        self.images.iter().flat_map(|img| loader::symbols(&img.bytes)).collect()
+    }
+
     /// The hart's exit-request flag: raising it makes `run` look at requests,
     /// device signals and `Handle::request_exit` at the next block boundary.
     pub fn exit_request(&self) -> Arc<AtomicBool> {

@@ -5,6 +5,8 @@
 use cpu_riscv::{Cpu, Ram};
 use goblin::elf::header::{EM_RISCV, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::PT_LOAD;
+use goblin::elf::section_header::SHF_EXECINSTR;
+use goblin::elf::sym::{STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE};
 use goblin::elf::Elf;
 
 /// What was loaded.
@@ -178,6 +180,78 @@ fn parse_elf(bytes: &[u8]) -> Result<(Vec<Piece<'_>>, Loaded), String> {
     Ok((pieces, Loaded { entry: elf.entry, start: 0, end: 0, is_elf: true, tohost, fromhost }))
 }
 
+/// A code symbol of a guest image, for naming its code (`-perfmap`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol {
+    /// Its address as the ELF gives it: the virtual address code runs at.
+    pub addr: u64,
+    /// Bytes it covers (never 0; see `symbols`).
+    pub size: u64,
+    pub name: String,
+}
+
+/// The code symbols of an ELF image, sorted by address, one per address:
+/// functions and untyped labels (`_start`, assembly) in executable sections,
+/// without the assembler's local (`.L`) and mapping (`$x`) symbols. A label
+/// of size 0 covers up to the next symbol or the end of its section. Of
+/// several symbols at one address, functions, then global, then weak ones
+/// win, then the name with fewer leading underscores (`vfprintf` over
+/// `__d_vfprintf`). Anything but a well-formed ELF has none; nothing panics.
+pub fn symbols(bytes: &[u8]) -> Vec<Symbol> {
+    /// A symbol kept, with the end of its section and its rank among
+    /// symbols at its address (lower wins).
+    struct Found<'a> {
+        addr: u64,
+        size: u64,
+        section_end: u64,
+        rank: (bool, u8, usize, &'a str),
+    }
+    let Ok(elf) = Elf::parse(bytes) else { return Vec::new() };
+    let mut found: Vec<Found> = Vec::new();
+    for s in elf.syms.iter() {
+        let (kind, bind) = (s.st_type(), s.st_bind());
+        if kind != STT_FUNC && kind != STT_NOTYPE {
+            continue;
+        }
+        let Some(sh) = elf.section_headers.get(s.st_shndx) else { continue };
+        let Some(name) = elf.strtab.get_at(s.st_name) else { continue };
+        if sh.sh_flags & u64::from(SHF_EXECINSTR) == 0
+            || name.is_empty()
+            || name.starts_with('$')
+            || name.starts_with(".L")
+        {
+            continue;
+        }
+        let bind_rank = match bind {
+            STB_GLOBAL => 0,
+            STB_WEAK => 1,
+            _ => 2,
+        };
+        let underscores = name.len() - name.trim_start_matches('_').len();
+        found.push(Found {
+            addr: s.st_value,
+            size: s.st_size,
+            section_end: sh.sh_addr.saturating_add(sh.sh_size),
+            rank: (kind != STT_FUNC, bind_rank, underscores, name),
+        });
+    }
+    found.sort_by(|a, b| (a.addr, a.rank).cmp(&(b.addr, b.rank)));
+    found.dedup_by_key(|s| s.addr);
+    let mut out = Vec::with_capacity(found.len());
+    for (i, f) in found.iter().enumerate() {
+        let size = if f.size > 0 {
+            f.size
+        } else {
+            let next = found.get(i + 1).map_or(u64::MAX, |n| n.addr);
+            next.min(f.section_end).saturating_sub(f.addr)
+        };
+        if size > 0 {
+            out.push(Symbol { addr: f.addr, size, name: f.rank.3.to_string() });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -328,6 +402,28 @@ pub(crate) mod tests {
         assert_eq!(r.read(0x8000_0000, 8), Some(0));
     }
 
+    /// The symbols of a compiled bench image, as `riscv64-unknown-elf-nm` and
+    /// `readelf -s` list them.
+    #[test]
+    fn code_symbols_of_a_real_image() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../roms/build/bench/mix.elf");
+        let syms = symbols(&std::fs::read(path).unwrap());
+        let get = |name: &str| syms.iter().find(|s| s.name == name).map(|s| (s.addr, s.size));
+        assert_eq!(get("main"), Some((0x8000_0116, 0x3ee)));
+        assert_eq!(get("list_sort"), Some((0x8000_009a, 124)), "local functions too");
+        // Untyped assembly labels reach the next symbol.
+        assert_eq!(get("_start"), Some((0x8000_0000, 0x5c)));
+        assert_eq!(get("trap"), Some((0x8000_005c, 0xa)));
+        // Aliases: one name per address.
+        assert_eq!(get("vfprintf").map(|s| s.0), Some(0x8000_06ca));
+        assert_eq!(get("__d_vfprintf"), None);
+        assert!(syms.iter().all(|s| !s.name.starts_with('$')), "no mapping symbols");
+        assert_eq!(get("__global_pointer$"), None, "data labels are not code");
+        assert!(syms.windows(2).all(|w| w[0].addr < w[1].addr));
+        assert!(symbols(b"not an elf").is_empty());
+        assert!(symbols(&make_elf(0x8000_0000, &[0x13, 0, 0, 0], 0, Some(0x8000_0100))).is_empty(), "data only");
+    }
+
     /// A tiny xorshift, so the fuzz cases are the same on every run.
     fn rng(seed: &mut u64) -> u64 {
         *seed ^= *seed << 13;
@@ -360,6 +456,7 @@ pub(crate) mod tests {
             if let Ok(l) = load(&m, &mut r, 0x8000_0000) {
                 assert!(l.end <= 0x8010_0000);
             }
+            assert!(symbols(&m).iter().all(|s| s.size > 0));
         }
     }
 }
