@@ -37,7 +37,7 @@ const DEFAULT_FIRMWARE_ELF: &[&str] = &[
 
 /// An image to (re)load at reset.
 pub(crate) struct Image {
-    bytes: Arc<[u8]>,
+    pub(crate) bytes: Arc<[u8]>,
     raw_addr: u64,
 }
 
