@@ -7,10 +7,14 @@
 //! its slot while executing it and puts it back afterwards, so no reference
 //! counting is needed and the `Cpu` stays `Send`.
 //!
-//! Only blocks in plain RAM pages are cached, each within one page. Every
-//! page holding blocks is listed with the byte ranges of its blocks; a write
-//! to such a page (always on the slow store path, see `mem.rs`) drops the
-//! blocks it overlaps.
+//! Only blocks in plain RAM pages are cached. A block lies in one page or
+//! runs on into the next virtual page (an instruction straddling the page
+//! end, or code falling through it): it then also records the physical page
+//! its second part was decoded from, and runs only while the second virtual
+//! page still translates there (`Cpu::exec_block`). Every page holding
+//! blocks is listed with the byte ranges of its blocks (a cross-page block
+//! under both of its pages); a write to such a page (always on the slow
+//! store path, see `mem.rs`) drops the blocks it overlaps.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -23,7 +27,7 @@ use crate::ops::{Op, HANDLERS};
 pub(crate) const MAX_BLOCK: usize = 64;
 const TABLE_BITS: u32 = 16;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
-const NONE: u64 = u64::MAX;
+pub(crate) const NONE: u64 = u64::MAX;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
@@ -40,6 +44,9 @@ impl Entry {
 pub(crate) struct Block {
     /// Physical address of the first instruction.
     pub pa: u64,
+    /// Physical page of the block's part in the next virtual page, or
+    /// `NONE` if it lies in one page.
+    pub pa2: u64,
     pub entries: Vec<Entry>,
 }
 
@@ -62,9 +69,11 @@ pub(crate) fn ends_block(insn: &Insn) -> bool {
 
 pub(crate) struct BlockCache {
     table: Vec<Option<Box<Block>>>,
-    /// Physical page -> byte ranges of the blocks decoded from it (entries of
-    /// evicted blocks linger until the page is next pruned or written).
-    pages: HashMap<u64, Vec<(u64, u64)>, BuildHasherDefault<PageHasher>>,
+    /// Physical page -> byte ranges `(start, end, block)` of the blocks
+    /// decoded from it, `block` being the block's key (the physical address
+    /// of its first instruction, in this page or the one before). Entries
+    /// of evicted blocks linger until the page is next pruned or written.
+    pages: HashMap<u64, Vec<CodeRange>, BuildHasherDefault<PageHasher>>,
     /// The block being executed (taken out of `table`), or `NONE`.
     cur_pa: u64,
     /// The executing block was invalidated: do not put it back.
@@ -73,12 +82,15 @@ pub(crate) struct BlockCache {
     pub stop: bool,
     /// Byte ranges of code translated by an execution engine (the JIT), by
     /// physical page, so that writes to them are seen (see `engine.rs`).
-    pub(crate) ext: HashMap<u64, Vec<(u64, u64)>, BuildHasherDefault<PageHasher>>,
+    pub(crate) ext: HashMap<u64, Vec<CodeRange>, BuildHasherDefault<PageHasher>>,
     /// Start addresses of engine blocks dropped by writes since the engine last looked.
     pub(crate) ext_dropped: Vec<u64>,
     /// Everything was flushed (fence.i, reset) since the engine last looked.
     pub(crate) ext_flushed: bool,
 }
+
+/// Bytes `[start, end)` of one page belonging to the block keyed `block`.
+type CodeRange = (u64, u64, u64);
 
 #[inline(always)]
 fn slot(pa: u64) -> usize {
@@ -116,21 +128,29 @@ impl BlockCache {
         self.table[slot(pa)].as_ref().is_some_and(|b| b.pa == pa)
     }
 
-    /// Register a newly decoded block (its page becomes a code page) and mark
-    /// it as the executing one. Returns whether the page was not code before.
-    pub(crate) fn insert_executing(&mut self, pa: u64, end: u64) -> bool {
-        let page = pa & !crate::mem::PAGE_MASK;
+    /// Register bytes `[start, end)` (within one page) of the newly decoded
+    /// block keyed `pa` (the page becomes a code page) and mark the block as
+    /// the executing one. A cross-page block registers each of its two
+    /// parts. Returns whether the page was not code before.
+    pub(crate) fn insert_executing(&mut self, pa: u64, start: u64, end: u64) -> bool {
+        let page = start & !crate::mem::PAGE_MASK;
         let table = &self.table;
         let cur = self.cur_pa;
         let list = self.pages.entry(page).or_default();
         let new_page = list.is_empty();
         if list.len() >= 64 && list.len().is_power_of_two() {
-            list.retain(|&(s, _)| s == cur || table[slot(s)].as_ref().is_some_and(|b| b.pa == s));
+            list.retain(|&(_, _, k)| k == cur || table[slot(k)].as_ref().is_some_and(|b| b.pa == k));
         }
-        list.push((pa, end));
+        list.push((start, end, pa));
         self.cur_pa = pa;
         self.cur_dead = false;
         new_page
+    }
+
+    /// The block taken out for execution is not run and not put back (its
+    /// second page no longer translates where it was decoded from).
+    pub(crate) fn discard_taken(&mut self) {
+        self.cur_pa = NONE;
     }
 
     /// Give the executed block back to the table unless it was invalidated.
@@ -149,12 +169,12 @@ impl BlockCache {
             || (!self.ext.is_empty() && self.ext.contains_key(&pa_page))
     }
 
-    /// Register an engine block covering physical `[pa, end)` (within one
-    /// page). Returns whether the page was not code before.
-    pub(crate) fn insert_ext(&mut self, pa: u64, end: u64) -> bool {
-        let page = pa & !crate::mem::PAGE_MASK;
+    /// Register physical bytes `[start, end)` (within one page) of the
+    /// engine block keyed `pa`. Returns whether the page was not code before.
+    pub(crate) fn insert_ext(&mut self, pa: u64, start: u64, end: u64) -> bool {
+        let page = start & !crate::mem::PAGE_MASK;
         let was_code = self.is_code_page(page);
-        self.ext.entry(page).or_default().push((pa, end));
+        self.ext.entry(page).or_default().push((start, end, pa));
         !was_code
     }
 
@@ -163,11 +183,11 @@ impl BlockCache {
         if let Some(list) = self.ext.get_mut(&page) {
             let dropped = &mut self.ext_dropped;
             let mut hit = false;
-            list.retain(|&(s, e)| {
+            list.retain(|&(s, e, k)| {
                 if s >= end || e <= pa {
                     return true;
                 }
-                dropped.push(s);
+                dropped.push(k);
                 hit = true;
                 false
             });
@@ -196,15 +216,15 @@ impl BlockCache {
             if let Some(list) = self.pages.get_mut(&page) {
                 let table = &mut self.table;
                 let (cur, cur_dead, stop) = (self.cur_pa, &mut self.cur_dead, &mut self.stop);
-                list.retain(|&(s, e)| {
+                list.retain(|&(s, e, k)| {
                     if s >= end || e <= pa {
                         return true;
                     }
-                    if s == cur {
+                    if k == cur {
                         *cur_dead = true;
                         *stop = true;
-                    } else if table[slot(s)].as_ref().is_some_and(|b| b.pa == s) {
-                        table[slot(s)] = None;
+                    } else if table[slot(k)].as_ref().is_some_and(|b| b.pa == k) {
+                        table[slot(k)] = None;
                     }
                     false
                 });
@@ -224,8 +244,8 @@ impl BlockCache {
     /// (fence.i is frequent: Linux issues one whenever it maps fresh code).
     pub(crate) fn flush(&mut self) {
         for (_, list) in self.pages.drain() {
-            for (s, _) in list {
-                self.table[slot(s)] = None;
+            for (_, _, k) in list {
+                self.table[slot(k)] = None;
             }
         }
         if self.cur_pa != NONE {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK};
+use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
@@ -238,12 +238,22 @@ impl Cpu {
             }
         };
         let block = match self.blocks.take(pa) {
-            Some(b) => b,
-            None if cacheable => match self.build_block(pc, pa) {
-                Some(b) => b,
-                None => return self.exec_uncached(pc, pa, max, true),
-            },
-            None => return self.exec_uncached(pc, pa, max, false),
+            // A cross-page block is valid while its second virtual page
+            // translates to the page it was decoded from (one fetch-TLB
+            // compare on a hit); else it is decoded again for the mapping
+            // there is now.
+            Some(b) if b.pa2 == NONE || self.second_page(pc) == Some(b.pa2) => b,
+            Some(_) | None if cacheable => {
+                self.blocks.discard_taken();
+                match self.build_block(pc, pa) {
+                    Some(b) => b,
+                    None => return self.exec_uncached(pc, pa, max, true),
+                }
+            }
+            Some(_) | None => {
+                self.blocks.discard_taken();
+                return self.exec_uncached(pc, pa, max, false);
+            }
         };
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
@@ -311,29 +321,54 @@ impl Cpu {
 
     /// Decode the block at physical `pa` (virtual `pc`, in a plain RAM page)
     /// and register it. `None` if its first instruction straddles the page
-    /// end (that one is fetched uncached).
+    /// end and the next page cannot be cached (that one is fetched uncached).
     fn build_block(&mut self, pc: u64, pa: u64) -> Option<Box<Block>> {
-        let entries = self.decode_run(pa);
+        let (entries, pa2) = self.decode_run(pc, pa);
         if entries.is_empty() {
             return None;
         }
         self.log_new_block(pc, &entries);
-        let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));
-        if self.blocks.insert_executing(pa, end) {
-            self.tlb.drop_writes_to(pa & !PAGE_MASK);
+        for (start, end) in code_parts(pa, &entries, pa2) {
+            if self.blocks.insert_executing(pa, start, end) {
+                self.tlb.drop_writes_to(start & !PAGE_MASK);
+            }
         }
-        Some(Box::new(Block { pa, entries }))
+        Some(Box::new(Block { pa, pa2, entries }))
     }
 
-    /// Decode the block at physical `pa` in a plain RAM page: up to a block
-    /// end, the page end, `MAX_BLOCK` instructions or a device overlay. Empty
-    /// if its first instruction straddles the page end.
-    pub(crate) fn decode_run(&mut self, pa: u64) -> Vec<Entry> {
+    /// The physical page that the virtual page after `pc`'s translates to
+    /// for fetch, if it is plain RAM whose code may be cached (else, or if
+    /// the fetch would fault, `None`: blocks stop at `pc`'s page end). The
+    /// walk may set the A bit of a page not reached yet, which the spec
+    /// allows (Privileged spec 4.3.1: "updates of the A bit may be
+    /// performed as a result of speculation").
+    #[inline(always)]
+    pub(crate) fn second_page(&mut self, pc: u64) -> Option<u64> {
+        let v2 = (pc & !PAGE_MASK).wrapping_add(PAGE_SIZE);
+        match self.fetch_pa(v2) {
+            Ok((pa2, true)) => Some(pa2 & !PAGE_MASK),
+            _ => None,
+        }
+    }
+
+    /// Decode the block at physical `pa` (virtual `pc`) in a plain RAM page:
+    /// up to a block end, `MAX_BLOCK` instructions, a device overlay or the
+    /// end of the next page. It runs on into the next virtual page (with an
+    /// instruction straddling the page end, or falling through to it) if
+    /// that is plain RAM too, and then also returns the physical page its
+    /// part there came from (else `NONE`). Empty if its first instruction
+    /// straddles the page end and the next page cannot be cached.
+    pub(crate) fn decode_run(&mut self, pc: u64, pa: u64) -> (Vec<Entry>, u64) {
         let mut entries = Vec::with_capacity(8);
-        let mut a = pa;
+        // Bytes of the block's first page from `pa` on; offsets past them
+        // are in the second page, at `pa2`.
+        let first = PAGE_SIZE - (pa & PAGE_MASK);
+        let mut pa2 = NONE;
+        let mut off = 0;
         // A device overlaying part of the page (HTIF's tohost): stop before it.
-        let device_in_page = self.bus.overlaps(pa & !PAGE_MASK, PAGE_SIZE);
+        let mut device_in_page = self.bus.overlaps(pa & !PAGE_MASK, PAGE_SIZE);
         loop {
+            let a = if off < first { pa + off } else { pa2 + (off - first) };
             if device_in_page && self.bus.overlaps(a, 4) {
                 break;
             }
@@ -341,20 +376,35 @@ impl Cpu {
             let lo = lo as u32;
             let raw = if lo & 3 != 3 {
                 lo
-            } else if a & PAGE_MASK == PAGE_MASK - 1 {
-                break; // 32-bit instruction straddling the page: its own block
+            } else if off + 2 == first {
+                // A 32-bit instruction straddling the page end: its upper
+                // half is in the next virtual page.
+                let Some(p2) = self.second_page(pc) else { break };
+                if self.bus.overlaps(p2, 2) {
+                    break;
+                }
+                let Some(hi) = self.ram.read(p2, 2) else { break };
+                pa2 = p2;
+                device_in_page = self.bus.overlaps(p2, PAGE_SIZE);
+                lo | (hi as u32) << 16
             } else {
                 let Some(hi) = self.ram.read(a + 2, 2) else { break };
                 lo | (hi as u32) << 16
             };
             let insn = decode(raw);
             entries.push(Entry::new(insn));
-            a += u64::from(insn.len);
-            if ends_block(&insn) || entries.len() >= MAX_BLOCK || a & PAGE_MASK == 0 {
+            off += u64::from(insn.len);
+            if ends_block(&insn) || entries.len() >= MAX_BLOCK || off >= first + PAGE_SIZE {
                 break;
             }
+            if off == first {
+                // Falling through to the next page: on if it can be cached.
+                let Some(p2) = self.second_page(pc) else { break };
+                pa2 = p2;
+                device_in_page = self.bus.overlaps(p2, PAGE_SIZE);
+            }
         }
-        entries
+        (entries, pa2)
     }
 
     /// Drop decoded blocks overlapping physical `[pa, pa + len)` (code written).
@@ -429,4 +479,14 @@ impl Cpu {
             self.dlog.write_fmt(format_args!("{s}"));
         }
     }
+}
+
+/// The physical byte ranges of a block of `entries` at `pa` whose part in
+/// the next virtual page (if any) is at physical page `pa2`: one range per
+/// page, each within its page (the second empty if it has none).
+pub(crate) fn code_parts(pa: u64, entries: &[Entry], pa2: u64) -> impl Iterator<Item = (u64, u64)> {
+    let len: u64 = entries.iter().map(|e| u64::from(e.insn.len)).sum();
+    let first = PAGE_SIZE - (pa & PAGE_MASK);
+    let second = (pa2 != NONE && len > first).then(|| (pa2, pa2 + (len - first)));
+    std::iter::once((pa, pa + len.min(first))).chain(second)
 }

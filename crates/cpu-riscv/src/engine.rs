@@ -70,6 +70,15 @@ pub trait Engine: Send {
     }
 }
 
+/// A block decoded for an engine (`Cpu::decode_block`).
+#[derive(Debug, Default)]
+pub struct DecodedBlock {
+    pub insns: Vec<Insn>,
+    /// The physical page of the block's part in the next virtual page, if
+    /// it runs on into it.
+    pub second: Option<u64>,
+}
+
 /// Code the engine must forget: blocks overwritten since it last asked.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DroppedCode {
@@ -132,11 +141,17 @@ impl Cpu {
     /// `fetch_phys` said cacheable), with the interpreter's block boundaries,
     /// and register its bytes as code so that writes to them are reported by
     /// `take_dropped_code`. Empty if the first instruction straddles the page
-    /// end (run it with `interp_block`). Logs `-d in_asm`.
-    pub fn decode_block(&mut self, pc: u64, pa: u64) -> Vec<Insn> {
-        let entries = self.decode_run(pa);
+    /// end and the next page cannot be cached (run it with `interp_block`).
+    /// Logs `-d in_asm`.
+    ///
+    /// A block may run on into the next virtual page (`pc`'s page + 4 KiB):
+    /// `second` is then the physical page it was decoded from there, and the
+    /// block is valid only while `fetch_phys` of that virtual page gives it
+    /// (the engine checks on every entry; writes to either page report it).
+    pub fn decode_block(&mut self, pc: u64, pa: u64) -> DecodedBlock {
+        let (entries, pa2) = self.decode_run(pc, pa);
         if entries.is_empty() {
-            return Vec::new();
+            return DecodedBlock { insns: Vec::new(), second: None };
         }
         // As QEMU, `-d in_asm` shows a block once: not again when the
         // interpreter already showed it and the code is unchanged since;
@@ -144,11 +159,13 @@ impl Cpu {
         if !self.blocks.contains(pa) || self.dlog.enabled(LOG_OUT_ASM) {
             self.log_new_block(pc, &entries);
         }
-        let end = entries.iter().fold(pa, |a, e| a + u64::from(e.insn.len));
-        if self.blocks.insert_ext(pa, end) {
-            self.tlb.drop_writes_to(pa & !PAGE_MASK);
+        for (start, end) in crate::cpu::code_parts(pa, &entries, pa2) {
+            if self.blocks.insert_ext(pa, start, end) {
+                self.tlb.drop_writes_to(start & !PAGE_MASK);
+            }
         }
-        entries.iter().map(|e| e.insn).collect()
+        let second = (pa2 != crate::blocks::NONE).then_some(pa2);
+        DecodedBlock { insns: entries.iter().map(|e| e.insn).collect(), second }
     }
 
     /// The engine blocks overwritten (or all flushed) since the last call.

@@ -24,7 +24,7 @@ pub mod trap_log;
 
 pub use bus::{Bus, BusError, Clock, IrqLines, Ram};
 pub use cpu::{Cpu, Stop};
-pub use engine::{DroppedCode, Engine};
+pub use engine::{DecodedBlock, DroppedCode, Engine};
 pub use hart::{Hart, Priv};
 pub use host_panic::HostPanic;
 pub use insn::{Format, Insn};

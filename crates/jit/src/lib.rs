@@ -79,6 +79,11 @@ struct Block {
     /// The FP state its code relies on, or `None` if it has no FP fast
     /// paths (and suits every state).
     fp: Option<FpMode>,
+    /// The physical page its part in the next virtual page was decoded
+    /// from, if it runs on into that page: it is valid only while that
+    /// page translates there, which its code checks on every entry
+    /// (`translate::block`) and Rust before entering it.
+    second: Option<u64>,
 }
 
 /// Translation statistics over the whole run (the report, QEMU's `info
@@ -104,6 +109,11 @@ pub struct Stats {
     pub guest_bytes: u64,
     /// Most guest instructions in a block.
     pub max_block_insns: u64,
+    /// Blocks translated that run on into the next virtual page.
+    pub cross_page: u64,
+    /// Cross-page blocks dropped because their second virtual page no
+    /// longer translated to the physical page they were decoded from.
+    pub remapped: u64,
     /// Time spent translating (decoding, generating, logging), in ns.
     pub translate_ns: u64,
 }
@@ -340,6 +350,19 @@ impl Jit {
         }
     }
 
+    /// Forget the cross-page block `b` at `pa` (and any other for its pc
+    /// and second page): its second virtual page now translates elsewhere.
+    /// Jumps chained to it stay: its code's entry check sends them back to
+    /// Rust until a new block for the pc is translated and takes them over.
+    fn drop_remapped(&mut self, pa: u64, b: &Block) {
+        self.cache_remove(b, pa);
+        if let Some(v) = self.blocks.get_mut(&pa) {
+            let before = v.len();
+            v.retain(|o| o.vpc != b.vpc || o.second != b.second);
+            self.stats.remapped += (before - v.len()) as u64;
+        }
+    }
+
     /// The block at `pa` for `vpc` whose code suits FP state `fp` (see
     /// `translate::FpMode`; `None`: any block there).
     fn find(&self, pa: u64, vpc: u64, fp: Option<FpMode>) -> Option<Block> {
@@ -350,7 +373,9 @@ impl Jit {
     /// Translate the block at physical `pa` (virtual `pc`) for FP state
     /// `fp`. `None` if it must run in the interpreter.
     fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode) -> Option<Block> {
-        let insns: Box<[Insn]> = cpu.decode_block(pc, pa).into_boxed_slice();
+        let decoded = cpu.decode_block(pc, pa);
+        let second = decoded.second;
+        let insns: Box<[Insn]> = decoded.insns.into_boxed_slice();
         if insns.is_empty() {
             return None;
         }
@@ -368,7 +393,8 @@ impl Jit {
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
-        let out = translate::block(insns, ptr, pa, pc, base, chaining, fp);
+        let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
+        let out = translate::block(insns, ptr, at, base, chaining, fp);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -379,8 +405,9 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
-        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp };
+        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp, second };
         self.stats.translated += 1;
+        self.stats.cross_page += u64::from(second.is_some());
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -437,7 +464,14 @@ impl Engine for Jit {
             _ => return self.interpret(cpu, max),
         };
         let fp = translate::mode_of(&cpu.hart);
-        let b = match self.find(pa, pc, Some(fp)) {
+        let mut found = self.find(pa, pc, Some(fp));
+        if let Some(b) = found {
+            if b.second.is_some() && second_page(cpu, pc) != b.second {
+                self.drop_remapped(pa, &b);
+                found = None;
+            }
+        }
+        let b = match found {
             Some(b) => b,
             None => {
                 if self.hot > 0 {
@@ -511,6 +545,8 @@ impl Engine for Jit {
             ("chained", s.chained),
             ("guest_bytes", s.guest_bytes),
             ("max_block_insns", s.max_block_insns),
+            ("cross_page", s.cross_page),
+            ("remapped", s.remapped),
             ("translate_ns", s.translate_ns),
         ]
     }
@@ -534,6 +570,21 @@ impl Jit {
     fn interpret(&mut self, cpu: &mut Cpu, max: u64) -> u64 {
         self.stats.interpreted += 1;
         cpu.interp_block(max)
+    }
+}
+
+/// The virtual page after `pc`'s.
+fn next_page(pc: u64) -> u64 {
+    (pc & !0xfff).wrapping_add(0x1000)
+}
+
+/// The physical page the virtual page after `pc`'s translates to for fetch,
+/// if it is plain RAM (as `Cpu::decode_block` requires of a block's second
+/// page); fills the fetch TLB entry that cross-page blocks check on entry.
+fn second_page(cpu: &mut Cpu, pc: u64) -> Option<u64> {
+    match cpu.fetch_phys(next_page(pc)) {
+        Ok((pa2, true)) => Some(pa2 & !0xfff),
+        _ => None,
     }
 }
 

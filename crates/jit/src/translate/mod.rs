@@ -37,6 +37,7 @@ pub(crate) mod regs;
 
 use std::mem::offset_of;
 
+use cpu_riscv::engine::TLB_LAYOUT;
 use cpu_riscv::hart::Csrs;
 use cpu_riscv::{Cpu, Hart, Insn, Op};
 use dynasmrt::x64::X64Relocation;
@@ -146,6 +147,16 @@ pub(crate) struct Code {
     pub sites: Vec<Site>,
 }
 
+/// Where a block's code is: its physical address and virtual pc, and if it
+/// runs on into the next virtual page, that page and the physical page its
+/// part there was decoded from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    pub pa: u64,
+    pub vpc: u64,
+    pub second: Option<(u64, u64)>,
+}
+
 /// State of one translation.
 pub(crate) struct Builder {
     pa: u64,
@@ -167,7 +178,7 @@ pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
     insns.iter().any(|i| fp::inlinable(i, FpMode::Fast) || fp::is_fcsr_access(i))
 }
 
-/// Translate `insns` (one block at physical `pa` and virtual `vpc`) for
+/// Translate `insns` (one block at `at`) for
 /// address `base`, with the FP fast paths of `fp` (`None`: it has none:
 /// `!uses_fp_mode(insns)`). `insn_ptrs[i]` is a
 /// stable pointer to `insns[i]` for helpers. The code's start is the entry
@@ -175,12 +186,12 @@ pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
 pub(crate) fn block(
     insns: &[Insn],
     insn_ptrs: *const Insn,
-    pa: u64,
-    vpc: u64,
+    at: At,
     base: usize,
     chain: bool,
     fp: Option<FpMode>,
 ) -> Code {
+    let At { pa, vpc, second } = at;
     let mut a = Asm::new(base);
     let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
     let n = insns.len() as i32;
@@ -197,6 +208,24 @@ pub(crate) fn block(
         ; jne =>leave_now
     );
     let entry = a.offset().0;
+    // Every entry of a block running on into the next virtual page (`second`
+    // = that page and the physical page it was decoded from): the fetch
+    // TLB must map the one to the other, else Rust looks again (and fills
+    // the entry, or finds the mapping changed and translates anew). So a
+    // chained jump or jump-cache hit never runs it under another mapping.
+    if let Some((v2, p2)) = second {
+        let i = (v2 >> 12) as usize & (TLB_LAYOUT.entries - 1);
+        let e = TLB_LAYOUT.fetch + i * TLB_LAYOUT.entry_size;
+        let (tag, addend) = ((e + TLB_LAYOUT.tag) as i32, (e + TLB_LAYOUT.addend) as i32);
+        dynasm!(a; .arch x64
+            ; mov rax, QWORD v2 as i64
+            ; cmp rax, QWORD [r14 + tag]
+            ; jne =>leave_now
+            ; mov rax, QWORD p2.wrapping_sub(v2) as i64
+            ; cmp rax, QWORD [r14 + addend]
+            ; jne =>leave_now
+        );
+    }
     // Every entry: the state the FP fast paths rely on; else Rust picks
     // (or translates) the block for the state there is.
     if let Some(fp) = fp {
@@ -332,7 +361,7 @@ mod tests {
         let pa = 0x8000_0100;
         // beq a0, a1, -8 (backward); falls through to +4 (forward).
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
-        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
             if s.backward {
@@ -349,7 +378,7 @@ mod tests {
         assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
-        let out = block(&insns, insns.as_ptr(), pa, 0x1000_0100, 0x10_0000, true, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None);
         assert!(out.sites.is_empty());
     }
 }
