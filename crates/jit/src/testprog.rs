@@ -4,7 +4,8 @@
 //! faults), branches and jumps within the program (loops), CSR accesses
 //! (the lazy instruction count; mscratch writes that end a block), stores
 //! into the program itself (self-modifying code), helpers in the middle of
-//! blocks, traps to a handler that skips the faulting instruction.
+//! blocks, traps to a handler that skips the faulting instruction; programs
+//! placed across a page end at times (blocks spanning two pages).
 
 use cpu_riscv::{Cpu, Hart, Priv, Ram, Stop};
 
@@ -171,9 +172,15 @@ fn random_insn(r: &mut impl Entropy, i: usize, n: usize) -> u32 {
 }
 
 pub fn cpu(program: &[u32], trap_handler: &[u32]) -> Cpu {
-    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), CODE);
+    cpu_at(program, trap_handler, CODE)
+}
+
+/// A machine with `program` at `at` (2-byte aligned: its instructions may
+/// straddle a page end) and `trap_handler` at `TRAP_VEC`, started at `at`.
+pub fn cpu_at(program: &[u32], trap_handler: &[u32], at: u64) -> Cpu {
+    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), at);
     for (i, w) in program.iter().enumerate() {
-        c.ram_write(CODE + 4 * i as u64, 4, u64::from(*w)).expect("program in RAM");
+        c.ram_write(at + 4 * i as u64, 4, u64::from(*w)).expect("program in RAM");
     }
     for (i, w) in trap_handler.iter().enumerate() {
         c.ram_write(TRAP_VEC + 4 * i as u64, 4, u64::from(*w)).expect("handler in RAM");
@@ -209,11 +216,13 @@ pub fn skip_handler() -> [u32; 4] {
     ]
 }
 
-/// What the JIT did for one program: blocks translated, jumps chained.
+/// What the JIT did for one program: blocks translated (and of them,
+/// blocks running on into the next page), jumps chained.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
     pub translated: u64,
     pub chained: u64,
+    pub cross_page: u64,
 }
 
 /// Make a program and a starting state from `r`, run it on both engines in
@@ -224,12 +233,19 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let mut prog: Vec<u32> = (0..n).map(|i| random_insn(r, i, n)).collect();
     prog.push(j_type(0, 0)); // end: a self-loop, cut by the budget
     let handler = skip_handler();
-    let mut interp = cpu(&prog, &handler);
-    let mut jitted = cpu(&prog, &handler);
+    // Sometimes across a page end, so that blocks run on into the next
+    // page, at times with every instruction 2 bytes off (C extension:
+    // IALIGN 16), straddling it.
+    let start = match r.below(4) {
+        0 => CODE + 0x1000 - 4 * r.below(n as u64 + 1) - 2 * r.below(2),
+        _ => CODE,
+    };
+    let mut interp = cpu_at(&prog, &handler, start);
+    let mut jitted = cpu_at(&prog, &handler, start);
     let mut jit = Jit::with_code_size(1 << 20).map_err(|e| format!("code buffer: {e}"))?;
     jit.set_hot_threshold(0);
     jitted.set_engine(Some(Box::new(jit)));
-    let mut h = Hart::new(0, CODE);
+    let mut h = Hart::new(0, start);
     for i in 1..16 {
         h.x[i] = match r.below(4) {
             0 => r.below(16),
@@ -238,7 +254,7 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         };
     }
     h.x[8] = DATA + 8 * r.below(64);
-    h.x[9] = CODE + 4 * r.below(n as u64);
+    h.x[9] = start + 4 * r.below(n as u64);
     h.csr.mtvec = TRAP_VEC;
     // MPP = M: mret returns to M. Sometimes run the program in S (via PMP).
     h.csr.mstatus = 3 << 11;
@@ -267,5 +283,5 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         }
     }
     let stat = |k: &str| jitted.engine_stats().iter().find(|s| s.0 == k).map_or(0, |s| s.1);
-    Ok(Stats { translated: stat("translated"), chained: stat("chained") })
+    Ok(Stats { translated: stat("translated"), chained: stat("chained"), cross_page: stat("cross_page") })
 }

@@ -17,12 +17,14 @@ fn random_programs_match_the_interpreter() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
-    let (mut total_translated, mut total_chained) = (0, 0);
+    let (mut total_translated, mut total_chained, mut total_cross) = (0, 0, 0);
     for case in 0..cases {
         let s = run_case(&mut r).unwrap_or_else(|e| panic!("case {case}: {e}"));
         total_translated += s.translated;
         total_chained += s.chained;
+        total_cross += s.cross_page;
     }
+    assert!(total_cross >= cases / 20, "only {total_cross} blocks crossed a page");
     assert!(total_translated >= cases, "the JIT translated only {total_translated} blocks");
     assert!(total_chained >= cases / 4, "only {total_chained} chained jumps");
 }
