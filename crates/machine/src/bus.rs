@@ -45,6 +45,10 @@ struct Entry {
 pub struct DeviceBus {
     /// Keyed by base address.
     map: BTreeMap<u64, Entry>,
+    /// `[lowest base, highest end)` of all devices (empty: `(0, 0)`), so
+    /// that RAM addresses, outside it on most machines, are answered
+    /// without a search: the page walk, TLB fills and decoding ask for each.
+    span: (u64, u64),
 }
 
 impl DeviceBus {
@@ -59,11 +63,16 @@ impl DeviceBus {
         if self.overlaps_range(base, end) {
             return Err(err);
         }
+        self.span = if self.map.is_empty() { (base, end) } else { (self.span.0.min(base), self.span.1.max(end)) };
         self.map.insert(base, Entry { end, dev });
         Ok(())
     }
 
+    #[inline]
     fn overlaps_range(&self, start: u64, end: u64) -> bool {
+        if end <= self.span.0 || start >= self.span.1 {
+            return false;
+        }
         // The last range starting before `end` is the only one that can overlap.
         self.map.range(..end).next_back().is_some_and(|(_, e)| e.end > start)
     }
@@ -150,5 +159,23 @@ mod tests {
         assert!(b.overlaps(0x10ff, 0x100));
         assert!(!b.overlaps(0x1100, 0xf00));
         assert!(!b.overlaps(0x1050, 0));
+    }
+
+    /// `overlaps` answers from the devices' span outside it and searches
+    /// inside it, whatever the order of insertion.
+    #[test]
+    fn overlaps_outside_and_inside_the_span() {
+        let mut b = DeviceBus::new();
+        assert!(!b.overlaps(0, u64::MAX), "no devices");
+        b.insert(0x10_0000, 0x1000, Box::new(Probe)).unwrap();
+        b.insert(0x1000, 0x100, Box::new(Probe)).unwrap(); // below the first
+        b.insert(0x8000_0000, 8, Box::new(Probe)).unwrap(); // a RAM overlay
+        assert!(!b.overlaps(0, 0x1000), "below the span");
+        assert!(!b.overlaps(0x8000_0008, 0x1000), "above the span");
+        assert!(!b.overlaps(0x2000, 0x1000), "a gap inside it");
+        assert!(b.overlaps(0xfff, 2));
+        assert!(b.overlaps(0x10_0fff, 1));
+        assert!(b.overlaps(0x7fff_f000, 0x1000 + 1), "the overlay, from the page below");
+        assert!(b.overlaps(0x8000_0007, 1));
     }
 }
