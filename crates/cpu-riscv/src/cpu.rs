@@ -50,6 +50,9 @@ pub struct Cpu {
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
     logged_uncached: HashSet<u64>,
+    /// The entries of an uncached block, kept between uses so that running
+    /// one allocates nothing.
+    uncached: Vec<Entry>,
     /// The execution engine that runs blocks instead of the interpreter
     /// (the JIT), if one is installed (see `engine.rs`).
     pub(crate) engine: Option<Box<dyn crate::engine::Engine>>,
@@ -89,6 +92,7 @@ impl Cpu {
             tlb: TlbRoot::new(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
+            uncached: Vec::with_capacity(MAX_BLOCK),
             engine: None,
             write_log: None,
             traps: TrapLog::default(),
@@ -291,7 +295,8 @@ impl Cpu {
     /// ahead up to the block end within the page, or the single instruction
     /// that straddles a page (`single`). Logged for `-d in_asm` once per address.
     fn exec_uncached(&mut self, pc: u64, pa: u64, max: u64, single: bool) -> u64 {
-        let mut entries = Vec::new();
+        let mut entries = std::mem::take(&mut self.uncached);
+        entries.clear();
         let mut a = pc;
         loop {
             match self.fetch_uncached(a) {
@@ -299,6 +304,7 @@ impl Cpu {
                 // A fault past the first instruction is raised when reached.
                 Err(_) if !entries.is_empty() => break,
                 Err(e) => {
+                    self.uncached = entries;
                     self.take_trap(e);
                     return 1;
                 }
@@ -316,6 +322,7 @@ impl Cpu {
             self.log_exec(pc);
         }
         let (retired, trap) = self.exec_entries(&entries);
+        self.uncached = entries;
         retired + u64::from(trap.is_some())
     }
 
