@@ -110,8 +110,8 @@ impl Cpu {
     }
 
     /// Run one block in the interpreter (the engine's fallback for code it
-    /// does not translate: device memory, instructions straddling a page,
-    /// a budget shorter than the block). Same contract as `Engine::exec_block`.
+    /// does not translate: device memory, an instruction straddling into a
+    /// page that is not plain RAM, a budget shorter than the block). Same contract as `Engine::exec_block`.
     pub fn interp_block(&mut self, max: u64) -> u64 {
         self.exec_block(max)
     }

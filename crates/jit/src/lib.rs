@@ -21,7 +21,10 @@
 //! interpreter's semantics and precise traps. Blocks are keyed by the
 //! physical address and the virtual pc of their first instruction (code uses
 //! the pc as a constant), and by the FP state if they have FP fast paths
-//! (checked on entry); everything else state-dependent runs in handlers,
+//! (checked on entry), and a block that runs on into the next virtual page
+//! by the physical page it found there, which its code checks on every
+//! entry through the fetch TLB (so chained jumps and the jump cache may
+//! lead to it); everything else state-dependent runs in handlers,
 //! is checked at run time, or goes through the TLB, which `cpu-riscv`
 //! flushes. Writes to translated code are reported by `cpu-riscv`
 //! (`Cpu::take_dropped_code`): the block ends after the writing instruction,
@@ -100,8 +103,9 @@ pub struct Stats {
     pub buffer_flushes: u64,
     /// Blocks dropped because their code was written, or by fence.i.
     pub invalidated: u64,
-    /// Blocks run in the interpreter (not yet hot, device memory,
-    /// page-straddling instruction, budget shorter than the block).
+    /// Blocks run in the interpreter (not yet hot, device memory, an
+    /// instruction straddling into a page that is not plain RAM, budget
+    /// shorter than the block).
     pub interpreted: u64,
     /// Direct jumps patched to lead to a translated block.
     pub chained: u64,

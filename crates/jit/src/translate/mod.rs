@@ -23,9 +23,11 @@
 //! again from the `Hart`.
 //!
 //! A block's code depends on its virtual pc (pc-relative values are
-//! constants), its physical address (which jumps stay in its page) and, if
-//! it has FP fast paths, the FP state they rely on (`fp::FpMode`, checked
-//! on entry), so blocks are keyed by all three (`lib.rs`). Everything else
+//! constants), its physical address (which jumps stay in its page), the
+//! physical page of its part in the next virtual page if it runs on into
+//! it (checked on entry) and, if it has FP fast paths, the FP state they
+//! rely on (`fp::FpMode`, checked on entry), so blocks are keyed by all
+//! of these (`lib.rs`). Everything else
 //! that depends on state (privilege, MMU mode, SUM/MXR) runs in helpers or
 //! goes through the TLB, which `cpu-riscv` flushes when that state changes.
 
