@@ -186,3 +186,51 @@ fn a_lockstep_divergence_exits_3_with_the_report() {
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(o.stdout.contains("primes: 2 3 5 7"), "{}", o.stdout);
 }
+
+/// An image whose hot loop has a 32-bit instruction straddling a page end
+/// (at 0xffe, after a compressed one), run for `iters` iterations, then
+/// the virt test finisher's pass code: the loop (from 0xff0) is one
+/// cross-page block.
+fn straddling_loop_image(iters: u32) -> Vec<u8> {
+    let (t0, t1, t2, s1) = (5, 6, 7, 9);
+    let mut b = vec![0u8; 0x101c];
+    let mut put = |at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
+    let w = |v: u32| v.to_le_bytes();
+    put(0, &w(lui(t1, iters >> 12)));
+    put(4, &w(0x7ed0_006f)); // j 0xff0
+    put(0xff0, &w(addi(t1, t1, -1)));
+    put(0xff4, &w(addi(t2, t2, 1)));
+    put(0xff8, &w(addi(t0, t0, 1)));
+    put(0xffc, &0x0285u16.to_le_bytes()); // c.addi t0,1
+    put(0xffe, &w(addi(s1, s1, 3))); // straddles the page end
+    put(0x1002, &w(0xfe03_17e3)); // bnez t1,0xff0
+    put(0x1006, &w(lui(t0, 0x100))); // the test finisher
+    put(0x100a, &w(lui(t2, 5)));
+    put(0x100e, &w(addi(t2, t2, 0x555)));
+    put(0x1012, &w(0x0072_a023)); // sw t2,0(t0)
+    put(0x1016, &w(0x0000_006f)); // j .
+    let words: Vec<u32> = b.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    elf(0x8000_0000, &words)
+}
+
+/// `-d jit` on a hot loop straddling a page: the loop is translated as a
+/// cross-page block, so the blocks run in the interpreter stay nearly the
+/// same for ten times the iterations (they grew by one per iteration when
+/// the straddling instruction ran uncached): what is left is a partial
+/// block where a 64K-instruction slice ends.
+#[test]
+fn a_loop_straddling_a_page_runs_translated() {
+    let run = |iters: u32| {
+        let image = temp_file(&format!("straddle-{iters}.elf"), &straddling_loop_image(iters));
+        let image = image.to_str().unwrap();
+        let o = run_args(&["-d", "jit", "-machine", "virt", "-bios", "none", "-nographic", "-kernel", image], LIMIT);
+        assert_eq!(o.code, Some(0), "the finisher's pass code: {}", o.stderr);
+        let cross: u64 = value(&o.stderr, "cross page TB count").split(' ').next().unwrap().parse().unwrap();
+        assert!(cross >= 1, "{}", o.stderr);
+        let interpreted = value(&o.stderr, "translated TBs").split("interpreted blocks=").nth(1).unwrap();
+        interpreted.trim_end_matches(')').parse::<u64>().unwrap()
+    };
+    let (few, many) = (run(16 << 10), run(160 << 10));
+    // 160K iterations are about 1M instructions: 15 more slices.
+    assert!(many <= few + 32, "interpreted blocks: {few} for 16K iterations, {many} for 160K");
+}
