@@ -42,12 +42,21 @@ impl Entry {
 }
 
 pub(crate) struct Block {
+    /// What `BlockCache::take` matches: `pa` for a block in one page,
+    /// `NONE` for a cross-page block, which `take_cross_page` finds.
+    key: u64,
     /// Physical address of the first instruction.
     pub pa: u64,
     /// Physical page of the block's part in the next virtual page, or
     /// `NONE` if it lies in one page.
     pub pa2: u64,
     pub entries: Vec<Entry>,
+}
+
+impl Block {
+    pub(crate) fn new(pa: u64, pa2: u64, entries: Vec<Entry>) -> Block {
+        Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries }
+    }
 }
 
 /// Whether `insn` must be the last of its block: control transfers, and
@@ -111,11 +120,24 @@ impl BlockCache {
         }
     }
 
-    /// Take the cached block starting at `pa` out for execution.
+    /// Take the cached block starting at `pa` out for execution, if it lies
+    /// in one page (the run loop's fast path).
     #[inline(always)]
     pub(crate) fn take(&mut self, pa: u64) -> Option<Box<Block>> {
         let s = &mut self.table[slot(pa)];
-        if s.as_ref().is_some_and(|b| b.pa == pa) {
+        if s.as_ref().is_some_and(|b| b.key == pa) {
+            self.cur_pa = pa;
+            self.cur_dead = false;
+            return s.take();
+        }
+        None
+    }
+
+    /// Take the cached cross-page block starting at `pa` out for
+    /// execution; the caller checks its second page (`Block::pa2`).
+    pub(crate) fn take_cross_page(&mut self, pa: u64) -> Option<Box<Block>> {
+        let s = &mut self.table[slot(pa)];
+        if s.as_ref().is_some_and(|b| b.pa == pa && b.key == NONE) {
             self.cur_pa = pa;
             self.cur_dead = false;
             return s.take();
