@@ -10,7 +10,7 @@ use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
-use crate::hart::{Hart, XREG_NAMES};
+use crate::hart::Hart;
 use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
 use crate::trap_log::TrapLog;
@@ -466,35 +466,7 @@ impl Cpu {
             writeln!(self.dlog, "Trace 0: 0x0 [0000000000000000/{pc:016x}/{prv:08x}/00000000] ");
         }
         if self.dlog.enabled(LOG_CPU) {
-            let h = &self.hart;
-            let c = &h.csr;
-            let mut s = format!(" pc       {:016x}\n mhartid  {:016x}\n", h.pc, h.hartid);
-            for (name, v) in [
-                ("mstatus", c.mstatus),
-                ("mip", c.mip | self.irq.pending()),
-                ("mie", c.mie),
-                ("mideleg", c.mideleg),
-                ("medeleg", c.medeleg),
-                ("mtvec", c.mtvec),
-                ("stvec", c.stvec),
-                ("mepc", c.mepc),
-                ("sepc", c.sepc),
-                ("mcause", c.mcause),
-                ("scause", c.scause),
-                ("mtval", c.mtval),
-                ("stval", c.stval),
-                ("mscratch", c.mscratch),
-                ("sscratch", c.sscratch),
-                ("satp", c.satp),
-            ] {
-                s += &format!(" {name:<8} {v:016x}\n");
-            }
-            for (i, name) in XREG_NAMES.iter().enumerate() {
-                s += &format!(" {:<8} {:016x}", format!("x{i}/{name}"), h.x[i]);
-                if i % 4 == 3 {
-                    s.push('\n');
-                }
-            }
+            let s = self.hart.dump_state(self.hart.csr.mip | self.irq.pending(), false);
             self.dlog.write_fmt(format_args!("{s}"));
         }
     }

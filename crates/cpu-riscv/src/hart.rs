@@ -113,6 +113,53 @@ impl Hart {
     pub fn get_x(&self, r: u8) -> u64 {
         self.x[r as usize]
     }
+
+    /// QEMU's riscv_cpu_dump_state for a hart without the H extension: pc,
+    /// mhartid, the M/S CSRs (`mip` as given: the caller ORs in the device
+    /// lines) and the integer registers; with `fpu` (CPU_DUMP_FPU), fcsr and
+    /// the FP registers. `-d cpu` and `info registers` both print it.
+    pub fn dump_state(&self, mip: u64, fpu: bool) -> String {
+        use std::fmt::Write as _;
+        let c = &self.csr;
+        let mut s = String::new();
+        let csrs = [
+            ("pc", self.pc),
+            ("mhartid", self.hartid),
+            ("mstatus", c.mstatus),
+            ("mip", mip),
+            ("mie", c.mie),
+            ("mideleg", c.mideleg),
+            ("medeleg", c.medeleg),
+            ("mtvec", c.mtvec),
+            ("stvec", c.stvec),
+            ("mepc", c.mepc),
+            ("sepc", c.sepc),
+            ("mcause", c.mcause),
+            ("scause", c.scause),
+            ("mtval", c.mtval),
+            ("stval", c.stval),
+            ("mscratch", c.mscratch),
+            ("sscratch", c.sscratch),
+            ("satp", c.satp),
+        ];
+        for (name, v) in csrs {
+            let _ = writeln!(s, " {name:<8} {v:016x}");
+        }
+        let regs = |s: &mut String, names: &[&str; 32], kind: char, vals: &[u64; 32]| {
+            for (i, name) in names.iter().enumerate() {
+                let _ = write!(s, " {:<8} {:016x}", format!("{kind}{i}/{name}"), vals[i]);
+                if i % 4 == 3 {
+                    s.push('\n');
+                }
+            }
+        };
+        regs(&mut s, &XREG_NAMES, 'x', &self.x);
+        if fpu {
+            let _ = writeln!(s, " {:<8} {:016x}", "fcsr", c.fcsr);
+            regs(&mut s, &FREG_NAMES, 'f', &self.f);
+        }
+        s
+    }
 }
 
 /// ABI names of the integer registers, as objdump and QEMU print them.

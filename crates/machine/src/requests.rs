@@ -224,44 +224,5 @@ impl Request for Traps {
 /// QEMU's riscv_cpu_dump_state with CPU_DUMP_FPU for a hart without the
 /// H extension, after `info registers`' "CPU#n" line; fcsr precedes the FP registers.
 pub fn registers_text(h: &Hart) -> String {
-    use std::fmt::Write as _;
-    let c = &h.csr;
-    let mut s = format!("CPU#{}\n", h.hartid);
-    let csrs = [
-        ("pc", h.pc),
-        ("mhartid", h.hartid),
-        ("mstatus", c.mstatus),
-        ("mip", c.mip),
-        ("mie", c.mie),
-        ("mideleg", c.mideleg),
-        ("medeleg", c.medeleg),
-        ("mtvec", c.mtvec),
-        ("stvec", c.stvec),
-        ("mepc", c.mepc),
-        ("sepc", c.sepc),
-        ("mcause", c.mcause),
-        ("scause", c.scause),
-        ("mtval", c.mtval),
-        ("stval", c.stval),
-        ("mscratch", c.mscratch),
-        ("sscratch", c.sscratch),
-        ("satp", c.satp),
-    ];
-    for (name, v) in csrs {
-        let _ = writeln!(s, " {name:<8} {v:016x}");
-    }
-    for i in 0..32 {
-        let _ = write!(s, " {:<8} {:016x}", format!("x{i}/{}", cpu_riscv::hart::XREG_NAMES[i]), h.x[i]);
-        if i & 3 == 3 {
-            s.push('\n');
-        }
-    }
-    let _ = writeln!(s, " {:<8} {:016x}", "fcsr", c.fcsr);
-    for i in 0..32 {
-        let _ = write!(s, " {:<8} {:016x}", format!("f{i}/{}", cpu_riscv::hart::FREG_NAMES[i]), h.f[i]);
-        if i & 3 == 3 {
-            s.push('\n');
-        }
-    }
-    s
+    format!("CPU#{}\n{}", h.hartid, h.dump_state(h.csr.mip, true))
 }
