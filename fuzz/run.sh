@@ -39,8 +39,9 @@ for t in "${TARGETS[@]}"; do
     result="FAILED (see $log and artifacts/$t/)"
     status=1
   fi
-  # libFuzzer's status lines start with "#N" (inputs executed so far).
-  runs=$(grep -ao '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  # "Done N runs" at a normal end; after a crash, the last status line "#N ...".
+  runs=$(grep -ao 'Done [0-9]* runs' "$log" | grep -o '[0-9]*' ||
+         grep -aoE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
   echo "fuzz: $t: ${secs}s, $runs executions, corpus $(ls target/corpus/"$t" | wc -l) inputs, $result"
 done
 exit $status
