@@ -10,7 +10,12 @@ const T: Duration = Duration::from_secs(5);
 
 /// `addi t0, t0, 1; j .-4`: a counting loop at the start of RAM.
 fn counting_machine() -> Machine {
-    let code: Vec<u8> = [0x0012_8293u32, 0xffdf_f06f].iter().flat_map(|w| w.to_le_bytes()).collect();
+    machine_with(&[0x0012_8293, 0xffdf_f06f])
+}
+
+/// A virt machine running `words` from the start of RAM, no firmware.
+fn machine_with(words: &[u32]) -> Machine {
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     let cfg = Config {
         board: BoardKind::Virt,
         ram_size: 16 << 20,
@@ -174,20 +179,7 @@ fn gone_when_the_machine_is_dropped() {
 #[test]
 fn shutdown_refuses_cont() {
     // A guest power-off under -no-shutdown: the finisher's pass, then `j .`.
-    let code: Vec<u8> = [0x0010_02b7u32, 0x0000_5337, 0x5553_0313, 0x0062_a023, 0x0000_006f]
-        .iter()
-        .flat_map(|w| w.to_le_bytes())
-        .collect();
-    let cfg = Config {
-        board: BoardKind::Virt,
-        ram_size: 16 << 20,
-        bios: Firmware::None,
-        kernel: None,
-        kernel_bytes: Some(code),
-        serial: Serial::None,
-        max_insns: None,
-    };
-    let mut m = Machine::new(cfg).unwrap();
+    let mut m = machine_with(&[0x0010_02b7, 0x0000_5337, 0x5553_0313, 0x0062_a023, 0x0000_006f]);
     m.set_no_shutdown(true);
     let events = m.subscribe();
     let h = m.handle();
