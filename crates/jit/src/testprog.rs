@@ -54,14 +54,14 @@ impl Entropy for Bytes<'_> {
 fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
     f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc
 }
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
+pub fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
     ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc
 }
-fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+pub fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
     let i = imm as u32;
     (i >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
 }
-fn b_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+pub fn b_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
     let i = imm as u32;
     (i >> 12 & 1) << 31
         | (i >> 5 & 0x3f) << 25
@@ -214,6 +214,22 @@ pub fn skip_handler() -> [u32; 4] {
         i_type(0x341, 5, 1, 0, 0x73), // csrrw x0, mepc, t0
         0x3020_0073,                  // mret
     ]
+}
+
+/// An engine statistic of `c` (`Cpu::engine_stats`), 0 if absent.
+pub fn stat(c: &Cpu, name: &str) -> u64 {
+    c.engine_stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1)
+}
+
+/// Both machines (interpreter, JIT) run `budget`: they must stop alike and
+/// agree on the hart and all of RAM.
+pub fn run_both(cs: &mut [Cpu; 2], budget: u64) -> Stop {
+    let (a, b) = (cs[0].run(budget), cs[1].run(budget));
+    assert_eq!(a, b, "stop reason");
+    assert!(cs[0].hart == cs[1].hart, "interp {:?}\njit {:?}", cs[0].hart, cs[1].hart);
+    let (base, size) = (cs[0].ram().base(), cs[0].ram().size() as usize);
+    assert!(cs[0].ram().to_vec(base, size) == cs[1].ram().to_vec(base, size), "memory");
+    a
 }
 
 /// What the JIT did for one program: blocks translated (and of them,

@@ -7,6 +7,7 @@
 //! as the oracle.
 
 use cpu_riscv::{Cpu, Hart, Priv, Ram, Stop};
+use jit::testprog::{b_type, i_type, j_type, run_both, s_type, stat};
 use jit::Jit;
 
 const RAM_BASE: u64 = 0x8000_0000;
@@ -22,7 +23,7 @@ const T2: u32 = 7;
 const S1: u32 = 9;
 
 fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | rs1 << 15 | rd << 7 | 0x13
+    i_type(imm, rs1, 0, rd, 0x13)
 }
 
 /// `c.addi rd, imm` (RVC, quadrant 1): a 2-byte instruction.
@@ -33,26 +34,16 @@ fn c_addi(rd: u32, imm: i32) -> u16 {
 
 /// A B-type branch (`funct3` 0 beq, 1 bne) with byte offset `off`.
 fn branch(funct3: u32, rs1: u32, rs2: u32, off: i32) -> u32 {
-    let o = off as u32;
-    (o >> 12 & 1) << 31
-        | (o >> 5 & 0x3f) << 25
-        | rs2 << 20
-        | rs1 << 15
-        | funct3 << 12
-        | (o >> 1 & 0xf) << 8
-        | (o >> 11 & 1) << 7
-        | 0x63
+    b_type(off, rs2, rs1, funct3)
 }
 
 fn jal(rd: u32, off: i32) -> u32 {
-    let o = off as u32;
-    (o >> 20 & 1) << 31 | (o >> 1 & 0x3ff) << 21 | (o >> 11 & 1) << 20 | (o >> 12 & 0xff) << 12 | rd << 7 | 0x6f
+    j_type(off, rd)
 }
 
 /// `sh rs2, imm(rs1)`.
 fn sh(rs2: u32, rs1: u32, imm: i32) -> u32 {
-    let i = imm as u32 & 0xfff;
-    (i >> 5) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12 | (i & 0x1f) << 7 | 0x23
+    s_type(imm, rs2, rs1, 1)
 }
 
 /// Code as a list of instructions, 2 or 4 bytes each.
@@ -91,19 +82,6 @@ fn machine(pc: u64, jit: Option<u32>) -> Cpu {
         c.set_engine(Some(Box::new(j)));
     }
     c
-}
-
-fn stat(c: &Cpu, name: &str) -> u64 {
-    c.engine_stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1)
-}
-
-/// Both machines run `budget`: they must stop alike and agree on all state.
-fn run_both(cs: &mut [Cpu; 2], budget: u64) -> Stop {
-    let (a, b) = (cs[0].run(budget), cs[1].run(budget));
-    assert_eq!(a, b, "stop reason");
-    assert!(cs[0].hart == cs[1].hart, "interp {:?}\njit {:?}", cs[0].hart, cs[1].hart);
-    assert!(cs[0].ram().to_vec(RAM_BASE, RAM_SIZE) == cs[1].ram().to_vec(RAM_BASE, RAM_SIZE), "memory");
-    a
 }
 
 /// The loop at page offset 0xff0 whose `addi s1,s1,3` straddles the page

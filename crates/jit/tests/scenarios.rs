@@ -4,6 +4,7 @@
 //! in the middle of a block (precise: earlier effects kept, later absent).
 
 use cpu_riscv::{Cpu, Hart, Ram, Stop};
+use jit::testprog::{run_both, stat};
 use jit::Jit;
 
 const RAM_BASE: u64 = 0x8000_0000;
@@ -32,19 +33,6 @@ fn pair(code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
         }
         c
     })
-}
-
-fn stat(c: &Cpu, name: &str) -> u64 {
-    c.engine_stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1)
-}
-
-/// Run both for `budget`; they must stop alike and agree on all state.
-fn run_both(cs: &mut [Cpu; 2], budget: u64) -> Stop {
-    let (a, b) = (cs[0].run(budget), cs[1].run(budget));
-    assert_eq!(a, b, "stop reason");
-    assert!(cs[0].hart == cs[1].hart, "interp {:?}\njit {:?}", cs[0].hart, cs[1].hart);
-    assert!(cs[0].ram().to_vec(RAM_BASE, RAM_SIZE) == cs[1].ram().to_vec(RAM_BASE, RAM_SIZE), "memory");
-    a
 }
 
 /// The loop body `addi a0,a0,1` runs ten times, translated and chained;
