@@ -34,7 +34,8 @@ pub fn handler(op: Op) -> Handler {
 /// `Ram` for why generated code may access it there). A `fetch` entry hits
 /// when its `tag` equals `pc & !0xfff`, and then `pc + addend` is the
 /// physical address (only plain RAM pages have fetch entries). All offsets
-/// are in bytes.
+/// are in bytes. `direct` is the `u64` that holds the addend of the
+/// direct-read window while it holds (`DirectReads`).
 #[derive(Debug, Clone, Copy)]
 pub struct TlbLayout {
     pub entries: usize,
@@ -45,6 +46,25 @@ pub struct TlbLayout {
     pub read: usize,
     pub write: usize,
     pub fetch: usize,
+    pub direct: usize,
+}
+
+/// Where loads may bypass the TLB (`Cpu::direct_reads`): a load of
+/// `size` bytes (at any alignment) at virtual address `v` with
+/// `v - lo <= len - size` (unsigned) reads the host bytes at `v + addend`,
+/// as `Cpu::load` would. Valid while the TLB's `direct` word (see
+/// `TlbLayout`) equals `addend`, which every TLB flush breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectReads {
+    pub lo: u64,
+    pub len: u64,
+    pub addend: u64,
+}
+
+impl DirectReads {
+    /// The window's length is capped so that `len - size` is a 32-bit
+    /// immediate for generated code.
+    pub const MAX_LEN: u64 = 0x7fff_0000;
 }
 
 /// The TLB layout.

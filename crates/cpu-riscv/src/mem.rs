@@ -49,6 +49,12 @@ pub(crate) struct Tlb {
     filled: Vec<u16>,
     /// Flushes so far: what the JIT's virtual-pc jump cache is valid for.
     pub(crate) generation: u64,
+    /// The addend of the direct-read window (`Cpu::direct_reads`) while it
+    /// is known to hold, else `INVALID`: generated code that reads RAM
+    /// directly checks it on entry, so it never runs under other state.
+    pub(crate) direct: u64,
+    /// The direct-read window worked out since the last flush, if it was.
+    pub(crate) direct_known: Option<Option<crate::engine::DirectReads>>,
 }
 
 /// The TLB's one allocation, which generated code reads through the root
@@ -71,6 +77,8 @@ impl TlbRoot {
             fetch: [EMPTY; TLB_SIZE],
             filled: Vec::with_capacity(TLB_SIZE),
             generation: 0,
+            direct: INVALID,
+            direct_known: None,
         });
         TlbRoot(NonNull::from(Box::leak(tlb)))
     }
@@ -109,6 +117,8 @@ impl Drop for TlbRoot {
 impl Tlb {
     pub(crate) fn flush(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+        self.direct = INVALID;
+        self.direct_known = None;
         if self.filled.len() >= TLB_SIZE {
             self.read = [EMPTY; TLB_SIZE];
             self.write = [EMPTY; TLB_SIZE];
@@ -145,6 +155,7 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
         read: std::mem::offset_of!(Tlb, read),
         write: std::mem::offset_of!(Tlb, write),
         fetch: std::mem::offset_of!(Tlb, fetch),
+        direct: std::mem::offset_of!(Tlb, direct),
     }
 }
 
@@ -416,6 +427,33 @@ impl Cpu {
         self.blocks.stop = true;
     }
 
+    /// The direct-read window: while loads are done at M-mode privilege
+    /// (no translation: Privileged spec 3.1.6.3, MPRV included), PMP lets
+    /// M read all of RAM (none active, or the lowest entry matching any
+    /// byte of RAM matches all of it and allows it, so that it decides
+    /// every access inside: 3.7.1) and no device overlays RAM, a load of
+    /// any bytes inside RAM is a plain read of RAM, so generated code may
+    /// skip the TLB. Worked out at most once per TLB flush (privilege,
+    /// MPRV and PMP changes all flush).
+    pub fn direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
+        if let Some(known) = self.tlb.direct_known {
+            return known;
+        }
+        let (lo, size) = (self.ram.base(), self.ram.size());
+        let m = crate::hart::Priv::M;
+        let window = (self.effective_priv(Access::Read) == m
+            && size > 0
+            && (!self.pmp_active() || self.pmp_allows(lo, size, Access::Read, m))
+            && !self.bus.overlaps(lo, size))
+        .then(|| {
+            let addend = self.ram.host_base().wrapping_sub(lo);
+            crate::engine::DirectReads { lo, len: size.min(crate::engine::DirectReads::MAX_LEN), addend }
+        });
+        self.tlb.direct_known = Some(window);
+        self.tlb.direct = window.map_or(INVALID, |w| w.addend);
+        window
+    }
+
     /// Translate `pc` for instruction fetch: the physical address and
     /// whether it lies in a plain RAM page (whose blocks may be cached).
     #[inline(always)]
@@ -457,5 +495,72 @@ impl Cpu {
         let pa2 = if v2 & PAGE_MASK == 0 { self.fetch_pa(v2)?.0 } else { pa.wrapping_add(2) };
         let hi = self.fetch16(pa2, v2)?;
         Ok(decode(lo | hi << 16))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::DirectReads;
+    use crate::{Bus, Clock, Hart, IrqLines, Priv, Ram};
+
+    const BASE: u64 = 0x8000_0000;
+    const SIZE: usize = 0x4000;
+
+    /// A device at 8 bytes of RAM's second page.
+    struct Overlay;
+    impl Bus for Overlay {
+        fn read(&mut self, _: u64, _: u8) -> Result<u64, BusError> {
+            Ok(0)
+        }
+        fn write(&mut self, _: u64, _: u8, _: u64) -> Result<(), BusError> {
+            Ok(())
+        }
+        fn overlaps(&self, addr: u64, len: u64) -> bool {
+            addr < BASE + 0x1008 && addr + len > BASE + 0x1000
+        }
+    }
+
+    fn window(c: &Cpu) -> DirectReads {
+        DirectReads { lo: BASE, len: SIZE as u64, addend: c.ram.host_base().wrapping_sub(BASE) }
+    }
+
+    #[test]
+    fn direct_reads_hold_for_m_mode_loads_only() {
+        let mut c = Cpu::with_ram(Ram::new(BASE, SIZE), BASE);
+        assert_eq!(c.direct_reads(), Some(window(&c)), "M, no PMP");
+        assert_eq!(c.tlb.direct, window(&c).addend, "generated code sees it");
+        c.set_priv(Priv::S);
+        assert_eq!(c.tlb.direct, INVALID, "a flush clears it");
+        assert_eq!(c.direct_reads(), None, "S");
+        c.set_priv(Priv::M);
+        // MPRV: loads at MPP's privilege (3.1.6.3).
+        c.hart.csr.mstatus = 1 << 17 | 1 << 11;
+        c.flush_tlb();
+        assert_eq!(c.direct_reads(), None, "MPRV, MPP = S");
+        c.hart.csr.mstatus = 1 << 17 | 3 << 11;
+        c.flush_tlb();
+        assert_eq!(c.direct_reads(), Some(window(&c)), "MPRV, MPP = M");
+    }
+
+    #[test]
+    fn direct_reads_follow_pmp_and_devices() {
+        let mut c = Cpu::with_ram(Ram::new(BASE, SIZE), BASE);
+        // One NAPOT entry over everything decides every access: M reads.
+        c.hart.csr.pmpaddr[0] = (1 << 54) - 1;
+        c.hart.csr.pmpcfg[0] = 0x1f;
+        c.flush_tlb();
+        assert_eq!(c.direct_reads(), Some(window(&c)));
+        // A lower entry over RAM's first page only: an access across its
+        // end matches it partly and fails even in M (3.7.1).
+        c.hart.csr.pmpaddr[1] = c.hart.csr.pmpaddr[0];
+        c.hart.csr.pmpaddr[0] = BASE >> 2 | 0x1ff;
+        c.hart.csr.pmpcfg[0] = 0x1f << 8 | 0x1f;
+        c.flush_tlb();
+        assert_eq!(c.direct_reads(), None, "partly covered");
+        assert_eq!(c.direct_reads(), None, "worked out once, kept");
+        let mut d =
+            Cpu::new(Hart::new(0, BASE), Ram::new(BASE, SIZE), Box::new(Overlay), IrqLines::new(), Clock::new());
+        assert_eq!(d.direct_reads(), None, "a device over RAM");
     }
 }

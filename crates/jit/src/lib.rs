@@ -47,6 +47,7 @@ use std::ptr::NonNull;
 use std::time::Instant;
 
 use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
+use cpu_riscv::engine::DirectReads;
 use cpu_riscv::{Cpu, Engine, Insn};
 
 use buffer::CodeBuffer;
@@ -82,6 +83,9 @@ struct Block {
     /// The FP state its code relies on, or `None` if it has no FP fast
     /// paths (and suits every state).
     fp: Option<FpMode>,
+    /// The addend of the direct-read window its loads use, or `None` if
+    /// they go through the TLB (and it suits every state).
+    direct: Option<u64>,
     /// The physical page its part in the next virtual page was decoded
     /// from, if it runs on into that page: it is valid only while that
     /// page translates there, which its code checks on every entry
@@ -367,16 +371,23 @@ impl Jit {
         }
     }
 
-    /// The block at `pa` for `vpc` whose code suits FP state `fp` (see
-    /// `translate::FpMode`; `None`: any block there).
-    fn find(&self, pa: u64, vpc: u64, fp: Option<FpMode>) -> Option<Block> {
-        let suits = |b: &&Block| b.vpc == vpc && (fp.is_none() || b.fp.is_none() || b.fp == fp);
-        self.blocks.get(&pa)?.iter().find(suits).copied()
+    /// The block at `pa` for `vpc` whose code suits the state `now` (FP
+    /// state, see `translate::FpMode`, and the direct-read window; `None`:
+    /// any block there), one using the window before one that does not.
+    fn find(&self, pa: u64, vpc: u64, now: Option<(FpMode, Option<DirectReads>)>) -> Option<Block> {
+        let blocks = self.blocks.get(&pa)?;
+        let Some((fp, direct)) = now else {
+            return blocks.iter().find(|b| b.vpc == vpc).copied();
+        };
+        let direct = direct.map(|w| w.addend);
+        let suits = |b: &&Block| b.vpc == vpc && (b.fp.is_none() || b.fp == Some(fp));
+        let exact = blocks.iter().filter(suits).find(|b| b.direct.is_some() && b.direct == direct);
+        exact.or_else(|| blocks.iter().filter(suits).find(|b| b.direct.is_none())).copied()
     }
 
     /// Translate the block at physical `pa` (virtual `pc`) for FP state
     /// `fp`. `None` if it must run in the interpreter.
-    fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode) -> Option<Block> {
+    fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode, direct: Option<DirectReads>) -> Option<Block> {
         let decoded = cpu.decode_block(pc, pa);
         let second = decoded.second;
         let insns: Box<[Insn]> = decoded.insns.into_boxed_slice();
@@ -398,7 +409,8 @@ impl Jit {
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
-        let out = translate::block(insns, ptr, at, base, chaining, fp);
+        let direct = direct.filter(|_| translate::has_loads(insns));
+        let out = translate::block(insns, ptr, at, base, chaining, fp, direct);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -409,7 +421,8 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
-        let b = Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp, second };
+        let b =
+            Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp, direct: direct.map(|w| w.addend), second };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.guest_insns += n as u64;
@@ -468,7 +481,8 @@ impl Engine for Jit {
             _ => return self.interpret(cpu, max),
         };
         let fp = translate::mode_of(&cpu.hart);
-        let mut found = self.find(pa, pc, Some(fp));
+        let direct = cpu.direct_reads();
+        let mut found = self.find(pa, pc, Some((fp, direct)));
         if let Some(b) = found {
             if b.second.is_some() && second_page(cpu, pc) != b.second {
                 self.drop_remapped(pa, &b);
@@ -487,7 +501,7 @@ impl Engine for Jit {
                     self.cold.remove(&pa);
                 }
                 let t = Instant::now();
-                let b = self.translate(cpu, pc, pa, fp);
+                let b = self.translate(cpu, pc, pa, fp, direct);
                 self.stats.translate_ns += t.elapsed().as_nanos() as u64;
                 match b {
                     Some(b) => b,

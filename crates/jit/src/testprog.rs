@@ -16,6 +16,8 @@ pub const RAM_SIZE: usize = 0x8000;
 pub const CODE: u64 = RAM_BASE + 0x1000;
 pub const DATA: u64 = RAM_BASE + 0x4000;
 pub const TRAP_VEC: u64 = RAM_BASE + 0x100;
+/// `wfi` (Privileged spec 3.3.3): ends `Cpu::run` with nothing pending.
+pub const WFI: u32 = 0x1050_0073;
 
 /// Where a program's choices come from: a seeded generator (tests) or the
 /// fuzzer's bytes.
@@ -186,6 +188,28 @@ pub fn cpu_at(program: &[u32], trap_handler: &[u32], at: u64) -> Cpu {
         c.ram_write(TRAP_VEC + 4 * i as u64, 4, u64::from(*w)).expect("handler in RAM");
     }
     c
+}
+
+/// An interpreter and a JIT machine (translating on first use) with
+/// `ram_size` bytes of RAM at `RAM_BASE`, `code` at `at` and a trap handler
+/// that waits (`wfi`) at `TRAP_VEC`, started at `at` with `setup` applied
+/// to the hart.
+pub fn pair(ram_size: usize, code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
+    [false, true].map(|jit| {
+        let mut c = Cpu::with_ram(Ram::new(RAM_BASE, ram_size), at);
+        for (i, w) in code.iter().enumerate() {
+            c.ram_write(at + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
+        }
+        c.ram_write(TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
+        c.hart.csr.mtvec = TRAP_VEC;
+        setup(&mut c.hart);
+        if jit {
+            let mut j = Jit::with_code_size(1 << 20).expect("code buffer");
+            j.set_hot_threshold(0);
+            c.set_engine(Some(Box::new(j)));
+        }
+        c
+    })
 }
 
 pub fn diff(a: &Hart, b: &Hart) -> String {

@@ -4,35 +4,17 @@
 //! in the middle of a block (precise: earlier effects kept, later absent).
 
 use cpu_riscv::{Cpu, Hart, Ram, Stop};
-use jit::testprog::{run_both, stat};
+use jit::testprog::{self, run_both, stat, WFI};
 use jit::Jit;
 
 const RAM_BASE: u64 = 0x8000_0000;
 const RAM_SIZE: usize = 0x10000;
 const CODE: u64 = RAM_BASE + 0x1000;
 const DATA: u64 = RAM_BASE + 0x8000;
-const TRAP_VEC: u64 = RAM_BASE + 0x100;
-/// `wfi` (Privileged spec 3.3.3): ends `Cpu::run` with nothing pending.
-const WFI: u32 = 0x1050_0073;
 
-/// An interpreter and a JIT machine with `code` at `at` and a trap handler
-/// that waits (`wfi`), started at `at` with `setup` applied to the hart.
+/// An interpreter and a JIT machine with `code` at `at` (`testprog::pair`).
 fn pair(code: &[u32], at: u64, setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
-    [false, true].map(|jit| {
-        let mut c = Cpu::with_ram(Ram::new(RAM_BASE, RAM_SIZE), at);
-        for (i, w) in code.iter().enumerate() {
-            c.ram_write(at + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
-        }
-        c.ram_write(TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
-        c.hart.csr.mtvec = TRAP_VEC;
-        setup(&mut c.hart);
-        if jit {
-            let mut j = Jit::with_code_size(1 << 20).expect("code buffer");
-            j.set_hot_threshold(0);
-            c.set_engine(Some(Box::new(j)));
-        }
-        c
-    })
+    testprog::pair(RAM_SIZE, code, at, setup)
 }
 
 /// The loop body `addi a0,a0,1` runs ten times, translated and chained;

@@ -16,6 +16,8 @@
 
 use std::mem::offset_of;
 
+use cpu_riscv::engine::DirectReads;
+
 use cpu_riscv::{Hart, Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
@@ -248,8 +250,8 @@ macro_rules! fma {
 }
 
 /// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the
-/// slow path at `slow`.
-pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
+/// slow path at `slow`; loads may use the direct-read window `direct`.
+pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, direct: Option<&DirectReads>, slow: DynamicLabel) {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
     match i.op {
@@ -415,21 +417,21 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, slow: DynamicLabel) {
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            mem::translate(a, i.rs1, i.imm, size, false, slow);
+            mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rax, QWORD [rax]; mov QWORD [rbx + d], rax);
+                dynasm!(a; .arch x64; mov rax, QWORD [rax + rcx]; mov QWORD [rbx + d], rax);
             } else {
-                dynasm!(a; .arch x64; mov eax, DWORD [rax]);
+                dynasm!(a; .arch x64; mov eax, DWORD [rax + rcx]);
                 store_s(a, i.rd);
             }
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            mem::translate(a, i.rs1, i.imm, size, true, slow);
+            mem::translate(a, i.rs1, i.imm, size, true, None, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [rax], rdx);
+                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [rax + rcx], rdx);
             } else {
-                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [rax], edx);
+                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [rax + rcx], edx);
             }
         }
         _ => unreachable!("not inlinable: {:?}", i.op),

@@ -26,8 +26,9 @@
 //! constants), its physical address (which jumps stay in its page), the
 //! physical page of its part in the next virtual page if it runs on into
 //! it (checked on entry) and, if it has FP fast paths, the FP state they
-//! rely on (`fp::FpMode`, checked on entry), so blocks are keyed by all
-//! of these (`lib.rs`). Everything else
+//! rely on (`fp::FpMode`, checked on entry) and, if its loads bypass the
+//! TLB, the direct-read window they use (`DirectReads`, checked on entry),
+//! so blocks are keyed by all of these (`lib.rs`). Everything else
 //! that depends on state (privilege, MMU mode, SUM/MXR) runs in helpers or
 //! goes through the TLB, which `cpu-riscv` flushes when that state changes.
 
@@ -39,7 +40,7 @@ pub(crate) mod regs;
 
 use std::mem::offset_of;
 
-use cpu_riscv::engine::TLB_LAYOUT;
+use cpu_riscv::engine::{DirectReads, TLB_LAYOUT};
 use cpu_riscv::hart::Csrs;
 use cpu_riscv::{Cpu, Hart, Insn, Op};
 use dynasmrt::x64::X64Relocation;
@@ -174,6 +175,11 @@ fn is_inline_jump(op: Op) -> bool {
     matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
 }
 
+/// Whether `insns` has loads that may use a direct-read window.
+pub(crate) fn has_loads(insns: &[Insn]) -> bool {
+    insns.iter().any(|i| matches!(mem::kind(i.op), Some(mem::Mem::Load { .. })) || matches!(i.op, Op::Fld | Op::Flw))
+}
+
 /// Whether `insns` has FP fast paths in some mode, so that its translation
 /// depends on the `FpMode`.
 pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
@@ -182,7 +188,8 @@ pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
 
 /// Translate `insns` (one block at `at`) for
 /// address `base`, with the FP fast paths of `fp` (`None`: it has none:
-/// `!uses_fp_mode(insns)`). `insn_ptrs[i]` is a
+/// `!uses_fp_mode(insns)`), its loads through the direct-read window
+/// `direct` if there is one. `insn_ptrs[i]` is a
 /// stable pointer to `insns[i]` for helpers. The code's start is the entry
 /// of jumps that must check for exit requests and interrupts.
 pub(crate) fn block(
@@ -192,6 +199,7 @@ pub(crate) fn block(
     base: usize,
     chain: bool,
     fp: Option<FpMode>,
+    direct: Option<DirectReads>,
 ) -> Code {
     let At { pa, vpc, second } = at;
     let mut a = Asm::new(base);
@@ -233,6 +241,15 @@ pub(crate) fn block(
     if let Some(fp) = fp {
         fp::check_mode(&mut a, fp, leave_now);
     }
+    // Every entry: the direct-read window the loads use still holds.
+    if let Some(w) = direct {
+        let at = TLB_LAYOUT.direct as i32;
+        dynasm!(a; .arch x64
+            ; mov rax, QWORD w.addend as i64
+            ; cmp rax, QWORD [r14 + at]
+            ; jne =>leave_now
+        );
+    }
     dynasm!(a; .arch x64
         ; sub rbp, n
         ; jl =>back
@@ -254,8 +271,8 @@ pub(crate) fn block(
         if mem_kind.is_some() || fp::inlinable(insn, fp_mode) {
             let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
             match mem_kind {
-                Some(kind) => mem::emit(&mut a, insn, kind, l_slow),
-                None => fp::emit(&mut a, insn, fp_mode, l_slow),
+                Some(kind) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
+                None => fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow),
             }
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
@@ -363,7 +380,7 @@ mod tests {
         let pa = 0x8000_0100;
         // beq a0, a1, -8 (backward); falls through to +4 (forward).
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None, None);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
             if s.backward {
@@ -380,7 +397,7 @@ mod tests {
         assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None, None);
         assert!(out.sites.is_empty());
     }
 }

@@ -1,0 +1,143 @@
+//! Loads that bypass the TLB (`Cpu::direct_reads`): blocks translated
+//! while M-mode reads all of RAM plainly must not run that way once the
+//! state changes (privilege, MPRV, PMP), and the window ends where RAM
+//! does. The interpreter runs alongside as the oracle.
+
+use cpu_riscv::{Cpu, Hart, Stop};
+use jit::testprog::{self, run_both, stat, WFI};
+
+const RAM_BASE: u64 = 0x8000_0000;
+const RAM_SIZE: usize = 0x10000;
+const RAM_END: u64 = RAM_BASE + RAM_SIZE as u64;
+const CODE: u64 = RAM_BASE + 0x1000;
+/// mcause of a load access fault (Privileged spec 3.1.15).
+const LOAD_ACCESS_FAULT: u64 = 5;
+
+/// An interpreter and a JIT machine with `code` at `CODE` (`testprog::pair`).
+fn pair(code: &[u32], setup: impl Fn(&mut Hart)) -> [Cpu; 2] {
+    testprog::pair(RAM_SIZE, code, CODE, setup)
+}
+
+/// The last bytes of RAM load; a load running past its end faults, with
+/// the address of the access (Privileged spec 3.1.16), from translated code.
+#[test]
+fn the_window_ends_where_ram_does() {
+    let code = [
+        0xff85_b503, // 0x00 ld a0,-8(a1)     the last 8 bytes
+        0xffe5_9603, // 0x04 lh a2,-2(a1)     the last 2
+        0xffd5_c683, // 0x08 lbu a3,-3(a1)
+        0x00d5_0533, // 0x0c add a0,a0,a3
+        0xffe5_a703, // 0x10 lw a4,-2(a1)     2 bytes past the end
+        WFI,         // 0x14
+    ];
+    let mut cs = pair(&code, |h| h.x[11] = RAM_END);
+    for c in &mut cs {
+        c.ram_write(RAM_END - 8, 8, 0x8877_6655_4433_2211).expect("in RAM");
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 0x8877_6655_4433_2211 + 0x66, "a0");
+        assert_eq!(c.hart.x[12], 0xffff_ffff_ffff_8877, "a2: sign-extended");
+        assert_eq!(c.hart.csr.mcause, LOAD_ACCESS_FAULT);
+        assert_eq!(c.hart.csr.mepc, CODE + 0x10);
+        assert_eq!(c.hart.x[14], 0, "a4 not written");
+    }
+    assert!(stat(&cs[1], "translated") >= 1);
+}
+
+/// Sv39 tables at `root` mapping the code page to itself and virtual page
+/// `v` to physical page `p` (PTE layout: Privileged spec 4.3.1).
+fn map(c: &mut Cpu, root: u64, v: u64, p: u64) {
+    let (l1, l0) = (root + 0x1000, root + 0x2000);
+    let pte = |pa: u64, flags: u64| (pa >> 12) << 10 | flags | 1;
+    let (r, w, x, a, d) = (2, 4, 8, 0x40, 0x80);
+    let mut put = |at: u64, val: u64| c.ram_write(at, 8, val).expect("in RAM");
+    put(root + 8 * 2, pte(l1, 0)); // 0x8000_0000.. (VPN[2] = 2)
+    put(l1, pte(l0, 0));
+    put(l0 + 8 * ((CODE >> 12) & 0x1ff), pte(CODE, r | x | a));
+    put(l0 + 8 * ((v >> 12) & 0x1ff), pte(p, r | w | a | d));
+}
+
+/// The block `ld a0,0(a1); add a2,a2,a0` runs first in M-mode (its loads
+/// straight from RAM), then again after `how` made loads translated by
+/// Sv39, which maps a1's page elsewhere: the second load must read there.
+fn loads_follow_translation(how: u32, setup: impl Fn(&mut Hart)) {
+    const V: u64 = RAM_BASE + 0x6000; // also where M reads
+    const P: u64 = RAM_BASE + 0x7000; // where Sv39 maps V
+    let root = RAM_BASE + 0x3000;
+    let code = [
+        0x0005_b503, // 0x00 ld a0,0(a1)
+        0x00a6_0633, // 0x04 add a2,a2,a0
+        0x0003_9863, // 0x08 bne t2,zero,0x18
+        0x0010_0393, // 0x0c addi t2,zero,1
+        how,         // 0x10 mret (to S) or csrs mstatus,a3 (MPRV)
+        0xfedf_f06f, // 0x14 jal zero,0x00
+        WFI,         // 0x18
+    ];
+    let mut cs = pair(&code, |h| {
+        h.x[11] = V;
+        h.csr.satp = 8 << 60 | root >> 12;
+        h.csr.mepc = CODE;
+        // One NAPOT PMP entry over everything, so that S may access RAM
+        // (and M may read all of RAM plainly).
+        h.csr.pmpcfg[0] = 0x1f;
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        setup(h);
+    });
+    for c in &mut cs {
+        map(c, root, V, P);
+        c.ram_write(V, 8, 5).expect("in RAM");
+        c.ram_write(P, 8, 700).expect("in RAM");
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[12], 5 + 700, "a2: V read plainly, then through Sv39");
+    }
+}
+
+#[test]
+fn loads_follow_a_privilege_change() {
+    // mret with MPP = S (Privileged spec 3.3.2).
+    loads_follow_translation(0x3020_0073, |h| h.csr.mstatus = 1 << 11);
+}
+
+#[test]
+fn loads_follow_mprv() {
+    // csrs mstatus,a3 with a3 = MPRV | MPP = S (3.1.6.3); then jal back.
+    loads_follow_translation(0x3006_a073, |h| {
+        h.csr.mstatus = 1 << 11;
+        h.x[13] = 1 << 17 | 1 << 11;
+    });
+}
+
+/// A block whose load ran in M-mode with nothing in PMP's way runs again
+/// after the guest locked a PMP entry that denies M reads of that page
+/// (3.7.1: locked entries bind M-mode): the load faults.
+#[test]
+fn loads_follow_a_locked_pmp_entry() {
+    const DATA: u64 = RAM_BASE + 0x8000;
+    let code = [
+        0x0005_b503, // 0x00 ld a0,0(a1)
+        0x0016_0613, // 0x04 addi a2,a2,1
+        0x0003_9863, // 0x08 bne t2,zero,0x18
+        0x0010_0393, // 0x0c addi t2,zero,1
+        0x3a06_9073, // 0x10 csrw pmpcfg0,a3
+        0xfedf_f06f, // 0x14 jal zero,0x00
+        WFI,         // 0x18
+    ];
+    let mut cs = pair(&code, |h| {
+        h.x[11] = DATA;
+        // Entry 0 (off for now): NAPOT over DATA's page; entry 1: all.
+        h.csr.pmpaddr[0] = DATA >> 2 | 0x1ff;
+        h.csr.pmpaddr[1] = (1 << 54) - 1;
+        h.csr.pmpcfg[0] = 0x1f << 8;
+        h.x[13] = 0x1f << 8 | 0x98; // entry 0: locked, NAPOT, no R/W/X
+    });
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[12], 1, "a2: the second round faulted at its load");
+        assert_eq!(c.hart.csr.mcause, LOAD_ACCESS_FAULT);
+        assert_eq!(c.hart.csr.mepc, CODE);
+        assert_eq!(c.hart.csr.mtval, DATA);
+    }
+}
