@@ -22,6 +22,8 @@ enum Mapping {
 pub(crate) struct CodeBuffer {
     map: Mapping,
     used: usize,
+    /// Code below this offset is kept by `clear` (`keep`).
+    floor: usize,
     cap: usize,
     base: usize,
 }
@@ -45,13 +47,13 @@ impl CodeBuffer {
             )
         };
         if p != libc::MAP_FAILED {
-            return Ok(CodeBuffer { map: Mapping::Rwx(p.cast()), used: 0, cap, base: p as usize });
+            return Ok(CodeBuffer { map: Mapping::Rwx(p.cast()), used: 0, floor: 0, cap, base: p as usize });
         }
         let mut m = MutableBuffer::new(cap)?;
         m.set_len(cap);
         let buf = m.make_exec()?;
         let base = buf.as_ptr() as usize;
-        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, cap, base })
+        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, floor: 0, cap, base })
     }
 
     /// The address the next appended code will have.
@@ -72,9 +74,15 @@ impl CodeBuffer {
         self.cap - self.used >= len
     }
 
-    /// Forget all code (the caller drops every pointer into it).
+    /// Forget all code appended since `keep` (the caller drops every
+    /// pointer into it).
     pub(crate) fn clear(&mut self) {
-        self.used = 0;
+        self.used = self.floor;
+    }
+
+    /// Keep the code appended so far through every `clear` (the prologue).
+    pub(crate) fn keep(&mut self) {
+        self.floor = self.used;
     }
 
     /// Copy `code` (assembled for address `next_addr()`) in; returns its address.

@@ -170,10 +170,11 @@ struct Patch {
 }
 
 pub struct Jit {
+    /// The prologue (`translate::prologue`, kept through flushes), then blocks.
     code: CodeBuffer,
-    /// Holds the trampoline only; never flushed.
-    _tramp: CodeBuffer,
     entry: EntryFn,
+    /// Address of the helper thunk (`translate::prologue`).
+    thunk: usize,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -218,19 +219,21 @@ impl Jit {
     /// largest block fits).
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.max(64 << 10);
-        let mut tramp = CodeBuffer::new(4096)?;
-        let code = translate::trampoline(tramp.next_addr());
-        let addr = tramp.append(&code)?;
+        let mut buffer = CodeBuffer::new(bytes)?;
+        let (code, thunk) = translate::prologue(buffer.next_addr());
+        let addr = buffer.append(&code)?;
+        buffer.keep();
         let tramp_range = (addr, code.len());
         let prologue = Some((code, addr));
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
-        // `translate::trampoline`) and lives as long as `_tramp`, i.e. `self`.
+        // `translate::prologue`) and lives as long as `buffer`, i.e. `self`
+        // (flushes keep it).
         let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
         Ok(Jit {
-            code: CodeBuffer::new(bytes)?,
-            _tramp: tramp,
+            code: buffer,
             entry,
+            thunk: addr + thunk,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..1 << translate::JUMP_CACHE_BITS)
@@ -410,7 +413,8 @@ impl Jit {
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
         let direct = direct.filter(|_| translate::has_loads(insns));
-        let out = translate::block(insns, ptr, at, base, chaining, fp, direct);
+        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk };
+        let out = translate::block(insns, ptr, at, base, env);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }

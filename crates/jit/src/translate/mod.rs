@@ -77,14 +77,18 @@ pub(crate) struct Context {
     pub cache: *const u8,
 }
 
-/// The entry trampoline, at `base`:
+/// The code every block relies on, at `base`: the entry trampoline, then
+/// the helper thunk (`call_helper`); returns the code and the thunk's
+/// offset in it.
+///
+/// The entry trampoline:
 /// `extern "sysv64" fn(cpu, code, ctx: &Context) -> u64` returning the
 /// budget left. Saves the callee-saved registers, sets up the registers
 /// and frame above, calls the block and, when generated code returns,
 /// stores the pinned registers and `instret`. The stack is 16-byte aligned
 /// inside blocks (entry: 8 mod 16; 6 pushes and 32 bytes of frame, then
 /// the call's 8), as helper calls need.
-pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize) {
     let mut a = Asm::new(base);
     dynasm!(a; .arch x64
         ; push rbx
@@ -123,7 +127,46 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; pop rbx
         ; ret
     );
-    a.finalize().expect("trampoline assembles")
+    let thunk = a.offset().0;
+    helper_thunk(&mut a);
+    (a.finalize().expect("prologue assembles"), thunk)
+}
+
+/// The helper thunk, which blocks `call` (so the frame is 8 bytes further
+/// away than in blocks) with `rcx` = the instruction's virtual pc, `rax` =
+/// its `Insn`, `edx` = instructions of the block from it on (`ahead`):
+/// the `Hart` gets the pinned registers, `pc` and `instret` (`bias - rbp -
+/// ahead`), `helpers::exec_insn` runs, and the pinned registers and the
+/// bias are taken back (the handler may have written rd, `minstret`, or
+/// trapped). Returns the helper's result in `eax`. One copy for all
+/// blocks instead of one per call site keeps blocks small.
+fn helper_thunk(a: &mut Asm) {
+    dynasm!(a; .arch x64
+        ; mov QWORD [rbx + PC], rcx
+        ; mov rcx, QWORD [rsp + BIAS + 8]
+        ; sub rcx, rbp
+        ; sub rcx, rdx
+        ; mov QWORD [rbx + INSTRET], rcx
+    );
+    regs::spill_all(a);
+    // `ahead` survives the call on the stack, which this push also aligns
+    // to 16 bytes for it.
+    dynasm!(a; .arch x64
+        ; push rdx
+        ; mov rsi, rax
+        ; lea rdi, [rbx - HART_IN_CPU]
+        ; mov rax, QWORD helpers::exec_insn as *const () as i64
+        ; call rax
+        ; pop rdx
+    );
+    regs::fill_all(a);
+    dynasm!(a; .arch x64
+        ; mov rcx, QWORD [rbx + INSTRET]
+        ; add rcx, rbp
+        ; lea rcx, [rcx + rdx - 1]
+        ; mov QWORD [rsp + BIAS + 8], rcx
+        ; ret
+    );
 }
 
 /// A direct jump to a block in the same page: a `jmp rel32` whose
@@ -186,21 +229,25 @@ pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
     insns.iter().any(|i| fp::inlinable(i, FpMode::Fast) || fp::is_fcsr_access(i))
 }
 
-/// Translate `insns` (one block at `at`) for
-/// address `base`, with the FP fast paths of `fp` (`None`: it has none:
-/// `!uses_fp_mode(insns)`), its loads through the direct-read window
-/// `direct` if there is one. `insn_ptrs[i]` is a
-/// stable pointer to `insns[i]` for helpers. The code's start is the entry
-/// of jumps that must check for exit requests and interrupts.
-pub(crate) fn block(
-    insns: &[Insn],
-    insn_ptrs: *const Insn,
-    at: At,
-    base: usize,
-    chain: bool,
-    fp: Option<FpMode>,
-    direct: Option<DirectReads>,
-) -> Code {
+/// How a block is translated, besides where it is (`At`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env {
+    /// Chain direct jumps and look up others (else every exit returns).
+    pub chain: bool,
+    /// The FP fast paths' mode (`None`: it has none: `!uses_fp_mode`).
+    pub fp: Option<FpMode>,
+    /// The direct-read window its loads use, if any.
+    pub direct: Option<DirectReads>,
+    /// Address of the helper thunk (`prologue`).
+    pub thunk: usize,
+}
+
+/// Translate `insns` (one block at `at`) for address `base` as `env` says.
+/// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers. The
+/// code's start is the entry of jumps that must check for exit requests
+/// and interrupts.
+pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
+    let Env { chain, fp, direct, thunk } = env;
     let At { pa, vpc, second } = at;
     let mut a = Asm::new(base);
     let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
@@ -280,7 +327,7 @@ pub(crate) fn block(
         } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
-            call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);
+            call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
             if last {
                 dynasm!(a; .arch x64; ret);
                 ended = true;
@@ -300,7 +347,7 @@ pub(crate) fn block(
     // inline: the handler does it all.
     for (l, resume, l_exit, k, pc) in slow {
         dynasm!(a; .arch x64; =>l);
-        call_helper(&mut a, insn_ptrs.wrapping_add(k), pc, n, k);
+        call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
         dynasm!(a; .arch x64
             ; test eax, eax
             ; jnz =>l_exit
@@ -339,32 +386,28 @@ pub(crate) fn block(
 }
 
 /// Call `helpers::exec_insn` for instruction `k` of an `n`-instruction
-/// block, at `p`, virtual pc `pc`: the `Hart` gets the pinned registers,
-/// `pc` and `instret` first, and the pinned registers and the bias are taken
-/// back after (the handler may have written rd, `minstret`, or trapped).
-/// Leaves the helper's result in `eax`.
-fn call_helper(a: &mut Asm, p: *const Insn, pc: u64, n: i32, k: usize) {
+/// block, at `p`, virtual pc `pc`, through the helper thunk at `thunk`.
+/// Leaves the helper's result in `eax`. `base`: the block's address.
+fn call_helper(a: &mut Asm, base: usize, thunk: usize, p: *const Insn, pc: u64, n: i32, k: usize) {
     let ahead = n - k as i32; // this instruction and the ones after it
-    regs::spill_all(a);
+    match u32::try_from(pc) {
+        Ok(pc) => dynasm!(a; .arch x64; mov ecx, pc as i32),
+        Err(_) => dynasm!(a; .arch x64; mov rcx, QWORD pc as i64),
+    }
     dynasm!(a; .arch x64
-        ; mov rax, QWORD [rsp + BIAS]
-        ; sub rax, rbp
-        ; sub rax, ahead
-        ; mov QWORD [rbx + INSTRET], rax
-        ; mov rax, QWORD pc as i64
-        ; mov QWORD [rbx + PC], rax
-        ; lea rdi, [rbx - HART_IN_CPU]
-        ; mov rsi, QWORD p as i64
-        ; mov rax, QWORD helpers::exec_insn as *const () as i64
-        ; call rax
+        ; mov rax, QWORD p as i64
+        ; mov edx, ahead
     );
-    regs::fill_all(a);
-    dynasm!(a; .arch x64
-        ; mov rcx, QWORD [rbx + INSTRET]
-        ; add rcx, rbp
-        ; add rcx, ahead - 1
-        ; mov QWORD [rsp + BIAS], rcx
-    );
+    // `call rel32` (dynasm has no absolute targets on x64): the thunk is
+    // in the same code buffer, within reach unless that is over 2 GiB.
+    let next = (base + a.offset().0 + 5) as i64;
+    match i32::try_from(thunk as i64 - next) {
+        Ok(rel) => {
+            a.push(0xe8);
+            a.push_i32(rel);
+        }
+        Err(_) => dynasm!(a; .arch x64; mov rax, QWORD thunk as i64; call rax),
+    }
 }
 
 #[cfg(test)]
@@ -375,12 +418,14 @@ mod tests {
     /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
     /// starts out pointing at their exit stub; forward and backward ones are
     /// told apart; jumps leaving the page are not sites.
+    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000 };
+
     #[test]
     fn direct_jumps_are_patchable_rel32() {
         let pa = 0x8000_0100;
         // beq a0, a1, -8 (backward); falls through to +4 (forward).
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
             if s.backward {
@@ -397,7 +442,7 @@ mod tests {
         assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, true, None, None);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
         assert!(out.sites.is_empty());
     }
 }
