@@ -277,9 +277,11 @@ impl Jit {
         self.perfmap = Some(Box::new(map));
     }
 
-    /// Bytes of code buffer used and its capacity.
+    /// Bytes of code buffer used by blocks and its capacity for them: as
+    /// QEMU's `tcg_code_size`/`tcg_code_capacity`, without the prologue.
     pub fn code_usage(&self) -> (usize, usize) {
-        (self.code.used(), self.code.capacity())
+        let prologue = self.tramp_range.1;
+        (self.code.used() - prologue, self.code.capacity() - prologue)
     }
 
     /// Forget every block (the buffer is full). Only between blocks.
