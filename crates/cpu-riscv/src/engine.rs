@@ -169,9 +169,39 @@ impl Cpu {
     /// block is valid only while `fetch_phys` of that virtual page gives it
     /// (the engine checks on every entry; writes to either page report it).
     pub fn decode_block(&mut self, pc: u64, pa: u64) -> DecodedBlock {
-        let (entries, pa2) = self.decode_run(pc, pa);
+        self.decode_region(pc, pa, 0)
+    }
+
+    /// As `decode_block`, then on past each forward conditional branch that
+    /// ends a block while the code after it is in the same page and in no
+    /// other page: a region (a superblock, as a translator that continues
+    /// through not-taken branches makes) of at most `max` instructions,
+    /// or the first block if that is longer. Every branch in it but the
+    /// last leaves the region when taken. Only forward ones: compilers lay
+    /// out the likely way of a forward branch as the fall-through, while a
+    /// backward branch usually closes a loop, after which comes its exit.
+    /// Its bytes are registered as one block's (at `pa`), so a write to
+    /// any of them reports it.
+    pub fn decode_region(&mut self, pc: u64, pa: u64, max: usize) -> DecodedBlock {
+        let (mut entries, pa2) = self.decode_run(pc, pa);
         if entries.is_empty() {
             return DecodedBlock { insns: Vec::new(), second: None };
+        }
+        let bytes = |e: &[crate::blocks::Entry]| e.iter().map(|e| u64::from(e.insn.len)).sum::<u64>();
+        let mut len = bytes(&entries);
+        while pa2 == crate::blocks::NONE && entries.len() < max {
+            let last = entries[entries.len() - 1].insn;
+            let next = pa.wrapping_add(len);
+            let forward_branch = last.op.info().map(|i| i.format) == Some(crate::insn::Format::B) && last.imm > 0;
+            if !forward_branch || next & !PAGE_MASK != pa & !PAGE_MASK {
+                break;
+            }
+            let (more, more2) = self.decode_run(pc.wrapping_add(len), next);
+            if more.is_empty() || more2 != crate::blocks::NONE || entries.len() + more.len() > max {
+                break;
+            }
+            len += bytes(&more);
+            entries.extend(more);
         }
         // As QEMU, `-d in_asm` shows a block once: not again when the
         // interpreter already showed it and the code is unchanged since;

@@ -64,6 +64,10 @@ pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 /// interpret, as tiered JITs do; QEMU translates everything on first use.
 pub const HOT_THRESHOLD: u32 = 8;
 
+/// The most guest instructions in a translated region: blocks go on
+/// through not-taken conditional branches (`Cpu::decode_region`) up to this.
+const REGION_MAX: usize = 64;
+
 /// The trampoline's signature: `(cpu, block code, context) -> budget left`.
 /// Not `-unwind`: nothing may unwind out of generated code (no unwind info);
 /// helpers catch panics and `exec_block` resumes them after it returns.
@@ -393,7 +397,7 @@ impl Jit {
     /// Translate the block at physical `pa` (virtual `pc`) for FP state
     /// `fp`. `None` if it must run in the interpreter.
     fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode, direct: Option<DirectReads>) -> Option<Block> {
-        let decoded = cpu.decode_block(pc, pa);
+        let decoded = cpu.decode_region(pc, pa, REGION_MAX);
         let second = decoded.second;
         let insns: Box<[Insn]> = decoded.insns.into_boxed_slice();
         if insns.is_empty() {
@@ -406,7 +410,7 @@ impl Jit {
         if !self.code.fits(512 * n + 1024) {
             self.flush(cpu);
             // The flush forgot the range just registered: register it again.
-            cpu.decode_block(pc, pa);
+            cpu.decode_region(pc, pa, REGION_MAX);
         }
         let ptr = self.insns.add(insns);
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.

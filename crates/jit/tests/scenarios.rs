@@ -215,3 +215,37 @@ fn fp_blocks_follow_the_fp_state() {
     }
     assert!(stat(&cs[1], "translated") >= 2, "the loop was translated for both states");
 }
+
+/// Translation regions run on through forward branches not taken
+/// (`Cpu::decode_region`): the loop body `beq` (never taken) `; addi
+/// a0,a0,1; addi t1,t1,-1; bne` is one region. The guest then stores
+/// `addi a0,a0,100` over the `addi` after the branch, with no fence.i,
+/// and runs the loop again: the region, though keyed by its first
+/// instruction, must be dropped for the write to its middle.
+#[test]
+fn writes_into_a_region_after_its_first_block_drop_it() {
+    use jit::testprog::{b_type, i_type, j_type, s_type};
+    let code = [
+        i_type(10, 0, 0, 6, 0x13),  // 0x00 addi t1,zero,10
+        b_type(8, 28, 7, 0),        // 0x04 beq t2,t3,0x0c     (t2 != t3)
+        i_type(1, 10, 0, 10, 0x13), // 0x08 addi a0,a0,1     <- rewritten
+        i_type(-1, 6, 0, 6, 0x13),  // 0x0c addi t1,t1,-1
+        b_type(-12, 0, 6, 1),       // 0x10 bne t1,zero,0x04
+        b_type(16, 0, 9, 1),        // 0x14 bne s1,zero,0x24
+        s_type(0, 11, 12, 2),       // 0x18 sw a1,0(a2)
+        i_type(1, 0, 0, 9, 0x13),   // 0x1c addi s1,zero,1
+        j_type(-32, 0),             // 0x20 jal zero,0x00
+        WFI,                        // 0x24
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.x[28] = 1; // t3
+        h.x[11] = u64::from(i_type(100, 10, 0, 10, 0x13)); // a1: addi a0,a0,100
+        h.x[12] = CODE + 8; // a2
+    });
+    assert_eq!(run_both(&mut cs, 400), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 10 + 10 * 100, "a0: the rewritten body ran");
+    }
+    assert!(stat(&cs[1], "max_block_insns") >= 4, "the loop body was one region");
+    assert!(stat(&cs[1], "invalidated") >= 1, "the written region was dropped");
+}

@@ -100,6 +100,17 @@ fn jcc(a: &mut Asm, op: Op, invert: bool, l: DynamicLabel) {
     }
 }
 
+/// Whether `op` is a conditional branch.
+pub(crate) fn is_branch(op: Op) -> bool {
+    matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu)
+}
+
+/// Jump to `l` if branch `i` is taken.
+pub(crate) fn branch_to(a: &mut Asm, i: &Insn, l: DynamicLabel) {
+    cmp(a, i.rs1, i.rs2);
+    jcc(a, i.op, false, l);
+}
+
 /// A block-ending branch or jump at `off` in the block; false if not one.
 pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32) -> bool {
     let off = i64::from(off);

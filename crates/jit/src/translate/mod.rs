@@ -306,6 +306,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut exits = Vec::new();
     // Memory slow paths: (label, resume label, exit label, insn index).
     let mut slow = Vec::new();
+    // Taken conditional branches inside a region: (label, insn index,
+    // target from the block's start).
+    let mut side = Vec::new();
     let mut ended = false;
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
@@ -313,6 +316,14 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off) {
             ended = true;
             break;
+        }
+        if !last && jump::is_branch(insn.op) {
+            // Not taken: on with the region (`Cpu::decode_region`).
+            let l = a.new_dynamic_label();
+            jump::branch_to(&mut a, insn, l);
+            side.push((l, k, i64::from(off) + i64::from(insn.imm)));
+            off += u32::from(insn.len);
+            continue;
         }
         let mem_kind = mem::kind(insn.op);
         if mem_kind.is_some() || fp::inlinable(insn, fp_mode) {
@@ -353,6 +364,13 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             ; jnz =>l_exit
             ; jmp =>resume
         );
+    }
+    // Branches taken inside a region: give back the budget not used, leave.
+    for (l, k, target) in side {
+        dynasm!(a; .arch x64; =>l);
+        let left = n - k as i32 - 1;
+        dynasm!(a; .arch x64; add rbp, left);
+        jump::leave_to(&mut a, &mut b, target);
     }
     // Left after instruction k: give back the budget not used.
     for (l, k) in exits {
