@@ -128,6 +128,8 @@ pub struct Stats {
     pub remapped: u64,
     /// Time spent translating (decoding, generating, logging), in ns.
     pub translate_ns: u64,
+    /// Times Rust entered generated code (each run of chained blocks).
+    pub entered: u64,
 }
 
 /// The instruction arrays of translated blocks, which helpers read through
@@ -171,6 +173,8 @@ struct Patch {
     stub: usize,
     /// Whether it enters where exit requests and interrupts are checked.
     backward: bool,
+    /// Where it leads now: `stub` or a block's code.
+    to: usize,
 }
 
 pub struct Jit {
@@ -336,10 +340,25 @@ impl Jit {
 
     /// Point the direct jumps to `pa` back at their exit stubs.
     fn unchain(&mut self, pa: u64) {
-        for p in self.incoming.get(&pa).into_iter().flatten() {
+        for p in self.incoming.get_mut(&pa).into_iter().flatten() {
             // Patching stays inside the buffer; it cannot fail on an RWX
             // mapping, and a failed mprotect loses the buffer for good.
             let _ = self.code.patch_jump(p.at, p.stub);
+            p.to = p.stub;
+        }
+    }
+
+    /// Point the direct jumps to `b`'s pc (at physical `pa`) at `b`, the
+    /// block for the state there is now: jumps chained to a block for
+    /// another state (FP mode, direct reads) would leave on its entry
+    /// check, every time.
+    fn chain_to(&mut self, pa: u64, b: &Block) {
+        for p in self.incoming.get_mut(&pa).into_iter().flatten().filter(|p| p.vpc == b.vpc) {
+            let to = if p.backward { b.addr } else { b.entry };
+            if p.to != to && self.code.patch_jump(p.at, to).is_ok() {
+                p.to = to;
+                self.stats.chained += 1;
+            }
         }
     }
 
@@ -444,22 +463,19 @@ impl Jit {
         self.blocks.entry(pa).or_default().push(b);
         // Jumps waiting for this block, then its own (which may lead to itself).
         if chaining {
-            let waiting: Vec<Patch> =
-                self.incoming.get(&pa).into_iter().flatten().filter(|p| p.vpc == pc).copied().collect();
-            for p in waiting {
-                if self.code.patch_jump(p.at, if p.backward { addr } else { b.entry }).is_ok() {
-                    self.stats.chained += 1;
-                }
-            }
+            self.chain_to(pa, &b);
         }
         // This block's direct jumps, to targets translated already or later.
         for s in &out.sites {
             let Some(stub) = s.stub else { continue };
-            let p = Patch { vpc: s.vpc, at: addr + s.at, stub: addr + stub, backward: s.backward };
-            // Any FP state will do: a block for another leaves on entry, and
-            // the one Rust translates for it then takes this jump over.
+            let mut p = Patch { vpc: s.vpc, at: addr + s.at, stub: addr + stub, backward: s.backward, to: addr + stub };
+            // Any state will do: a block for another leaves on entry, and
+            // the one Rust finds or translates for it then takes this jump
+            // over (`chain_to`).
             if let Some(t) = self.find(s.pa, s.vpc, None) {
-                if self.code.patch_jump(p.at, if p.backward { t.addr } else { t.entry }).is_ok() {
+                let to = if p.backward { t.addr } else { t.entry };
+                if self.code.patch_jump(p.at, to).is_ok() {
+                    p.to = to;
                     self.stats.chained += 1;
                 }
             }
@@ -500,7 +516,13 @@ impl Engine for Jit {
             }
         }
         let b = match found {
-            Some(b) => b,
+            Some(b) => {
+                // A block for one state among others: jumps may lead to another.
+                if (b.fp.is_some() || b.direct.is_some()) && self.chain {
+                    self.chain_to(pa, &b);
+                }
+                b
+            }
             None => {
                 if self.hot > 0 {
                     let runs = self.cold.entry(pa).or_insert(0);
@@ -528,6 +550,7 @@ impl Engine for Jit {
         }
         cpu.log_block_exec(pc);
         cpu.begin_block();
+        self.stats.entered += 1;
         let ctx = Context {
             tlb: cpu.tlb_base(),
             budget: max,
@@ -576,6 +599,7 @@ impl Engine for Jit {
             ("cross_page", s.cross_page),
             ("remapped", s.remapped),
             ("translate_ns", s.translate_ns),
+            ("entered", s.entered),
         ]
     }
 

@@ -249,3 +249,42 @@ fn writes_into_a_region_after_its_first_block_drop_it() {
     assert!(stat(&cs[1], "max_block_insns") >= 4, "the loop body was one region");
     assert!(stat(&cs[1], "invalidated") >= 1, "the written region was dropped");
 }
+
+/// A block with FP fast paths is translated for each FP mode it meets
+/// (`FpMode`); the direct jump into it must follow the mode in use, not
+/// stay on a variant whose entry check sends every run back to Rust.
+/// Three phases of 100 rounds of `W: addi; jal X` / `X: fadd.d (exact);
+/// bne W`: inexact accrued (Fast), cleared (Dirty), accrued again.
+#[test]
+fn jumps_follow_the_block_for_the_fp_mode_in_use() {
+    use jit::testprog::{b_type, i_type, j_type};
+    let code = [
+        i_type(3, 0, 0, 9, 0x13),   // 0x00 addi s1,zero,3
+        i_type(100, 0, 0, 6, 0x13), // 0x04 addi t1,zero,100
+        i_type(1, 9, 7, 7, 0x13),   // 0x08 andi t2,s1,1
+        b_type(12, 0, 7, 0),        // 0x0c beq t2,zero,0x18
+        i_type(1, 1, 6, 0, 0x73),   // 0x10 csrsi fflags,1 (NX)
+        j_type(8, 0),               // 0x14 jal zero,0x1c
+        i_type(1, 0, 5, 0, 0x73),   // 0x18 csrwi fflags,0
+        i_type(-1, 6, 0, 6, 0x13),  // 0x1c W: addi t1,t1,-1
+        j_type(8, 0),               // 0x20 jal zero,0x28
+        WFI,                        // 0x24
+        0x0220_f0d3,                // 0x28 X: fadd.d f1,f1,f2
+        b_type(-16, 0, 6, 1),       // 0x2c bne t1,zero,0x1c
+        i_type(-1, 9, 0, 9, 0x13),  // 0x30 addi s1,s1,-1
+        b_type(-48, 0, 9, 1),       // 0x34 bne s1,zero,0x04
+        WFI,                        // 0x38
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.csr.mstatus |= 3 << 13 | 1 << 63; // FS Dirty (and SD)
+        h.f[2] = 1.0f64.to_bits();
+    });
+    assert_eq!(run_both(&mut cs, 10_000), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.f[1], 300.0f64.to_bits(), "f1");
+        assert_eq!(c.hart.csr.fcsr, 1, "NX accrued in the last phase");
+    }
+    // A handful of entries per phase, not one per round.
+    let entered = stat(&cs[1], "entered");
+    assert!(entered < 60, "entered generated code {entered} times");
+}
