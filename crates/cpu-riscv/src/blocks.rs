@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::exec::fast::{fast_handler, Fast};
 use crate::exec::Handler;
 use crate::insn::{Format, Insn};
 use crate::ops::{Op, HANDLERS};
@@ -29,15 +30,30 @@ const TABLE_BITS: u32 = 16;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
 pub(crate) const NONE: u64 = u64::MAX;
 
+/// One decoded instruction of a block, with both its handlers: `fast`
+/// runs it inside a block (`exec/fast.rs`), `handler` under the contract.
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
+    pub fast: Fast,
     pub handler: Handler,
     pub insn: Insn,
+    /// Byte offset from the block's first instruction.
+    pub off: u16,
+    /// Position in the block.
+    pub idx: u8,
 }
 
 impl Entry {
-    pub(crate) fn new(insn: Insn) -> Entry {
-        Entry { handler: HANDLERS[insn.op as usize], insn }
+    /// The instruction `insn` at `off` bytes into its block, the `idx`th.
+    pub(crate) fn new(insn: Insn, off: u64, idx: usize) -> Entry {
+        debug_assert!(idx < MAX_BLOCK && off < 2 * crate::mem::PAGE_SIZE);
+        Entry {
+            fast: fast_handler(insn.op, insn.rd),
+            handler: HANDLERS[insn.op as usize],
+            insn,
+            off: off as u16,
+            idx: idx as u8,
+        }
     }
 }
 
@@ -77,7 +93,8 @@ pub(crate) fn ends_block(insn: &Insn) -> bool {
 }
 
 pub(crate) struct BlockCache {
-    table: Vec<Option<Box<Block>>>,
+    /// An array, not a `Vec`: `slot` indexes it without a bounds check.
+    table: Box<[Option<Box<Block>>; TABLE_SIZE]>,
     /// Physical page -> byte ranges `(start, end, block)` of the blocks
     /// decoded from it, `block` being the block's key (the physical address
     /// of its first instruction, in this page or the one before). Entries
@@ -109,7 +126,11 @@ fn slot(pa: u64) -> usize {
 impl BlockCache {
     pub(crate) fn new() -> BlockCache {
         BlockCache {
-            table: (0..TABLE_SIZE).map(|_| None).collect(),
+            table: std::iter::repeat_with(|| None)
+                .take(TABLE_SIZE)
+                .collect::<Box<[_]>>()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("TABLE_SIZE entries")),
             pages: HashMap::default(),
             cur_pa: NONE,
             cur_dead: false,

@@ -10,6 +10,7 @@ use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
+use crate::exec::fast::BlockRun;
 use crate::hart::Hart;
 use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
@@ -61,6 +62,8 @@ pub struct Cpu {
     pub(crate) write_log: Option<Vec<(u64, Box<[u8]>)>>,
     /// The last traps taken (`x-query-traps`).
     pub traps: TrapLog,
+    /// Where the block being executed started (`exec/fast.rs`).
+    pub(crate) blk: BlockRun,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -96,6 +99,7 @@ impl Cpu {
             engine: None,
             write_log: None,
             traps: TrapLog::default(),
+            blk: BlockRun::default(),
         }
     }
 
@@ -175,7 +179,8 @@ impl Cpu {
             self.engine = Some(engine);
             stop
         } else {
-            self.run_with(budget, &mut work, Cpu::exec_block)
+            // Inlined into the loop: one frame for the whole run, not one per block.
+            self.run_with(budget, &mut work, |cpu, max| cpu.exec_block_inline(max))
         };
         self.executed += work;
         stop
@@ -213,11 +218,16 @@ impl Cpu {
                 return Err(e);
             }
         };
-        self.log_new_block(pc, std::slice::from_ref(&Entry::new(insn)));
-        match self.exec_entries(&[Entry::new(insn)]) {
-            (_, Some(e)) => Err(e),
-            (_, None) => Ok(()),
+        self.log_new_block(pc, std::slice::from_ref(&Entry::new(insn, 0, 0)));
+        self.blocks.stop = false;
+        self.hart.npc = pc.wrapping_add(u64::from(insn.len));
+        if let Err(e) = crate::ops::HANDLERS[insn.op as usize](self, &insn) {
+            self.take_trap(e);
+            return Err(e);
         }
+        self.hart.pc = self.hart.npc;
+        self.hart.instret += 1;
+        Ok(())
     }
 
     /// Take a pending, enabled interrupt. Only asks the trap code when some
@@ -233,6 +243,11 @@ impl Cpu {
     /// Run up to `max` instructions of the block at `pc`. Returns the work
     /// done (instructions retired plus one if a trap was taken).
     pub(crate) fn exec_block(&mut self, max: u64) -> u64 {
+        self.exec_block_inline(max)
+    }
+
+    #[inline(always)]
+    fn exec_block_inline(&mut self, max: u64) -> u64 {
         let pc = self.hart.pc;
         let (pa, cacheable) = match self.fetch_pa(pc) {
             Ok(t) => t,
@@ -252,9 +267,9 @@ impl Cpu {
             self.log_exec(pc);
         }
         let n = block.entries.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-        let (retired, trap) = self.exec_entries(&block.entries[..n]);
+        let work = self.exec_entries(&block.entries[..n]);
         self.blocks.put_back(block);
-        retired + u64::from(trap.is_some())
+        work
     }
 
     /// No single-page block at `pa` (`BlockCache::take`): a cross-page one
@@ -280,27 +295,18 @@ impl Cpu {
         }
     }
 
-    /// Execute `entries` in order from `hart.pc`, stopping early when blocks
-    /// were invalidated or an instruction trapped (the trap is then taken).
-    /// Returns the number retired and the exception, if any.
+    /// Execute `entries` (a block, or its first part) from `hart.pc` through
+    /// their fast handlers (`exec/fast.rs`), stopping early after a control
+    /// transfer, when blocks were invalidated or an instruction trapped (the
+    /// trap is then taken). Returns the work done (retired, plus one for a trap).
     #[inline(always)]
-    fn exec_entries(&mut self, entries: &[Entry]) -> (u64, Option<Exception>) {
+    pub(crate) fn exec_entries(&mut self, entries: &[Entry]) -> u64 {
         self.blocks.stop = false;
-        let mut done = 0;
-        for e in entries {
-            self.hart.npc = self.hart.pc.wrapping_add(u64::from(e.insn.len));
-            if let Err(ex) = (e.handler)(self, &e.insn) {
-                self.take_trap(ex);
-                return (done, Some(ex));
-            }
-            self.hart.pc = self.hart.npc;
-            self.hart.instret += 1;
-            done += 1;
-            if self.blocks.stop {
-                break;
-            }
+        self.blk = BlockRun { pc: self.hart.pc, instret: self.hart.instret };
+        match entries.split_first() {
+            Some((e, rest)) => (e.fast)(self, e, rest),
+            None => 0,
         }
-        (done, None)
     }
 
     /// A block that is not cached: code in device memory (ROM), fetched
@@ -312,7 +318,7 @@ impl Cpu {
         let mut a = pc;
         loop {
             match self.fetch_uncached(a) {
-                Ok(insn) => entries.push(Entry::new(insn)),
+                Ok(insn) => entries.push(Entry::new(insn, a.wrapping_sub(pc), entries.len())),
                 // A fault past the first instruction is raised when reached.
                 Err(_) if !entries.is_empty() => break,
                 Err(e) => {
@@ -333,9 +339,9 @@ impl Cpu {
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
-        let (retired, trap) = self.exec_entries(&entries);
+        let work = self.exec_entries(&entries);
         self.uncached = entries;
-        retired + u64::from(trap.is_some())
+        work
     }
 
     /// Decode the block at physical `pa` (virtual `pc`, in a plain RAM page)
@@ -411,7 +417,7 @@ impl Cpu {
                 lo | (hi as u32) << 16
             };
             let insn = decode(raw);
-            entries.push(Entry::new(insn));
+            entries.push(Entry::new(insn, off, entries.len()));
             off += u64::from(insn.len);
             if ends_block(&insn) || entries.len() >= MAX_BLOCK || off >= first + PAGE_SIZE {
                 break;

@@ -196,26 +196,42 @@ impl Cpu {
     /// Misaligned loads are performed, each page translated separately.
     #[inline(always)]
     pub fn load(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
+        match self.load_hit(vaddr, size) {
+            Some(v) => Ok(v),
+            None => self.load_slow(vaddr, size),
+        }
+    }
+
+    /// `load`'s fast path: the value if the TLB holds the page, else `None`
+    /// (and nothing done: `load` then takes the slow path).
+    #[inline(always)]
+    pub(crate) fn load_hit(&self, vaddr: u64, size: u8) -> Option<u64> {
         let e = &self.tlb.read[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            if let Some(v) = self.ram.read_off(vaddr.wrapping_add(e.addend), size) {
-                return Ok(v);
-            }
+            return self.ram.read_off(vaddr.wrapping_add(e.addend), size);
         }
-        self.load_slow(vaddr, size)
+        None
     }
 
     /// Store the low `size` (1, 2, 4, 8) bytes of `val` at virtual `vaddr`.
     #[inline(always)]
     pub fn store(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
+        match self.store_hit(vaddr, size, val) {
+            Some(()) => Ok(()),
+            None => self.store_slow(vaddr, size, val),
+        }
+    }
+
+    /// `store`'s fast path: done if the TLB holds the page for writing,
+    /// else `None` (and nothing written: `store` then takes the slow path).
+    #[inline(always)]
+    pub(crate) fn store_hit(&mut self, vaddr: u64, size: u8, val: u64) -> Option<()> {
         let e = &self.tlb.write[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
             let off = vaddr.wrapping_add(e.addend);
-            if self.ram.write_off(off, size, val).is_some() {
-                return Ok(());
-            }
+            return self.ram.write_off(off, size, val);
         }
-        self.store_slow(vaddr, size, val)
+        None
     }
 
     /// Atomic read-modify-write of the naturally aligned `size` bytes at

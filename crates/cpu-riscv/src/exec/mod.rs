@@ -9,6 +9,7 @@ use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
 
+pub(crate) mod fast;
 pub(crate) mod rva;
 pub(crate) mod rvd;
 pub(crate) mod rvf;

@@ -1,8 +1,11 @@
 //! RV64I base integer instructions and Zifencei (Unprivileged spec ch. 2, 5).
 
+use crate::blocks::Entry;
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
+
+use super::fast::next;
 
 type R = Result<(), Exception>;
 
@@ -19,6 +22,13 @@ pub(super) fn wx(cpu: &mut Cpu, r: u8, v: u64) {
     }
 }
 
+/// Write rd, which is not x0 (fast forms of ALU operations, see `exec/fast.rs`).
+#[inline(always)]
+pub(super) fn set(cpu: &mut Cpu, r: u8, v: u64) {
+    debug_assert!(r != 0);
+    cpu.hart.x[usize::from(r & 31)] = v;
+}
+
 #[inline(always)]
 pub(super) fn sext32(v: u64) -> u64 {
     v as i32 as i64 as u64
@@ -30,25 +40,43 @@ fn imm(i: &Insn) -> u64 {
 }
 
 /// `rd = f(rs1, rs2)` for register-register operations.
+/// Also makes each one's block-threaded form (`exec/fast.rs`) in `fast_rr`.
 macro_rules! alu_rr {
-    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
             let ($a, $b) = (x(cpu, i.rs1), x(cpu, i.rs2));
             wx(cpu, i.rd, $e);
             Ok(())
+        })*
+        pub(crate) mod fast_rr {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
+                set(cpu, e.insn.rd, $e);
+                next(cpu, e, rest)
+            })*
         }
-    )*};
+    };
 }
 
 /// `rd = f(rs1, imm)` for register-immediate operations (imm sign-extended).
+/// Also makes each one's block-threaded form in `fast_ri`.
 macro_rules! alu_ri {
-    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
             let ($a, $b) = (x(cpu, i.rs1), imm(i));
             wx(cpu, i.rd, $e);
             Ok(())
+        })*
+        pub(crate) mod fast_ri {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                let ($a, $b) = (x(cpu, e.insn.rs1), imm(&e.insn));
+                set(cpu, e.insn.rd, $e);
+                next(cpu, e, rest)
+            })*
         }
-    )*};
+    };
 }
 
 // Shifts use the low 6 bits (RV64) or 5 bits (W forms) of the amount (2.4, 5.2).
@@ -119,16 +147,28 @@ pub(crate) fn jalr(cpu: &mut Cpu, i: &Insn) -> R {
     Ok(())
 }
 
+/// Also makes each one's block-threaded form in `fast_br`: a taken branch
+/// leaves the block, a branch not taken is its last entry anyway.
 macro_rules! branch {
-    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
             let ($a, $b) = (x(cpu, i.rs1), x(cpu, i.rs2));
             if $e {
                 jump(cpu, cpu.hart.pc.wrapping_add(imm(i)))?;
             }
             Ok(())
+        })*
+        pub(crate) mod fast_br {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
+                if $e {
+                    return cpu.leave(e, cpu.pc_of(e).wrapping_add(imm(&e.insn)));
+                }
+                next(cpu, e, rest)
+            })*
         }
-    )*};
+    };
 }
 
 branch! {
@@ -140,14 +180,28 @@ branch! {
     bgeu => |a, b| a >= b;
 }
 
+/// Also makes each one's block-threaded form in `fast_ld`: the TLB's fast
+/// path inline, anything else through the contract handler.
 macro_rules! load {
-    ($($name:ident => $size:literal, |$v:ident| $e:expr;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+    ($($name:ident => $size:literal, |$v:ident| $e:expr;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
             let $v = cpu.load(x(cpu, i.rs1).wrapping_add(imm(i)), $size)?;
             wx(cpu, i.rd, $e);
             Ok(())
+        })*
+        pub(crate) mod fast_ld {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                match cpu.load_hit(x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn)), $size) {
+                    Some($v) => {
+                        wx(cpu, e.insn.rd, $e);
+                        next(cpu, e, rest)
+                    }
+                    None => cpu.mem_slow(e, rest),
+                }
+            })*
         }
-    )*};
+    };
 }
 
 load! {
@@ -160,12 +214,24 @@ load! {
     lwu => 4, |v| v;
 }
 
+/// Also makes each one's block-threaded form in `fast_st`, as for loads
+/// (the TLB has no write entries for code pages: a hit drops no code).
 macro_rules! store {
-    ($($name:ident => $size:literal;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
+    ($($name:ident => $size:literal;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> R {
             cpu.store(x(cpu, i.rs1).wrapping_add(imm(i)), $size, x(cpu, i.rs2))
+        })*
+        pub(crate) mod fast_st {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                let a = x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn));
+                match cpu.store_hit(a, $size, x(cpu, e.insn.rs2)) {
+                    Some(()) => next(cpu, e, rest),
+                    None => cpu.mem_slow(e, rest),
+                }
+            })*
         }
-    )*};
+    };
 }
 
 store! {

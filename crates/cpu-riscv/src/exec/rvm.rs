@@ -1,19 +1,29 @@
 //! M: multiply and divide (Unprivileged spec ch. 7). Division by zero and
 //! signed overflow do not trap; their results follow table 7.1.
 
-use super::rvi::{sext32, wx, x};
+use super::rvi::{set, sext32, wx, x};
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
 
+/// Also makes each one's block-threaded form (`exec/fast.rs`) in `fast`.
 macro_rules! mop {
-    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {$(
-        pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
+    ($($name:ident => |$a:ident, $b:ident| $e:expr;)*) => {
+        $(pub(crate) fn $name(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
             let ($a, $b) = (x(cpu, i.rs1), x(cpu, i.rs2));
             wx(cpu, i.rd, $e);
             Ok(())
+        })*
+        pub(crate) mod fast {
+            use super::*;
+            use crate::blocks::Entry;
+            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
+                set(cpu, e.insn.rd, $e);
+                super::super::fast::next(cpu, e, rest)
+            })*
         }
-    )*};
+    };
 }
 
 /// Signed quotient: x / 0 = -1, MIN / -1 = MIN (overflow).

@@ -1,0 +1,246 @@
+//! Block-threaded execution: every decoded entry holds its own handler (no
+//! per-instruction match or table lookup), and a block's instructions run
+//! without the per-instruction bookkeeping of the handler contract.
+//!
+//! While a block runs, `hart.pc` and `hart.instret` keep their values from
+//! the block's start (`BlockRun`) and are brought up to date only where they
+//! can be seen: before a contract handler runs (`generic`, and the slow
+//! paths of loads and stores), when a trap is taken, when the block is left
+//! early and at its end. Instruction `e` is at `start pc + e.off` and
+//! retires as the block's `e.idx + 1`th.
+//!
+//! Dispatch is direct-threaded: a fast handler gets its entry and the
+//! entries after it, and ends by calling the next one's handler (`next`,
+//! a tail call in optimised builds, at most `MAX_BLOCK` deep otherwise), so
+//! each has its own indirect jump and there is no dispatch loop. The chain
+//! returns the work done (instructions retired plus one if a trap was
+//! taken) once the block is left with the hart's state exact.
+
+use super::rvi::{self, x};
+use super::rvm;
+use crate::blocks::Entry;
+use crate::cpu::Cpu;
+use crate::ops::Op;
+use crate::trap::Exception;
+
+pub(crate) type Fast = fn(&mut Cpu, &Entry, &[Entry]) -> u64;
+
+/// Go on with the entry after `e` (the first of `rest`), or end the block
+/// after `e`.
+#[inline(always)]
+pub(crate) fn next(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+    match rest.split_first() {
+        Some((n, rest)) => (n.fast)(cpu, n, rest),
+        None => cpu.fall_out(e),
+    }
+}
+
+/// Where the running block started.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BlockRun {
+    pub pc: u64,
+    pub instret: u64,
+}
+
+impl Cpu {
+    /// The virtual address of entry `e` of the running block.
+    #[inline(always)]
+    pub(crate) fn pc_of(&self, e: &Entry) -> u64 {
+        self.blk.pc.wrapping_add(u64::from(e.off))
+    }
+
+    /// Bring `hart` to the state the handler contract expects on entry to `e`.
+    #[inline(always)]
+    fn sync_to(&mut self, e: &Entry) {
+        let pc = self.pc_of(e);
+        self.hart.pc = pc;
+        self.hart.npc = pc.wrapping_add(u64::from(e.insn.len));
+        self.hart.instret = self.blk.instret + u64::from(e.idx);
+    }
+
+    /// Leave the block after `e` retired, continuing at `target` (`npc`
+    /// too, as after any instruction).
+    #[inline(always)]
+    pub(crate) fn leave(&mut self, e: &Entry, target: u64) -> u64 {
+        let n = u64::from(e.idx) + 1;
+        self.hart.pc = target;
+        self.hart.npc = target;
+        self.hart.instret = self.blk.instret + n;
+        n
+    }
+
+    /// End the block after its last entry `e`, which did not jump.
+    #[inline(never)]
+    fn fall_out(&mut self, e: &Entry) -> u64 {
+        let next = self.pc_of(e).wrapping_add(u64::from(e.insn.len));
+        self.leave(e, next)
+    }
+
+    /// Take the trap `ex` raised by `e` (which changed nothing) and leave.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn trap_at(&mut self, e: &Entry, ex: Exception) -> u64 {
+        self.sync_to(e);
+        self.take_trap(ex);
+        u64::from(e.idx) + 1
+    }
+
+    /// A load or store that missed the TLB's fast path: its contract
+    /// handler with exact state, then on unless it dropped code or flushed
+    /// the TLB (as after any instruction, the block must then end).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn mem_slow(&mut self, e: &Entry, rest: &[Entry]) -> u64 {
+        self.sync_to(e);
+        match (e.handler)(self, &e.insn) {
+            Ok(()) if self.blocks.stop => self.fall_out(e),
+            Ok(()) => next(self, e, rest),
+            Err(ex) => self.trap_at(e, ex),
+        }
+    }
+}
+
+/// Any instruction without a fast form: its contract handler, with exact
+/// state before and after. Leaves the block when it transferred control or
+/// the block must end.
+pub(crate) fn generic(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+    cpu.sync_to(e);
+    let fall = cpu.hart.npc;
+    match (e.handler)(cpu, &e.insn) {
+        Ok(()) => {
+            let npc = cpu.hart.npc;
+            if npc != fall || cpu.blocks.stop {
+                return cpu.leave(e, npc);
+            }
+            next(cpu, e, rest)
+        }
+        Err(ex) => {
+            cpu.take_trap(ex);
+            u64::from(e.idx) + 1
+        }
+    }
+}
+
+/// An ALU operation writing x0 (a HINT): nothing to do.
+fn nop(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+    next(cpu, e, rest)
+}
+
+pub(crate) fn lui(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+    rvi::set(cpu, e.insn.rd, e.insn.imm as i64 as u64);
+    next(cpu, e, rest)
+}
+
+pub(crate) fn auipc(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+    rvi::set(cpu, e.insn.rd, cpu.pc_of(e).wrapping_add(e.insn.imm as i64 as u64));
+    next(cpu, e, rest)
+}
+
+pub(crate) fn jal(cpu: &mut Cpu, e: &Entry, _rest: &[Entry]) -> u64 {
+    let pc = cpu.pc_of(e);
+    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    cpu.leave(e, pc.wrapping_add(e.insn.imm as i64 as u64))
+}
+
+/// The target is computed before rd is written, as rd may be rs1 (2.5).
+pub(crate) fn jalr(cpu: &mut Cpu, e: &Entry, _rest: &[Entry]) -> u64 {
+    let pc = cpu.pc_of(e);
+    let target = x(cpu, e.insn.rs1).wrapping_add(e.insn.imm as i64 as u64) & !1;
+    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    cpu.leave(e, target)
+}
+
+/// Operations with fast forms. Those that only compute rd from registers
+/// and an immediate are marked `true`: with rd = x0 they do nothing (the
+/// entry gets `nop`), so their fast forms write rd without checking for x0.
+const FAST: &[(Op, Fast, bool)] = &[
+    (Op::Lui, lui, true),
+    (Op::Auipc, auipc, true),
+    (Op::Jal, jal, false),
+    (Op::Jalr, jalr, false),
+    (Op::Beq, rvi::fast_br::beq, false),
+    (Op::Bne, rvi::fast_br::bne, false),
+    (Op::Blt, rvi::fast_br::blt, false),
+    (Op::Bge, rvi::fast_br::bge, false),
+    (Op::Bltu, rvi::fast_br::bltu, false),
+    (Op::Bgeu, rvi::fast_br::bgeu, false),
+    (Op::Lb, rvi::fast_ld::lb, false),
+    (Op::Lh, rvi::fast_ld::lh, false),
+    (Op::Lw, rvi::fast_ld::lw, false),
+    (Op::Ld, rvi::fast_ld::ld, false),
+    (Op::Lbu, rvi::fast_ld::lbu, false),
+    (Op::Lhu, rvi::fast_ld::lhu, false),
+    (Op::Lwu, rvi::fast_ld::lwu, false),
+    (Op::Sb, rvi::fast_st::sb, false),
+    (Op::Sh, rvi::fast_st::sh, false),
+    (Op::Sw, rvi::fast_st::sw, false),
+    (Op::Sd, rvi::fast_st::sd, false),
+    (Op::Addi, rvi::fast_ri::addi, true),
+    (Op::Slti, rvi::fast_ri::slti, true),
+    (Op::Sltiu, rvi::fast_ri::sltiu, true),
+    (Op::Xori, rvi::fast_ri::xori, true),
+    (Op::Ori, rvi::fast_ri::ori, true),
+    (Op::Andi, rvi::fast_ri::andi, true),
+    (Op::Slli, rvi::fast_ri::slli, true),
+    (Op::Srli, rvi::fast_ri::srli, true),
+    (Op::Srai, rvi::fast_ri::srai, true),
+    (Op::Addiw, rvi::fast_ri::addiw, true),
+    (Op::Slliw, rvi::fast_ri::slliw, true),
+    (Op::Srliw, rvi::fast_ri::srliw, true),
+    (Op::Sraiw, rvi::fast_ri::sraiw, true),
+    (Op::Add, rvi::fast_rr::add, true),
+    (Op::Sub, rvi::fast_rr::sub, true),
+    (Op::Sll, rvi::fast_rr::sll, true),
+    (Op::Slt, rvi::fast_rr::slt, true),
+    (Op::Sltu, rvi::fast_rr::sltu, true),
+    (Op::Xor, rvi::fast_rr::xor, true),
+    (Op::Srl, rvi::fast_rr::srl, true),
+    (Op::Sra, rvi::fast_rr::sra, true),
+    (Op::Or, rvi::fast_rr::or, true),
+    (Op::And, rvi::fast_rr::and, true),
+    (Op::Addw, rvi::fast_rr::addw, true),
+    (Op::Subw, rvi::fast_rr::subw, true),
+    (Op::Sllw, rvi::fast_rr::sllw, true),
+    (Op::Srlw, rvi::fast_rr::srlw, true),
+    (Op::Sraw, rvi::fast_rr::sraw, true),
+    (Op::Mul, rvm::fast::mul, true),
+    (Op::Mulh, rvm::fast::mulh, true),
+    (Op::Mulhsu, rvm::fast::mulhsu, true),
+    (Op::Mulhu, rvm::fast::mulhu, true),
+    (Op::Div, rvm::fast::div, true),
+    (Op::Divu, rvm::fast::divu, true),
+    (Op::Rem, rvm::fast::rem, true),
+    (Op::Remu, rvm::fast::remu, true),
+    (Op::Mulw, rvm::fast::mulw, true),
+    (Op::Divw, rvm::fast::divw, true),
+    (Op::Divuw, rvm::fast::divuw, true),
+    (Op::Remw, rvm::fast::remw, true),
+    (Op::Remuw, rvm::fast::remuw, true),
+];
+
+const N_OPS: usize = Op::Illegal as usize + 1;
+
+/// Fast handlers by `Op` (`generic` where there is none), and whether each
+/// is a pure ALU operation.
+const TABLE: [(Fast, bool); N_OPS] = {
+    let mut t: [(Fast, bool); N_OPS] = [(generic as Fast, false); N_OPS];
+    let mut k = 0;
+    while k < FAST.len() {
+        t[FAST[k].0 as usize] = (FAST[k].1, FAST[k].2);
+        k += 1;
+    }
+    t
+};
+
+/// The fast handler for `op` with destination `rd`.
+pub(crate) fn fast_handler(op: Op, rd: u8) -> Fast {
+    let (f, pure) = TABLE[op as usize];
+    if pure && rd == 0 {
+        nop
+    } else {
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests;
