@@ -87,8 +87,14 @@ struct Block {
     /// The FP state its code relies on, or `None` if it has no FP fast
     /// paths (and suits every state).
     fp: Option<FpMode>,
-    /// The addend of the direct-read window its loads use, or `None` if
-    /// they go through the TLB (and it suits every state).
+    /// The addend of the direct-read window in effect when it was
+    /// translated (`Cpu::direct_reads`; `None`: there was none), which its
+    /// loads use. Its code runs only under that window, with no check on
+    /// entry: Rust enters a block only under its own window, and direct
+    /// jumps link only blocks of the same window (`Patch::key`); the window
+    /// changes only with a TLB flush (privilege, MPRV/MPP, PMP), made in a
+    /// helper that ends the block and returns to Rust, which also clears
+    /// the jump cache.
     direct: Option<u64>,
     /// The physical page its part in the next virtual page was decoded
     /// from, if it runs on into that page: it is valid only while that
@@ -175,6 +181,9 @@ struct Patch {
     backward: bool,
     /// Where it leads now: `stub` or a block's code.
     to: usize,
+    /// The direct-read window of the block it is in (`Block::direct`):
+    /// it may lead only to blocks of the same.
+    key: Option<u64>,
 }
 
 pub struct Jit {
@@ -348,12 +357,12 @@ impl Jit {
         }
     }
 
-    /// Point the direct jumps to `b`'s pc (at physical `pa`) at `b`, the
-    /// block for the state there is now: jumps chained to a block for
-    /// another state (FP mode, direct reads) would leave on its entry
-    /// check, every time.
+    /// Point the direct jumps to `b`'s pc (at physical `pa`) from blocks of
+    /// its direct-read window at `b`, the block for the state there is now:
+    /// jumps chained to a block for another FP mode would leave on its
+    /// entry check, every time.
     fn chain_to(&mut self, pa: u64, b: &Block) {
-        for p in self.incoming.get_mut(&pa).into_iter().flatten().filter(|p| p.vpc == b.vpc) {
+        for p in self.incoming.get_mut(&pa).into_iter().flatten().filter(|p| p.vpc == b.vpc && p.key == b.direct) {
             let to = if p.backward { b.addr } else { b.entry };
             if p.to != to && self.code.patch_jump(p.at, to).is_ok() {
                 p.to = to;
@@ -399,18 +408,12 @@ impl Jit {
         }
     }
 
-    /// The block at `pa` for `vpc` whose code suits the state `now` (FP
-    /// state, see `translate::FpMode`, and the direct-read window; `None`:
-    /// any block there), one using the window before one that does not.
-    fn find(&self, pa: u64, vpc: u64, now: Option<(FpMode, Option<DirectReads>)>) -> Option<Block> {
-        let blocks = self.blocks.get(&pa)?;
-        let Some((fp, direct)) = now else {
-            return blocks.iter().find(|b| b.vpc == vpc).copied();
-        };
-        let direct = direct.map(|w| w.addend);
-        let suits = |b: &&Block| b.vpc == vpc && (b.fp.is_none() || b.fp == Some(fp));
-        let exact = blocks.iter().filter(suits).find(|b| b.direct.is_some() && b.direct == direct);
-        exact.or_else(|| blocks.iter().filter(suits).find(|b| b.direct.is_none())).copied()
+    /// The block at `pa` for `vpc` translated under direct-read window
+    /// `key` (`Block::direct`) whose code suits FP state `fp` (see
+    /// `translate::FpMode`; `None`: any FP state).
+    fn find(&self, pa: u64, vpc: u64, key: Option<u64>, fp: Option<FpMode>) -> Option<Block> {
+        let suits = |b: &&Block| b.vpc == vpc && b.direct == key && (fp.is_none() || b.fp.is_none() || b.fp == fp);
+        self.blocks.get(&pa)?.iter().find(suits).copied()
     }
 
     /// Translate the block at physical `pa` (virtual `pc`) for FP state
@@ -437,7 +440,6 @@ impl Jit {
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
-        let direct = direct.filter(|_| translate::has_loads(insns));
         let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk };
         let out = translate::block(insns, ptr, at, base, env);
         if !self.code.fits(out.code.len()) {
@@ -468,11 +470,12 @@ impl Jit {
         // This block's direct jumps, to targets translated already or later.
         for s in &out.sites {
             let Some(stub) = s.stub else { continue };
-            let mut p = Patch { vpc: s.vpc, at: addr + s.at, stub: addr + stub, backward: s.backward, to: addr + stub };
-            // Any state will do: a block for another leaves on entry, and
+            let (at, stub, key) = (addr + s.at, addr + stub, b.direct);
+            let mut p = Patch { vpc: s.vpc, at, stub, backward: s.backward, to: stub, key };
+            // Any FP state will do: a block for another leaves on entry, and
             // the one Rust finds or translates for it then takes this jump
             // over (`chain_to`).
-            if let Some(t) = self.find(s.pa, s.vpc, None) {
+            if let Some(t) = self.find(s.pa, s.vpc, key, None) {
                 let to = if p.backward { t.addr } else { t.entry };
                 if self.code.patch_jump(p.at, to).is_ok() {
                     p.to = to;
@@ -508,7 +511,7 @@ impl Engine for Jit {
         };
         let fp = translate::mode_of(&cpu.hart);
         let direct = cpu.direct_reads();
-        let mut found = self.find(pa, pc, Some((fp, direct)));
+        let mut found = self.find(pa, pc, direct.map(|w| w.addend), Some(fp));
         if let Some(b) = found {
             if b.second.is_some() && second_page(cpu, pc) != b.second {
                 self.drop_remapped(pa, &b);
@@ -518,7 +521,7 @@ impl Engine for Jit {
         let b = match found {
             Some(b) => {
                 // A block for one state among others: jumps may lead to another.
-                if (b.fp.is_some() || b.direct.is_some()) && self.chain {
+                if b.fp.is_some() && self.chain {
                     self.chain_to(pa, &b);
                 }
                 b

@@ -26,8 +26,8 @@
 //! constants), its physical address (which jumps stay in its page), the
 //! physical page of its part in the next virtual page if it runs on into
 //! it (checked on entry) and, if it has FP fast paths, the FP state they
-//! rely on (`fp::FpMode`, checked on entry) and, if its loads bypass the
-//! TLB, the direct-read window they use (`DirectReads`, checked on entry),
+//! rely on (`fp::FpMode`, checked on entry) and the direct-read window its
+//! loads use (`DirectReads`; not checked: see `Block::direct` in `lib.rs`),
 //! so blocks are keyed by all of these (`lib.rs`). Everything else
 //! that depends on state (privilege, MMU mode, SUM/MXR) runs in helpers or
 //! goes through the TLB, which `cpu-riscv` flushes when that state changes.
@@ -218,11 +218,6 @@ fn is_inline_jump(op: Op) -> bool {
     matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
 }
 
-/// Whether `insns` has loads that may use a direct-read window.
-pub(crate) fn has_loads(insns: &[Insn]) -> bool {
-    insns.iter().any(|i| matches!(mem::kind(i.op), Some(mem::Mem::Load { .. })) || matches!(i.op, Op::Fld | Op::Flw))
-}
-
 /// Whether `insns` has FP fast paths in some mode, so that its translation
 /// depends on the `FpMode`.
 pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
@@ -287,15 +282,6 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // (or translates) the block for the state there is.
     if let Some(fp) = fp {
         fp::check_mode(&mut a, fp, leave_now);
-    }
-    // Every entry: the direct-read window the loads use still holds.
-    if let Some(w) = direct {
-        let at = TLB_LAYOUT.direct as i32;
-        dynasm!(a; .arch x64
-            ; mov rax, QWORD w.addend as i64
-            ; cmp rax, QWORD [r14 + at]
-            ; jne =>leave_now
-        );
     }
     dynasm!(a; .arch x64
         ; sub rbp, n
