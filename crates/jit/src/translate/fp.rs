@@ -417,21 +417,21 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, direct: Option<&DirectRe
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let mem::Addr { base: b, index: x, disp } = mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rax, QWORD [rax + rcx]; mov QWORD [rbx + d], rax);
+                dynasm!(a; .arch x64; mov rax, QWORD [Rq(b) + Rq(x) + disp]; mov QWORD [rbx + d], rax);
             } else {
-                dynasm!(a; .arch x64; mov eax, DWORD [rax + rcx]);
+                dynasm!(a; .arch x64; mov eax, DWORD [Rq(b) + Rq(x) + disp]);
                 store_s(a, i.rd);
             }
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            mem::translate(a, i.rs1, i.imm, size, true, None, slow);
+            let mem::Addr { base: b, index: x, disp } = mem::translate(a, i.rs1, i.imm, size, true, None, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [rax + rcx], rdx);
+                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [Rq(b) + Rq(x) + disp], rdx);
             } else {
-                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [rax + rcx], edx);
+                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [Rq(b) + Rq(x) + disp], edx);
             }
         }
         _ => unreachable!("not inlinable: {:?}", i.op),

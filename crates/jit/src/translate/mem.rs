@@ -7,7 +7,7 @@ use cpu_riscv::engine::{DirectReads, TLB_LAYOUT};
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::regs::{get, loc, set, R, RAX, RDX};
+use super::regs::{get, loc, set, R, RAX, RCX, RDX};
 use super::Asm;
 
 const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
@@ -44,14 +44,22 @@ pub(crate) fn kind(op: Op) -> Option<Mem> {
     }
 }
 
-/// The host address of the `size`-byte access at `x[rs1] + imm` as
-/// `[rax + rcx]`, through the direct-read window `direct` for loads when
-/// there is one (`cpu_riscv::engine::DirectReads`: `rax` = the virtual
-/// address, `rcx` = the window's addend, once the address is checked to
-/// lie inside), else through the read (or write) TLB as `Cpu::load` /
-/// `Cpu::store` on a hit: entry `(vaddr >> 12) % entries` hits when its
+/// A host address `[base + index + disp]` (dynasm register numbers).
+#[derive(Clone, Copy)]
+pub(crate) struct Addr {
+    pub base: u8,
+    pub index: u8,
+    pub disp: i32,
+}
+
+/// The host address of the `size`-byte access at `x[rs1] + imm`: through
+/// the direct-read window `direct` for loads when there is one
+/// (`cpu_riscv::engine::DirectReads`: `[x[rs1] + addend + imm]`, the
+/// virtual address checked to lie in the window), else through the read
+/// (or write) TLB as `Cpu::load` / `Cpu::store` on a hit (`[vaddr +
+/// entry's host addend]`): entry `(vaddr >> 12) % entries` hits when its
 /// tag equals `vaddr & (!0xfff | (size - 1))`, so misaligned accesses
-/// always miss. Anything else jumps to `slow`. Uses rdx.
+/// always miss. Anything else jumps to `slow`. Uses rax, rcx and rdx.
 pub(crate) fn translate(
     a: &mut Asm,
     rs1: u8,
@@ -60,7 +68,33 @@ pub(crate) fn translate(
     write: bool,
     direct: Option<&DirectReads>,
     slow: DynamicLabel,
-) {
+) -> Addr {
+    if let (Some(w), false) = (direct, write) {
+        // The load's dependency chain is x[rs1], then the load; the
+        // window check (rdx = vaddr - lo <= len - size, unsigned) is off it.
+        let base = match loc(rs1) {
+            R::Host(h) => h,
+            _ => {
+                get(a, RAX, rs1);
+                RAX
+            }
+        };
+        match i32::try_from(i64::from(imm).wrapping_sub(w.lo as i64)) {
+            Ok(d) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
+            Err(_) => dynasm!(a; .arch x64
+                ; lea rdx, [Rq(base) + imm]
+                ; mov rcx, QWORD w.lo.wrapping_neg() as i64
+                ; add rdx, rcx
+            ),
+        }
+        let last = (w.len - u64::from(size)) as i32; // len <= MAX_LEN
+        dynasm!(a; .arch x64
+            ; cmp rdx, last
+            ; ja =>slow
+            ; mov rcx, QWORD w.addend as i64
+        );
+        return Addr { base, index: RCX, disp: imm };
+    }
     match loc(rs1) {
         R::Host(h) if imm == 0 => dynasm!(a; .arch x64; mov rax, Rq(h)),
         R::Host(h) => dynasm!(a; .arch x64; lea rax, [Rq(h) + imm]),
@@ -71,21 +105,6 @@ pub(crate) fn translate(
             }
         }
     }
-    if let (Some(w), false) = (direct, write) {
-        // rdx = vaddr - lo; inside if rdx <= len - size, unsigned. The
-        // check is off the load's dependency chain (address, then load).
-        match i32::try_from(w.lo.wrapping_neg() as i64) {
-            Ok(neg_lo) => dynasm!(a; .arch x64; lea rdx, [rax + neg_lo]),
-            Err(_) => dynasm!(a; .arch x64; mov rdx, QWORD w.lo.wrapping_neg() as i64; add rdx, rax),
-        }
-        let last = (w.len - u64::from(size)) as i32; // len <= MAX_LEN
-        dynasm!(a; .arch x64
-            ; cmp rdx, last
-            ; ja =>slow
-            ; mov rcx, QWORD w.addend as i64
-        );
-        return;
-    }
     let (tag, host) = if write { (WRITE_TAG, WRITE_HOST) } else { (READ_TAG, READ_HOST) };
     let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
     entry_of(a, tag_mask);
@@ -94,6 +113,7 @@ pub(crate) fn translate(
         ; jne =>slow
         ; mov rcx, QWORD [r14 + rcx + host]
     );
+    Addr { base: RAX, index: RCX, disp: 0 }
 }
 
 /// For the virtual address in `rax`: `rcx` = the offset of its TLB entries
@@ -114,27 +134,27 @@ fn entry_of(a: &mut Asm, tag_mask: i32) {
 pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads>, slow: DynamicLabel) {
     match kind {
         Mem::Load { size, signed } => {
-            translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let Addr { base: b, index: x, disp } = translate(a, i.rs1, i.imm, size, false, direct, slow);
             // Straight into rd's host register if it has one.
             let d = match loc(i.rd) {
                 R::Host(h) => h,
                 _ => RAX,
             };
             match (size, signed) {
-                (1, true) => dynasm!(a; .arch x64; movsx Rq(d), BYTE [rax + rcx]),
-                (1, false) => dynasm!(a; .arch x64; movzx Rd(d), BYTE [rax + rcx]),
-                (2, true) => dynasm!(a; .arch x64; movsx Rq(d), WORD [rax + rcx]),
-                (2, false) => dynasm!(a; .arch x64; movzx Rd(d), WORD [rax + rcx]),
-                (4, true) => dynasm!(a; .arch x64; movsxd Rq(d), DWORD [rax + rcx]),
-                (4, false) => dynasm!(a; .arch x64; mov Rd(d), DWORD [rax + rcx]),
-                _ => dynasm!(a; .arch x64; mov Rq(d), QWORD [rax + rcx]),
+                (1, true) => dynasm!(a; .arch x64; movsx Rq(d), BYTE [Rq(b) + Rq(x) + disp]),
+                (1, false) => dynasm!(a; .arch x64; movzx Rd(d), BYTE [Rq(b) + Rq(x) + disp]),
+                (2, true) => dynasm!(a; .arch x64; movsx Rq(d), WORD [Rq(b) + Rq(x) + disp]),
+                (2, false) => dynasm!(a; .arch x64; movzx Rd(d), WORD [Rq(b) + Rq(x) + disp]),
+                (4, true) => dynasm!(a; .arch x64; movsxd Rq(d), DWORD [Rq(b) + Rq(x) + disp]),
+                (4, false) => dynasm!(a; .arch x64; mov Rd(d), DWORD [Rq(b) + Rq(x) + disp]),
+                _ => dynasm!(a; .arch x64; mov Rq(d), QWORD [Rq(b) + Rq(x) + disp]),
             }
             if d == RAX {
                 set(a, i.rd, RAX);
             }
         }
         Mem::Store { size } => {
-            translate(a, i.rs1, i.imm, size, true, None, slow);
+            let Addr { base: b, index: x, disp } = translate(a, i.rs1, i.imm, size, true, None, slow);
             let v = match loc(i.rs2) {
                 R::Host(h) => h,
                 _ => {
@@ -143,10 +163,10 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads
                 }
             };
             match size {
-                1 => dynasm!(a; .arch x64; mov BYTE [rax + rcx], Rb(v)),
-                2 => dynasm!(a; .arch x64; mov WORD [rax + rcx], Rw(v)),
-                4 => dynasm!(a; .arch x64; mov DWORD [rax + rcx], Rd(v)),
-                _ => dynasm!(a; .arch x64; mov QWORD [rax + rcx], Rq(v)),
+                1 => dynasm!(a; .arch x64; mov BYTE [Rq(b) + Rq(x) + disp], Rb(v)),
+                2 => dynasm!(a; .arch x64; mov WORD [Rq(b) + Rq(x) + disp], Rw(v)),
+                4 => dynasm!(a; .arch x64; mov DWORD [Rq(b) + Rq(x) + disp], Rd(v)),
+                _ => dynasm!(a; .arch x64; mov QWORD [Rq(b) + Rq(x) + disp], Rq(v)),
             }
         }
     }
