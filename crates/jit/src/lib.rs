@@ -190,8 +190,9 @@ pub struct Jit {
     /// The prologue (`translate::prologue`, kept through flushes), then blocks.
     code: CodeBuffer,
     entry: EntryFn,
-    /// Address of the helper thunk (`translate::prologue`).
+    /// Addresses of the helper thunk and the common exit (`translate::prologue`).
     thunk: usize,
+    exit: usize,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -237,7 +238,7 @@ impl Jit {
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.max(64 << 10);
         let mut buffer = CodeBuffer::new(bytes)?;
-        let (code, thunk) = translate::prologue(buffer.next_addr());
+        let (code, thunk, exit) = translate::prologue(buffer.next_addr());
         let addr = buffer.append(&code)?;
         buffer.keep();
         let tramp_range = (addr, code.len());
@@ -251,6 +252,7 @@ impl Jit {
             code: buffer,
             entry,
             thunk: addr + thunk,
+            exit: addr + exit,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..1 << translate::JUMP_CACHE_BITS)
@@ -440,7 +442,7 @@ impl Jit {
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
-        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk };
+        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk, exit: self.exit };
         let out = translate::block(insns, ptr, at, base, env);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it

@@ -49,7 +49,10 @@ macro_rules! arith {
         |a: &mut Asm, d: Dst, s: Src| match (d, s) {
             (Dst::Reg(d), Src::Reg(s)) => dynasm!(a; .arch x64; $op $r(d), $r(s)),
             (Dst::Reg(d), Src::Mem(m)) => dynasm!(a; .arch x64; $op $r(d), $w [rbx + m]),
-            (Dst::Reg(d), Src::Imm(v)) => dynasm!(a; .arch x64; $op $r(d), v),
+            (Dst::Reg(d), Src::Imm(v)) => match i8::try_from(v) {
+                Ok(b) => dynasm!(a; .arch x64; $op $r(d), BYTE b),
+                Err(_) => dynasm!(a; .arch x64; $op $r(d), v),
+            },
             (Dst::Mem(m), Src::Reg(s)) => dynasm!(a; .arch x64; $op $w [rbx + m], $r(s)),
             (Dst::Mem(m), Src::Mem(n)) => dynasm!(a; .arch x64; mov $c, $w [rbx + n]; $op $w [rbx + m], $c),
             (Dst::Mem(m), Src::Imm(v)) => dynasm!(a; .arch x64; $op $w [rbx + m], v),

@@ -417,21 +417,24 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, direct: Option<&DirectRe
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            let mem::Addr { base: b, index: x, disp } = mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let m = mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rax, QWORD [Rq(b) + Rq(x) + disp]; mov QWORD [rbx + d], rax);
+                mem::load_at!(a, m, mov Rq(RAX), QWORD);
+                dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
             } else {
-                dynasm!(a; .arch x64; mov eax, DWORD [Rq(b) + Rq(x) + disp]);
+                mem::load_at!(a, m, mov Rd(RAX), DWORD);
                 store_s(a, i.rd);
             }
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            let mem::Addr { base: b, index: x, disp } = mem::translate(a, i.rs1, i.imm, size, true, None, slow);
+            let m = mem::translate(a, i.rs1, i.imm, size, true, None, slow);
             if size == 8 {
-                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]; mov QWORD [Rq(b) + Rq(x) + disp], rdx);
+                dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
+                mem::store_at!(a, m, QWORD, Rq(RDX));
             } else {
-                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]; mov DWORD [Rq(b) + Rq(x) + disp], edx);
+                dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]);
+                mem::store_at!(a, m, DWORD, Rd(RDX));
             }
         }
         _ => unreachable!("not inlinable: {:?}", i.op),

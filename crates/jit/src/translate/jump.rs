@@ -19,13 +19,30 @@ pub(crate) fn jump_cache_index(vpc: u64) -> usize {
     (vpc >> 1) as usize & ((1 << JUMP_CACHE_BITS) - 1)
 }
 
-/// Set `pc` (and `npc`) to `rax` and return to Rust.
-pub(crate) fn exit_rax(a: &mut Asm) {
+/// Set `pc` (and `npc`) to `rax` and return to Rust: code shared by all
+/// blocks (`exit_common`, in the prologue), reached by a `jmp`.
+pub(crate) fn exit_rax(a: &mut Asm, b: &Builder) {
+    if !super::rel32(a, b.base, b.exit, 0xe9) {
+        exit_common(a);
+    }
+}
+
+/// `pc` = `npc` = `rax`, then return to Rust.
+pub(crate) fn exit_common(a: &mut Asm) {
     dynasm!(a; .arch x64
         ; mov QWORD [rbx + PC], rax
         ; mov QWORD [rbx + NPC], rax
         ; ret
     );
+}
+
+/// `rax` = `v`, in 5 bytes where it fits 32 bits (the 32-bit `mov`
+/// zero-extends).
+pub(crate) fn mov_rax(a: &mut Asm, v: u64) {
+    match u32::try_from(v) {
+        Ok(v) => dynasm!(a; .arch x64; mov eax, v as i32),
+        Err(_) => dynasm!(a; .arch x64; mov rax, QWORD v as i64),
+    }
 }
 
 /// Leave for the virtual pc in `rax`: the jump cache, indexed by virtual pc
@@ -34,9 +51,9 @@ pub(crate) fn exit_rax(a: &mut Asm) {
 /// true to the current translation of pcs (cleared with every TLB flush), so
 /// a hit needs no fetch translation. A miss returns to Rust, which does the
 /// same the slow way.
-pub(crate) fn leave_lookup(a: &mut Asm, lookup: bool) {
-    if !lookup {
-        exit_rax(a);
+pub(crate) fn leave_lookup(a: &mut Asm, b: &Builder) {
+    if !b.chain {
+        exit_rax(a, b);
         return;
     }
     let miss = a.new_dynamic_label();
@@ -51,7 +68,7 @@ pub(crate) fn leave_lookup(a: &mut Asm, lookup: bool) {
         ; jmp QWORD [rcx + 8]
         ; =>miss
     );
-    exit_rax(a);
+    exit_rax(a, b);
 }
 
 /// Whether a jump to `delta` from the block's start is chained: its target
@@ -82,8 +99,8 @@ pub(crate) fn leave_to(a: &mut Asm, b: &mut Builder, delta: i64) {
     if chains(b, delta) {
         chained_jump(a, b, delta, None);
     } else {
-        dynasm!(a; .arch x64; mov rax, QWORD b.vpc.wrapping_add(delta as u64) as i64);
-        leave_lookup(a, b.chain);
+        mov_rax(a, b.vpc.wrapping_add(delta as u64));
+        leave_lookup(a, b);
     }
 }
 
@@ -134,7 +151,7 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32) -> bool {
             }
             dynasm!(a; .arch x64; and rax, -2);
             set_imm(a, i.rd, link);
-            leave_lookup(a, b.chain);
+            leave_lookup(a, b);
         }
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
             cmp(a, i.rs1, i.rs2);

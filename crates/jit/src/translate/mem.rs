@@ -129,32 +129,57 @@ fn entry_of(a: &mut Asm, tag_mask: i32) {
     );
 }
 
+/// `$op $r($d), $size [m]` (a load from `Addr` `m`), with no displacement
+/// bytes when it is 0.
+macro_rules! load_at {
+    ($a:expr, $m:expr, $op:ident $r:ident($d:expr), $size:ident) => {
+        if $m.disp == 0 {
+            dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq($m.index)])
+        } else {
+            dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq($m.index) + $m.disp])
+        }
+    };
+}
+pub(crate) use load_at;
+
+/// `mov $size [m], $r($v)` (a store to `Addr` `m`), as `load_at`.
+macro_rules! store_at {
+    ($a:expr, $m:expr, $size:ident, $r:ident($v:expr)) => {
+        if $m.disp == 0 {
+            dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq($m.index)], $r($v))
+        } else {
+            dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq($m.index) + $m.disp], $r($v))
+        }
+    };
+}
+pub(crate) use store_at;
+
 /// The hit path of a load or store; anything else jumps to `slow`.
 /// `direct`: the direct-read window loads may use.
 pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads>, slow: DynamicLabel) {
     match kind {
         Mem::Load { size, signed } => {
-            let Addr { base: b, index: x, disp } = translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let m = translate(a, i.rs1, i.imm, size, false, direct, slow);
             // Straight into rd's host register if it has one.
             let d = match loc(i.rd) {
                 R::Host(h) => h,
                 _ => RAX,
             };
             match (size, signed) {
-                (1, true) => dynasm!(a; .arch x64; movsx Rq(d), BYTE [Rq(b) + Rq(x) + disp]),
-                (1, false) => dynasm!(a; .arch x64; movzx Rd(d), BYTE [Rq(b) + Rq(x) + disp]),
-                (2, true) => dynasm!(a; .arch x64; movsx Rq(d), WORD [Rq(b) + Rq(x) + disp]),
-                (2, false) => dynasm!(a; .arch x64; movzx Rd(d), WORD [Rq(b) + Rq(x) + disp]),
-                (4, true) => dynasm!(a; .arch x64; movsxd Rq(d), DWORD [Rq(b) + Rq(x) + disp]),
-                (4, false) => dynasm!(a; .arch x64; mov Rd(d), DWORD [Rq(b) + Rq(x) + disp]),
-                _ => dynasm!(a; .arch x64; mov Rq(d), QWORD [Rq(b) + Rq(x) + disp]),
+                (1, true) => load_at!(a, m, movsx Rq(d), BYTE),
+                (1, false) => load_at!(a, m, movzx Rd(d), BYTE),
+                (2, true) => load_at!(a, m, movsx Rq(d), WORD),
+                (2, false) => load_at!(a, m, movzx Rd(d), WORD),
+                (4, true) => load_at!(a, m, movsxd Rq(d), DWORD),
+                (4, false) => load_at!(a, m, mov Rd(d), DWORD),
+                _ => load_at!(a, m, mov Rq(d), QWORD),
             }
             if d == RAX {
                 set(a, i.rd, RAX);
             }
         }
         Mem::Store { size } => {
-            let Addr { base: b, index: x, disp } = translate(a, i.rs1, i.imm, size, true, None, slow);
+            let m = translate(a, i.rs1, i.imm, size, true, None, slow);
             let v = match loc(i.rs2) {
                 R::Host(h) => h,
                 _ => {
@@ -163,10 +188,10 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads
                 }
             };
             match size {
-                1 => dynasm!(a; .arch x64; mov BYTE [Rq(b) + Rq(x) + disp], Rb(v)),
-                2 => dynasm!(a; .arch x64; mov WORD [Rq(b) + Rq(x) + disp], Rw(v)),
-                4 => dynasm!(a; .arch x64; mov DWORD [Rq(b) + Rq(x) + disp], Rd(v)),
-                _ => dynasm!(a; .arch x64; mov QWORD [Rq(b) + Rq(x) + disp], Rq(v)),
+                1 => store_at!(a, m, BYTE, Rb(v)),
+                2 => store_at!(a, m, WORD, Rw(v)),
+                4 => store_at!(a, m, DWORD, Rd(v)),
+                _ => store_at!(a, m, QWORD, Rq(v)),
             }
         }
     }

@@ -77,9 +77,9 @@ pub(crate) struct Context {
     pub cache: *const u8,
 }
 
-/// The code every block relies on, at `base`: the entry trampoline, then
-/// the helper thunk (`call_helper`); returns the code and the thunk's
-/// offset in it.
+/// The code every block relies on, at `base`: the entry trampoline, the
+/// helper thunk (`call_helper`) and the common exit (`jump::exit_rax`);
+/// returns the code and the offsets of the thunk and the exit in it.
 ///
 /// The entry trampoline:
 /// `extern "sysv64" fn(cpu, code, ctx: &Context) -> u64` returning the
@@ -88,7 +88,7 @@ pub(crate) struct Context {
 /// stores the pinned registers and `instret`. The stack is 16-byte aligned
 /// inside blocks (entry: 8 mod 16; 6 pushes and 32 bytes of frame, then
 /// the call's 8), as helper calls need.
-pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize) {
+pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize, usize) {
     let mut a = Asm::new(base);
     dynasm!(a; .arch x64
         ; push rbx
@@ -129,7 +129,9 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize) {
     );
     let thunk = a.offset().0;
     helper_thunk(&mut a);
-    (a.finalize().expect("prologue assembles"), thunk)
+    let exit = a.offset().0;
+    jump::exit_common(&mut a);
+    (a.finalize().expect("prologue assembles"), thunk, exit)
 }
 
 /// The helper thunk, which blocks `call` (so the frame is 8 bytes further
@@ -209,6 +211,9 @@ pub(crate) struct Builder {
     vpc: u64,
     /// Chain direct jumps and look up others (else every exit returns).
     chain: bool,
+    /// The block's address, and the common exit's (`prologue`).
+    base: usize,
+    exit: usize,
     sites: Vec<Site>,
     stubs: Vec<(DynamicLabel, usize)>,
 }
@@ -235,6 +240,8 @@ pub(crate) struct Env {
     pub direct: Option<DirectReads>,
     /// Address of the helper thunk (`prologue`).
     pub thunk: usize,
+    /// Address of the common exit (`prologue`).
+    pub exit: usize,
 }
 
 /// Translate `insns` (one block at `at`) for address `base` as `env` says.
@@ -242,10 +249,10 @@ pub(crate) struct Env {
 /// code's start is the entry of jumps that must check for exit requests
 /// and interrupts.
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
-    let Env { chain, fp, direct, thunk } = env;
+    let Env { chain, fp, direct, thunk, exit } = env;
     let At { pa, vpc, second } = at;
     let mut a = Asm::new(base);
-    let mut b = Builder { pa, vpc, chain, sites: Vec::new(), stubs: Vec::new() };
+    let mut b = Builder { pa, vpc, chain, base, exit, sites: Vec::new(), stubs: Vec::new() };
     let n = insns.len() as i32;
     let fp_mode = fp.unwrap_or(FpMode::Off);
     let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
@@ -283,10 +290,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     if let Some(fp) = fp {
         fp::check_mode(&mut a, fp, leave_now);
     }
-    dynasm!(a; .arch x64
-        ; sub rbp, n
-        ; jl =>back
-    );
+    budget(&mut a, -n);
+    dynasm!(a; .arch x64; jl =>back);
     let mut off: u32 = 0;
     // Early exits after instruction k: (label, k).
     let mut exits = Vec::new();
@@ -355,7 +360,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     for (l, k, target) in side {
         dynasm!(a; .arch x64; =>l);
         let left = n - k as i32 - 1;
-        dynasm!(a; .arch x64; add rbp, left);
+        budget(&mut a, left);
         jump::leave_to(&mut a, &mut b, target);
     }
     // Left after instruction k: give back the budget not used.
@@ -363,7 +368,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         let left = n - k as i32 - 1;
         if left > 0 {
-            dynasm!(a; .arch x64; add rbp, left);
+            budget(&mut a, left);
         }
         dynasm!(a; .arch x64; ret);
     }
@@ -371,22 +376,33 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let stubs = std::mem::take(&mut b.stubs);
     let mut stub_labels = Vec::with_capacity(stubs.len());
     for (l, site) in stubs {
-        dynasm!(a; .arch x64; =>l; mov rax, QWORD b.sites[site].vpc as i64);
-        jump::exit_rax(&mut a);
+        dynasm!(a; .arch x64; =>l);
+        jump::mov_rax(&mut a, b.sites[site].vpc);
+        jump::exit_rax(&mut a, &b);
         stub_labels.push((l, site));
     }
     dynasm!(a; .arch x64
         ; =>back
-        ; add rbp, n
-        ; =>leave_now
-        ; mov rax, QWORD vpc as i64
     );
-    jump::exit_rax(&mut a);
+    budget(&mut a, n);
+    dynasm!(a; .arch x64
+        ; =>leave_now
+    );
+    jump::mov_rax(&mut a, vpc);
+    jump::exit_rax(&mut a, &b);
     for (l, site) in stub_labels {
         b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
     }
     let code = a.finalize().expect("block assembles: all labels are defined");
     Code { code, entry, sites: b.sites }
+}
+
+/// `rbp += k` (budget), with a one-byte immediate where it fits.
+fn budget(a: &mut Asm, k: i32) {
+    match i8::try_from(k) {
+        Ok(b) => dynasm!(a; .arch x64; add rbp, BYTE b),
+        Err(_) => dynasm!(a; .arch x64; add rbp, k),
+    }
 }
 
 /// Call `helpers::exec_insn` for instruction `k` of an `n`-instruction
@@ -402,15 +418,24 @@ fn call_helper(a: &mut Asm, base: usize, thunk: usize, p: *const Insn, pc: u64, 
         ; mov rax, QWORD p as i64
         ; mov edx, ahead
     );
-    // `call rel32` (dynasm has no absolute targets on x64): the thunk is
-    // in the same code buffer, within reach unless that is over 2 GiB.
+    if !rel32(a, base, thunk, 0xe8) {
+        dynasm!(a; .arch x64; mov rax, QWORD thunk as i64; call rax);
+    }
+}
+
+/// `call rel32` (`op` 0xe8) or `jmp rel32` (0xe9) to address `to`, from
+/// code assembled for address `base` (dynasm has no absolute targets on
+/// x64). False, emitting nothing, if `to` is out of reach: the prologue is
+/// in the same code buffer, so only a buffer over 2 GiB could do that.
+fn rel32(a: &mut Asm, base: usize, to: usize, op: u8) -> bool {
     let next = (base + a.offset().0 + 5) as i64;
-    match i32::try_from(thunk as i64 - next) {
+    match i32::try_from(to as i64 - next) {
         Ok(rel) => {
-            a.push(0xe8);
+            a.push(op);
             a.push_i32(rel);
+            true
         }
-        Err(_) => dynasm!(a; .arch x64; mov rax, QWORD thunk as i64; call rax),
+        Err(_) => false,
     }
 }
 
@@ -422,7 +447,7 @@ mod tests {
     /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
     /// starts out pointing at their exit stub; forward and backward ones are
     /// told apart; jumps leaving the page are not sites.
-    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000 };
+    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000 };
 
     #[test]
     fn direct_jumps_are_patchable_rel32() {
