@@ -15,7 +15,8 @@ pub enum Action {
     /// Print this text on stdout and exit 0 (`-help`, `-version`, `-machine help`, `-d help`, ...).
     Print(String),
     /// Run a machine.
-    Run(Options),
+    /// Run a machine (boxed: the options are large beside the text).
+    Run(Box<Options>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,12 @@ pub struct Options {
     pub name: Option<String>,
     /// `-perfmap`: write /tmp/perf-PID.map for perf.
     pub perfmap: bool,
+    /// `-initrd FILE`.
+    pub initrd: Option<PathBuf>,
+    /// `-append CMDLINE`.
+    pub append: Option<String>,
+    /// `-dtb FILE`.
+    pub dtb: Option<PathBuf>,
 }
 
 /// QEMU's default board for qemu-system-riscv64.
@@ -104,6 +111,9 @@ impl Default for Options {
             no_shutdown: false,
             name: None,
             perfmap: false,
+            initrd: None,
+            append: None,
+            dtb: None,
         }
     }
 }
@@ -143,6 +153,9 @@ enum Id {
     Memory,
     Bios,
     Kernel,
+    Initrd,
+    Append,
+    Dtb,
     NoGraphic,
     Serial,
     Paused,
@@ -184,6 +197,14 @@ const OPTS: &[Opt] = &[
         id: Id::Bios,
     },
     Opt { names: &["kernel"], arg: Some("file"), help: "ELF image to load", id: Id::Kernel },
+    Opt { names: &["initrd"], arg: Some("file"), help: "use 'file' as initial ram disk", id: Id::Initrd },
+    Opt { names: &["append"], arg: Some("cmdline"), help: "use 'cmdline' as kernel command line", id: Id::Append },
+    Opt {
+        names: &["dtb"],
+        arg: Some("file"),
+        help: "use 'file' as device tree image (virt; spike ignores it, as in QEMU)",
+        id: Id::Dtb,
+    },
     Opt {
         names: &["nographic"],
         arg: None,
@@ -277,7 +298,7 @@ fn err_at(opt: &str, arg: &str, msg: impl std::fmt::Display) -> CliError {
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliError> {
     let args: Vec<OsString> = args.into_iter().collect();
     if args.is_empty() {
-        return Ok(Action::Run(Options::demo()));
+        return Ok(Action::Run(Box::new(Options::demo())));
     }
     let mut o = Options::default();
     let mut serial_set = false;
@@ -327,6 +348,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
                 };
             }
             Id::Kernel => o.kernel = Kernel::File(nonempty_path(word, raw)?),
+            Id::Initrd => o.initrd = Some(nonempty_path(word, raw)?),
+            Id::Append => o.append = Some(utf8_arg(word, raw)?.to_string()),
+            Id::Dtb => o.dtb = Some(nonempty_path(word, raw)?),
             Id::NoGraphic => {}
             Id::Serial => {
                 if serial_set {
@@ -390,13 +414,22 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Action, CliErr
             Id::Perfmap => o.perfmap = true,
         }
     }
+    // QEMU's qemu_validate_options, in its order.
+    if o.kernel == Kernel::None {
+        if o.append.is_some() {
+            return Err(CliError("-append only allowed with -kernel option".into()));
+        }
+        if o.initrd.is_some() {
+            return Err(CliError("-initrd only allowed with -kernel option".into()));
+        }
+    }
     o.monitors.extend(crate::monitor_opts::resolve(&chardevs, &mons).map_err(CliError)?);
     let stdio_users = o.monitors.iter().filter(|m| m.chardev == qmp::Chardev::Stdio).count()
         + usize::from(o.serial == SerialOpt::Stdio && o.monitors.iter().any(|m| m.chardev == qmp::Chardev::Stdio));
     if stdio_users > 1 {
         return Err(CliError("cannot use stdio by multiple character devices (add -serial none)".into()));
     }
-    Ok(Action::Run(o))
+    Ok(Action::Run(Box::new(o)))
 }
 
 fn utf8(s: &OsStr) -> Result<&str, CliError> {
@@ -601,7 +634,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Options, String> {
         match parse(args.iter().map(OsString::from)) {
-            Ok(Action::Run(o)) => Ok(o),
+            Ok(Action::Run(o)) => Ok(*o),
             Ok(Action::Print(p)) => Err(format!("PRINT {p}")),
             Err(e) => Err(e.0),
         }
@@ -674,6 +707,35 @@ mod tests {
         assert!(run(&["-machine", "foo"]).unwrap_err().starts_with("-machine foo: unsupported machine type 'foo'"));
         let e = run(&["-machine", "virt,aclint=on"]).unwrap_err();
         assert_eq!(e, "-machine virt,aclint=on: property 'virt-machine.aclint' is not supported by Tern");
+    }
+
+    #[test]
+    fn linux_boot_options() {
+        let o = run(&["-kernel", "Image", "-initrd", "rd.cpio", "-append", "console=ttyS0 earlycon", "-dtb", "x.dtb"]);
+        let o = o.unwrap();
+        assert_eq!(o.initrd, Some(PathBuf::from("rd.cpio")));
+        assert_eq!(o.append.as_deref(), Some("console=ttyS0 earlycon"));
+        assert_eq!(o.dtb, Some(PathBuf::from("x.dtb")));
+        assert_eq!(Options::default().initrd, None);
+        // As any QEMU argument, -append takes the next word even if it starts with '-'.
+        assert_eq!(run(&["-append", "-v", "-kernel", "k"]).unwrap().append.as_deref(), Some("-v"));
+        // The last one wins, as in QEMU.
+        assert_eq!(run(&["-kernel", "k", "-initrd", "a", "-initrd", "b"]).unwrap().initrd, Some("b".into()));
+        // QEMU's vl.c: without -kernel (-append first); an empty -append counts.
+        assert_eq!(run(&["-initrd", "rd"]).unwrap_err(), "-initrd only allowed with -kernel option");
+        assert_eq!(run(&["-append", ""]).unwrap_err(), "-append only allowed with -kernel option");
+        assert_eq!(run(&["-initrd", "rd", "-append", "x"]).unwrap_err(), "-append only allowed with -kernel option");
+        // -dtb alone is fine (QEMU loads it without a kernel).
+        assert_eq!(run(&["-M", "virt", "-dtb", "x.dtb"]).unwrap().dtb, Some("x.dtb".into()));
+        assert_eq!(run(&["-kernel", "k", "-initrd", ""]).unwrap_err(), "-initrd '': empty file name");
+        assert_eq!(run(&["-dtb", ""]).unwrap_err(), "-dtb '': empty file name");
+        for opt in ["-initrd", "-append", "-dtb"] {
+            assert_eq!(run(&[opt]).unwrap_err(), format!("{opt}: requires an argument"));
+        }
+        let help = print(&["-h"]);
+        for line in ["-initrd file", "-append cmdline", "-dtb file"] {
+            assert!(help.contains(line), "{line}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(text.as_bytes());
             0
         }
-        Ok(cli::Action::Run(opts)) => match run::run(opts) {
+        Ok(cli::Action::Run(opts)) => match run::run(*opts) {
             Ok(code) => code,
             Err(msg) => error(&msg),
         },

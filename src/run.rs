@@ -10,7 +10,7 @@ use std::thread;
 
 use cpu_riscv::HostPanic;
 use machine::control::Handle;
-use machine::{BoardKind, Config, Firmware, Machine, RunExit, Serial};
+use machine::{BoardKind, Config, Firmware, LinuxBoot, Machine, RunExit, Serial};
 
 use crate::cli::{Accel, Bios, Board, Kernel, Options, SerialOpt};
 
@@ -83,6 +83,11 @@ fn config(o: &Options) -> Result<Config, String> {
     })
 }
 
+/// The Linux boot options for the machine.
+fn linux_boot(o: &Options) -> LinuxBoot {
+    LinuxBoot { initrd: o.initrd.clone(), append: o.append.clone(), dtb: o.dtb.clone() }
+}
+
 /// Whether `host` names only loopback addresses (a name that does not resolve is not).
 fn is_loopback(host: &str) -> bool {
     use std::net::ToSocketAddrs;
@@ -104,6 +109,10 @@ pub fn one_line(msg: &str) -> String {
 /// Errors (already one line) are for the caller to print.
 pub fn run(o: Options) -> Result<u8, String> {
     let cfg = config(&o)?;
+    if o.dtb.is_some() && o.board == Board::Spike {
+        // QEMU 7.2's spike builds its own tree whatever -dtb says; say so.
+        let _ = writeln!(std::io::stderr(), "tern: warning: -dtb is ignored on spike (as in QEMU 7.2)");
+    }
     for m in &o.monitors {
         if let qmp::Chardev::Tcp { host, port, .. } = &m.chardev {
             if !is_loopback(host) {
@@ -139,8 +148,13 @@ pub fn run(o: Options) -> Result<u8, String> {
         log::warn!("cannot handle Ctrl-C: {e}");
     }
 
-    let setup =
-        Setup { paused: o.paused, no_shutdown: o.no_shutdown, monitor: !o.monitors.is_empty(), perfmap: o.perfmap };
+    let setup = Setup {
+        paused: o.paused,
+        no_shutdown: o.no_shutdown,
+        monitor: !o.monitors.is_empty(),
+        perfmap: o.perfmap,
+        boot: linux_boot(&o),
+    };
     let mask = o.log_mask;
     let accel = o.accel;
     let thread_tx = tx.clone();
@@ -270,6 +284,8 @@ struct Setup {
     monitor: bool,
     /// `-perfmap`.
     perfmap: bool,
+    /// `-initrd`, `-append`, `-dtb`.
+    boot: LinuxBoot,
 }
 
 /// `-perfmap`: create /tmp/perf-PID.map, as QEMU 8 does whatever the
@@ -313,7 +329,7 @@ fn machine_thread(
     go: Receiver<()>,
     tx: &Sender<Event>,
 ) -> Result<RunExit, String> {
-    let mut m = Machine::new(cfg).map_err(|e| e.to_string())?;
+    let mut m = Machine::with_linux_boot(cfg, &setup.boot).map_err(|e| e.to_string())?;
     m.cpu().dlog = cpu_riscv::dlog::DebugLog::new(mask, log_out);
     let mut lockstep = None;
     if accel != Accel::Interp && !cfg!(target_arch = "x86_64") {
@@ -426,6 +442,10 @@ mod tests {
         assert_eq!(c.bios, Firmware::File("fw.bin".into()));
         assert_eq!((c.kernel, c.kernel_bytes), (Some("k.elf".into()), None));
         assert_eq!(c.serial, Serial::File("out.txt".into()));
+        assert_eq!(linux_boot(&o), LinuxBoot::default());
+        let o = Options { initrd: Some("rd".into()), append: Some("a b".into()), dtb: Some("t.dtb".into()), ..o };
+        let want = LinuxBoot { initrd: Some("rd".into()), append: Some("a b".into()), dtb: Some("t.dtb".into()) };
+        assert_eq!(linux_boot(&o), want);
         let c = config(&Options { bios: Bios::None, serial: SerialOpt::None, ..Options::default() }).unwrap();
         assert_eq!((c.board, c.bios, c.serial, c.kernel), (BoardKind::Spike, Firmware::None, Serial::None, None));
         assert_eq!(config(&Options::default()).unwrap().bios, Firmware::Default);

@@ -42,6 +42,10 @@ fn errors_are_one_line_and_exit_1() {
         (&["-max-insns", "0"], "tern: -max-insns 0: the instruction limit must be at least 1"),
         (&["-max-insns", "99999999999999999999"], "tern: -max-insns 99999999999999999999: expects"),
         (&["-smp", "4"], "tern: -smp 4: only one hart is supported"),
+        (&["-initrd", "rd.cpio"], "tern: -initrd only allowed with -kernel option"),
+        (&["-append", "console=ttyS0"], "tern: -append only allowed with -kernel option"),
+        (&["-kernel", "k", "-initrd"], "tern: -initrd: requires an argument"),
+        (&["-kernel", "k", "-dtb"], "tern: -dtb: requires an argument"),
         (&["-machine", "virt", "-bios", "none", "-kernel", "/nonexistent/k.elf"], "tern: "),
         (&["-machine", "virt", "-bios", "/nonexistent/fw.bin", "-kernel", "/nonexistent/k.elf"], "tern: "),
         (&["-D", "/nonexistent/dir/log", "-kernel", "x"], "tern: -D /nonexistent/dir/log: cannot open log file"),
@@ -71,6 +75,39 @@ fn load_errors_name_the_file() {
             assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
         }
     }
+}
+
+/// -initrd and -dtb files that cannot be used: one line naming the file, in QEMU's words.
+#[test]
+fn initrd_and_dtb_errors_name_the_file() {
+    let kernel = temp_file("initrd-kernel.elf", &elf(0x8000_0000, &[JUMP_SELF]));
+    let k = kernel.to_str().unwrap();
+    let bad_dtb = temp_file("bad.dtb", b"garbage\n");
+    let big = temp_file("big-initrd", &vec![0u8; 1 << 20]);
+    let (bad_dtb, big) = (bad_dtb.to_str().unwrap(), big.to_str().unwrap());
+    let base = ["-machine", "virt", "-bios", "none", "-kernel", k, "-max-insns", "1000"];
+    let cases: &[(&[&str], String)] = &[
+        (&["-initrd", "/nonexistent/rd"], "tern: could not load ramdisk '/nonexistent/rd': No such file".into()),
+        (
+            &["-initrd", env!("CARGO_TARGET_TMPDIR")],
+            format!("tern: could not load ramdisk '{}'", env!("CARGO_TARGET_TMPDIR")),
+        ),
+        // 4 MiB of RAM: the initrd at +2 MiB runs into the device tree at the end.
+        (&["-m", "4M", "-initrd", big], "tern: the device tree at 0x80200000".into()),
+        (&["-dtb", "/nonexistent/x.dtb"], "tern: could not load device tree '/nonexistent/x.dtb': No such file".into()),
+        (&["-dtb", bad_dtb], format!("tern: device tree '{bad_dtb}': FDT_ERR_BADMAGIC")),
+    ];
+    for (extra, want) in cases {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let o = run_args(&args, LIMIT);
+        assert_eq!((o.code, o.stderr.lines().count()), (Some(1), 1), "{extra:?}: {}", o.stderr);
+        assert!(o.stderr.starts_with(want.as_str()), "{extra:?}: got {:?}, want {want:?}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+    // spike: QEMU 7.2 ignores -dtb; Tern runs as well and says so once.
+    let o = run_args(&["-M", "spike", "-bios", "none", "-kernel", k, "-dtb", bad_dtb, "-max-insns", "1000"], LIMIT);
+    assert_eq!(o.code, Some(124), "{}", o.stderr);
+    assert_eq!(o.stderr, "tern: warning: -dtb is ignored on spike (as in QEMU 7.2)\n");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use cpu_riscv::{Clock, Cpu, Hart, IrqLines, Ram};
 
 use crate::board::{self, BoardKind, MemMap};
 use crate::bus::{self, DeviceBus};
-use crate::config::{err, Config, Firmware, MachineError, Serial, MAX_RAM};
+use crate::config::{err, Config, Firmware, LinuxBoot, MachineError, Serial, MAX_RAM};
 use crate::control::{Control, RunState};
 use crate::devices::clint::{Clint, CLINT_SIZE};
 use crate::devices::finisher::{Finisher, FINISHER_SIZE};
@@ -39,6 +39,8 @@ const DEFAULT_FIRMWARE_ELF: &[&str] = &[
 pub(crate) struct Image {
     pub(crate) bytes: Arc<[u8]>,
     raw_addr: u64,
+    /// Loaded as it is (the initrd), never parsed as an ELF.
+    pub(crate) raw: bool,
 }
 
 fn read_file(what: &str, path: &Path) -> Result<Vec<u8>, MachineError> {
@@ -67,6 +69,20 @@ fn check_overlap(used: &[(u64, u64, String)], start: u64, end: u64, what: &str) 
 
 impl Machine {
     pub fn new(cfg: Config) -> Result<Machine, MachineError> {
+        Machine::with_linux_boot(cfg, &LinuxBoot::default())
+    }
+
+    /// A machine booting Linux as QEMU's -initrd, -append and -dtb ask.
+    pub fn with_linux_boot(cfg: Config, boot: &LinuxBoot) -> Result<Machine, MachineError> {
+        // QEMU's vl.c (qemu_validate_options) refuses these before building the board.
+        if cfg.kernel.is_none() && cfg.kernel_bytes.is_none() {
+            if boot.append.is_some() {
+                return Err(err("-append only allowed with -kernel option"));
+            }
+            if boot.initrd.is_some() {
+                return Err(err("-initrd only allowed with -kernel option"));
+            }
+        }
         let map = MemMap::of(cfg.board);
         if cfg.ram_size < 2 * MIB || cfg.ram_size > MAX_RAM || !cfg.ram_size.is_multiple_of(4096) {
             return Err(err(format!(
@@ -106,7 +122,7 @@ impl Machine {
                 htif_syms = l.tohost.map(|t| (t, l.fromhost));
                 used.push((l.start, l.end, format!("firmware '{}'", p.display())));
                 roms.push((l.start, l.end - l.start, "ram", p.display().to_string()));
-                images.push(Image { bytes: bytes.into(), raw_addr: map.ram });
+                images.push(Image { bytes: bytes.into(), raw_addr: map.ram, raw: false });
                 // RV64 kernels go at the next 2 MiB boundary (riscv_calc_kernel_start_addr).
                 l.end.next_multiple_of(2 * MIB)
             }
@@ -130,9 +146,28 @@ impl Machine {
                 htif_syms = Some((t, l.fromhost));
             }
             kernel_entry = l.entry;
-            images.push(Image { bytes: bytes.into(), raw_addr: kernel_raw_addr });
+            images.push(Image { bytes: bytes.into(), raw_addr: kernel_raw_addr, raw: false });
         } else if fw_path.is_none() {
             return Err(err("no kernel given (-kernel) and -bios none: nothing to run"));
+        }
+        let mut chosen = fdt::Chosen { bootargs: boot.append.clone(), initrd: None };
+        if let Some(p) = &boot.initrd {
+            let name = p.display().to_string();
+            let fail = |why: String| err(format!("could not load ramdisk '{name}': {why}"));
+            let bytes = std::fs::read(p).map_err(|e| fail(e.to_string()))?;
+            // riscv_load_initrd (hw/riscv/boot.c, QEMU 7.2): above the kernel's
+            // entry by half of RAM, at most 128 MiB, so that the kernel does not
+            // clobber it and it stays in the kernel's low memory.
+            let start = kernel_entry.saturating_add((cfg.ram_size / 2).min(128 * MIB));
+            let l = loader::load_raw(&bytes, &mut ram, start).map_err(fail)?;
+            // Over the kernel's end (a kernel bigger than the gap): QEMU's ROM overlap error.
+            check_overlap(&used, l.start, l.end, &format!("ramdisk '{name}'"))?;
+            if l.end > l.start {
+                used.push((l.start, l.end, format!("ramdisk '{name}'")));
+                roms.push((l.start, l.end - l.start, "ram", name));
+            }
+            images.push(Image { bytes: bytes.into(), raw_addr: start, raw: true });
+            chosen.initrd = Some((l.start, l.end));
         }
         // QEMU 7.2's reset vector jumps to the start of RAM whatever the ELF
         // entry: to the firmware, or with -bios none to the kernel loaded there.
@@ -146,8 +181,19 @@ impl Machine {
         // HTIF at the ELF's tohost, else at the fixed base QEMU uses.
         let htif_fixed = (cfg.board == BoardKind::Spike && htif_syms.is_none()).then_some(map.htif);
 
-        let fdt = fdt::build(cfg.board, &map, cfg.ram_size, htif_fixed)
-            .map_err(|e| err(format!("cannot build the device tree: {e}")))?;
+        let fdt = match (&boot.dtb, cfg.board) {
+            (Some(p), BoardKind::Virt) => {
+                let name = p.display();
+                let blob = std::fs::read(p).map_err(|e| err(format!("could not load device tree '{name}': {e}")))?;
+                // QEMU 7.2's virt still sets /chosen in a -dtb tree.
+                fdt::set_chosen(&blob, &chosen).map_err(|e| err(format!("device tree '{name}': {e}")))?
+            }
+            _ => {
+                let blob = fdt::build(cfg.board, &map, cfg.ram_size, htif_fixed)
+                    .map_err(|e| err(format!("cannot build the device tree: {e}")))?;
+                fdt::set_chosen(&blob, &chosen).map_err(|e| err(format!("cannot build the device tree: {e}")))?
+            }
+        };
         let fdt_addr = fdt::load_addr(map.ram, cfg.ram_size, fdt.len() as u64)
             .ok_or_else(|| err("RAM too small for the device tree"))?;
         check_overlap(&used, fdt_addr, fdt_addr + fdt.len() as u64, &format!("the device tree at {fdt_addr:#x}"))?;
@@ -225,7 +271,12 @@ impl Machine {
         self.cpu.traps.clear();
         for img in &self.images {
             // These loaded before; the RAM has not changed size, so they load again.
-            if let Err(e) = loader::load(&img.bytes, &mut self.cpu, img.raw_addr) {
+            let loaded = if img.raw {
+                loader::load_raw(&img.bytes, &mut self.cpu, img.raw_addr)
+            } else {
+                loader::load(&img.bytes, &mut self.cpu, img.raw_addr)
+            };
+            if let Err(e) = loaded {
                 log::error!("reset: reloading an image failed: {e}");
             }
         }

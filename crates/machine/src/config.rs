@@ -34,6 +34,19 @@ pub struct Config {
     pub max_insns: Option<u64>,
 }
 
+/// QEMU's Linux boot options, beside `Config` (whose users build it field
+/// by field): `-initrd`, `-append`, `-dtb`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinuxBoot {
+    /// Loaded raw above the kernel, its range in `/chosen` (hw/riscv/boot.c).
+    pub initrd: Option<PathBuf>,
+    /// `/chosen/bootargs`.
+    pub append: Option<String>,
+    /// A device tree blob used instead of the generated one (`virt` only:
+    /// QEMU 7.2's `spike` ignores -dtb, and so does Tern's).
+    pub dtb: Option<PathBuf>,
+}
+
 /// The most RAM Tern will allocate.
 pub const MAX_RAM: u64 = 16 << 30;
 

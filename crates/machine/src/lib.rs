@@ -22,7 +22,7 @@ use cpu_riscv::Cpu;
 
 use assemble::Image;
 pub use board::BoardKind;
-pub use config::{Config, Firmware, MachineError, Serial, MAX_RAM};
+pub use config::{Config, Firmware, LinuxBoot, MachineError, Serial, MAX_RAM};
 use control::{Control, Handle, RunState};
 use devices::{Console, ExitSignal};
 pub use requests::registers_text;
@@ -61,7 +61,7 @@ impl Machine {
     /// The code symbols of the firmware and kernel ELF images
     /// (`loader::symbols`), for `-perfmap`: parsed on demand, as only it needs them.
     pub fn guest_symbols(&self) -> Vec<loader::Symbol> {
-        self.images.iter().flat_map(|img| loader::symbols(&img.bytes)).collect()
+        self.images.iter().filter(|img| !img.raw).flat_map(|img| loader::symbols(&img.bytes)).collect()
     }
 
     /// The hart's exit-request flag: raising it makes `run` look at requests,

@@ -140,6 +140,19 @@ pub fn load(bytes: &[u8], ram: &mut impl LoadTarget, raw_addr: u64) -> Result<Lo
     Ok(info)
 }
 
+/// Load `bytes` as they are at `addr`, whatever they look like (QEMU's
+/// load_image_targphys, used for -initrd); an empty file loads nothing.
+pub fn load_raw(bytes: &[u8], ram: &mut impl LoadTarget, addr: u64) -> Result<Loaded, String> {
+    let (lo, size) = ram.range();
+    let len = bytes.len() as u64;
+    let end = addr
+        .checked_add(len)
+        .filter(|&e| addr >= lo && e <= lo + size)
+        .ok_or_else(|| format!("{len} bytes at {addr:#x} do not fit in RAM {lo:#x}..{:#x}", lo + size))?;
+    ram.put(addr, bytes, len).ok_or("image outside RAM")?;
+    Ok(Loaded { entry: addr, start: addr, end, is_elf: false, tohost: None, fromhost: None })
+}
+
 fn parse_elf(bytes: &[u8]) -> Result<(Vec<Piece<'_>>, Loaded), String> {
     // Cheap header checks first, so that foreign files get a precise message.
     if bytes.len() < 64 {

@@ -370,3 +370,123 @@ fn hostile_images_never_panic_the_board() {
     }
     assert!(built > 0, "some mutations are harmless and must still load");
 }
+
+fn boot(initrd: Option<&PathBuf>, append: Option<&str>, dtb: Option<&PathBuf>) -> LinuxBoot {
+    LinuxBoot { initrd: initrd.cloned(), append: append.map(str::to_string), dtb: dtb.cloned() }
+}
+
+/// `/chosen`'s initrd range in the machine's device tree, and that tree
+/// being the one in RAM where a1 points.
+fn initrd_range(m: &mut Machine) -> (u32, u32) {
+    let (fdt, addr) = m.fdt();
+    let fdt = fdt.to_vec();
+    assert_eq!(m.cpu().ram().equals(addr, &fdt), Some(true), "the patched tree is the one loaded");
+    let t = crate::fdt::tests::parse(&fdt);
+    let cell = |k: &str| u32::from_be_bytes(t[k][..].try_into().unwrap());
+    (cell("/chosen:linux,initrd-start"), cell("/chosen:linux,initrd-end"))
+}
+
+#[test]
+fn initrd_lands_where_qemu_puts_it() {
+    // A newc cpio of text files can be all text: the initrd is loaded as it
+    // is, never judged as an image (the kernel loader refuses text).
+    let mut data = b"070701000000000000000000000000000000000000000000000000000000000000000000000b".to_vec();
+    data.resize(0xa00, b'\n');
+    let rd = temp_path("initrd.cpio");
+    std::fs::write(&rd, &data).unwrap();
+    // -bios none, 128 MiB: the kernel's entry (RAM base) + 64 MiB, as QEMU's dump shows.
+    let mut m = Machine::with_linux_boot(cfg(BoardKind::Virt, &[0x13, 0, 0, 0]), &boot(Some(&rd), None, None)).unwrap();
+    assert_eq!(initrd_range(&mut m), (0x8400_0000, 0x8400_0a00));
+    assert_eq!(m.cpu().ram().equals(0x8400_0000, &data), Some(true));
+    assert!(m.roms.iter().any(|r| r.0 == 0x8400_0000 && r.1 == 0xa00 && r.3 == rd.display().to_string()));
+    // System reset loads it again.
+    m.cpu().ram_fill(0x8400_0000, 0xa00, 0).unwrap();
+    m.reset();
+    assert_eq!(m.cpu().ram().equals(0x8400_0000, &data), Some(true), "reloaded at reset");
+    // Firmware first, 256 MiB or more: kernel at 0x80200000, initrd 128 MiB
+    // above it (QEMU: linux,initrd-start = <0x88200000>), with the command line.
+    let fw = temp_path("initrd-fw.bin");
+    std::fs::write(&fw, vec![0x13u8; 0x1234]).unwrap();
+    let mut c = cfg(BoardKind::Virt, &[0x6f, 0, 0, 0]);
+    (c.bios, c.ram_size) = (Firmware::File(fw.clone()), 1 << 30);
+    let mut m = Machine::with_linux_boot(c, &boot(Some(&rd), Some("console=ttyS0"), None)).unwrap();
+    assert_eq!(initrd_range(&mut m), (0x8820_0000, 0x8820_0a00));
+    assert_eq!(m.cpu().ram().equals(0x8820_0000, &data), Some(true));
+    assert_eq!(crate::fdt::tests::parse(m.fdt().0)["/chosen:bootargs"], b"console=ttyS0\0");
+    // Spike, 64 MiB: entry + 32 MiB.
+    let mut c = cfg(BoardKind::Spike, &[0x6f, 0, 0, 0]);
+    c.ram_size = 64 << 20;
+    let mut m = Machine::with_linux_boot(c, &boot(Some(&rd), None, None)).unwrap();
+    assert_eq!(initrd_range(&mut m), (0x8200_0000, 0x8200_0a00));
+    assert_eq!(m.cpu().ram().equals(0x8200_0000, &data), Some(true));
+    let _ = std::fs::remove_file(&fw);
+    let _ = std::fs::remove_file(&rd);
+}
+
+#[test]
+fn initrd_errors() {
+    let err = |c: Config, b: LinuxBoot| Machine::with_linux_boot(c, &b).err().expect("an error").to_string();
+    let kernel = || cfg(BoardKind::Virt, &[0x13, 0, 0, 0]);
+    let missing = temp_path("no-such-initrd");
+    let e = err(kernel(), boot(Some(&missing), None, None));
+    assert!(e.starts_with(&format!("could not load ramdisk '{}': No such file", missing.display())), "{e}");
+    let dir = std::env::temp_dir();
+    assert!(err(kernel(), boot(Some(&dir), None, None)).starts_with("could not load ramdisk"));
+    // Without a kernel, as QEMU's vl.c says.
+    let mut c = kernel();
+    (c.kernel_bytes, c.bios) = (None, Firmware::File(temp_path("unused-fw")));
+    assert_eq!(err(c.clone(), boot(Some(&missing), None, None)), "-initrd only allowed with -kernel option");
+    assert_eq!(err(c, boot(Some(&missing), Some("x"), None)), "-append only allowed with -kernel option");
+    // 8 MiB RAM: the initrd at +4 MiB. 3 MiB of it reaches the device tree
+    // (QEMU: "Some ROM regions are overlapping"); 5 MiB leaves RAM.
+    let big = temp_path("big-initrd");
+    for (size, want) in [(3 << 20, "overlaps ramdisk"), (5 << 20, "do not fit in RAM")] {
+        std::fs::write(&big, vec![1u8; size]).unwrap();
+        let mut c = kernel();
+        c.ram_size = 8 << 20;
+        let e = err(c, boot(Some(&big), None, None));
+        assert!(e.contains(want), "{size}: {e}");
+    }
+    // A kernel reaching past the initrd's start: overlap, as in QEMU.
+    std::fs::write(&big, [1u8; 16]).unwrap();
+    let mut c = cfg(BoardKind::Virt, &vec![0x13; 5 << 20]);
+    c.ram_size = 8 << 20;
+    let e = err(c, boot(Some(&big), None, None));
+    assert!(e.contains("ramdisk") && e.contains("overlaps kernel"), "{e}");
+    let _ = std::fs::remove_file(&big);
+}
+
+#[test]
+fn dtb_file_replaces_the_tree_on_virt_only() {
+    let dts = "/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; model = \"mine\"; chosen { }; };\n";
+    let dtb = temp_path("mine.dtb");
+    let out = std::process::Command::new("dtc")
+        .args(["-I", "dts", "-O", "dtb", "-o"])
+        .arg(&dtb)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let mut child = out.expect("running dtc (Debian's device-tree-compiler)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), dts.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let b = boot(None, Some("root=/dev/ram"), Some(&dtb));
+    let mut m = Machine::with_linux_boot(cfg(BoardKind::Virt, &[0x13, 0, 0, 0]), &b).unwrap();
+    let t = crate::fdt::tests::parse(m.fdt().0);
+    assert_eq!(t["/:model"], b"mine\0");
+    assert_eq!(t["/chosen:bootargs"], b"root=/dev/ram\0");
+    let (fdt, addr) = m.fdt();
+    let fdt = fdt.to_vec();
+    assert_eq!(m.cpu().ram().equals(addr, &fdt), Some(true));
+    // QEMU 7.2's spike builds its own tree whatever -dtb says.
+    let m = Machine::with_linux_boot(cfg(BoardKind::Spike, &[0x13, 0, 0, 0]), &b).unwrap();
+    let t = crate::fdt::tests::parse(m.fdt().0);
+    assert_eq!(t["/:model"], b"ucbbar,spike-bare,qemu\0");
+    assert_eq!(t["/chosen:bootargs"], b"root=/dev/ram\0");
+    // Broken or missing blobs are one-line errors naming the file.
+    std::fs::write(&dtb, b"not a tree").unwrap();
+    let e = Machine::with_linux_boot(cfg(BoardKind::Virt, &[0x13, 0, 0, 0]), &b).err().unwrap().to_string();
+    assert_eq!(e, format!("device tree '{}': FDT_ERR_BADMAGIC", dtb.display()));
+    let _ = std::fs::remove_file(&dtb);
+    let e = Machine::with_linux_boot(cfg(BoardKind::Virt, &[0x13, 0, 0, 0]), &b).err().unwrap().to_string();
+    assert!(e.starts_with(&format!("could not load device tree '{}': No such file", dtb.display())), "{e}");
+}
