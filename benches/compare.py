@@ -4,12 +4,17 @@
 Run through benches/compare.sh (which builds Tern in release first), or directly:
     python3 benches/compare.py [-n RUNS] [--only NAME,...] [--tern PATH] [--qemu PATH]
 
+The `linux` workload (boot Linux to userspace and power off, under OpenSBI) joins
+in when benches/linux/build.sh has built its kernel and initramfs in
+$TERN_LINUX_DIR (default ~/.cache/tern-linux); `--only linux` asks for it alone.
+
 Each workload runs on QEMU, Tern -accel jit and Tern -accel interp in turn, RUNS
 times, the order rotating every round so slow drifts in machine load hit all
 three alike. Every run must exit 0 with the same output as QEMU's (the checksum
-line); a mismatch is an error. Prints a markdown table of medians, the speed
-ratios, geometric means over the integer workloads, the memory/FP ones and all
-CPU-bound ones together, the targets, and the machine. Python 3 standard library only.
+line, or the Linux init's line); a mismatch is an error. Prints a markdown table of
+medians, the speed ratios, geometric means over the integer workloads, the memory/FP
+ones and all CPU-bound ones together, the targets, and the machine. Python 3 standard
+library only.
 """
 import argparse
 import math
@@ -26,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # name, board, image (relative to the repository), kind, what it is.
 # Kinds: "int" and "memfp" are the CPU-bound workloads (integer code; memory-bound or
 # floating point), each with its own geometric mean, and both together make the
-# overall CPU-bound one; "translation" and "startup" have targets of their own.
+# overall CPU-bound one; "translation", "startup" and "os" have targets of their own.
 WORKLOADS = [
     ("startup", "spike", "roms/build/isa/rv64ui-add.elf", "startup", "start-up + exit: rv64ui-add on spike"),
     ("mix", "virt", "roms/build/bench/mix.elf", "int", "integer/branchy: lists, matrix, CRC, state machine"),
@@ -38,10 +43,20 @@ WORKLOADS = [
     ("fp", "virt", "roms/build/bench/fp.elf", "memfp", "FP: n-body, fmaf matmul, LU, conversions"),
     ("trans", "virt", "roms/build/bench/trans.elf", "translation", "translation: 1.1M distinct insns run once"),
 ]
+# Built outside the repository by benches/linux/build.sh, so opt-in: run when built.
+LINUX_DIR = os.environ.get("TERN_LINUX_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "tern-linux")
+LINUX_INITRD = os.path.join(LINUX_DIR, "initramfs.cpio")
+LINUX_APPEND = "console=ttyS0 earlycon"
+OPTIONAL_WORKLOADS = [
+    ("linux", "virt", os.path.join(LINUX_DIR, "build/arch/riscv/boot/Image"), "os",
+     "Linux 6.1 tinyconfig boot to userspace + power-off, OpenSBI"),
+]
 CPU_KINDS = ("int", "memfp")
 # Issue 12: integer code at least 3x QEMU's speed; the same bar for the overall CPU-bound mean.
 INT_TARGET = 3.0
 CPU_TARGET = 3.0
+# Issue 12 point 5: Linux boot at least 2.5x QEMU's speed.
+OS_TARGET = 2.5
 ENGINES = ["qemu", "jit", "interp"]
 TIMEOUT = 300
 
@@ -51,8 +66,12 @@ def die(msg):
     sys.exit(1)
 
 
-def command(engine, board, image, tern, qemu):
-    common = ["-machine", board, "-bios", "none", "-nographic", "-kernel", image]
+def command(engine, board, image, kind, tern, qemu):
+    if kind == "os":  # a real boot: OpenSBI, then the kernel with its initramfs
+        common = ["-machine", board, "-bios", "default", "-nographic", "-m", "256M", "-kernel", image,
+                  "-initrd", LINUX_INITRD, "-append", LINUX_APPEND]
+    else:
+        common = ["-machine", board, "-bios", "none", "-nographic", "-kernel", image]
     if engine == "qemu":
         return [qemu] + common
     return [tern, "-accel", engine] + common
@@ -69,8 +88,9 @@ def run_once(cmd):
 
 
 def output_key(stdout):
-    """What must agree between engines: the checksum line if there is one, else all of stdout."""
-    m = re.search(r"^.*checksum: 0x[0-9a-f]+.*$", stdout, re.M)
+    """What must agree between engines: the checksum line or the Linux init's line if there
+    is one (the kernel's log carries timings), else all of stdout."""
+    m = re.search(r"^.*checksum: 0x[0-9a-f]+.*$|^tern-linux: .*$", stdout, re.M)
     return m.group(0).strip() if m else stdout.strip()
 
 
@@ -119,12 +139,19 @@ def main():
     if not os.access(args.tern, os.X_OK):
         die(f"{args.tern} not found (cargo build --release)")
     only = [w for w in args.only.split(",") if w]
-    unknown = set(only) - {w[0] for w in WORKLOADS}
+    known = WORKLOADS + OPTIONAL_WORKLOADS
+    unknown = set(only) - {w[0] for w in known}
     if unknown:
-        die(f"unknown workload(s) {', '.join(sorted(unknown))}; known: {', '.join(w[0] for w in WORKLOADS)}")
-    loads = [w for w in WORKLOADS if not only or w[0] in only]
-    for name, _, image, _, _ in loads:
-        if not os.path.isfile(os.path.join(ROOT, image)):
+        die(f"unknown workload(s) {', '.join(sorted(unknown))}; known: {', '.join(w[0] for w in known)}")
+    # Optional workloads run by default only once built; named in --only, they must be.
+    built = [w for w in OPTIONAL_WORKLOADS if os.path.isfile(w[2]) and os.path.isfile(LINUX_INITRD)]
+    loads = [w for w in known if w[0] in only] if only else WORKLOADS + built
+    for name, _, image, kind, _ in loads:
+        if kind == "os":
+            for f in (image, LINUX_INITRD):
+                if not os.path.isfile(f):
+                    die(f"{name}: {f} is missing (benches/linux/build.sh builds it)")
+        elif not os.path.isfile(os.path.join(ROOT, image)):
             die(f"{image} is missing (roms/build.sh builds it)")
 
     load_before = os.getloadavg()[0]
@@ -136,7 +163,7 @@ def main():
         for r in range(args.runs):
             order = ENGINES[r % 3 :] + ENGINES[: r % 3]
             for engine in order:
-                cmd = command(engine, board, img, args.tern, qemu)
+                cmd = command(engine, board, img, kind, args.tern, qemu)
                 t, code, out, err = run_once(cmd)
                 if code != 0:
                     die(f"{name}: '{' '.join(cmd)}' exited {code}\n{out[-500:]}{err[-500:]}")
@@ -181,6 +208,9 @@ def main():
         if v[2] == "startup":
             print(f"- Start-up ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
                   f"(target: faster than QEMU: {'met' if v[0] > 1 else 'NOT met'})")
+        if v[2] == "os":
+            print(f"- Operating system ({name}): Tern jit {v[0]:.2f}x QEMU's speed "
+                  f"(target >= {OS_TARGET:g}x: {'met' if v[0] >= OS_TARGET else 'NOT met'})")
     print(f"- Speed ratio = QEMU median wall time / Tern median wall time (higher is better for Tern); "
           f"{args.runs} alternating runs each.")
     print()

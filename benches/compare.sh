@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tern (-accel jit and -accel interp) against qemu-system-riscv64 on the benchmark
-# images in roms/build/bench/ plus a start-up case; prints a markdown table of
-# median wall times and speed ratios. See benches/compare.py for the method.
+# images in roms/build/bench/ plus a start-up case, and a Linux boot once
+# benches/linux/build.sh has built it; prints a markdown table of median wall
+# times and speed ratios. See benches/compare.py for the method.
 # Usage: benches/compare.sh [-n RUNS] [--only mix,fp,...]   (default 5 runs)
 # Needs qemu-system-riscv64 (apt-get install qemu-system-misc) and python3.
 set -euo pipefail
