@@ -251,9 +251,12 @@ pub(crate) struct Env {
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
     let Env { chain, fp, direct, thunk, exit } = env;
     let At { pa, vpc, second } = at;
-    let mut a = Asm::new(base);
+    // Room for a typical block up front: growing the buffers as code is
+    // pushed was most of translation's time (realloc after realloc).
+    let n = insns.len();
+    let mut a = Asm::new_with_capacity(base, 64 * n + 256, 0, 0, 4 * n + 8, 0, 4 * n + 8);
     let mut b = Builder { pa, vpc, chain, base, exit, sites: Vec::new(), stubs: Vec::new() };
-    let n = insns.len() as i32;
+    let n = n as i32;
     let fp_mode = fp.unwrap_or(FpMode::Off);
     let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
     // The exit-request flag, which is also raised when an interrupt line
