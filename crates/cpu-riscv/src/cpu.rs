@@ -173,6 +173,7 @@ impl Cpu {
     /// so that a guest trapping in a loop still returns control. Devices are
     /// not polled here: the caller runs slices and calls `bus.poll()` between.
     pub fn run(&mut self, budget: u64) -> Stop {
+        self.select_tlb_bank();
         let mut work = 0u64;
         let stop = if let Some(mut engine) = self.engine.take() {
             let stop = self.run_with(budget, &mut work, |cpu, max| engine.exec_block(cpu, max));

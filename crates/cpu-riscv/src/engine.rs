@@ -136,10 +136,12 @@ impl Cpu {
         self.exec_block(max)
     }
 
-    /// The software TLB's root pointer (layout `TLB_LAYOUT`), valid as long
-    /// as the `Cpu`, for generated code to read while it holds the `Cpu`
-    /// exclusively. Its entries change only in `cpu-riscv` code.
-    pub fn tlb_base(&self) -> *const u8 {
+    /// The software TLB's bank for the current privilege (layout
+    /// `TLB_LAYOUT`), valid as long as the `Cpu`, for generated code to read
+    /// while it holds the `Cpu` exclusively and the privilege stays (a
+    /// change of privilege ends the block: `block_must_end`). Its entries
+    /// change only in `cpu-riscv` code.
+    pub fn tlb_base(&mut self) -> *const u8 {
         self.tlb_ptr()
     }
 

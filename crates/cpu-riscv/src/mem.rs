@@ -12,8 +12,10 @@ use std::ptr::NonNull;
 
 use crate::bus::BusError;
 use crate::cpu::Cpu;
+use crate::csr::{MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV};
 use crate::decode::decode;
 use crate::dlog::LOG_GUEST_ERRORS;
+use crate::hart::Priv;
 use crate::insn::Insn;
 use crate::mmu::Access;
 use crate::trap::{Cause, Exception};
@@ -40,21 +42,50 @@ pub(crate) struct TlbEntry {
 
 const EMPTY: TlbEntry = TlbEntry { tag: INVALID, addend: 0, pa_page: INVALID, host: 0 };
 
-pub(crate) struct Tlb {
+/// One set of TLB entries: those of one translation regime (`Tlb`).
+pub(crate) struct Bank {
     read: [TlbEntry; TLB_SIZE],
     write: [TlbEntry; TLB_SIZE],
     fetch: [TlbEntry; TLB_SIZE],
-    /// Entries filled since the last flush (kind * TLB_SIZE + index), so that
-    /// a flush, which comes with every privilege change, clears only those.
+    /// Entries filled since the last flush (kind * TLB_SIZE + index), so
+    /// that a flush clears only those.
     filled: Vec<u16>,
-    /// Flushes so far: what the JIT's virtual-pc jump cache is valid for.
-    pub(crate) generation: u64,
     /// The addend of the direct-read window (`Cpu::direct_reads`) while it
-    /// is known to hold, else `INVALID`: generated code that reads RAM
-    /// directly checks it on entry, so it never runs under other state.
+    /// is known to hold, else `INVALID`.
     pub(crate) direct: u64,
     /// The direct-read window worked out since the last flush, if it was.
     pub(crate) direct_known: Option<Option<crate::engine::DirectReads>>,
+}
+
+/// Banks: U, S, M, and M with MPRV loading and storing at MPP's privilege.
+const BANKS: usize = 4;
+
+/// The software TLB, in one bank per privilege (as QEMU's MMU indexes), so
+/// that a trap or an xRET switches banks instead of flushing: entries
+/// depend on the privilege (MMU off in M, the U bit and SUM in S and U,
+/// PMP), and everything else they depend on (satp, MPRV and MPP, SUM/MXR,
+/// PMP, sfence.vma) flushes them all. It reads as the bank in use.
+pub(crate) struct Tlb {
+    banks: [Bank; BANKS],
+    /// The bank in use, and the state it was chosen for (`Tlb::key`).
+    cur: usize,
+    key: u64,
+    /// Flushes and bank switches so far: what the JIT's virtual-pc jump
+    /// cache is valid for.
+    pub(crate) generation: u64,
+}
+
+impl Deref for Tlb {
+    type Target = Bank;
+    fn deref(&self) -> &Bank {
+        &self.banks[self.cur]
+    }
+}
+
+impl DerefMut for Tlb {
+    fn deref_mut(&mut self) -> &mut Bank {
+        &mut self.banks[self.cur]
+    }
 }
 
 /// The TLB's one allocation, which generated code reads through the root
@@ -71,21 +102,38 @@ unsafe impl Send for TlbRoot {}
 
 impl TlbRoot {
     pub(crate) fn new() -> TlbRoot {
-        let tlb = Box::new(Tlb {
-            read: [EMPTY; TLB_SIZE],
-            write: [EMPTY; TLB_SIZE],
-            fetch: [EMPTY; TLB_SIZE],
-            filled: Vec::with_capacity(TLB_SIZE),
-            generation: 0,
-            direct: INVALID,
-            direct_known: None,
-        });
+        // Built in place: the banks (1.5 MiB) would not fit on the stack.
+        let mut tlb = Box::<Tlb>::new_uninit();
+        let p = tlb.as_mut_ptr();
+        // SAFETY: `p` points to the allocation just made for a `Tlb`; every
+        // field of every bank, and of the `Tlb`, is written once through raw
+        // place projections (no reference to uninitialised memory) before
+        // `assume_init`.
+        let tlb = unsafe {
+            for i in 0..BANKS {
+                let bank = &raw mut (*p).banks[i];
+                for j in 0..TLB_SIZE {
+                    (&raw mut (*bank).read[j]).write(EMPTY);
+                    (&raw mut (*bank).write[j]).write(EMPTY);
+                    (&raw mut (*bank).fetch[j]).write(EMPTY);
+                }
+                (&raw mut (*bank).filled).write(Vec::with_capacity(TLB_SIZE));
+                (&raw mut (*bank).direct).write(INVALID);
+                (&raw mut (*bank).direct_known).write(None);
+            }
+            (&raw mut (*p).cur).write(2);
+            (&raw mut (*p).key).write(Tlb::key(Priv::M, 0));
+            (&raw mut (*p).generation).write(0);
+            tlb.assume_init()
+        };
         TlbRoot(NonNull::from(Box::leak(tlb)))
     }
 
-    /// The root pointer, for generated code (valid as long as the `TlbRoot`).
-    pub(crate) fn as_ptr(&self) -> *const u8 {
-        self.0.as_ptr().cast_const().cast()
+    /// The bank in use, for generated code (valid as long as the
+    /// `TlbRoot`), derived from the root pointer.
+    pub(crate) fn bank_ptr(&self) -> *const u8 {
+        let off = std::mem::offset_of!(Tlb, banks) + self.cur * std::mem::size_of::<Bank>();
+        self.0.as_ptr().cast_const().cast::<u8>().wrapping_add(off)
     }
 }
 
@@ -114,9 +162,8 @@ impl Drop for TlbRoot {
     }
 }
 
-impl Tlb {
-    pub(crate) fn flush(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
+impl Bank {
+    fn flush(&mut self) {
         self.direct = INVALID;
         self.direct_known = None;
         if self.filled.len() >= TLB_SIZE {
@@ -135,11 +182,53 @@ impl Tlb {
         }
         self.filled.clear();
     }
+}
 
-    /// Drop the write entries of physical page `pa_page` (it now holds code).
+impl Tlb {
+    /// Forget every translation, in every bank.
+    pub(crate) fn flush(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        for b in &mut self.banks {
+            b.flush();
+        }
+    }
+
+    /// What chooses the bank: the privilege and, in M, MPRV and MPP.
+    fn key(prv: Priv, mstatus: u64) -> u64 {
+        let mprv = if prv == Priv::M { mstatus & (MSTATUS_MPRV | MSTATUS_MPP) } else { 0 };
+        prv as u64 | mprv
+    }
+
+    /// Use the bank for privilege `prv` and `mstatus`: U, S and M have
+    /// their own; M with MPRV set and MPP below M (loads and stores at
+    /// MPP's privilege, fetches at M's) has the fourth, flushed when it is
+    /// chosen, as what it holds depends on MPP. Changes the generation when
+    /// the bank changes (fetches may translate differently).
+    fn select(&mut self, prv: Priv, mstatus: u64) {
+        let key = Tlb::key(prv, mstatus);
+        if key == self.key {
+            return;
+        }
+        self.key = key;
+        self.generation = self.generation.wrapping_add(1);
+        self.cur = match prv {
+            Priv::U => 0,
+            Priv::S => 1,
+            Priv::M if mstatus & MSTATUS_MPRV != 0 && (mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT != 3 => {
+                self.banks[3].flush();
+                3
+            }
+            Priv::M => 2,
+        };
+    }
+
+    /// Drop the write entries of physical page `pa_page` (it now holds
+    /// code), in every bank.
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
-        for e in self.write.iter_mut().filter(|e| e.pa_page == pa_page) {
-            *e = EMPTY;
+        for b in &mut self.banks {
+            for e in b.write.iter_mut().filter(|e| e.pa_page == pa_page) {
+                *e = EMPTY;
+            }
         }
     }
 }
@@ -152,18 +241,28 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
         tag: std::mem::offset_of!(TlbEntry, tag),
         addend: std::mem::offset_of!(TlbEntry, addend),
         host: std::mem::offset_of!(TlbEntry, host),
-        read: std::mem::offset_of!(Tlb, read),
-        write: std::mem::offset_of!(Tlb, write),
-        fetch: std::mem::offset_of!(Tlb, fetch),
-        direct: std::mem::offset_of!(Tlb, direct),
+        read: std::mem::offset_of!(Bank, read),
+        write: std::mem::offset_of!(Bank, write),
+        fetch: std::mem::offset_of!(Bank, fetch),
+        direct: std::mem::offset_of!(Bank, direct),
     }
 }
 
 impl Cpu {
-    /// The TLB's root pointer, for generated code (stable: allocated once
-    /// in `Cpu::new`).
-    pub(crate) fn tlb_ptr(&self) -> *const u8 {
-        self.tlb.as_ptr()
+    /// The TLB bank for the current privilege, for generated code (stable
+    /// while the privilege is: allocated once in `Cpu::new`).
+    pub(crate) fn tlb_ptr(&mut self) -> *const u8 {
+        self.select_tlb_bank();
+        self.tlb.bank_ptr()
+    }
+
+    /// Use the TLB bank of the current privilege (and MPRV/MPP). Privilege
+    /// changes made by the hart do this (`set_priv`); this also catches
+    /// those written straight into `hart.prv` (tests, debuggers) before a
+    /// run or an access through the slow path.
+    #[inline(always)]
+    pub(crate) fn select_tlb_bank(&mut self) {
+        self.tlb.select(self.hart.prv, self.hart.csr.mstatus);
     }
 }
 
@@ -257,6 +356,7 @@ impl Cpu {
 
     #[inline(never)]
     fn load_slow(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
+        self.select_tlb_bank();
         let size = size.clamp(1, 8);
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
@@ -279,6 +379,7 @@ impl Cpu {
 
     #[inline(never)]
     fn store_slow(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
+        self.select_tlb_bank();
         let size = size.clamp(1, 8);
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
@@ -440,6 +541,7 @@ impl Cpu {
     /// engines may cache what the translations said (QEMU ends its TB too).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
+        self.select_tlb_bank();
         self.blocks.stop = true;
     }
 
@@ -452,6 +554,7 @@ impl Cpu {
     /// skip the TLB. Worked out at most once per TLB flush (privilege,
     /// MPRV and PMP changes all flush).
     pub fn direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
+        self.select_tlb_bank();
         if let Some(known) = self.tlb.direct_known {
             return known;
         }
@@ -483,6 +586,7 @@ impl Cpu {
 
     #[inline(never)]
     fn fetch_pa_slow(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
+        self.select_tlb_bank();
         let pa = self.translate(pc, Access::Execute)?;
         self.fill_tlb(Kind::Fetch, pc, pa);
         let e = &self.tlb.fetch[tlb_index(pc)];

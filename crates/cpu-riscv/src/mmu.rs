@@ -315,6 +315,40 @@ mod tests {
         r.err().map(|e| e.cause)
     }
 
+    /// Each privilege has its own TLB (as QEMU's MMU indexes): S's
+    /// translation of a page and M's (bare) one of the same address live
+    /// side by side across traps and returns, none leaking into the other;
+    /// and S's entries survive a trip to M (nothing flushed them), while
+    /// MPRV's bank (M loading at MPP's privilege) is flushed when chosen.
+    #[test]
+    fn tlb_banks_per_privilege() {
+        const V: u64 = RAM_BASE + 0x20_0000; // in M, itself
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        t.map(&mut c, V, RAM_BASE + 0x30_0000, RWX | PTE_A | PTE_D, 0);
+        c.ram.write(V, 8, 111).unwrap();
+        c.ram.write(RAM_BASE + 0x30_0000, 8, 333).unwrap();
+        c.flush_tlb();
+        assert_eq!(c.load(V, 8), Ok(333), "S: through Sv39");
+        c.set_priv(Priv::M);
+        assert_eq!(c.load(V, 8), Ok(111), "M: bare");
+        // Remap V without sfence.vma: S's entry, kept, still says 0x30_0000.
+        t.map(&mut c, V, RAM_BASE + 0x38_0000, RWX | PTE_A | PTE_D, 0);
+        c.set_priv(Priv::S);
+        assert_eq!(c.load(V, 8), Ok(333), "S's entry survived the trip to M");
+        c.set_priv(Priv::M);
+        assert_eq!(c.load(V, 8), Ok(111), "M's too");
+        // MPRV, MPP = S: loads walk the tables again (a fresh bank).
+        c.hart.csr.mstatus = MSTATUS_MPRV | (1 << MSTATUS_MPP_SHIFT);
+        c.flush_tlb();
+        assert_eq!(c.load(V, 8), Ok(0), "MPRV: the new mapping (zeroed RAM)");
+        // A privilege written straight into the hart is noticed before a run.
+        c.hart.csr.mstatus = 0;
+        c.flush_tlb();
+        c.hart.prv = Priv::S;
+        c.select_tlb_bank();
+        assert_eq!(c.load(V, 8), Ok(0), "S after the flush: the new mapping");
+    }
+
     #[test]
     fn bare_in_m_and_mprv() {
         let (mut c, mut t) = Tables::new(SATP_MODE_SV39);

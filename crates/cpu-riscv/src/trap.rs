@@ -109,11 +109,15 @@ const PRIORITY: [Interrupt; 6] = [
 
 impl crate::cpu::Cpu {
     /// Change privilege. As QEMU's `riscv_cpu_set_mode`, this drops the LR
-    /// reservation, so an SC cannot succeed across a context switch.
+    /// reservation, so an SC cannot succeed across a context switch, and
+    /// switches TLBs (QEMU's MMU index) rather than flushing them.
     pub fn set_priv(&mut self, p: Priv) {
         if self.hart.prv != p {
             self.hart.prv = p;
-            self.flush_tlb();
+            // Its own TLB bank (no flush); the block ends, as engines may
+            // cache what translations said.
+            self.select_tlb_bank();
+            self.blocks.stop = true;
         }
         self.hart.reservation = u64::MAX;
     }
