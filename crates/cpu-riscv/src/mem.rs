@@ -440,6 +440,7 @@ impl Cpu {
     /// engines may cache what the translations said (QEMU ends its TB too).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
+        self.blocks.unchain();
         self.blocks.stop = true;
     }
 
@@ -483,6 +484,8 @@ impl Cpu {
 
     #[inline(never)]
     fn fetch_pa_slow(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
+        // The fetch TLB changes (or the page is walked every time).
+        self.blocks.unchain();
         let pa = self.translate(pc, Access::Execute)?;
         self.fill_tlb(Kind::Fetch, pc, pa);
         let e = &self.tlb.fetch[tlb_index(pc)];
