@@ -51,6 +51,8 @@ pub(crate) struct Entry {
     pub off: u16,
     /// Position in the block.
     pub idx: u8,
+    /// The last entry of its run: the block ends after it (`exec/fast.rs`).
+    pub last: bool,
 }
 
 impl Entry {
@@ -63,6 +65,7 @@ impl Entry {
             insn,
             off: off as u16,
             idx: idx as u8,
+            last: false,
         }
     }
 }
@@ -95,8 +98,16 @@ impl Link {
 }
 
 impl Block {
-    pub(crate) fn new(pa: u64, pa2: u64, entries: Vec<Entry>) -> Block {
+    pub(crate) fn new(pa: u64, pa2: u64, mut entries: Vec<Entry>) -> Block {
+        mark_last(&mut entries);
         Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
+    }
+}
+
+/// Mark the last of `entries` as such (`Entry::last`).
+pub(crate) fn mark_last(entries: &mut [Entry]) {
+    if let Some(e) = entries.last_mut() {
+        e.last = true;
     }
 }
 
@@ -484,6 +495,21 @@ mod tests {
         assert_eq!(c.run(4), Stop::Budget);
         assert_eq!((c.hart.x[10], c.hart.pc), (121, BASE));
         assert_eq!(c.hart.instret, 8);
+    }
+
+    #[test]
+    fn blocks_cut_short_by_the_budget_resume_exactly() {
+        // Runs stop at their marked last entry: a whole block's, or that of
+        // the copy of its first part a short budget runs.
+        let mut c = cpu();
+        let code = [i(Op::Addi, 10, 10, 1), i(Op::Addi, 10, 10, 2), i(Op::Addi, 10, 10, 4), j(0, -12)];
+        load_code(&mut c, BASE, &code);
+        assert_eq!(c.run(2), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (3, BASE + 8, 2));
+        assert_eq!(c.run(1), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (7, BASE + 12, 3));
+        assert_eq!(c.run(4 + 1), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (14, BASE, 8));
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK, NONE};
+use crate::blocks::{ends_block, mark_last, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
-use crate::exec::fast::BlockRun;
+use crate::exec::fast::{At, BlockRun};
 use crate::hart::Hart;
 use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
@@ -282,8 +282,11 @@ impl Cpu {
         // the table but is freed only by `end` below, after this reference's
         // last use (`BlockCache::unlinked`).
         let entries = unsafe { &block.as_ref().entries };
-        let n = entries.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-        let work = self.exec_entries(&entries[..n]);
+        let work = if (entries.len() as u64) <= max {
+            self.exec_entries(entries)
+        } else {
+            self.exec_first(entries, max as usize)
+        };
         self.blocks.end();
         work
     }
@@ -316,18 +319,32 @@ impl Cpu {
         Err(work)
     }
 
-    /// Execute `entries` (a block, or its first part) from `hart.pc` through
-    /// their fast handlers (`exec/fast.rs`), stopping early after a control
-    /// transfer, when blocks were invalidated or an instruction trapped (the
-    /// trap is then taken). Returns the work done (retired, plus one for a trap).
+    /// Execute `entries` (a block, its last entry marked `last`) from
+    /// `hart.pc` through their fast handlers (`exec/fast.rs`), stopping
+    /// early after a control transfer, when blocks were invalidated or an
+    /// instruction trapped (the trap is then taken). Returns the work done
+    /// (retired, plus one for a trap).
     #[inline(always)]
     pub(crate) fn exec_entries(&mut self, entries: &[Entry]) -> u64 {
         self.blocks.stop = false;
         self.blk = BlockRun { pc: self.hart.pc, instret: self.hart.instret };
-        match entries.split_first() {
-            Some((e, rest)) => (e.fast)(self, e, rest),
-            None => 0,
-        }
+        let at = At::start(entries);
+        (at.entry().fast)(self, at)
+    }
+
+    /// Execute the first `n` (at least one) of `entries` (a budget shorter
+    /// than the block), from a copy whose last entry is marked.
+    #[cold]
+    #[inline(never)]
+    fn exec_first(&mut self, entries: &[Entry], n: usize) -> u64 {
+        let mut first = std::mem::take(&mut self.uncached);
+        first.clear();
+        first.extend_from_slice(&entries[..n]);
+        first.iter_mut().for_each(|e| e.last = false);
+        mark_last(&mut first);
+        let work = self.exec_entries(&first);
+        self.uncached = first;
+        work
     }
 
     /// A block that is not cached: code in device memory (ROM), fetched
@@ -360,6 +377,7 @@ impl Cpu {
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
+        mark_last(&mut entries);
         let work = self.exec_entries(&entries);
         self.blocks.end();
         self.uncached = entries;

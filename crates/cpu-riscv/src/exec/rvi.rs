@@ -1,11 +1,10 @@
 //! RV64I base integer instructions and Zifencei (Unprivileged spec ch. 2, 5).
 
-use crate::blocks::Entry;
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
 
-use super::fast::next;
+use super::fast::{next, At};
 
 type R = Result<(), Exception>;
 
@@ -50,10 +49,11 @@ macro_rules! alu_rr {
         })*
         pub(crate) mod fast_rr {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
                 set(cpu, e.insn.rd, $e);
-                next(cpu, e, rest)
+                next(cpu, at)
             })*
         }
     };
@@ -70,10 +70,11 @@ macro_rules! alu_ri {
         })*
         pub(crate) mod fast_ri {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 let ($a, $b) = (x(cpu, e.insn.rs1), imm(&e.insn));
                 set(cpu, e.insn.rd, $e);
-                next(cpu, e, rest)
+                next(cpu, at)
             })*
         }
     };
@@ -160,12 +161,13 @@ macro_rules! branch {
         })*
         pub(crate) mod fast_br {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
                 if $e {
                     return cpu.leave(e, cpu.pc_of(e).wrapping_add(imm(&e.insn)));
                 }
-                next(cpu, e, rest)
+                next(cpu, at)
             })*
         }
     };
@@ -191,13 +193,14 @@ macro_rules! load {
         })*
         pub(crate) mod fast_ld {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 match cpu.load_hit(x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn)), $size) {
                     Some($v) => {
                         wx(cpu, e.insn.rd, $e);
-                        next(cpu, e, rest)
+                        next(cpu, at)
                     }
-                    None => cpu.mem_slow(e, rest),
+                    None => cpu.mem_slow(at),
                 }
             })*
         }
@@ -223,11 +226,12 @@ macro_rules! store {
         })*
         pub(crate) mod fast_st {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 let a = x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn));
                 match cpu.store_hit(a, $size, x(cpu, e.insn.rs2)) {
-                    Some(()) => next(cpu, e, rest),
-                    None => cpu.mem_slow(e, rest),
+                    Some(()) => next(cpu, at),
+                    None => cpu.mem_slow(at),
                 }
             })*
         }

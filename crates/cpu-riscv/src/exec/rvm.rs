@@ -16,11 +16,12 @@ macro_rules! mop {
         })*
         pub(crate) mod fast {
             use super::*;
-            use crate::blocks::Entry;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+            use crate::exec::fast::At;
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
                 let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
                 set(cpu, e.insn.rd, $e);
-                super::super::fast::next(cpu, e, rest)
+                super::super::fast::next(cpu, at)
             })*
         }
     };
