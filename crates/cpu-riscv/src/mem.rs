@@ -181,6 +181,13 @@ fn tlb_index(vaddr: u64) -> usize {
 
 /// The tag an access of `size` bytes at `vaddr` must match: misaligned
 /// accesses keep low bits set and so always miss (slow path splits them).
+///
+/// A hit's bytes therefore lie inside RAM (`Cpu::load_hit`, `store_hit`):
+/// read and write entries are made only for pages wholly in RAM
+/// (`fill_tlb`; RAM never shrinks, `Ram`'s contract), `addend` taking the
+/// page to its offset in RAM, and a match means that the page matches and
+/// the bits of `size - 1` are clear in the offset, which is then at most
+/// `PAGE_SIZE - size`.
 #[inline(always)]
 fn access_tag(vaddr: u64, size: u8) -> u64 {
     vaddr & (!PAGE_MASK | u64::from(size).wrapping_sub(1))
@@ -208,7 +215,8 @@ impl Cpu {
     pub(crate) fn load_hit(&self, vaddr: u64, size: u8) -> Option<u64> {
         let e = &self.tlb.read[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            return self.ram.read_off(vaddr.wrapping_add(e.addend), size);
+            // SAFETY: a hit is inside RAM (see `access_tag`).
+            return unsafe { self.ram.read_in(vaddr.wrapping_add(e.addend), size) };
         }
         None
     }
@@ -229,7 +237,8 @@ impl Cpu {
         let e = &self.tlb.write[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
             let off = vaddr.wrapping_add(e.addend);
-            return self.ram.write_off(off, size, val);
+            // SAFETY: a hit is inside RAM (see `access_tag`).
+            return unsafe { self.ram.write_in(off, size, val) };
         }
         None
     }
@@ -525,6 +534,30 @@ mod tests {
 
     const BASE: u64 = 0x8000_0000;
     const SIZE: usize = 0x4000;
+
+    #[test]
+    fn tlb_hits_stay_inside_ram() {
+        // RAM ending mid-page: its last page never enters the TLB (hits
+        // skip the bounds check), so accesses there take the slow path,
+        // which checks every byte (Miri: no read or write past the end).
+        let mut c = Cpu::with_ram(Ram::new(BASE, 0x1800), BASE);
+        let last = BASE + 0x17f8;
+        for _ in 0..2 {
+            assert_eq!(c.store(last, 8, 0x1122_3344_5566_7788), Ok(()));
+            assert_eq!(c.load(last, 8), Ok(0x1122_3344_5566_7788));
+            assert_eq!(c.load(BASE + 0x1800, 1).map_err(|e| e.cause), Err(Cause::LoadAccessFault));
+            assert_eq!(c.store(BASE + 0x1800, 8, 0).map_err(|e| e.cause), Err(Cause::StoreAccessFault));
+            assert_eq!(c.load(last, 8), Ok(0x1122_3344_5566_7788));
+        }
+        // A whole page does enter it: the last aligned bytes hit.
+        let mut c = Cpu::with_ram(Ram::new(BASE, 0x1000), BASE);
+        for size in [1, 2, 4, 8] {
+            let a = BASE + 0x1000 - u64::from(size);
+            assert_eq!(c.store(a, size, 0xff), Ok(()));
+            assert_eq!(c.load(a, size), Ok(0xff));
+            assert!(c.load_hit(a, size).is_some());
+        }
+    }
 
     /// A device at 8 bytes of RAM's second page.
     struct Overlay;
