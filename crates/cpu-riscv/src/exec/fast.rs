@@ -16,7 +16,7 @@
 //! returns the work done (instructions retired plus one if a trap was
 //! taken) once the block is left with the hart's state exact.
 
-use super::rvi::{self, x};
+use super::rvi::{self, xr};
 use super::rvm;
 use crate::blocks::Entry;
 use crate::cpu::Cpu;
@@ -166,20 +166,20 @@ fn nop(cpu: &mut Cpu, at: At) -> u64 {
 
 pub(crate) fn lui(cpu: &mut Cpu, at: At) -> u64 {
     let e = at.entry();
-    rvi::set(cpu, e.insn.rd, e.insn.imm as i64 as u64);
+    rvi::set(cpu, e.rd, e.insn.imm as i64 as u64);
     next(cpu, at)
 }
 
 pub(crate) fn auipc(cpu: &mut Cpu, at: At) -> u64 {
     let e = at.entry();
-    rvi::set(cpu, e.insn.rd, cpu.pc_of(e).wrapping_add(e.insn.imm as i64 as u64));
+    rvi::set(cpu, e.rd, cpu.pc_of(e).wrapping_add(e.insn.imm as i64 as u64));
     next(cpu, at)
 }
 
 pub(crate) fn jal(cpu: &mut Cpu, at: At) -> u64 {
     let e = at.entry();
     let pc = cpu.pc_of(e);
-    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    rvi::wxr(cpu, e.rd, pc.wrapping_add(u64::from(e.insn.len)));
     cpu.leave(e, pc.wrapping_add(e.insn.imm as i64 as u64))
 }
 
@@ -187,8 +187,8 @@ pub(crate) fn jal(cpu: &mut Cpu, at: At) -> u64 {
 pub(crate) fn jalr(cpu: &mut Cpu, at: At) -> u64 {
     let e = at.entry();
     let pc = cpu.pc_of(e);
-    let target = x(cpu, e.insn.rs1).wrapping_add(e.insn.imm as i64 as u64) & !1;
-    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    let target = xr(cpu, e.rs1).wrapping_add(e.insn.imm as i64 as u64) & !1;
+    rvi::wxr(cpu, e.rd, pc.wrapping_add(u64::from(e.insn.len)));
     cpu.leave(e, target)
 }
 

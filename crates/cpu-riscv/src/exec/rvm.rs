@@ -1,7 +1,7 @@
 //! M: multiply and divide (Unprivileged spec ch. 7). Division by zero and
 //! signed overflow do not trap; their results follow table 7.1.
 
-use super::rvi::{set, sext32, wx, x};
+use super::rvi::{set, sext32, wx, x, xr};
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
@@ -19,8 +19,8 @@ macro_rules! mop {
             use crate::exec::fast::At;
             $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
                 let e = at.entry();
-                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
-                set(cpu, e.insn.rd, $e);
+                let ($a, $b) = (xr(cpu, e.rs1), xr(cpu, e.rs2));
+                set(cpu, e.rd, $e);
                 super::super::fast::next(cpu, at)
             })*
         }
