@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ptr::NonNull;
 
-use crate::exec::fast::{fast_handler, Fast};
+use crate::exec::fast::{fast_handler, At, Fast};
 use crate::exec::Handler;
 use crate::insn::{Format, Insn};
 use crate::ops::{Op, HANDLERS};
@@ -110,9 +110,24 @@ pub(crate) struct Block {
     /// Physical page of the block's part in the next virtual page, or
     /// `NONE` if it lies in one page.
     pub pa2: u64,
-    pub entries: Vec<Entry>,
+    /// Not empty, the last marked (`Entry::last`); never changed.
+    entries: Vec<Entry>,
     /// The last two successors, most recent first.
     links: [Link; 2],
+}
+
+impl Block {
+    /// The block's entries, to run from the first.
+    #[inline(always)]
+    pub(crate) fn run(&self) -> At<'_> {
+        // SAFETY: `new` checked that `entries` is not empty and marked its
+        // last entry; the field is private and never changed after.
+        unsafe { At::start_marked(&self.entries) }
+    }
+
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
 }
 
 /// A successor of a block: the block at virtual `pc`, as of `epoch`.
@@ -130,6 +145,7 @@ impl Link {
 
 impl Block {
     pub(crate) fn new(pa: u64, pa2: u64, mut entries: Vec<Entry>) -> Block {
+        assert!(!entries.is_empty(), "empty block");
         mark_last(&mut entries);
         Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
     }

@@ -198,9 +198,14 @@ impl Cpu {
             if *work >= budget {
                 return Stop::Budget;
             }
-            self.check_interrupts();
-            if self.hart.wfi {
-                return Stop::Wfi;
+            // `check_interrupts`, with the wait checked only where it can
+            // hold: `wfi` is set only by an instruction.
+            let pending = self.hart.csr.mip | self.irq.pending();
+            if self.hart.wfi || pending & self.hart.csr.mie != 0 {
+                self.take_interrupt_if_pending();
+                if self.hart.wfi {
+                    return Stop::Wfi;
+                }
             }
             *work += exec(self, budget - *work);
         }
@@ -281,11 +286,11 @@ impl Cpu {
         // is neither freed nor borrowed mutably: if invalidated, it leaves
         // the table but is freed only by `end` below, after this reference's
         // last use (`BlockCache::unlinked`).
-        let entries = unsafe { &block.as_ref().entries };
-        let work = if (entries.len() as u64) <= max {
-            self.exec_entries(entries)
+        let block = unsafe { block.as_ref() };
+        let work = if (block.entries().len() as u64) <= max {
+            self.exec_run(block.run())
         } else {
-            self.exec_first(entries, max as usize)
+            self.exec_first(block.entries(), max as usize)
         };
         self.blocks.end();
         work
@@ -326,9 +331,14 @@ impl Cpu {
     /// (retired, plus one for a trap).
     #[inline(always)]
     pub(crate) fn exec_entries(&mut self, entries: &[Entry]) -> u64 {
+        self.exec_run(At::start(entries))
+    }
+
+    /// `exec_entries` from the first entry of a run.
+    #[inline(always)]
+    fn exec_run(&mut self, at: At) -> u64 {
         self.blocks.stop = false;
         self.blk = BlockRun { pc: self.hart.pc, instret: self.hart.instret };
-        let at = At::start(entries);
         (at.entry().fast)(self, at)
     }
 

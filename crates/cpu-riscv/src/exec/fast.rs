@@ -39,6 +39,18 @@ impl<'a> At<'a> {
     #[inline(always)]
     pub(crate) fn start(run: &'a [Entry]) -> At<'a> {
         assert!(run.last().is_some_and(|e| e.last), "unterminated run");
+        // SAFETY: checked just above.
+        unsafe { At::start_marked(run) }
+    }
+
+    /// `start` without the check (a cached block's run: `Block::run`).
+    ///
+    /// # Safety
+    ///
+    /// `run` is not empty and its last entry is marked.
+    #[inline(always)]
+    pub(crate) unsafe fn start_marked(run: &'a [Entry]) -> At<'a> {
+        debug_assert!(run.last().is_some_and(|e| e.last));
         At(NonNull::from(run).cast(), PhantomData)
     }
 
@@ -55,7 +67,7 @@ impl<'a> At<'a> {
         if self.entry().last {
             return None;
         }
-        // SAFETY: the run's final entry is marked (`start`), so an unmarked
+        // SAFETY: the run's final entry is marked (`start_marked`), so an unmarked
         // entry is followed by another inside the run; the pointer keeps
         // the whole run's provenance (made from the slice in `start`).
         Some(At(unsafe { self.0.add(1) }, PhantomData))
