@@ -6,7 +6,8 @@
 #
 # usage: tests/miri.sh [--all | TEST FILTER...]
 #   default: the guest-RAM contract subset that .ci/run runs (about a minute):
-#   RAM's own tests, a Sv39 walk with A/D writes, a program loading and storing
+#   RAM's own tests, the block cache's (blocks run in place), TLB hits at the
+#   end of RAM, a Sv39 walk with A/D writes, a program loading and storing
 #   across pages through the TLB; --all: every test Miri can run (far longer).
 # Needs a nightly toolchain with the miri and rust-src components
 # (`rustup component add --toolchain nightly miri rust-src`).
@@ -26,7 +27,7 @@ fi
 if [[ "${1:-}" == "--all" ]]; then
   shift
 elif (($# == 0)); then
-  set -- bus:: blocks:: mmu::tests::sv39_pages_and_ad_bits interp_tests::misaligned_access_across_pages
+  set -- bus:: blocks:: mem::tests::tlb_hits_stay_inside_ram mmu::tests::sv39_pages_and_ad_bits interp_tests::misaligned_access_across_pages
 fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}/miri
 cargo +nightly miri setup >/dev/null

@@ -3,9 +3,17 @@
 //! instruction is decoded once, not at every fetch.
 //!
 //! Storage is one direct-mapped table (a colliding block is simply dropped
-//! and decoded again when next needed). The run loop takes the block out of
-//! its slot while executing it and puts it back afterwards, so no reference
-//! counting is needed and the `Cpu` stays `Send`.
+//! and decoded again when next needed). Blocks run in place: the table owns
+//! them through raw pointers, and a block invalidated while it runs is only
+//! unlinked, then freed when it ends (`BlockCache::end`), so the `&Block`
+//! the run loop holds stays valid without reference counting.
+//!
+//! Each block remembers its last two successors (`Link`): the virtual pc
+//! the run went on at and the block found there. A link holds while
+//! `BlockCache::epoch` is unchanged: it moves on at every removal from the
+//! table, every fetch translation made (a TLB fill) and every TLB flush, so
+//! that a valid link gives the block that translating the pc and looking it
+//! up would give.
 //!
 //! Only blocks in plain RAM pages are cached. A block lies in one page or
 //! runs on into the next virtual page (an instruction straddling the page
@@ -16,10 +24,12 @@
 //! under both of its pages); a write to such a page (always on the slow
 //! store path, see `mem.rs`) drops the blocks it overlaps.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ptr::NonNull;
 
-use crate::exec::fast::{fast_handler, Fast};
+use crate::exec::fast::{fast_handler, At, Fast};
 use crate::exec::Handler;
 use crate::insn::{Format, Insn};
 use crate::ops::{Op, HANDLERS};
@@ -37,10 +47,40 @@ pub(crate) struct Entry {
     pub fast: Fast,
     pub handler: Handler,
     pub insn: Insn,
+    /// `insn`'s registers, for the fast handlers.
+    pub rd: Reg,
+    pub rs1: Reg,
+    pub rs2: Reg,
     /// Byte offset from the block's first instruction.
     pub off: u16,
     /// Position in the block.
     pub idx: u8,
+    /// The last entry of its run: the block ends after it (`exec/fast.rs`).
+    pub last: bool,
+}
+
+/// A register number as a type with 32 values, so that indexing the
+/// register file with it needs neither a mask nor a bounds check (fast
+/// handlers' operands: measured 2 host instructions per guest instruction).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+#[rustfmt::skip]
+pub(crate) enum Reg {
+    X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15,
+    X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27, X28, X29, X30, X31,
+}
+
+impl Reg {
+    /// Register `r` (its low 5 bits).
+    pub(crate) fn new(r: u8) -> Reg {
+        use Reg::*;
+        #[rustfmt::skip]
+        const ALL: [Reg; 32] = [
+            X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15,
+            X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27, X28, X29, X30, X31,
+        ];
+        ALL[usize::from(r & 31)]
+    }
 }
 
 impl Entry {
@@ -50,9 +90,13 @@ impl Entry {
         Entry {
             fast: fast_handler(insn.op, insn.rd),
             handler: HANDLERS[insn.op as usize],
+            rd: Reg::new(insn.rd),
+            rs1: Reg::new(insn.rs1),
+            rs2: Reg::new(insn.rs2),
             insn,
             off: off as u16,
             idx: idx as u8,
+            last: false,
         }
     }
 }
@@ -66,12 +110,51 @@ pub(crate) struct Block {
     /// Physical page of the block's part in the next virtual page, or
     /// `NONE` if it lies in one page.
     pub pa2: u64,
-    pub entries: Vec<Entry>,
+    /// Not empty, the last marked (`Entry::last`); never changed.
+    entries: Vec<Entry>,
+    /// The last two successors, most recent first.
+    links: [Link; 2],
 }
 
 impl Block {
-    pub(crate) fn new(pa: u64, pa2: u64, entries: Vec<Entry>) -> Block {
-        Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries }
+    /// The block's entries, to run from the first.
+    #[inline(always)]
+    pub(crate) fn run(&self) -> At<'_> {
+        // SAFETY: `new` checked that `entries` is not empty and marked its
+        // last entry; the field is private and never changed after.
+        unsafe { At::start_marked(&self.entries) }
+    }
+
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+/// A successor of a block: the block at virtual `pc`, as of `epoch`.
+struct Link {
+    pc: Cell<u64>,
+    epoch: Cell<u64>,
+    to: Cell<Option<NonNull<Block>>>,
+}
+
+impl Link {
+    fn none() -> Link {
+        Link { pc: Cell::new(0), epoch: Cell::new(u64::MAX), to: Cell::new(None) }
+    }
+}
+
+impl Block {
+    pub(crate) fn new(pa: u64, pa2: u64, mut entries: Vec<Entry>) -> Block {
+        assert!(!entries.is_empty(), "empty block");
+        mark_last(&mut entries);
+        Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
+    }
+}
+
+/// Mark the last of `entries` as such (`Entry::last`).
+pub(crate) fn mark_last(entries: &mut [Entry]) {
+    if let Some(e) = entries.last_mut() {
+        e.last = true;
     }
 }
 
@@ -94,16 +177,23 @@ pub(crate) fn ends_block(insn: &Insn) -> bool {
 
 pub(crate) struct BlockCache {
     /// An array, not a `Vec`: `slot` indexes it without a bounds check.
-    table: Box<[Option<Box<Block>>; TABLE_SIZE]>,
+    /// Each block is owned by its slot (made by `Box::leak`), or, once
+    /// unlinked while it runs, by `cur` until it ends.
+    table: Box<[Option<NonNull<Block>>; TABLE_SIZE]>,
     /// Physical page -> byte ranges `(start, end, block)` of the blocks
     /// decoded from it, `block` being the block's key (the physical address
     /// of its first instruction, in this page or the one before). Entries
     /// of evicted blocks linger until the page is next pruned or written.
     pages: HashMap<u64, Vec<CodeRange>, BuildHasherDefault<PageHasher>>,
-    /// The block being executed (taken out of `table`), or `NONE`.
-    cur_pa: u64,
-    /// The executing block was invalidated: do not put it back.
+    /// The block being executed, if it is a cached one.
+    cur: Option<NonNull<Block>>,
+    /// The executing block was invalidated: unlinked, freed when it ends.
     cur_dead: bool,
+    /// The block that ran last, still in the table if `epoch` is `last_epoch`.
+    last: Option<NonNull<Block>>,
+    last_epoch: u64,
+    /// Moves on whenever a successor link may have gone stale (see above).
+    pub(crate) epoch: u64,
     /// Set when blocks were invalidated; the run loop ends the current block.
     pub stop: bool,
     /// Byte ranges of code translated by an execution engine (the JIT), by
@@ -132,8 +222,11 @@ impl BlockCache {
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("TABLE_SIZE entries")),
             pages: HashMap::default(),
-            cur_pa: NONE,
+            cur: None,
             cur_dead: false,
+            last: None,
+            last_epoch: 0,
+            epoch: 1,
             stop: false,
             ext: HashMap::default(),
             ext_dropped: Vec::new(),
@@ -141,69 +234,147 @@ impl BlockCache {
         }
     }
 
-    /// Take the cached block starting at `pa` out for execution, if it lies
-    /// in one page (the run loop's fast path).
+    /// The block in `pa`'s slot, if any.
     #[inline(always)]
-    pub(crate) fn take(&mut self, pa: u64) -> Option<Box<Block>> {
-        let s = &mut self.table[slot(pa)];
-        if s.as_ref().is_some_and(|b| b.key == pa) {
-            self.cur_pa = pa;
-            self.cur_dead = false;
-            return s.take();
-        }
-        None
+    fn at(&self, pa: u64) -> Option<&Block> {
+        // SAFETY: a pointer in the table is to a live block that the table
+        // owns (made by `Box::leak` in `insert`, freed only once out of
+        // the table) and that is never borrowed mutably (links are `Cell`s);
+        // the `&self` borrow keeps it in the table while the reference lives.
+        self.table[slot(pa)].map(|p| unsafe { p.as_ref() })
     }
 
-    /// Take the cached cross-page block starting at `pa` out for
-    /// execution; the caller checks its second page (`Block::pa2`).
-    pub(crate) fn take_cross_page(&mut self, pa: u64) -> Option<Box<Block>> {
-        let s = &mut self.table[slot(pa)];
-        if s.as_ref().is_some_and(|b| b.pa == pa && b.key == NONE) {
-            self.cur_pa = pa;
-            self.cur_dead = false;
-            return s.take();
-        }
-        None
+    /// The cached block starting at `pa`, if it lies in one page (the run
+    /// loop's fast path).
+    #[inline(always)]
+    pub(crate) fn get(&self, pa: u64) -> Option<NonNull<Block>> {
+        let p = self.table[slot(pa)]?;
+        (self.at(pa)?.key == pa).then_some(p)
+    }
+
+    /// The cached cross-page block starting at `pa`; the caller checks its
+    /// second page (`Block::pa2`).
+    pub(crate) fn get_cross_page(&self, pa: u64) -> Option<NonNull<Block>> {
+        let p = self.table[slot(pa)]?;
+        self.at(pa).is_some_and(|b| b.pa == pa && b.key == NONE).then_some(p)
     }
 
     /// Whether the block at `pa` is cached (decoded and not written since).
     pub(crate) fn contains(&self, pa: u64) -> bool {
-        self.table[slot(pa)].as_ref().is_some_and(|b| b.pa == pa)
+        self.at(pa).is_some_and(|b| b.pa == pa)
     }
 
-    /// Register bytes `[start, end)` (within one page) of the newly decoded
-    /// block keyed `pa` (the page becomes a code page) and mark the block as
-    /// the executing one. A cross-page block registers each of its two
-    /// parts. Returns whether the page was not code before.
-    pub(crate) fn insert_executing(&mut self, pa: u64, start: u64, end: u64) -> bool {
+    /// Put a newly decoded block in its slot (dropping the one there).
+    pub(crate) fn insert(&mut self, b: Box<Block>) -> NonNull<Block> {
+        let s = slot(b.pa);
+        let p = NonNull::from(Box::leak(b));
+        if let Some(old) = self.table[s].replace(p) {
+            self.unlinked(old);
+        }
+        p
+    }
+
+    /// Drop the block at `pa` from the table (a cross-page block whose
+    /// second page no longer translates where it was decoded from).
+    pub(crate) fn remove(&mut self, pa: u64) {
+        if let Some(p) = self.table[slot(pa)].take() {
+            self.unlinked(p);
+        }
+    }
+
+    /// `p` has just left the table: free it, unless it is running (then it
+    /// is freed when it ends and the block ends after this instruction).
+    fn unlinked(&mut self, p: NonNull<Block>) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.cur == Some(p) {
+            self.cur_dead = true;
+            self.stop = true;
+        } else {
+            // SAFETY: `p` left the table just now and is not the running
+            // block, so nothing else owns or refers to it.
+            unsafe { free(p) };
+        }
+    }
+
+    /// Register bytes `[start, end)` (within one page) of the block keyed
+    /// `pa` (the page becomes a code page). A cross-page block registers
+    /// each of its two parts. Returns whether the page was not code before.
+    pub(crate) fn register(&mut self, pa: u64, start: u64, end: u64) -> bool {
         let page = start & !crate::mem::PAGE_MASK;
-        let table = &self.table;
-        let cur = self.cur_pa;
         let list = self.pages.entry(page).or_default();
         let new_page = list.is_empty();
         if list.len() >= 64 && list.len().is_power_of_two() {
-            list.retain(|&(_, _, k)| k == cur || table[slot(k)].as_ref().is_some_and(|b| b.pa == k));
+            let table = &self.table;
+            // SAFETY: as in `at` (table pointers are live blocks).
+            list.retain(|&(_, _, k)| table[slot(k)].is_some_and(|b| unsafe { b.as_ref() }.pa == k));
         }
         list.push((start, end, pa));
-        self.cur_pa = pa;
-        self.cur_dead = false;
         new_page
     }
 
-    /// The block taken out for execution is not run and not put back (its
-    /// second page no longer translates where it was decoded from).
-    pub(crate) fn discard_taken(&mut self) {
-        self.cur_pa = NONE;
+    /// The block `p` (in the table) starts running.
+    #[inline(always)]
+    pub(crate) fn begin(&mut self, p: NonNull<Block>) {
+        self.cur = Some(p);
+        self.cur_dead = false;
     }
 
-    /// Give the executed block back to the table unless it was invalidated.
+    /// The running block (if any: none for uncached code) has ended: free
+    /// it if it was invalidated meanwhile, else remember it for `link`.
     #[inline(always)]
-    pub(crate) fn put_back(&mut self, b: Box<Block>) {
-        if !self.cur_dead {
-            let s = slot(b.pa);
-            self.table[s] = Some(b);
+    pub(crate) fn end(&mut self) {
+        self.last = self.cur.take();
+        self.last_epoch = self.epoch;
+        if self.cur_dead {
+            self.cur_dead = false;
+            if let Some(p) = self.last.take() {
+                // SAFETY: an invalidated running block left the table
+                // (`unlinked`) and only `cur` held it; the run is over, so
+                // no reference to it remains.
+                unsafe { free(p) };
+            }
         }
-        self.cur_pa = NONE;
+    }
+
+    /// The last block, if it is still in the table (nothing left it since).
+    #[inline(always)]
+    fn last(&self) -> Option<&Block> {
+        if self.last_epoch != self.epoch {
+            return None;
+        }
+        // SAFETY: with the epoch unchanged since `last` ended, no block has
+        // left the table, so it is a live block the table owns; shared, as in `at`.
+        self.last.map(|p| unsafe { p.as_ref() })
+    }
+
+    /// The block at virtual `pc` by a link of the last block, if one holds.
+    #[inline(always)]
+    pub(crate) fn chained(&self, pc: u64) -> Option<NonNull<Block>> {
+        let links = &self.last()?.links;
+        let l = links.iter().find(|l| l.pc.get() == pc && l.epoch.get() == self.epoch)?;
+        l.to.get()
+    }
+
+    /// Note that the block at `pc` is `to` (found by translating `pc` and
+    /// `get`) as the last block's most recent successor.
+    #[inline(always)]
+    pub(crate) fn link(&self, pc: u64, to: NonNull<Block>) {
+        let Some(last) = self.last() else { return };
+        let [a, b] = &last.links;
+        if a.pc.get() != pc {
+            b.pc.set(a.pc.get());
+            b.epoch.set(a.epoch.get());
+            b.to.set(a.to.get());
+        }
+        a.pc.set(pc);
+        a.epoch.set(self.epoch);
+        a.to.set(Some(to));
+    }
+
+    /// Successor links may have gone stale (translations changed).
+    #[inline(always)]
+    pub(crate) fn unchain(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
     }
 
     #[inline(always)]
@@ -256,23 +427,18 @@ impl BlockCache {
             if !self.ext.is_empty() {
                 self.invalidate_ext(page, pa, end);
             }
-            if let Some(list) = self.pages.get_mut(&page) {
-                let table = &mut self.table;
-                let (cur, cur_dead, stop) = (self.cur_pa, &mut self.cur_dead, &mut self.stop);
+            if let Some(mut list) = self.pages.remove(&page) {
                 list.retain(|&(s, e, k)| {
                     if s >= end || e <= pa {
                         return true;
                     }
-                    if k == cur {
-                        *cur_dead = true;
-                        *stop = true;
-                    } else if table[slot(k)].as_ref().is_some_and(|b| b.pa == k) {
-                        table[slot(k)] = None;
+                    if self.contains(k) {
+                        self.remove(k);
                     }
                     false
                 });
-                if list.is_empty() {
-                    self.pages.remove(&page);
+                if !list.is_empty() {
+                    self.pages.insert(page, list);
                 }
             }
             if page >= last {
@@ -286,19 +452,49 @@ impl BlockCache {
     /// this costs in proportion to the number of blocks, not the table size
     /// (fence.i is frequent: Linux issues one whenever it maps fresh code).
     pub(crate) fn flush(&mut self) {
-        for (_, list) in self.pages.drain() {
+        for (_, list) in std::mem::take(&mut self.pages) {
             for (_, _, k) in list {
-                self.table[slot(k)] = None;
+                self.remove(k);
             }
         }
-        if self.cur_pa != NONE {
-            self.cur_dead = true;
-        }
+        self.epoch = self.epoch.wrapping_add(1);
         self.ext.clear();
         self.ext_dropped.clear();
         self.ext_flushed = true;
         self.stop = true;
     }
+}
+
+impl Drop for BlockCache {
+    fn drop(&mut self) {
+        for p in self.table.iter_mut().filter_map(Option::take) {
+            // SAFETY: the table owns its blocks; each is freed once, here.
+            unsafe { free(p) };
+        }
+        if self.cur_dead {
+            if let Some(p) = self.cur.take() {
+                // SAFETY: an invalidated running block is owned by `cur`
+                // alone (a panic left it running); it is out of the table.
+                unsafe { free(p) };
+            }
+        }
+    }
+}
+
+// SAFETY: the cache owns its blocks exclusively, as `Box`es would; the raw
+// pointers (and the `Cell` links between blocks) never leave it, so moving
+// the whole cache to another thread moves everything they point to with it.
+unsafe impl Send for BlockCache {}
+
+/// Free a block made by `BlockCache::insert`.
+///
+/// # Safety
+///
+/// `p` is out of the table, not the running block, referred to by nothing,
+/// and freed only this once.
+unsafe fn free(p: NonNull<Block>) {
+    // SAFETY: `p` came from `Box::leak` in `insert` (the caller's contract).
+    drop(unsafe { Box::from_raw(p.as_ptr()) });
 }
 
 /// Page numbers are already well spread: one multiply is hash enough.
@@ -322,7 +518,75 @@ impl Hasher for PageHasher {
 #[cfg(test)]
 mod tests {
     use super::ends_block;
+    use crate::bus::Ram;
+    use crate::cpu::{Cpu, Stop};
     use crate::decode::decode;
+    use crate::interp_tests::{b, i, j, load_code, s, BASE};
+    use crate::ops::Op;
+
+    fn cpu() -> Cpu {
+        Cpu::with_ram(Ram::new(BASE, 0x2000), BASE)
+    }
+
+    #[test]
+    fn block_rewriting_itself_runs_on_and_is_freed_after() {
+        // The running block stores over its own first instruction: it ends
+        // after the store (its entries still in use until then: Miri checks
+        // they are not freed early, and that they are freed at all).
+        let mut c = cpu();
+        let code = [i(Op::Addi, 10, 10, 1), s(Op::Sw, 12, 11, 0), i(Op::Addi, 10, 10, 10), j(0, -12)];
+        load_code(&mut c, BASE, &code);
+        (c.hart.x[11], c.hart.x[12]) = (u64::from(i(Op::Addi, 10, 10, 100)), BASE);
+        assert_eq!(c.run(4), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc), (11, BASE));
+        assert_eq!(c.run(4), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc), (121, BASE));
+        assert_eq!(c.hart.instret, 8);
+    }
+
+    #[test]
+    fn blocks_cut_short_by_the_budget_resume_exactly() {
+        // Runs stop at their marked last entry: a whole block's, or that of
+        // the copy of its first part a short budget runs.
+        let mut c = cpu();
+        let code = [i(Op::Addi, 10, 10, 1), i(Op::Addi, 10, 10, 2), i(Op::Addi, 10, 10, 4), j(0, -12)];
+        load_code(&mut c, BASE, &code);
+        assert_eq!(c.run(2), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (3, BASE + 8, 2));
+        assert_eq!(c.run(1), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (7, BASE + 12, 3));
+        assert_eq!(c.run(4 + 1), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.pc, c.hart.instret), (14, BASE, 8));
+    }
+
+    #[test]
+    fn successor_link_dropped_when_its_block_is_rewritten() {
+        // A loop's call to t is linked; then t is rewritten (from another
+        // block) and the loop calls it again: the link must not lead to
+        // the old t, which is freed (Miri: use after free).
+        let mut c = cpu();
+        let t = BASE + 0x40;
+        load_code(&mut c, t, &[i(Op::Addi, 10, 10, 1), i(Op::Jalr, 0, 1, 0)]);
+        let main = [
+            j(1, 0x40),              // A: call t
+            i(Op::Addi, 13, 13, -1), // B
+            b(Op::Bne, 13, 15, -8),  // to A while a3 != 2
+            s(Op::Sw, 12, 11, 0),    // C: rewrite t
+            j(0, -16),               // to A
+        ];
+        load_code(&mut c, BASE, &main);
+        c.hart.x[11] = u64::from(i(Op::Addi, 10, 10, 100));
+        (c.hart.x[12], c.hart.x[13], c.hart.x[15]) = (t, 5, 2);
+        assert_eq!(c.run(3 * 5 + 2 + 2 * 5), Stop::Budget);
+        assert_eq!((c.hart.x[10], c.hart.x[13], c.hart.pc), (203, 0, BASE));
+    }
+
+    #[test]
+    fn reg_is_the_register_number() {
+        for r in 0..=u8::MAX {
+            assert_eq!(super::Reg::new(r) as u8, r & 31);
+        }
+    }
 
     #[test]
     fn csr_writes_end_blocks_and_reads_do_not() {

@@ -120,13 +120,29 @@ impl Ram {
     /// `read` at offset `off` from the start of RAM (the TLB's fast path).
     #[inline(always)]
     pub(crate) fn read_off(&self, off: u64, size: u8) -> Option<u64> {
-        let fits = off.checked_add(u64::from(size)).is_some_and(|end| end <= self.size as u64);
-        if !fits {
+        if !self.fits(off, size) {
             return None;
         }
-        // SAFETY: `[off, off + size)` lies inside the allocation (checked
-        // above); reads are unaligned copies of initialised bytes (zeroed
-        // at allocation), and no reference to them exists.
+        // SAFETY: checked just above.
+        unsafe { self.read_in(off, size) }
+    }
+
+    /// Whether `[off, off + size)` lies inside RAM.
+    #[inline(always)]
+    fn fits(&self, off: u64, size: u8) -> bool {
+        off.checked_add(u64::from(size)).is_some_and(|end| end <= self.size as u64)
+    }
+
+    /// `read_off` without the bounds check, for the TLB's hits.
+    ///
+    /// # Safety
+    ///
+    /// `[off, off + size)` lies inside RAM.
+    #[inline(always)]
+    pub(crate) unsafe fn read_in(&self, off: u64, size: u8) -> Option<u64> {
+        // SAFETY: `[off, off + size)` lies inside the allocation (the
+        // caller's contract); reads are unaligned copies of initialised
+        // bytes (zeroed at allocation), and no reference to them exists.
         unsafe {
             let p = self.ptr.as_ptr().add(off as usize);
             Some(match size {
@@ -142,11 +158,21 @@ impl Ram {
     /// `write` at offset `off` from the start of RAM (the TLB's fast path).
     #[inline(always)]
     pub(crate) fn write_off(&mut self, off: u64, size: u8, val: u64) -> Option<()> {
-        let fits = off.checked_add(u64::from(size)).is_some_and(|end| end <= self.size as u64);
-        if !fits {
+        if !self.fits(off, size) {
             return None;
         }
-        // SAFETY: as in `read_off`; `&mut self` excludes every other access
+        // SAFETY: checked just above.
+        unsafe { self.write_in(off, size, val) }
+    }
+
+    /// `write_off` without the bounds check, for the TLB's hits.
+    ///
+    /// # Safety
+    ///
+    /// `[off, off + size)` lies inside RAM.
+    #[inline(always)]
+    pub(crate) unsafe fn write_in(&mut self, off: u64, size: u8, val: u64) -> Option<()> {
+        // SAFETY: as in `read_in`; `&mut self` excludes every other access
         // from Rust, and generated code runs only while its caller holds the
         // `Cpu` exclusively.
         unsafe {

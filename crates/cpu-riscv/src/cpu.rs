@@ -3,14 +3,15 @@
 //! Memory access paths are in `mem.rs`, the block cache in `blocks.rs`.
 
 use std::collections::HashSet;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::blocks::{ends_block, Block, BlockCache, Entry, MAX_BLOCK, NONE};
+use crate::blocks::{ends_block, mark_last, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
-use crate::exec::fast::BlockRun;
+use crate::exec::fast::{At, BlockRun};
 use crate::hart::Hart;
 use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
@@ -198,9 +199,14 @@ impl Cpu {
             if *work >= budget {
                 return Stop::Budget;
             }
-            self.check_interrupts();
-            if self.hart.wfi {
-                return Stop::Wfi;
+            // `check_interrupts`, with the wait checked only where it can
+            // hold: `wfi` is set only by an instruction.
+            let pending = self.hart.csr.mip | self.irq.pending();
+            if self.hart.wfi || pending & self.hart.csr.mie != 0 {
+                self.take_interrupt_if_pending();
+                if self.hart.wfi {
+                    return Stop::Wfi;
+                }
             }
             *work += exec(self, budget - *work);
         }
@@ -250,64 +256,106 @@ impl Cpu {
     #[inline(always)]
     fn exec_block_inline(&mut self, max: u64) -> u64 {
         let pc = self.hart.pc;
-        let (pa, cacheable) = match self.fetch_pa(pc) {
-            Ok(t) => t,
-            Err(e) => {
-                self.take_trap(e);
-                return 1;
-            }
-        };
-        let block = match self.blocks.take(pa) {
+        let block = match self.blocks.chained(pc) {
             Some(b) => b,
-            None => match self.block_miss(pc, pa, cacheable, max) {
-                Ok(b) => b,
-                Err(work) => return work,
-            },
+            None => {
+                let (pa, cacheable) = match self.fetch_pa(pc) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.blocks.end();
+                        self.take_trap(e);
+                        return 1;
+                    }
+                };
+                match self.blocks.get(pa) {
+                    Some(b) => {
+                        self.blocks.link(pc, b);
+                        b
+                    }
+                    None => match self.block_miss(pc, pa, cacheable, max) {
+                        Ok(b) => b,
+                        Err(work) => return work,
+                    },
+                }
+            }
         };
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
-        let n = block.entries.len().min(usize::try_from(max).unwrap_or(usize::MAX));
-        let work = self.exec_entries(&block.entries[..n]);
-        self.blocks.put_back(block);
+        self.blocks.begin(block);
+        // SAFETY: `block` is in the table, which owns it; while it runs it
+        // is neither freed nor borrowed mutably: if invalidated, it leaves
+        // the table but is freed only by `end` below, after this reference's
+        // last use (`BlockCache::unlinked`).
+        let block = unsafe { block.as_ref() };
+        let work = if (block.entries().len() as u64) <= max {
+            self.exec_run(block.run())
+        } else {
+            self.exec_first(block.entries(), max as usize)
+        };
+        self.blocks.end();
         work
     }
 
-    /// No single-page block at `pa` (`BlockCache::take`): a cross-page one
+    /// No single-page block at `pa` (`BlockCache::get`): a cross-page one
     /// whose second virtual page still translates to the page it was
     /// decoded from (`Ok`), else a block decoded now, or the code run
     /// uncached and the work done returned (`Err`). Out of line, so that
     /// the common case costs the run loop nothing more (measured: 3%).
     #[inline(never)]
-    fn block_miss(&mut self, pc: u64, pa: u64, cacheable: bool, max: u64) -> Result<Box<Block>, u64> {
-        if let Some(b) = self.blocks.take_cross_page(pa) {
-            if self.second_page(pc) == Some(b.pa2) {
+    fn block_miss(&mut self, pc: u64, pa: u64, cacheable: bool, max: u64) -> Result<NonNull<Block>, u64> {
+        if let Some(b) = self.blocks.get_cross_page(pa) {
+            // SAFETY: a block in the table is live (as in `exec_block_inline`);
+            // the copy of `pa2` is read before anything can change the table.
+            let pa2 = unsafe { b.as_ref() }.pa2;
+            if self.second_page(pc) == Some(pa2) {
                 return Ok(b);
             }
-            // Stale for the mapping there is now: dropped, not put back.
-            self.blocks.discard_taken();
+            // Stale for the mapping there is now.
+            self.blocks.remove(pa);
         }
-        if !cacheable {
-            return Err(self.exec_uncached(pc, pa, max, false));
-        }
-        match self.build_block(pc, pa) {
-            Some(b) => Ok(b),
-            None => Err(self.exec_uncached(pc, pa, max, true)),
-        }
+        let work = if !cacheable {
+            self.exec_uncached(pc, pa, max, false)
+        } else {
+            match self.build_block(pc, pa) {
+                Some(b) => return Ok(b),
+                None => self.exec_uncached(pc, pa, max, true),
+            }
+        };
+        Err(work)
     }
 
-    /// Execute `entries` (a block, or its first part) from `hart.pc` through
-    /// their fast handlers (`exec/fast.rs`), stopping early after a control
-    /// transfer, when blocks were invalidated or an instruction trapped (the
-    /// trap is then taken). Returns the work done (retired, plus one for a trap).
+    /// Execute `entries` (a block, its last entry marked `last`) from
+    /// `hart.pc` through their fast handlers (`exec/fast.rs`), stopping
+    /// early after a control transfer, when blocks were invalidated or an
+    /// instruction trapped (the trap is then taken). Returns the work done
+    /// (retired, plus one for a trap).
     #[inline(always)]
     pub(crate) fn exec_entries(&mut self, entries: &[Entry]) -> u64 {
+        self.exec_run(At::start(entries))
+    }
+
+    /// `exec_entries` from the first entry of a run.
+    #[inline(always)]
+    fn exec_run(&mut self, at: At) -> u64 {
         self.blocks.stop = false;
         self.blk = BlockRun { pc: self.hart.pc, instret: self.hart.instret };
-        match entries.split_first() {
-            Some((e, rest)) => (e.fast)(self, e, rest),
-            None => 0,
-        }
+        (at.entry().fast)(self, at)
+    }
+
+    /// Execute the first `n` (at least one) of `entries` (a budget shorter
+    /// than the block), from a copy whose last entry is marked.
+    #[cold]
+    #[inline(never)]
+    fn exec_first(&mut self, entries: &[Entry], n: usize) -> u64 {
+        let mut first = std::mem::take(&mut self.uncached);
+        first.clear();
+        first.extend_from_slice(&entries[..n]);
+        first.iter_mut().for_each(|e| e.last = false);
+        mark_last(&mut first);
+        let work = self.exec_entries(&first);
+        self.uncached = first;
+        work
     }
 
     /// A block that is not cached: code in device memory (ROM), fetched
@@ -340,7 +388,9 @@ impl Cpu {
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
+        mark_last(&mut entries);
         let work = self.exec_entries(&entries);
+        self.blocks.end();
         self.uncached = entries;
         work
     }
@@ -348,18 +398,18 @@ impl Cpu {
     /// Decode the block at physical `pa` (virtual `pc`, in a plain RAM page)
     /// and register it. `None` if its first instruction straddles the page
     /// end and the next page cannot be cached (that one is fetched uncached).
-    fn build_block(&mut self, pc: u64, pa: u64) -> Option<Box<Block>> {
+    fn build_block(&mut self, pc: u64, pa: u64) -> Option<NonNull<Block>> {
         let (entries, pa2) = self.decode_run(pc, pa);
         if entries.is_empty() {
             return None;
         }
         self.log_new_block(pc, &entries);
         for (start, end) in code_parts(pa, &entries, pa2) {
-            if self.blocks.insert_executing(pa, start, end) {
+            if self.blocks.register(pa, start, end) {
                 self.tlb.drop_writes_to(start & !PAGE_MASK);
             }
         }
-        Some(Box::new(Block::new(pa, pa2, entries)))
+        Some(self.blocks.insert(Box::new(Block::new(pa, pa2, entries))))
     }
 
     /// The physical page that the virtual page after `pc`'s translates to

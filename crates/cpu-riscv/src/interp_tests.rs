@@ -13,7 +13,7 @@ use crate::hart::Hart;
 use crate::ops::Op;
 use crate::trap::{Cause, Exception};
 
-const BASE: u64 = 0x8000_0000;
+pub(crate) const BASE: u64 = 0x8000_0000;
 const RAM_SIZE: usize = 0x10_0000;
 const RAM_END: u64 = BASE + RAM_SIZE as u64;
 /// A device region outside RAM.
@@ -77,20 +77,20 @@ fn cpu() -> (Cpu, Arc<Mutex<Shared>>) {
 
 // ---- a tiny encoder over the op table ----
 
-fn bits(op: Op) -> u32 {
+pub(crate) fn bits(op: Op) -> u32 {
     op.info().unwrap().bits
 }
 fn r(op: Op, rd: u32, rs1: u32, rs2: u32) -> u32 {
     bits(op) | rd << 7 | rs1 << 15 | rs2 << 20
 }
-fn i(op: Op, rd: u32, rs1: u32, imm: i32) -> u32 {
+pub(crate) fn i(op: Op, rd: u32, rs1: u32, imm: i32) -> u32 {
     bits(op) | rd << 7 | rs1 << 15 | ((imm as u32) & 0xfff) << 20
 }
-fn s(op: Op, rs1: u32, rs2: u32, imm: i32) -> u32 {
+pub(crate) fn s(op: Op, rs1: u32, rs2: u32, imm: i32) -> u32 {
     let imm = imm as u32;
     bits(op) | (imm & 0x1f) << 7 | rs1 << 15 | rs2 << 20 | (imm >> 5 & 0x7f) << 25
 }
-fn b(op: Op, rs1: u32, rs2: u32, off: i32) -> u32 {
+pub(crate) fn b(op: Op, rs1: u32, rs2: u32, off: i32) -> u32 {
     let o = off as u32;
     bits(op)
         | (o >> 11 & 1) << 7
@@ -103,7 +103,7 @@ fn b(op: Op, rs1: u32, rs2: u32, off: i32) -> u32 {
 fn u(op: Op, rd: u32, imm: i32) -> u32 {
     bits(op) | rd << 7 | (imm as u32 & 0xffff_f000)
 }
-fn j(rd: u32, off: i32) -> u32 {
+pub(crate) fn j(rd: u32, off: i32) -> u32 {
     let o = off as u32;
     bits(Op::Jal)
         | rd << 7
@@ -114,7 +114,7 @@ fn j(rd: u32, off: i32) -> u32 {
 }
 const ECALL: u32 = 0x0000_0073;
 
-fn load_code(cpu: &mut Cpu, at: u64, code: &[u32]) {
+pub(crate) fn load_code(cpu: &mut Cpu, at: u64, code: &[u32]) {
     for (k, w) in code.iter().enumerate() {
         cpu.ram.write(at + 4 * k as u64, 4, u64::from(*w)).unwrap();
     }
@@ -827,6 +827,28 @@ fn tlb_flush_drops_translations() {
     assert_eq!(c.load(0x2000, 8), Ok(0xaaaa));
     c.store(0x2000, 8, 0xcccc).unwrap();
     assert_eq!(c.ram.read(BASE + 0x2_0000, 8), Some(0xcccc));
+}
+
+#[test]
+fn successor_links_follow_a_remapped_page() {
+    // A loop calls virtual page 2 until it is remapped to other code and
+    // the TLB flushed: the call must then reach the new code, though the
+    // old block is still cached (under its physical address).
+    let l0 = ROOT + 0x2000;
+    let mut c = paged_cpu(&[(1, 0x1_0000, PTE_R | PTE_X), (2, 0x2_0000, PTE_R | PTE_X)]);
+    load_code(&mut c, BASE + 0x2_0000, &[i(Op::Addi, 10, 10, 1), i(Op::Jalr, 0, 1, 0)]);
+    load_code(&mut c, BASE + 0x3_0000, &[i(Op::Addi, 10, 10, 100), i(Op::Jalr, 0, 1, 0)]);
+    // 0x1000: jalr ra, 0(a2); addi a3, a3, 1; j 0x1000
+    load_code(&mut c, BASE + 0x1_0000, &[i(Op::Jalr, 1, 12, 0), i(Op::Addi, 13, 13, 1), j(0, -8)]);
+    (c.hart.pc, c.hart.x[12]) = (0x1000, 0x2000);
+    assert_eq!(c.run(5 * 4), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.pc), (4, 0x1000));
+    c.ram.write(l0 + 8 * 2, 8, ((BASE + 0x3_0000) >> 12) << 10 | PTE_R | PTE_X | PTE_V | PTE_AD).unwrap();
+    assert_eq!(c.run(5), Stop::Budget);
+    assert_eq!(c.hart.x[10], 5, "cached until flushed");
+    c.flush_tlb();
+    assert_eq!(c.run(5 * 2), Stop::Budget);
+    assert_eq!((c.hart.x[10], c.hart.pc), (205, 0x1000));
 }
 
 /// A gcc-built RV64IMAC program (tests/data/selfcheck) compares its checksum

@@ -199,15 +199,15 @@ impl Tlb {
         prv as u64 | mprv
     }
 
-    /// Use the bank for privilege `prv` and `mstatus`: U, S and M have
+    /// Use the bank for privilege `prv` and `mstatus` (true if it changed): U, S and M have
     /// their own; M with MPRV set and MPP below M (loads and stores at
     /// MPP's privilege, fetches at M's) has the fourth, flushed when it is
     /// chosen, as what it holds depends on MPP. Changes the generation when
     /// the bank changes (fetches may translate differently).
-    fn select(&mut self, prv: Priv, mstatus: u64) {
+    fn select(&mut self, prv: Priv, mstatus: u64) -> bool {
         let key = Tlb::key(prv, mstatus);
         if key == self.key {
-            return;
+            return false;
         }
         self.key = key;
         self.generation = self.generation.wrapping_add(1);
@@ -220,6 +220,7 @@ impl Tlb {
             }
             Priv::M => 2,
         };
+        true
     }
 
     /// Drop the write entries of physical page `pa_page` (it now holds
@@ -262,7 +263,10 @@ impl Cpu {
     /// run or an access through the slow path.
     #[inline(always)]
     pub(crate) fn select_tlb_bank(&mut self) {
-        self.tlb.select(self.hart.prv, self.hart.csr.mstatus);
+        if self.tlb.select(self.hart.prv, self.hart.csr.mstatus) {
+            // Fetches may translate differently: successor links too.
+            self.blocks.unchain();
+        }
     }
 }
 
@@ -280,6 +284,13 @@ fn tlb_index(vaddr: u64) -> usize {
 
 /// The tag an access of `size` bytes at `vaddr` must match: misaligned
 /// accesses keep low bits set and so always miss (slow path splits them).
+///
+/// A hit's bytes therefore lie inside RAM (`Cpu::load_hit`, `store_hit`):
+/// read and write entries are made only for pages wholly in RAM
+/// (`fill_tlb`; RAM never shrinks, `Ram`'s contract), `addend` taking the
+/// page to its offset in RAM, and a match means that the page matches and
+/// the bits of `size - 1` are clear in the offset, which is then at most
+/// `PAGE_SIZE - size`.
 #[inline(always)]
 fn access_tag(vaddr: u64, size: u8) -> u64 {
     vaddr & (!PAGE_MASK | u64::from(size).wrapping_sub(1))
@@ -307,7 +318,8 @@ impl Cpu {
     pub(crate) fn load_hit(&self, vaddr: u64, size: u8) -> Option<u64> {
         let e = &self.tlb.read[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
-            return self.ram.read_off(vaddr.wrapping_add(e.addend), size);
+            // SAFETY: a hit is inside RAM (see `access_tag`).
+            return unsafe { self.ram.read_in(vaddr.wrapping_add(e.addend), size) };
         }
         None
     }
@@ -328,7 +340,8 @@ impl Cpu {
         let e = &self.tlb.write[tlb_index(vaddr)];
         if e.tag == access_tag(vaddr, size) {
             let off = vaddr.wrapping_add(e.addend);
-            return self.ram.write_off(off, size, val);
+            // SAFETY: a hit is inside RAM (see `access_tag`).
+            return unsafe { self.ram.write_in(off, size, val) };
         }
         None
     }
@@ -542,6 +555,7 @@ impl Cpu {
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
         self.select_tlb_bank();
+        self.blocks.unchain();
         self.blocks.stop = true;
     }
 
@@ -587,6 +601,8 @@ impl Cpu {
     #[inline(never)]
     fn fetch_pa_slow(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
         self.select_tlb_bank();
+        // The fetch TLB changes (or the page is walked every time).
+        self.blocks.unchain();
         let pa = self.translate(pc, Access::Execute)?;
         self.fill_tlb(Kind::Fetch, pc, pa);
         let e = &self.tlb.fetch[tlb_index(pc)];
@@ -626,6 +642,30 @@ mod tests {
 
     const BASE: u64 = 0x8000_0000;
     const SIZE: usize = 0x4000;
+
+    #[test]
+    fn tlb_hits_stay_inside_ram() {
+        // RAM ending mid-page: its last page never enters the TLB (hits
+        // skip the bounds check), so accesses there take the slow path,
+        // which checks every byte (Miri: no read or write past the end).
+        let mut c = Cpu::with_ram(Ram::new(BASE, 0x1800), BASE);
+        let last = BASE + 0x17f8;
+        for _ in 0..2 {
+            assert_eq!(c.store(last, 8, 0x1122_3344_5566_7788), Ok(()));
+            assert_eq!(c.load(last, 8), Ok(0x1122_3344_5566_7788));
+            assert_eq!(c.load(BASE + 0x1800, 1).map_err(|e| e.cause), Err(Cause::LoadAccessFault));
+            assert_eq!(c.store(BASE + 0x1800, 8, 0).map_err(|e| e.cause), Err(Cause::StoreAccessFault));
+            assert_eq!(c.load(last, 8), Ok(0x1122_3344_5566_7788));
+        }
+        // A whole page does enter it: the last aligned bytes hit.
+        let mut c = Cpu::with_ram(Ram::new(BASE, 0x1000), BASE);
+        for size in [1, 2, 4, 8] {
+            let a = BASE + 0x1000 - u64::from(size);
+            assert_eq!(c.store(a, size, 0xff), Ok(()));
+            assert_eq!(c.load(a, size), Ok(0xff));
+            assert!(c.load_hit(a, size).is_some());
+        }
+    }
 
     /// A device at 8 bytes of RAM's second page.
     struct Overlay;

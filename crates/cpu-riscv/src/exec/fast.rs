@@ -16,22 +16,70 @@
 //! returns the work done (instructions retired plus one if a trap was
 //! taken) once the block is left with the hart's state exact.
 
-use super::rvi::{self, x};
+use super::rvi::{self, xr};
 use super::rvm;
 use crate::blocks::Entry;
 use crate::cpu::Cpu;
 use crate::ops::Op;
 use crate::trap::Exception;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
-pub(crate) type Fast = fn(&mut Cpu, &Entry, &[Entry]) -> u64;
+pub(crate) type Fast = for<'a> fn(&mut Cpu, At<'a>) -> u64;
 
-/// Go on with the entry after `e` (the first of `rest`), or end the block
-/// after `e`.
+/// An entry of a run of entries whose last one is marked (`Entry::last`):
+/// the entry after an unmarked one is reached by stepping a pointer, with
+/// no length to keep and check (measured: 4 host instructions fewer per
+/// guest instruction than a slice's `split_first`).
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a>(NonNull<Entry>, PhantomData<&'a [Entry]>);
+
+impl<'a> At<'a> {
+    /// The first entry of `run`. Panics unless its last entry is marked.
+    #[inline(always)]
+    pub(crate) fn start(run: &'a [Entry]) -> At<'a> {
+        assert!(run.last().is_some_and(|e| e.last), "unterminated run");
+        // SAFETY: checked just above.
+        unsafe { At::start_marked(run) }
+    }
+
+    /// `start` without the check (a cached block's run: `Block::run`).
+    ///
+    /// # Safety
+    ///
+    /// `run` is not empty and its last entry is marked.
+    #[inline(always)]
+    pub(crate) unsafe fn start_marked(run: &'a [Entry]) -> At<'a> {
+        debug_assert!(run.last().is_some_and(|e| e.last));
+        At(NonNull::from(run).cast(), PhantomData)
+    }
+
+    #[inline(always)]
+    pub(crate) fn entry(self) -> &'a Entry {
+        // SAFETY: `self` points to an entry of the run given to `start`
+        // (see `after`), which is borrowed shared for 'a.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The entry after this one, unless this one is marked last.
+    #[inline(always)]
+    fn after(self) -> Option<At<'a>> {
+        if self.entry().last {
+            return None;
+        }
+        // SAFETY: the run's final entry is marked (`start_marked`), so an unmarked
+        // entry is followed by another inside the run; the pointer keeps
+        // the whole run's provenance (made from the slice in `start`).
+        Some(At(unsafe { self.0.add(1) }, PhantomData))
+    }
+}
+
+/// Go on with the entry after `at`'s, or end the block after it.
 #[inline(always)]
-pub(crate) fn next(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-    match rest.split_first() {
-        Some((n, rest)) => (n.fast)(cpu, n, rest),
-        None => cpu.fall_out(e),
+pub(crate) fn next(cpu: &mut Cpu, at: At) -> u64 {
+    match at.after() {
+        Some(n) => (n.entry().fast)(cpu, n),
+        None => cpu.fall_out(at.entry()),
     }
 }
 
@@ -90,11 +138,12 @@ impl Cpu {
     /// the TLB (as after any instruction, the block must then end).
     #[cold]
     #[inline(never)]
-    pub(crate) fn mem_slow(&mut self, e: &Entry, rest: &[Entry]) -> u64 {
+    pub(crate) fn mem_slow(&mut self, at: At) -> u64 {
+        let e = at.entry();
         self.sync_to(e);
         match (e.handler)(self, &e.insn) {
             Ok(()) if self.blocks.stop => self.fall_out(e),
-            Ok(()) => next(self, e, rest),
+            Ok(()) => next(self, at),
             Err(ex) => self.trap_at(e, ex),
         }
     }
@@ -103,7 +152,8 @@ impl Cpu {
 /// Any instruction without a fast form: its contract handler, with exact
 /// state before and after. Leaves the block when it transferred control or
 /// the block must end.
-pub(crate) fn generic(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
+pub(crate) fn generic(cpu: &mut Cpu, at: At) -> u64 {
+    let e = at.entry();
     cpu.sync_to(e);
     let fall = cpu.hart.npc;
     match (e.handler)(cpu, &e.insn) {
@@ -112,7 +162,7 @@ pub(crate) fn generic(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
             if npc != fall || cpu.blocks.stop {
                 return cpu.leave(e, npc);
             }
-            next(cpu, e, rest)
+            next(cpu, at)
         }
         Err(ex) => {
             cpu.take_trap(ex);
@@ -122,31 +172,35 @@ pub(crate) fn generic(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
 }
 
 /// An ALU operation writing x0 (a HINT): nothing to do.
-fn nop(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-    next(cpu, e, rest)
+fn nop(cpu: &mut Cpu, at: At) -> u64 {
+    next(cpu, at)
 }
 
-pub(crate) fn lui(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-    rvi::set(cpu, e.insn.rd, e.insn.imm as i64 as u64);
-    next(cpu, e, rest)
+pub(crate) fn lui(cpu: &mut Cpu, at: At) -> u64 {
+    let e = at.entry();
+    rvi::set(cpu, e.rd, e.insn.imm as i64 as u64);
+    next(cpu, at)
 }
 
-pub(crate) fn auipc(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-    rvi::set(cpu, e.insn.rd, cpu.pc_of(e).wrapping_add(e.insn.imm as i64 as u64));
-    next(cpu, e, rest)
+pub(crate) fn auipc(cpu: &mut Cpu, at: At) -> u64 {
+    let e = at.entry();
+    rvi::set(cpu, e.rd, cpu.pc_of(e).wrapping_add(e.insn.imm as i64 as u64));
+    next(cpu, at)
 }
 
-pub(crate) fn jal(cpu: &mut Cpu, e: &Entry, _rest: &[Entry]) -> u64 {
+pub(crate) fn jal(cpu: &mut Cpu, at: At) -> u64 {
+    let e = at.entry();
     let pc = cpu.pc_of(e);
-    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    rvi::wxr(cpu, e.rd, pc.wrapping_add(u64::from(e.insn.len)));
     cpu.leave(e, pc.wrapping_add(e.insn.imm as i64 as u64))
 }
 
 /// The target is computed before rd is written, as rd may be rs1 (2.5).
-pub(crate) fn jalr(cpu: &mut Cpu, e: &Entry, _rest: &[Entry]) -> u64 {
+pub(crate) fn jalr(cpu: &mut Cpu, at: At) -> u64 {
+    let e = at.entry();
     let pc = cpu.pc_of(e);
-    let target = x(cpu, e.insn.rs1).wrapping_add(e.insn.imm as i64 as u64) & !1;
-    rvi::wx(cpu, e.insn.rd, pc.wrapping_add(u64::from(e.insn.len)));
+    let target = xr(cpu, e.rs1).wrapping_add(e.insn.imm as i64 as u64) & !1;
+    rvi::wxr(cpu, e.rd, pc.wrapping_add(u64::from(e.insn.len)));
     cpu.leave(e, target)
 }
 

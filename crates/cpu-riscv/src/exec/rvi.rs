@@ -1,11 +1,11 @@
 //! RV64I base integer instructions and Zifencei (Unprivileged spec ch. 2, 5).
 
-use crate::blocks::Entry;
+use crate::blocks::Reg;
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
 
-use super::fast::next;
+use super::fast::{next, At};
 
 type R = Result<(), Exception>;
 
@@ -22,11 +22,25 @@ pub(super) fn wx(cpu: &mut Cpu, r: u8, v: u64) {
     }
 }
 
+/// `x` for a fast handler's register (no mask or bounds check: see `Reg`).
+#[inline(always)]
+pub(super) fn xr(cpu: &Cpu, r: Reg) -> u64 {
+    cpu.hart.x[r as usize]
+}
+
+/// `wx` for a fast handler's register.
+#[inline(always)]
+pub(super) fn wxr(cpu: &mut Cpu, r: Reg, v: u64) {
+    if r != Reg::X0 {
+        cpu.hart.x[r as usize] = v;
+    }
+}
+
 /// Write rd, which is not x0 (fast forms of ALU operations, see `exec/fast.rs`).
 #[inline(always)]
-pub(super) fn set(cpu: &mut Cpu, r: u8, v: u64) {
-    debug_assert!(r != 0);
-    cpu.hart.x[usize::from(r & 31)] = v;
+pub(super) fn set(cpu: &mut Cpu, r: Reg, v: u64) {
+    debug_assert!(r != Reg::X0);
+    cpu.hart.x[r as usize] = v;
 }
 
 #[inline(always)]
@@ -50,10 +64,11 @@ macro_rules! alu_rr {
         })*
         pub(crate) mod fast_rr {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
-                set(cpu, e.insn.rd, $e);
-                next(cpu, e, rest)
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                let ($a, $b) = (xr(cpu, e.rs1), xr(cpu, e.rs2));
+                set(cpu, e.rd, $e);
+                next(cpu, at)
             })*
         }
     };
@@ -70,10 +85,11 @@ macro_rules! alu_ri {
         })*
         pub(crate) mod fast_ri {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                let ($a, $b) = (x(cpu, e.insn.rs1), imm(&e.insn));
-                set(cpu, e.insn.rd, $e);
-                next(cpu, e, rest)
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                let ($a, $b) = (xr(cpu, e.rs1), imm(&e.insn));
+                set(cpu, e.rd, $e);
+                next(cpu, at)
             })*
         }
     };
@@ -160,12 +176,13 @@ macro_rules! branch {
         })*
         pub(crate) mod fast_br {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                let ($a, $b) = (xr(cpu, e.rs1), xr(cpu, e.rs2));
                 if $e {
                     return cpu.leave(e, cpu.pc_of(e).wrapping_add(imm(&e.insn)));
                 }
-                next(cpu, e, rest)
+                next(cpu, at)
             })*
         }
     };
@@ -191,13 +208,14 @@ macro_rules! load {
         })*
         pub(crate) mod fast_ld {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                match cpu.load_hit(x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn)), $size) {
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                match cpu.load_hit(xr(cpu, e.rs1).wrapping_add(imm(&e.insn)), $size) {
                     Some($v) => {
-                        wx(cpu, e.insn.rd, $e);
-                        next(cpu, e, rest)
+                        wxr(cpu, e.rd, $e);
+                        next(cpu, at)
                     }
-                    None => cpu.mem_slow(e, rest),
+                    None => cpu.mem_slow(at),
                 }
             })*
         }
@@ -223,11 +241,12 @@ macro_rules! store {
         })*
         pub(crate) mod fast_st {
             use super::*;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                let a = x(cpu, e.insn.rs1).wrapping_add(imm(&e.insn));
-                match cpu.store_hit(a, $size, x(cpu, e.insn.rs2)) {
-                    Some(()) => next(cpu, e, rest),
-                    None => cpu.mem_slow(e, rest),
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                let a = xr(cpu, e.rs1).wrapping_add(imm(&e.insn));
+                match cpu.store_hit(a, $size, xr(cpu, e.rs2)) {
+                    Some(()) => next(cpu, at),
+                    None => cpu.mem_slow(at),
                 }
             })*
         }

@@ -1,7 +1,7 @@
 //! M: multiply and divide (Unprivileged spec ch. 7). Division by zero and
 //! signed overflow do not trap; their results follow table 7.1.
 
-use super::rvi::{set, sext32, wx, x};
+use super::rvi::{set, sext32, wx, x, xr};
 use crate::cpu::Cpu;
 use crate::insn::Insn;
 use crate::trap::Exception;
@@ -16,11 +16,12 @@ macro_rules! mop {
         })*
         pub(crate) mod fast {
             use super::*;
-            use crate::blocks::Entry;
-            $(pub(crate) fn $name(cpu: &mut Cpu, e: &Entry, rest: &[Entry]) -> u64 {
-                let ($a, $b) = (x(cpu, e.insn.rs1), x(cpu, e.insn.rs2));
-                set(cpu, e.insn.rd, $e);
-                super::super::fast::next(cpu, e, rest)
+            use crate::exec::fast::At;
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                let ($a, $b) = (xr(cpu, e.rs1), xr(cpu, e.rs2));
+                set(cpu, e.rd, $e);
+                super::super::fast::next(cpu, at)
             })*
         }
     };

@@ -82,7 +82,8 @@ fn fast_handlers_match_the_contract_handlers() {
             let tail = Insn { op: Op::Addi, rd: 31, rs1: 31, imm: 1, len: 4, ..insn };
             let seed = rng.next();
             let (mut a, mut b) = (machine(seed), machine(seed));
-            let entries = [Entry::new(insn, 0, 0), Entry::new(tail, u64::from(len), 1)];
+            let mut entries = [Entry::new(insn, 0, 0), Entry::new(tail, u64::from(len), 1)];
+            crate::blocks::mark_last(&mut entries);
             let work = a.exec_entries(&entries);
             assert_eq!(work, reference(&mut b, &[insn, tail]), "{insn:?}");
             assert_eq!(a.hart, b.hart, "{insn:?}");
