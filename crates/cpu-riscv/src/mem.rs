@@ -53,6 +53,9 @@ pub(crate) struct Bank {
     /// The addend of the direct-read window (`Cpu::direct_reads`) while it
     /// is known to hold, else `INVALID`.
     pub(crate) direct: u64,
+    /// Whether its entries were made empty (`prepare`): until then they are
+    /// the zeroes it was allocated with, and it is never used.
+    ready: bool,
     /// The direct-read window worked out since the last flush, if it was.
     pub(crate) direct_known: Option<Option<crate::engine::DirectReads>>,
 }
@@ -102,30 +105,29 @@ unsafe impl Send for TlbRoot {}
 
 impl TlbRoot {
     pub(crate) fn new() -> TlbRoot {
-        // Built in place: the banks (1.5 MiB) would not fit on the stack.
-        let mut tlb = Box::<Tlb>::new_uninit();
+        // Built in place from zeroed memory: the banks (1.5 MiB) would not
+        // fit on the stack, and fresh zero pages cost nothing until used;
+        // a bank's entries are made empty when it is first chosen
+        // (`Bank::ready`), so start-up prepares the M bank only.
+        let mut tlb = Box::<Tlb>::new_zeroed();
         let p = tlb.as_mut_ptr();
-        // SAFETY: `p` points to the allocation just made for a `Tlb`; every
-        // field of every bank, and of the `Tlb`, is written once through raw
-        // place projections (no reference to uninitialised memory) before
-        // `assume_init`.
-        let tlb = unsafe {
+        // SAFETY: `p` points to the zeroed allocation just made for a `Tlb`.
+        // All-zero bytes are valid for every field but the `Vec`s and the
+        // `Option`s, which are written through raw place projections (no
+        // reference to invalid values) before `assume_init`. Zeroed entries
+        // are valid values (plain integers), never used before `prepare`.
+        let mut tlb = unsafe {
             for i in 0..BANKS {
                 let bank = &raw mut (*p).banks[i];
-                for j in 0..TLB_SIZE {
-                    (&raw mut (*bank).read[j]).write(EMPTY);
-                    (&raw mut (*bank).write[j]).write(EMPTY);
-                    (&raw mut (*bank).fetch[j]).write(EMPTY);
-                }
-                (&raw mut (*bank).filled).write(Vec::with_capacity(TLB_SIZE));
+                (&raw mut (*bank).filled).write(Vec::new());
                 (&raw mut (*bank).direct).write(INVALID);
                 (&raw mut (*bank).direct_known).write(None);
             }
             (&raw mut (*p).cur).write(2);
             (&raw mut (*p).key).write(Tlb::key(Priv::M, 0));
-            (&raw mut (*p).generation).write(0);
             tlb.assume_init()
         };
+        tlb.banks[2].prepare();
         TlbRoot(NonNull::from(Box::leak(tlb)))
     }
 
@@ -163,7 +165,19 @@ impl Drop for TlbRoot {
 }
 
 impl Bank {
+    /// Make every entry empty, before first use.
+    fn prepare(&mut self) {
+        self.read = [EMPTY; TLB_SIZE];
+        self.write = [EMPTY; TLB_SIZE];
+        self.fetch = [EMPTY; TLB_SIZE];
+        self.filled = Vec::with_capacity(TLB_SIZE);
+        self.ready = true;
+    }
+
     fn flush(&mut self) {
+        if !self.ready {
+            return;
+        }
         self.direct = INVALID;
         self.direct_known = None;
         if self.filled.len() >= TLB_SIZE {
@@ -220,13 +234,16 @@ impl Tlb {
             }
             Priv::M => 2,
         };
+        if !self.banks[self.cur].ready {
+            self.banks[self.cur].prepare();
+        }
         true
     }
 
     /// Drop the write entries of physical page `pa_page` (it now holds
     /// code), in every bank.
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
-        for b in &mut self.banks {
+        for b in self.banks.iter_mut().filter(|b| b.ready) {
             for e in b.write.iter_mut().filter(|e| e.pa_page == pa_page) {
                 *e = EMPTY;
             }
