@@ -34,8 +34,7 @@ pub fn handler(op: Op) -> Handler {
 /// `Ram` for why generated code may access it there). A `fetch` entry hits
 /// when its `tag` equals `pc & !0xfff`, and then `pc + addend` is the
 /// physical address (only plain RAM pages have fetch entries). All offsets
-/// are in bytes. `direct` is the `u64` that holds the addend of the
-/// direct-read window while it holds (`DirectReads`).
+/// are in bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct TlbLayout {
     pub entries: usize,
@@ -46,14 +45,13 @@ pub struct TlbLayout {
     pub read: usize,
     pub write: usize,
     pub fetch: usize,
-    pub direct: usize,
 }
 
 /// Where loads may bypass the TLB (`Cpu::direct_reads`): a load of
 /// `size` bytes (at any alignment) at virtual address `v` with
 /// `v - lo <= len - size` (unsigned) reads the host bytes at `v + addend`,
-/// as `Cpu::load` would. Valid while the TLB's `direct` word (see
-/// `TlbLayout`) equals `addend`, which every TLB flush breaks.
+/// as `Cpu::load` would. Valid until the TLB is flushed or changes bank
+/// (privilege, MPRV/MPP, PMP: each ends the block).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirectReads {
     pub lo: u64,
@@ -145,8 +143,8 @@ impl Cpu {
         self.tlb_ptr()
     }
 
-    /// Changes whenever the TLB is flushed (every change of satp,
-    /// privilege, MPRV, SUM/MXR, PMP, and sfence.vma): a mapping from
+    /// Changes whenever the TLB is flushed (satp, MPRV, SUM/MXR, PMP,
+    /// sfence.vma) or changes bank (privilege): a mapping from
     /// virtual pc to physical address seen since then still holds.
     pub fn tlb_generation(&self) -> u64 {
         self.tlb.generation

@@ -50,9 +50,6 @@ pub(crate) struct Bank {
     /// Entries filled since the last flush (kind * TLB_SIZE + index), so
     /// that a flush clears only those.
     filled: Vec<u16>,
-    /// The addend of the direct-read window (`Cpu::direct_reads`) while it
-    /// is known to hold, else `INVALID`.
-    pub(crate) direct: u64,
     /// Whether its entries were made empty (`prepare`): until then they are
     /// the zeroes it was allocated with, and it is never used.
     ready: bool,
@@ -120,7 +117,6 @@ impl TlbRoot {
             for i in 0..BANKS {
                 let bank = &raw mut (*p).banks[i];
                 (&raw mut (*bank).filled).write(Vec::new());
-                (&raw mut (*bank).direct).write(INVALID);
                 (&raw mut (*bank).direct_known).write(None);
             }
             (&raw mut (*p).cur).write(2);
@@ -178,7 +174,6 @@ impl Bank {
         if !self.ready {
             return;
         }
-        self.direct = INVALID;
         self.direct_known = None;
         if self.filled.len() >= TLB_SIZE {
             self.read = [EMPTY; TLB_SIZE];
@@ -262,7 +257,6 @@ pub(crate) const fn tlb_layout() -> crate::engine::TlbLayout {
         read: std::mem::offset_of!(Bank, read),
         write: std::mem::offset_of!(Bank, write),
         fetch: std::mem::offset_of!(Bank, fetch),
-        direct: std::mem::offset_of!(Bank, direct),
     }
 }
 
@@ -566,7 +560,8 @@ impl Cpu {
         }
     }
 
-    /// Forget all cached translations (satp, privilege, MPRV, PMP, sfence.vma).
+    /// Forget all cached translations, in every bank (satp, MPRV, PMP,
+    /// sfence.vma; a privilege change switches banks instead: `set_priv`).
     /// The current block ends after the instruction that does this, since
     /// engines may cache what the translations said (QEMU ends its TB too).
     pub fn flush_tlb(&mut self) {
@@ -582,8 +577,8 @@ impl Cpu {
     /// byte of RAM matches all of it and allows it, so that it decides
     /// every access inside: 3.7.1) and no device overlays RAM, a load of
     /// any bytes inside RAM is a plain read of RAM, so generated code may
-    /// skip the TLB. Worked out at most once per TLB flush (privilege,
-    /// MPRV and PMP changes all flush).
+    /// skip the TLB. Kept per TLB bank (privilege) and worked out again
+    /// after each flush (MPRV and PMP changes flush).
     pub fn direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
         self.select_tlb_bank();
         if let Some(known) = self.tlb.direct_known {
@@ -600,7 +595,6 @@ impl Cpu {
             crate::engine::DirectReads { lo, len: size.min(crate::engine::DirectReads::MAX_LEN), addend }
         });
         self.tlb.direct_known = Some(window);
-        self.tlb.direct = window.map_or(INVALID, |w| w.addend);
         window
     }
 
@@ -706,9 +700,10 @@ mod tests {
     fn direct_reads_hold_for_m_mode_loads_only() {
         let mut c = Cpu::with_ram(Ram::new(BASE, SIZE), BASE);
         assert_eq!(c.direct_reads(), Some(window(&c)), "M, no PMP");
-        assert_eq!(c.tlb.direct, window(&c).addend, "generated code sees it");
+        assert_eq!(c.tlb.direct_known, Some(Some(window(&c))), "kept");
+        c.flush_tlb();
+        assert_eq!(c.tlb.direct_known, None, "a flush forgets it");
         c.set_priv(Priv::S);
-        assert_eq!(c.tlb.direct, INVALID, "a flush clears it");
         assert_eq!(c.direct_reads(), None, "S");
         c.set_priv(Priv::M);
         // MPRV: loads at MPP's privilege (3.1.6.3).

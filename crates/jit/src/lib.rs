@@ -92,9 +92,9 @@ struct Block {
     /// loads use. Its code runs only under that window, with no check on
     /// entry: Rust enters a block only under its own window, and direct
     /// jumps link only blocks of the same window (`Patch::key`); the window
-    /// changes only with a TLB flush (privilege, MPRV/MPP, PMP), made in a
-    /// helper that ends the block and returns to Rust, which also clears
-    /// the jump cache.
+    /// changes only with a TLB flush or bank switch (privilege, MPRV/MPP,
+    /// PMP), made in a helper that ends the block and returns to Rust,
+    /// which also clears the jump cache.
     direct: Option<u64>,
     /// The physical page its part in the next virtual page was decoded
     /// from, if it runs on into that page: it is valid only while that
@@ -234,9 +234,10 @@ impl Jit {
     }
 
     /// A JIT whose code buffer holds `bytes` (at least 64 KiB, so that the
-    /// largest block fits).
+    /// largest block fits; at most 1 GiB, so that blocks reach the prologue
+    /// with 32-bit displacements: `translate::rel32`).
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
-        let bytes = bytes.max(64 << 10);
+        let bytes = bytes.clamp(64 << 10, 1 << 30);
         let mut buffer = CodeBuffer::new(bytes)?;
         let (code, thunk, exit) = translate::prologue(buffer.next_addr());
         let addr = buffer.append(&code)?;

@@ -22,9 +22,7 @@ pub(crate) fn jump_cache_index(vpc: u64) -> usize {
 /// Set `pc` (and `npc`) to `rax` and return to Rust: code shared by all
 /// blocks (`exit_common`, in the prologue), reached by a `jmp`.
 pub(crate) fn exit_rax(a: &mut Asm, b: &Builder) {
-    if !super::rel32(a, b.base, b.exit, 0xe9) {
-        exit_common(a);
-    }
+    super::rel32(a, b.base, b.exit, 0xe9);
 }
 
 /// `pc` = `npc` = `rax`, then return to Rust.
@@ -36,13 +34,9 @@ pub(crate) fn exit_common(a: &mut Asm) {
     );
 }
 
-/// `rax` = `v`, in 5 bytes where it fits 32 bits (the 32-bit `mov`
-/// zero-extends).
+/// `rax` = `v`.
 pub(crate) fn mov_rax(a: &mut Asm, v: u64) {
-    match u32::try_from(v) {
-        Ok(v) => dynasm!(a; .arch x64; mov eax, v as i32),
-        Err(_) => dynasm!(a; .arch x64; mov rax, QWORD v as i64),
-    }
+    super::regs::mov_imm(a, RAX, v);
 }
 
 /// Leave for the virtual pc in `rax`: the jump cache, indexed by virtual pc

@@ -413,33 +413,23 @@ fn budget(a: &mut Asm, k: i32) {
 /// Leaves the helper's result in `eax`. `base`: the block's address.
 fn call_helper(a: &mut Asm, base: usize, thunk: usize, p: *const Insn, pc: u64, n: i32, k: usize) {
     let ahead = n - k as i32; // this instruction and the ones after it
-    match u32::try_from(pc) {
-        Ok(pc) => dynasm!(a; .arch x64; mov ecx, pc as i32),
-        Err(_) => dynasm!(a; .arch x64; mov rcx, QWORD pc as i64),
-    }
+    regs::mov_imm(a, regs::RCX, pc);
     dynasm!(a; .arch x64
         ; mov rax, QWORD p as i64
         ; mov edx, ahead
     );
-    if !rel32(a, base, thunk, 0xe8) {
-        dynasm!(a; .arch x64; mov rax, QWORD thunk as i64; call rax);
-    }
+    rel32(a, base, thunk, 0xe8);
 }
 
 /// `call rel32` (`op` 0xe8) or `jmp rel32` (0xe9) to address `to`, from
 /// code assembled for address `base` (dynasm has no absolute targets on
-/// x64). False, emitting nothing, if `to` is out of reach: the prologue is
-/// in the same code buffer, so only a buffer over 2 GiB could do that.
-fn rel32(a: &mut Asm, base: usize, to: usize, op: u8) -> bool {
+/// x64). Always in reach: the prologue is in the same code buffer, which
+/// is at most 1 GiB (`Jit::with_code_size`).
+pub(crate) fn rel32(a: &mut Asm, base: usize, to: usize, op: u8) {
     let next = (base + a.offset().0 + 5) as i64;
-    match i32::try_from(to as i64 - next) {
-        Ok(rel) => {
-            a.push(op);
-            a.push_i32(rel);
-            true
-        }
-        Err(_) => false,
-    }
+    let rel = i32::try_from(to as i64 - next).expect("the code buffer is at most 1 GiB");
+    a.push(op);
+    a.push_i32(rel);
 }
 
 #[cfg(test)]

@@ -92,6 +92,21 @@ pub(crate) fn set_imm(a: &mut Asm, g: u8, v: u64) {
     }
 }
 
+/// Host register `r` = `v`, in 5 bytes where it fits 32 bits (the 32-bit
+/// `mov` zero-extends).
+pub(crate) fn mov_imm(a: &mut Asm, r: u8, v: u64) {
+    match u32::try_from(v) {
+        // `B8+r imm32` by hand: dynasm adds a needless REX byte for a
+        // register chosen at run time.
+        Ok(v) if r < 8 => {
+            a.push(0xb8 + r);
+            a.push_u32(v);
+        }
+        Ok(v) => dynasm!(a; .arch x64; mov Rd(r), v as i32),
+        Err(_) => dynasm!(a; .arch x64; mov Rq(r), QWORD v as i64),
+    }
+}
+
 /// Store every pinned register to the `Hart` (before code that reads the
 /// `Hart`: helpers, the return to Rust).
 pub(crate) fn spill_all(a: &mut Asm) {
