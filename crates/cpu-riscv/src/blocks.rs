@@ -112,8 +112,10 @@ pub(crate) struct Block {
     /// Physical page of the block's part in the next virtual page, or
     /// `NONE` if it lies in one page.
     pub pa2: u64,
-    /// Not empty, the last marked (`Entry::last`); never changed.
-    entries: Vec<Entry>,
+    /// Not empty, the last marked (`Entry::last`); never changed. Exactly
+    /// sized: a Linux boot decodes tens of thousands of blocks, and heap
+    /// pages cost a page fault each when first touched.
+    entries: Box<[Entry]>,
     /// The last two successors, most recent first.
     links: [Link; 2],
 }
@@ -146,8 +148,9 @@ impl Link {
 }
 
 impl Block {
-    pub(crate) fn new(pa: u64, pa2: u64, mut entries: Vec<Entry>) -> Block {
+    pub(crate) fn new(pa: u64, pa2: u64, entries: &[Entry]) -> Block {
         assert!(!entries.is_empty(), "empty block");
+        let mut entries: Box<[Entry]> = entries.into();
         mark_last(&mut entries);
         Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
     }

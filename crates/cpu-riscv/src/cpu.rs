@@ -49,12 +49,17 @@ pub struct Cpu {
     /// limits, so that a guest trapping in a loop still reaches the limit.
     pub executed: u64,
     pub(crate) tlb: TlbRoot,
+    /// PMP entries decoded (`mmu::PmpTable`); interior mutability as
+    /// checks take `&self`.
+    pub(crate) pmp: std::cell::RefCell<crate::mmu::PmpTable>,
     pub(crate) blocks: BlockCache,
     /// Physical addresses of uncached blocks already shown by `-d in_asm`.
     logged_uncached: HashSet<u64>,
     /// The entries of an uncached block, kept between uses so that running
     /// one allocates nothing.
-    uncached: Vec<Entry>,
+    pub(crate) uncached: Vec<Entry>,
+    /// Where blocks are decoded (`decode_run`), kept between uses.
+    pub(crate) decoded: Vec<Entry>,
     /// The execution engine that runs blocks instead of the interpreter
     /// (the JIT), if one is installed (see `engine.rs`).
     pub(crate) engine: Option<Box<dyn crate::engine::Engine>>,
@@ -94,9 +99,11 @@ impl Cpu {
             dlog: DebugLog::default(),
             executed: 0,
             tlb: TlbRoot::new(),
+            pmp: Default::default(),
             blocks: BlockCache::new(),
             logged_uncached: HashSet::new(),
             uncached: Vec::with_capacity(MAX_BLOCK),
+            decoded: Vec::with_capacity(2 * MAX_BLOCK),
             engine: None,
             write_log: None,
             traps: TrapLog::default(),
@@ -399,17 +406,20 @@ impl Cpu {
     /// and register it. `None` if its first instruction straddles the page
     /// end and the next page cannot be cached (that one is fetched uncached).
     fn build_block(&mut self, pc: u64, pa: u64) -> Option<NonNull<Block>> {
-        let (entries, pa2) = self.decode_run(pc, pa);
-        if entries.is_empty() {
-            return None;
-        }
-        self.log_new_block(pc, &entries);
-        for (start, end) in code_parts(pa, &entries, pa2) {
-            if self.blocks.register(pa, start, end) {
-                self.tlb.drop_writes_to(start & !PAGE_MASK);
+        let mut entries = std::mem::take(&mut self.decoded);
+        entries.clear();
+        let pa2 = self.decode_run(pc, pa, &mut entries);
+        let block = (!entries.is_empty()).then(|| {
+            self.log_new_block(pc, &entries);
+            for (start, end) in code_parts(pa, &entries, pa2) {
+                if self.blocks.register(pa, start, end) {
+                    self.tlb.drop_writes_to(start & !PAGE_MASK);
+                }
             }
-        }
-        Some(self.blocks.insert(Box::new(Block::new(pa, pa2, entries))))
+            Box::new(Block::new(pa, pa2, &entries))
+        });
+        self.decoded = entries;
+        Some(self.blocks.insert(block?))
     }
 
     /// The physical page that the virtual page after `pc`'s translates to
@@ -433,9 +443,11 @@ impl Cpu {
     /// instruction straddling the page end, or falling through to it) if
     /// that is plain RAM too, and then also returns the physical page its
     /// part there came from (else `NONE`). Empty if its first instruction
-    /// straddles the page end and the next page cannot be cached.
-    pub(crate) fn decode_run(&mut self, pc: u64, pa: u64) -> (Vec<Entry>, u64) {
-        let mut entries = Vec::with_capacity(8);
+    /// straddles the page end and the next page cannot be cached. The
+    /// entries are appended to `out`, which starts empty.
+    pub(crate) fn decode_run(&mut self, pc: u64, pa: u64, out: &mut Vec<Entry>) -> u64 {
+        let entries = out;
+        debug_assert!(entries.is_empty());
         // Bytes of the block's first page from `pa` on; offsets past them
         // are in the second page, at `pa2`.
         let first = PAGE_SIZE - (pa & PAGE_MASK);
@@ -480,7 +492,7 @@ impl Cpu {
                 device_in_page = self.bus.overlaps(p2, PAGE_SIZE);
             }
         }
-        (entries, pa2)
+        pa2
     }
 
     /// Drop decoded blocks overlapping physical `[pa, pa + len)` (code written).

@@ -183,8 +183,11 @@ impl Cpu {
     /// Its bytes are registered as one block's (at `pa`), so a write to
     /// any of them reports it.
     pub fn decode_region(&mut self, pc: u64, pa: u64, max: usize) -> DecodedBlock {
-        let (mut entries, pa2) = self.decode_run(pc, pa);
+        let mut entries = std::mem::take(&mut self.decoded);
+        entries.clear();
+        let pa2 = self.decode_run(pc, pa, &mut entries);
         if entries.is_empty() {
+            self.decoded = entries;
             return DecodedBlock { insns: Vec::new(), second: None };
         }
         let bytes = |e: &[crate::blocks::Entry]| e.iter().map(|e| u64::from(e.insn.len)).sum::<u64>();
@@ -196,12 +199,18 @@ impl Cpu {
             if !forward_branch || next & !PAGE_MASK != pa & !PAGE_MASK {
                 break;
             }
-            let (more, more2) = self.decode_run(pc.wrapping_add(len), next);
-            if more.is_empty() || more2 != crate::blocks::NONE || entries.len() + more.len() > max {
+            let mut more = std::mem::take(&mut self.uncached);
+            more.clear();
+            let more2 = self.decode_run(pc.wrapping_add(len), next, &mut more);
+            let fits = !more.is_empty() && more2 == crate::blocks::NONE && entries.len() + more.len() <= max;
+            if fits {
+                len += bytes(&more);
+                entries.extend_from_slice(&more);
+            }
+            self.uncached = more;
+            if !fits {
                 break;
             }
-            len += bytes(&more);
-            entries.extend(more);
         }
         // As QEMU, `-d in_asm` shows a block once: not again when the
         // interpreter already showed it and the code is unchanged since;
@@ -215,7 +224,9 @@ impl Cpu {
             }
         }
         let second = (pa2 != crate::blocks::NONE).then_some(pa2);
-        DecodedBlock { insns: entries.iter().map(|e| e.insn).collect(), second }
+        let insns = entries.iter().map(|e| e.insn).collect();
+        self.decoded = entries;
+        DecodedBlock { insns, second }
     }
 
     /// The engine blocks overwritten (or all flushed) since the last call.

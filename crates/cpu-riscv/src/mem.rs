@@ -55,6 +55,11 @@ pub(crate) struct Bank {
     ready: bool,
     /// The direct-read window worked out since the last flush, if it was.
     pub(crate) direct_known: Option<Option<crate::engine::DirectReads>>,
+    /// The virtual range (base, mask of the bits that vary) covering every
+    /// entry made from a superpage since the last flush, as QEMU's
+    /// `large_page_addr`/`mask`: a one-page `sfence.vma` inside it must
+    /// drop the whole superpage's entries, so it flushes the bank.
+    large: Option<(u64, u64)>,
 }
 
 /// Banks: U, S, M, and M with MPRV loading and storing at MPP's privilege.
@@ -118,6 +123,7 @@ impl TlbRoot {
                 let bank = &raw mut (*p).banks[i];
                 (&raw mut (*bank).filled).write(Vec::new());
                 (&raw mut (*bank).direct_known).write(None);
+                (&raw mut (*bank).large).write(None);
             }
             (&raw mut (*p).cur).write(2);
             (&raw mut (*p).key).write(Tlb::key(Priv::M, 0));
@@ -175,6 +181,7 @@ impl Bank {
             return;
         }
         self.direct_known = None;
+        self.large = None;
         if self.filled.len() >= TLB_SIZE {
             self.read = [EMPTY; TLB_SIZE];
             self.write = [EMPTY; TLB_SIZE];
@@ -233,6 +240,25 @@ impl Tlb {
             self.banks[self.cur].prepare();
         }
         true
+    }
+
+    /// Forget the translations of the 4 KiB virtual page holding `vaddr` in
+    /// every bank, or all of a bank's if a superpage it cached covers it.
+    pub(crate) fn flush_page(&mut self, vaddr: u64) {
+        self.generation = self.generation.wrapping_add(1);
+        let tag = vaddr & !PAGE_MASK;
+        let i = tlb_index(vaddr);
+        for b in self.banks.iter_mut().filter(|b| b.ready) {
+            if b.large.is_some_and(|(base, mask)| vaddr & !mask == base) {
+                b.flush();
+                continue;
+            }
+            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i]] {
+                if e.tag == tag {
+                    *e = EMPTY;
+                }
+            }
+        }
     }
 
     /// Drop the write entries of physical page `pa_page` (it now holds
@@ -371,8 +397,9 @@ impl Cpu {
                 return Ok(old);
             }
         }
-        let pa = self.translate(vaddr, Access::Write)?;
-        self.fill_tlb(Kind::Write, vaddr, pa);
+        let t = self.translate_span(vaddr, Access::Write)?;
+        self.fill_tlb(Kind::Write, vaddr, t);
+        let pa = t.0;
         let old = self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
         self.phys_store(pa, size, f(old)).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
         Ok(old)
@@ -384,8 +411,9 @@ impl Cpu {
         let size = size.clamp(1, 8);
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
-            let pa = self.translate(vaddr, Access::Read)?;
-            self.fill_tlb(Kind::Read, vaddr, pa);
+            let t = self.translate_span(vaddr, Access::Read)?;
+            self.fill_tlb(Kind::Read, vaddr, t);
+            let pa = t.0;
             return self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa, size));
         }
         // Crosses a page: each part is translated and faults with its own
@@ -407,8 +435,9 @@ impl Cpu {
         let size = size.clamp(1, 8);
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
-            let pa = self.translate(vaddr, Access::Write)?;
-            self.fill_tlb(Kind::Write, vaddr, pa);
+            let t = self.translate_span(vaddr, Access::Write)?;
+            self.fill_tlb(Kind::Write, vaddr, t);
+            let pa = t.0;
             return self
                 .phys_store(pa, size, val)
                 .map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size));
@@ -452,7 +481,7 @@ impl Cpu {
     /// Enter a translation into the TLB if its page is plain RAM (and, for
     /// writes, holds no decoded code). Fetch entries may cover a page that
     /// a device partly overlays: blocks are decoded only up to the device.
-    fn fill_tlb(&mut self, kind: Kind, vaddr: u64, pa: u64) {
+    fn fill_tlb(&mut self, kind: Kind, vaddr: u64, (pa, span): (u64, u64)) {
         let pa_page = pa & !PAGE_MASK;
         if !self.ram.contains(pa_page, PAGE_SIZE) {
             return;
@@ -468,6 +497,20 @@ impl Cpu {
         };
         if !self.pmp_allows_page(pa_page, access) {
             return;
+        }
+        // Noted even if no entry is made: a harmless over-estimate.
+        if span > PAGE_MASK {
+            let large = &mut self.tlb.large;
+            *large = Some(match *large {
+                None => (vaddr & !span, span),
+                Some((base, mut mask)) => {
+                    mask |= span;
+                    while base & !mask != vaddr & !mask {
+                        mask = mask << 1 | 1;
+                    }
+                    (base & !mask, mask)
+                }
+            });
         }
         let tag = vaddr & !PAGE_MASK;
         let ram_off = pa_page - self.ram.base();
@@ -571,6 +614,15 @@ impl Cpu {
         self.blocks.stop = true;
     }
 
+    /// `sfence.vma` with an address: forget the translations of its page
+    /// (in every bank; those for every ASID, as ASIDs are not kept apart).
+    pub fn flush_tlb_page(&mut self, vaddr: u64) {
+        self.tlb.flush_page(vaddr);
+        self.select_tlb_bank();
+        self.blocks.unchain();
+        self.blocks.stop = true;
+    }
+
     /// The direct-read window: while loads are done at M-mode privilege
     /// (no translation: Privileged spec 3.1.6.3, MPRV included), PMP lets
     /// M read all of RAM (none active, or the lowest entry matching any
@@ -614,8 +666,9 @@ impl Cpu {
         self.select_tlb_bank();
         // The fetch TLB changes (or the page is walked every time).
         self.blocks.unchain();
-        let pa = self.translate(pc, Access::Execute)?;
-        self.fill_tlb(Kind::Fetch, pc, pa);
+        let t = self.translate_span(pc, Access::Execute)?;
+        self.fill_tlb(Kind::Fetch, pc, t);
+        let pa = t.0;
         let e = &self.tlb.fetch[tlb_index(pc)];
         Ok((pa, e.tag == pc & !PAGE_MASK))
     }

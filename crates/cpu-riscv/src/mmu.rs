@@ -1,7 +1,7 @@
 //! Address translation (Sv39, Sv48, Sv57; Privileged spec 4.3-4.5) and PMP (3.7).
 
 use crate::cpu::Cpu;
-use crate::csr::{self, *};
+use crate::csr::*;
 use crate::hart::Priv;
 use crate::trap::{Cause, Exception};
 
@@ -62,14 +62,24 @@ impl Cpu {
     /// Translate a virtual address for `access` at the current privilege and
     /// check PMP on the result. Faults carry `tval = vaddr`.
     pub fn translate(&mut self, vaddr: u64, access: Access) -> Result<u64, Exception> {
+        self.translate_span(vaddr, access).map(|(pa, _)| pa)
+    }
+
+    /// `translate`, with the size of the page that mapped `vaddr` as a mask
+    /// of the offset bits (4 KiB unless a superpage did: what a TLB needs to
+    /// know for `sfence.vma` with an address).
+    pub(crate) fn translate_span(&mut self, vaddr: u64, access: Access) -> Result<(u64, u64), Exception> {
         let prv = self.effective_priv(access);
         let mode = self.hart.csr.satp >> 60;
-        let pa =
-            if prv == Priv::M || mode == SATP_MODE_BARE { vaddr } else { Cpu::walk(self, vaddr, access, prv, mode)? };
+        let (pa, level) = if prv == Priv::M || mode == SATP_MODE_BARE {
+            (vaddr, 0)
+        } else {
+            Cpu::walk(self, vaddr, access, prv, mode)?
+        };
         if !self.pmp_allows(pa, 1, access, prv) {
             return Err(access.access_fault(vaddr));
         }
-        Ok(pa)
+        Ok((pa, (1u64 << (PAGE_SHIFT + 9 * level)) - 1))
     }
 
     /// The physical address a debugger sees at `vaddr` (the monitor's
@@ -88,13 +98,20 @@ impl Cpu {
         if prv == Priv::M || mode == SATP_MODE_BARE {
             return Some(vaddr);
         }
-        Cpu::walk(&mut DebugView(self), vaddr, access, prv, mode).ok()
+        Cpu::walk(&mut DebugView(self), vaddr, access, prv, mode).ok().map(|(pa, _)| pa)
     }
 
     /// The page-table walk of Privileged spec 4.3.2 (virtual address
     /// translation process), generalised to 3-5 levels, for the hart and for
-    /// debuggers alike so that both see one answer.
-    fn walk<M: PageTables>(m: &mut M, vaddr: u64, access: Access, prv: Priv, mode: u64) -> Result<u64, Exception> {
+    /// debuggers alike so that both see one answer. Returns the physical
+    /// address and the level of the leaf (0: a 4 KiB page).
+    fn walk<M: PageTables>(
+        m: &mut M,
+        vaddr: u64,
+        access: Access,
+        prv: Priv,
+        mode: u64,
+    ) -> Result<(u64, u32), Exception> {
         let levels = match mode {
             SATP_MODE_SV39 => 3,
             SATP_MODE_SV48 => 4,
@@ -152,7 +169,7 @@ impl Cpu {
                 m.write_pte(pte_addr, pte | want).ok_or_else(|| access.access_fault(vaddr))?;
             }
             let page = (ppn & !low) | ((vaddr >> PAGE_SHIFT) & low);
-            return Ok((page << PAGE_SHIFT) | (vaddr & ((1 << PAGE_SHIFT) - 1)));
+            return Ok(((page << PAGE_SHIFT) | (vaddr & ((1 << PAGE_SHIFT) - 1)), level));
         }
         Err(access.page_fault(vaddr))
     }
@@ -166,7 +183,7 @@ impl Cpu {
 
     /// Whether any PMP entry has A != OFF.
     pub fn pmp_active(&self) -> bool {
-        (0..16).any(|i| (csr::pmpcfg_byte(self, i) >> PMP_A_SHIFT) & 3 != 0)
+        self.pmp.borrow_mut().get(&self.hart.csr).active
     }
 
     /// Whether PMP lets privilege `prv` perform `access` on `[pa, pa + size)`
@@ -175,24 +192,9 @@ impl Cpu {
     /// S/U fail (16 entries are implemented). Locked entries bind M too.
     pub fn pmp_allows(&self, pa: u64, size: u64, access: Access, prv: Priv) -> bool {
         let last = pa.wrapping_add(size.max(1) - 1);
-        let mut prev_top = 0u64;
-        for i in 0..16 {
-            let cfg = csr::pmpcfg_byte(self, i);
-            let addr = self.hart.csr.pmpaddr[i];
-            let range = match (cfg >> PMP_A_SHIFT) & 3 {
-                0 => None,
-                PMP_A_TOR => Some((prev_top, (addr << 2).wrapping_sub(1))).filter(|_| addr << 2 > prev_top),
-                2 => Some((addr << 2, (addr << 2) + 3)),
-                _ => {
-                    // NAPOT: trailing ones of pmpaddr give the size (3.7.1.2).
-                    let ones = u64::from(addr.trailing_ones());
-                    let size = 1u128 << (ones + 3).min(64);
-                    let base = (addr << 2) & !((size - 1) as u64);
-                    Some((base, base.wrapping_add((size - 1) as u64)))
-                }
-            };
-            prev_top = addr << 2;
-            let Some((lo, hi)) = range else { continue };
+        let mut table = self.pmp.borrow_mut();
+        let table = table.get(&self.hart.csr);
+        for &(lo, hi, cfg) in &table.ranges[..table.n] {
             let any = pa <= hi && last >= lo;
             if !any {
                 continue;
@@ -212,6 +214,65 @@ impl Cpu {
             return cfg & bit != 0;
         }
         prv == Priv::M
+    }
+}
+
+/// The active PMP entries as address ranges, decoded from the CSRs once
+/// rather than on every check (a Linux boot under OpenSBI checks PMP on each
+/// page-table read). Kept with the CSR values it was decoded from and
+/// decoded again when they differ, so that any way of changing them (CSR
+/// instructions, debuggers, tests writing `hart.csr`) is seen.
+#[derive(Clone, Default)]
+pub(crate) struct PmpTable {
+    cfg: [u64; 2],
+    addr: [u64; 16],
+    /// `ranges[..n]`: (first byte, last byte, pmpcfg byte), in priority order.
+    n: usize,
+    ranges: [(u64, u64, u8); 16],
+    /// Whether any entry has A != OFF (an empty TOR range counts).
+    active: bool,
+}
+
+impl PmpTable {
+    /// The table for `csr`'s PMP registers.
+    #[inline(always)]
+    fn get(&mut self, csr: &crate::hart::Csrs) -> &PmpTable {
+        if self.cfg != csr.pmpcfg || self.addr != csr.pmpaddr {
+            self.decode(csr);
+        }
+        self
+    }
+
+    #[cold]
+    fn decode(&mut self, csr: &crate::hart::Csrs) {
+        self.cfg = csr.pmpcfg;
+        self.addr = csr.pmpaddr;
+        self.n = 0;
+        self.active = false;
+        let mut prev_top = 0u64;
+        for i in 0..16 {
+            let cfg = (csr.pmpcfg[i / 8] >> (8 * (i % 8))) as u8;
+            let addr = csr.pmpaddr[i];
+            let range = match (cfg >> PMP_A_SHIFT) & 3 {
+                0 => None,
+                // TOR: [pmpaddr(i-1), pmpaddr(i)), empty unless it grows (3.7.1.2).
+                PMP_A_TOR => Some((prev_top, (addr << 2).wrapping_sub(1))).filter(|_| addr << 2 > prev_top),
+                2 => Some((addr << 2, (addr << 2) + 3)),
+                _ => {
+                    // NAPOT: trailing ones of pmpaddr give the size (3.7.1.2).
+                    let ones = u64::from(addr.trailing_ones());
+                    let size = 1u128 << (ones + 3).min(64);
+                    let base = (addr << 2) & !((size - 1) as u64);
+                    Some((base, base.wrapping_add((size - 1) as u64)))
+                }
+            };
+            prev_top = addr << 2;
+            self.active |= (cfg >> PMP_A_SHIFT) & 3 != 0;
+            if let Some((lo, hi)) = range {
+                self.ranges[self.n] = (lo, hi, cfg);
+                self.n += 1;
+            }
+        }
     }
 }
 
@@ -347,6 +408,51 @@ mod tests {
         c.hart.prv = Priv::S;
         c.select_tlb_bank();
         assert_eq!(c.load(V, 8), Ok(0), "S after the flush: the new mapping");
+    }
+
+    /// `sfence.vma` with an address (Privileged spec 4.2.1) drops that
+    /// page's translations only; when a superpage mapped it, every address
+    /// of the superpage is walked again (its entries came from that one
+    /// leaf PTE), and a superpage elsewhere does not widen the flush.
+    #[test]
+    fn sfence_vma_with_an_address() {
+        const A: u64 = 0x4000_1000;
+        const B: u64 = 0x4000_2000;
+        const MEGA: u64 = 0x20_0000; // a 2 MiB page
+        const FAR: u64 = 0x8000_0000; // another 2 MiB page, far from A and B
+        let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
+        let (p1, p2, p3) = (RAM_BASE + 0x30_0000, RAM_BASE + 0x31_0000, RAM_BASE + 0x32_0000);
+        for (i, p) in [p1, p2, p3].into_iter().enumerate() {
+            c.ram.write(p, 8, i as u64 + 1).unwrap();
+            c.ram.write(p + 0x1000, 8, i as u64 + 11).unwrap();
+        }
+        t.map(&mut c, A, p1, RWX | PTE_A | PTE_D, 0);
+        t.map(&mut c, B, p1, RWX | PTE_A | PTE_D, 0);
+        t.map(&mut c, MEGA, RAM_BASE + 0x20_0000, RWX | PTE_A | PTE_D, 1);
+        t.map(&mut c, FAR, RAM_BASE + 0x40_0000, RWX | PTE_A | PTE_D, 1);
+        c.flush_tlb();
+        assert_eq!((c.load(A, 8), c.load(B, 8)), (Ok(1), Ok(1)));
+        c.ram.write(RAM_BASE + 0x21_1000, 8, 21).unwrap();
+        c.ram.write(RAM_BASE + 0x1_1000, 8, 22).unwrap();
+        assert_eq!(c.load(MEGA + 0x1_1000, 8), Ok(21));
+        let _ = (c.load(MEGA, 8), c.load(FAR, 8));
+        // Remap both pages; fence A only: B keeps its cached translation.
+        t.map(&mut c, A, p2, RWX | PTE_A | PTE_D, 0);
+        t.map(&mut c, B, p2, RWX | PTE_A | PTE_D, 0);
+        c.flush_tlb_page(A + 0x123);
+        assert_eq!((c.load(A, 8), c.load(B, 8)), (Ok(2), Ok(1)), "only A's page was fenced");
+        c.flush_tlb_page(B);
+        assert_eq!(c.load(B, 8), Ok(2));
+        // Remap the megapage; fence one address inside it: all of it is new.
+        t.map(&mut c, MEGA, RAM_BASE, RWX | PTE_A | PTE_D, 1);
+        c.flush_tlb_page(MEGA);
+        assert_eq!(c.load(MEGA + 0x1_1000, 8), Ok(22), "another page of the remapped superpage");
+        assert_eq!((c.load(A, 8), c.load(B, 8)), (Ok(2), Ok(2)));
+        // A 4 KiB page outside any superpage: the rest stays cached.
+        t.map(&mut c, A, p3, RWX | PTE_A | PTE_D, 0);
+        t.map(&mut c, B, p3, RWX | PTE_A | PTE_D, 0);
+        c.flush_tlb_page(A);
+        assert_eq!((c.load(A, 8), c.load(B, 8)), (Ok(3), Ok(2)), "the superpages did not widen this one");
     }
 
     #[test]

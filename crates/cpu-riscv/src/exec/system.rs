@@ -97,6 +97,13 @@ pub(crate) fn sfence_vma(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
     match cpu.hart.prv {
         Priv::U => Err(Exception::illegal(i.raw)),
         Priv::S if tvm => Err(Exception::illegal(i.raw)),
+        // rs1 = x0: every address; else the page holding x[rs1] (Privileged
+        // spec 4.2.1). The ASID in rs2 is not told apart: that page for all.
+        _ if i.rs1 != 0 => {
+            let va = cpu.hart.x[usize::from(i.rs1)];
+            cpu.flush_tlb_page(va);
+            Ok(())
+        }
         _ => {
             cpu.flush_tlb();
             Ok(())
