@@ -206,7 +206,7 @@ pub(crate) struct BlockCache {
     pub(crate) ext: HashMap<u64, Vec<CodeRange>, BuildHasherDefault<PageHasher>>,
     /// Start addresses of engine blocks dropped by writes since the engine last looked.
     pub(crate) ext_dropped: Vec<u64>,
-    /// Everything was flushed (fence.i, reset) since the engine last looked.
+    /// Everything was flushed (reset) since the engine last looked.
     pub(crate) ext_flushed: bool,
 }
 
@@ -455,7 +455,7 @@ impl BlockCache {
 
     /// Drop every block. Every cached block is listed under its page, so
     /// this costs in proportion to the number of blocks, not the table size
-    /// (fence.i is frequent: Linux issues one whenever it maps fresh code).
+    /// (a reset).
     pub(crate) fn flush(&mut self) {
         for (_, list) in std::mem::take(&mut self.pages) {
             for (_, _, k) in list {

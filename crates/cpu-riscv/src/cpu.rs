@@ -501,7 +501,12 @@ impl Cpu {
         self.blocks.invalidate(pa, len);
     }
 
-    /// Forget all decoded instructions (fence.i). The current block ends
+    /// End the current block after the running instruction (fence.i).
+    pub(crate) fn end_block(&mut self) {
+        self.blocks.stop = true;
+    }
+
+    /// Forget all decoded instructions (reset). The current block ends
     /// after the running instruction.
     pub fn flush_decode_cache(&mut self) {
         self.blocks.flush();

@@ -100,7 +100,7 @@ pub struct DecodedBlock {
 /// Code the engine must forget: blocks overwritten since it last asked.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DroppedCode {
-    /// Everything was flushed (fence.i, reset).
+    /// Everything was flushed (reset).
     pub all: bool,
     /// Physical start addresses of blocks written to.
     pub blocks: Vec<u64>,

@@ -633,15 +633,19 @@ fn data_stores_near_code_keep_working() {
 }
 
 #[test]
-fn fence_i_flushes_decoded_code() {
-    // Code rewritten behind the interpreter's back (as device DMA could) is
-    // seen after fence.i, including blocks decoded before it.
+fn fence_i_keeps_code_that_writes_would_have_dropped() {
+    // Every write to RAM drops the code it overlaps (stores, and writes from
+    // outside the hart through `ram_write_bytes`, as DMA would), so fence.i
+    // only ends the block, as in QEMU: blocks decoded before it stay.
     let (mut c, _) = cpu();
     let code = [j(0, 8), 0, i(Op::Addi, 10, 0, 1), bits(Op::FenceI), j(0, -16)];
     load_code(&mut c, BASE, &code);
     assert_eq!(c.run(4), Stop::Budget); // j, addi, fence.i, j
     assert_eq!((c.hart.x[10], c.hart.pc), (1, BASE));
-    c.ram.write(BASE, 4, u64::from(i(Op::Addi, 10, 0, 9))).unwrap();
+    assert!(c.blocks.contains(BASE) && c.blocks.contains(BASE + 8), "fence.i kept the blocks");
+    // Rewritten from outside the hart: seen without any fence.
+    c.ram_write_bytes(BASE, &i(Op::Addi, 10, 0, 9).to_le_bytes()).unwrap();
+    assert!(!c.blocks.contains(BASE));
     assert_eq!(c.run(1), Stop::Budget);
     assert_eq!((c.hart.x[10], c.hart.pc), (9, BASE + 4));
 }

@@ -115,7 +115,7 @@ pub struct Stats {
     pub code_bytes: u64,
     /// Times the whole code buffer was flushed because it was full.
     pub buffer_flushes: u64,
-    /// Blocks dropped because their code was written, or by fence.i.
+    /// Blocks dropped because their code was written, or by a reset.
     pub invalidated: u64,
     /// Blocks run in the interpreter (not yet hot, device memory, an
     /// instruction straddling into a page that is not plain RAM, budget

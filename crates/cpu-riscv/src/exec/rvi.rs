@@ -265,8 +265,11 @@ pub(crate) fn fence(_cpu: &mut Cpu, _i: &Insn) -> R {
     Ok(())
 }
 
-/// Make earlier stores visible to instruction fetch (Zifencei): drop decoded code.
+/// Make earlier stores visible to instruction fetch (Zifencei). Decoded
+/// code is already dropped by every write to it (stores, and writes from
+/// outside the hart through `Cpu::ram_write_bytes`), so, as in QEMU, this
+/// only ends the block: fetches after it see the code written before.
 pub(crate) fn fence_i(cpu: &mut Cpu, _i: &Insn) -> R {
-    cpu.flush_decode_cache();
+    cpu.end_block();
     Ok(())
 }
