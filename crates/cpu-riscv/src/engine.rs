@@ -97,6 +97,9 @@ pub struct DecodedBlock {
     pub second: Option<u64>,
 }
 
+/// How many TLB banks there are (`Cpu::tlb_bank`).
+pub const TLB_BANKS: usize = crate::mem::BANKS;
+
 /// Code the engine must forget: blocks overwritten since it last asked.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DroppedCode {
@@ -144,10 +147,18 @@ impl Cpu {
     }
 
     /// Changes whenever the TLB is flushed (satp, MPRV, SUM/MXR, PMP,
-    /// sfence.vma) or changes bank (privilege): a mapping from
-    /// virtual pc to physical address seen since then still holds.
+    /// sfence.vma): a mapping from virtual pc to physical address seen
+    /// since then in the same bank (`tlb_bank`) still holds.
     pub fn tlb_generation(&self) -> u64 {
         self.tlb.generation
+    }
+
+    /// The TLB bank of the current privilege (0..`TLB_BANKS`): translations
+    /// are kept per bank, so that privilege changes need not flush them.
+    #[inline(always)]
+    pub fn tlb_bank(&mut self) -> usize {
+        self.select_tlb_bank();
+        self.tlb.bank()
     }
 
     /// Translate `pc` for fetch: the physical address and whether the page

@@ -63,7 +63,7 @@ pub(crate) struct Bank {
 }
 
 /// Banks: U, S, M, and M with MPRV loading and storing at MPP's privilege.
-const BANKS: usize = 4;
+pub(crate) const BANKS: usize = 4;
 
 /// The software TLB, in one bank per privilege (as QEMU's MMU indexes), so
 /// that a trap or an xRET switches banks instead of flushing: entries
@@ -75,8 +75,8 @@ pub(crate) struct Tlb {
     /// The bank in use, and the state it was chosen for (`Tlb::key`).
     cur: usize,
     key: u64,
-    /// Flushes and bank switches so far: what the JIT's virtual-pc jump
-    /// cache is valid for.
+    /// Flushes so far: what the JIT's virtual-pc jump caches (one per
+    /// bank) are valid for.
     pub(crate) generation: u64,
 }
 
@@ -131,6 +131,11 @@ impl TlbRoot {
         };
         tlb.banks[2].prepare();
         TlbRoot(NonNull::from(Box::leak(tlb)))
+    }
+
+    /// Which bank is in use (0..BANKS).
+    pub(crate) fn bank(&self) -> usize {
+        self.cur
     }
 
     /// The bank in use, for generated code (valid as long as the
@@ -218,19 +223,28 @@ impl Tlb {
     /// Use the bank for privilege `prv` and `mstatus` (true if it changed): U, S and M have
     /// their own; M with MPRV set and MPP below M (loads and stores at
     /// MPP's privilege, fetches at M's) has the fourth, flushed when it is
-    /// chosen, as what it holds depends on MPP. Changes the generation when
-    /// the bank changes (fetches may translate differently).
+    /// chosen, as what it holds depends on MPP (which changes the generation:
+    /// engines' caches of what it said go too). Other bank changes keep the
+    /// generation: each bank's translations stay true, so engines keep
+    /// what they learnt from each bank (the JIT's jump cache per bank).
+    #[inline(always)]
     fn select(&mut self, prv: Priv, mstatus: u64) -> bool {
         let key = Tlb::key(prv, mstatus);
         if key == self.key {
             return false;
         }
+        self.switch(prv, mstatus, key);
+        true
+    }
+
+    #[inline(never)]
+    fn switch(&mut self, prv: Priv, mstatus: u64, key: u64) {
         self.key = key;
-        self.generation = self.generation.wrapping_add(1);
         self.cur = match prv {
             Priv::U => 0,
             Priv::S => 1,
             Priv::M if mstatus & MSTATUS_MPRV != 0 && (mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT != 3 => {
+                self.generation = self.generation.wrapping_add(1);
                 self.banks[3].flush();
                 3
             }
@@ -239,7 +253,6 @@ impl Tlb {
         if !self.banks[self.cur].ready {
             self.banks[self.cur].prepare();
         }
-        true
     }
 
     /// Forget the translations of the 4 KiB virtual page holding `vaddr` in
@@ -631,11 +644,17 @@ impl Cpu {
     /// any bytes inside RAM is a plain read of RAM, so generated code may
     /// skip the TLB. Kept per TLB bank (privilege) and worked out again
     /// after each flush (MPRV and PMP changes flush).
+    #[inline]
     pub fn direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
         self.select_tlb_bank();
-        if let Some(known) = self.tlb.direct_known {
-            return known;
+        match self.tlb.direct_known {
+            Some(known) => known,
+            None => self.work_out_direct_reads(),
         }
+    }
+
+    #[cold]
+    fn work_out_direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
         let (lo, size) = (self.ram.base(), self.ram.size());
         let m = crate::hart::Priv::M;
         let window = (self.effective_priv(Access::Read) == m

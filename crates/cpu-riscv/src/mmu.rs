@@ -183,7 +183,9 @@ impl Cpu {
 
     /// Whether any PMP entry has A != OFF.
     pub fn pmp_active(&self) -> bool {
-        self.pmp.borrow_mut().get(&self.hart.csr).active
+        // Any A field (bits 4:3 of each pmpNcfg byte) not OFF.
+        let [c0, c2] = self.hart.csr.pmpcfg;
+        (c0 | c2) & 0x1818_1818_1818_1818 != 0
     }
 
     /// Whether PMP lets privilege `prv` perform `access` on `[pa, pa + size)`
@@ -229,8 +231,6 @@ pub(crate) struct PmpTable {
     /// `ranges[..n]`: (first byte, last byte, pmpcfg byte), in priority order.
     n: usize,
     ranges: [(u64, u64, u8); 16],
-    /// Whether any entry has A != OFF (an empty TOR range counts).
-    active: bool,
 }
 
 impl PmpTable {
@@ -248,7 +248,6 @@ impl PmpTable {
         self.cfg = csr.pmpcfg;
         self.addr = csr.pmpaddr;
         self.n = 0;
-        self.active = false;
         let mut prev_top = 0u64;
         for i in 0..16 {
             let cfg = (csr.pmpcfg[i / 8] >> (8 * (i % 8))) as u8;
@@ -267,7 +266,6 @@ impl PmpTable {
                 }
             };
             prev_top = addr << 2;
-            self.active |= (cfg >> PMP_A_SHIFT) & 3 != 0;
             if let Some((lo, hi)) = range {
                 self.ranges[self.n] = (lo, hi, cfg);
                 self.n += 1;

@@ -13,6 +13,7 @@
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cpu_riscv::engine::handler;
 use cpu_riscv::{Cpu, HostPanic, Insn};
@@ -21,6 +22,10 @@ thread_local! {
     /// A panic caught in a helper on this thread, until `exec_block` takes it.
     static CAUGHT: Cell<Option<Box<HostPanic>>> = const { Cell::new(None) };
 }
+
+/// Whether any helper on any thread ever caught a panic: `take_panic`'s
+/// test in the common case, cheaper than reaching the thread-local.
+static EVER_CAUGHT: AtomicBool = AtomicBool::new(false);
 
 /// `exec_insn`'s result that makes generated code end the block and
 /// return to the trampoline.
@@ -36,13 +41,18 @@ fn guarded<R>(pc: u64, leave: R, f: impl FnOnce() -> R) -> R {
         Ok(r) => r,
         Err(payload) => {
             CAUGHT.set(Some(Box::new(HostPanic::from_payload(payload, pc))));
+            EVER_CAUGHT.store(true, Ordering::Relaxed);
             leave
         }
     }
 }
 
 /// The panic a helper caught since the last call, if any.
+#[inline(always)]
 pub(crate) fn take_panic() -> Option<Box<HostPanic>> {
+    if !EVER_CAUGHT.load(Ordering::Relaxed) {
+        return None;
+    }
     CAUGHT.take()
 }
 

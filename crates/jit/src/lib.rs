@@ -47,7 +47,7 @@ use std::ptr::NonNull;
 use std::time::Instant;
 
 use cpu_riscv::dlog::{LOG_CPU, LOG_EXEC, LOG_OUT_ASM};
-use cpu_riscv::engine::DirectReads;
+use cpu_riscv::engine::{DirectReads, TLB_BANKS};
 use cpu_riscv::{Cpu, Engine, Insn};
 
 use buffer::CodeBuffer;
@@ -196,12 +196,13 @@ pub struct Jit {
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
-    /// Jump cache for indirect jumps and jumps leaving the page: entry
-    /// `translate::jump_cache_index(vpc)` holds `(vpc, code, pa, 0)` of a
-    /// translated block, or `(u64::MAX, ..)`. Read by generated code (hence
+    /// Jump caches for indirect jumps and jumps leaving the page, one per
+    /// TLB bank (`Cpu::tlb_bank`): entry `translate::jump_cache_index(vpc)`
+    /// of bank b's holds `(vpc, code, pa, 0)` of a block translated for the
+    /// state of bank b, or `(u64::MAX, ..)`. Read by generated code (hence
     /// `Cell`: written only between runs). Its entries hold while the
     /// translation of `vpc` to `pa` does: until the TLB's generation
-    /// (`cache_generation`) changes.
+    /// (`cache_generation`) changes. Privilege changes switch caches.
     cache: Box<[[Cell<u64>; 4]]>,
     /// Entries filled since the cache was last cleared (all of them if this
     /// is full), so that clearing, which comes with every TLB flush, is cheap.
@@ -256,7 +257,7 @@ impl Jit {
             exit: addr + exit,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
-            cache: (0..1 << translate::JUMP_CACHE_BITS)
+            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
                 .map(|_| [Cell::new(u64::MAX), Cell::new(0), Cell::new(0), Cell::new(0)])
                 .collect(),
             cache_filled: Vec::new(),
@@ -317,8 +318,8 @@ impl Jit {
     }
 
     /// Let generated code find block `b` (at physical `pa`) by its virtual pc.
-    fn cache_put(&mut self, b: &Block, pa: u64) {
-        let i = translate::jump_cache_index(b.vpc);
+    fn cache_put(&mut self, b: &Block, pa: u64, bank: usize) {
+        let i = bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(b.vpc);
         let e = &self.cache[i];
         // An entry in use since the last clear is on the list already.
         if e[0].get() == u64::MAX && self.cache_filled.len() < self.cache.len() {
@@ -331,9 +332,11 @@ impl Jit {
 
     /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
     fn cache_remove(&self, b: &Block, pa: u64) {
-        let e = &self.cache[translate::jump_cache_index(b.vpc)];
-        if e[0].get() == b.vpc && e[2].get() == pa {
-            e[0].set(u64::MAX);
+        for bank in 0..TLB_BANKS {
+            let e = &self.cache[bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(b.vpc)];
+            if e[0].get() == b.vpc && e[2].get() == pa {
+                e[0].set(u64::MAX);
+            }
         }
     }
 
@@ -506,7 +509,23 @@ impl Engine for Jit {
             self.clear_cache();
             self.cache_generation = generation;
         }
+        let bank = cpu.tlb_bank();
         let pc = cpu.hart.pc;
+        // The block the jump cache holds for `pc`, entered where generated
+        // code's lookups enter it: where it checks the exit flag, its second
+        // page, the FP state and the budget. If one of those sends it back
+        // having run nothing, the long way below sorts it out. (A trap or
+        // an xRET returns here every time: this keeps that round trip short.)
+        if self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0 {
+            let e = &self.cache[bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(pc)];
+            if e[0].get() == pc {
+                let code = e[1].get() as usize;
+                let left = self.enter(cpu, code, max, bank);
+                if left != max {
+                    return max - left;
+                }
+            }
+        }
         let pa = match cpu.fetch_phys(pc) {
             Ok((pa, true)) => pa,
             // Fetch faults and device memory: the interpreter does both.
@@ -552,40 +571,10 @@ impl Engine for Jit {
         }
         // Fetch translated `pc` to `pa` just now, in this TLB generation.
         if self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0 {
-            self.cache_put(&b, pa);
+            self.cache_put(&b, pa, bank);
         }
         cpu.log_block_exec(pc);
-        cpu.begin_block();
-        self.stats.entered += 1;
-        let ctx = Context {
-            tlb: cpu.tlb_base(),
-            budget: max,
-            exit_flag: cpu.exit_request.as_ptr(),
-            cache: self.cache.as_ptr().cast(),
-        };
-        // The one pointer to the `Cpu` for the whole run, derived once from
-        // the exclusive `cpu`, which is not used again until the call returns.
-        let cp: *mut Cpu = cpu;
-        // SAFETY: `b.entry` is a block in the code buffer, generated by
-        // `translate::block` for the trampoline's conventions, and not
-        // flushed (flushes happen only between runs, above); so are the
-        // blocks chained from it and those in the jump cache. The code
-        // reaches the hart at `cp + offset_of!(Cpu, hart)` and calls helpers
-        // with `cp` itself, which reborrow `&mut Cpu` from it only for the
-        // call (`helpers.rs`), while generated code waits: so every access
-        // derives from `cp` and none overlaps a live reference. The
-        // context's pointers are root pointers of allocations that helpers
-        // never replace: the TLB (`Cpu::tlb_base`, read only by the code),
-        // the exit flag (an atomic) and the jump cache (`Cell`s, written
-        // only between runs). Generated code accesses RAM only at host
-        // addresses the TLB vouches for (pages wholly in RAM, which never
-        // moves while the `Cpu` lives: see `cpu_riscv::Ram`).
-        let left = unsafe { (self.entry)(cp, b.entry, &ctx) };
-        // A helper panicked: generated code has left; go on with the panic here.
-        if let Some(p) = helpers::take_panic() {
-            std::panic::resume_unwind(p);
-        }
-        max - left
+        max - self.enter(cpu, b.entry, max, bank)
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
@@ -623,6 +612,44 @@ impl Jit {
             write!(cpu.dlog, "{}", disas::dump("PROLOGUE", &tramp, at as u64));
         }
         write!(cpu.dlog, "{}", disas::dump("OUT", code, addr as u64));
+    }
+
+    /// Run generated code from `code` (a block's entry, or its start where
+    /// it checks for exit requests) with budget `max`, under TLB bank
+    /// `bank` (the current one); returns the budget left.
+    fn enter(&mut self, cpu: &mut Cpu, code: usize, max: u64, bank: usize) -> u64 {
+        cpu.begin_block();
+        self.stats.entered += 1;
+        let ctx = Context {
+            tlb: cpu.tlb_base(),
+            budget: max,
+            exit_flag: cpu.exit_request.as_ptr(),
+            cache: self.cache[bank << translate::JUMP_CACHE_BITS..].as_ptr().cast(),
+        };
+        // The one pointer to the `Cpu` for the whole run, derived once from
+        // the exclusive `cpu`, which is not used again until the call returns.
+        let cp: *mut Cpu = cpu;
+        // SAFETY: `code` is in a block in the code buffer, generated by
+        // `translate::block` for the trampoline's conventions, and not
+        // flushed (flushes happen only between runs); so are the blocks
+        // chained from it and those in the jump cache. The code reaches
+        // the hart at `cp + offset_of!(Cpu, hart)` and calls helpers with
+        // `cp` itself, which reborrow `&mut Cpu` from it only for the call
+        // (`helpers.rs`), while generated code waits: so every access
+        // derives from `cp` and none overlaps a live reference. The
+        // context's pointers are root pointers of allocations that helpers
+        // never replace: the TLB (`Cpu::tlb_base`, read only by the code),
+        // the exit flag (an atomic) and the jump cache of bank `bank`
+        // (`Cell`s, written only between runs; privilege changes, which
+        // switch banks, end the run). Generated code accesses RAM only at
+        // host addresses the TLB vouches for (pages wholly in RAM, which
+        // never moves while the `Cpu` lives: see `cpu_riscv::Ram`).
+        let left = unsafe { (self.entry)(cp, code, &ctx) };
+        // A helper panicked: generated code has left; go on with the panic here.
+        if let Some(p) = helpers::take_panic() {
+            std::panic::resume_unwind(p);
+        }
+        left
     }
 
     fn interpret(&mut self, cpu: &mut Cpu, max: u64) -> u64 {

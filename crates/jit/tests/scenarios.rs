@@ -288,3 +288,55 @@ fn jumps_follow_the_block_for_the_fp_mode_in_use() {
     let entered = stat(&cs[1], "entered");
     assert!(entered < 60, "entered generated code {entered} times");
 }
+
+/// One virtual pc, two codes: in M (no translation) `T` runs the trap
+/// handler, in S it is mapped to other code that adds 100 and calls
+/// `ecall`. Each round trip switches TLB banks, and the JIT keeps a jump
+/// cache per bank without clearing them: the block found for `T` in one
+/// privilege must never run in the other (N rounds: a1 = 101 * N).
+#[test]
+fn a_pc_in_two_privileges_runs_each_ones_code() {
+    use testprog::{b_type, i_type};
+    const T: u64 = RAM_BASE + 0x2000;
+    const N: u64 = 40;
+    let (root, l1, l0, p) = (RAM_BASE + 0x3000, RAM_BASE + 0x4000, RAM_BASE + 0x5000, RAM_BASE + 0x6000);
+    let pte = |pa: u64, flags: u64| (pa >> 12) << 10 | flags | 1;
+    let (r, x, a) = (2, 8, 0x40);
+    let mut cs = pair(&[0x3020_0073], CODE, |h| {
+        h.csr.mepc = T;
+        h.csr.mtvec = T;
+        h.csr.mstatus = 1 << 11; // MPP = S
+        h.csr.satp = 8 << 60 | root >> 12;
+        h.csr.pmpcfg[0] = 0x1f;
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.x[5] = T;
+        h.x[12] = N;
+    });
+    let m_code = [
+        i_type(1, 11, 0, 11, 0x13),   // addi a1,a1,1
+        i_type(0x341, 5, 1, 0, 0x73), // csrw mepc,t0
+        i_type(-1, 12, 0, 12, 0x13),  // addi a2,a2,-1
+        b_type(8, 0, 12, 0),          // beqz a2,+8
+        0x3020_0073,                  // mret
+        WFI,
+    ];
+    let s_code = [i_type(100, 11, 0, 11, 0x13), 0x0000_0073]; // addi a1,a1,100; ecall
+    for c in &mut cs {
+        let mut put = |at: u64, v: u64, size: u8| c.ram_write(at, size, v).expect("in RAM");
+        put(root + 8 * 2, pte(l1, 0), 8);
+        put(l1, pte(l0, 0), 8);
+        put(l0 + 8 * 2, pte(p, r | x | a), 8); // T -> P in S
+        for (i, w) in m_code.iter().enumerate() {
+            put(T + 4 * i as u64, u64::from(*w), 4);
+        }
+        for (i, w) in s_code.iter().enumerate() {
+            put(p + 4 * i as u64, u64::from(*w), 4);
+        }
+    }
+    assert_eq!(run_both(&mut cs, 10_000), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[11], 101 * N, "a1: both codes, N times each");
+        assert_eq!(c.hart.prv, cpu_riscv::Priv::M);
+    }
+    assert!(stat(&cs[1], "translated") >= 2, "the JIT ran both codes");
+}
