@@ -70,6 +70,10 @@ pub struct Cpu {
     pub traps: TrapLog,
     /// Where the block being executed started (`exec/fast.rs`).
     pub(crate) blk: BlockRun,
+    /// The TLB generation an engine's run began in (`begin_block`).
+    pub(crate) run_generation: u64,
+    /// For generated code going on after a privilege change (`go_on`).
+    pub(crate) next: crate::engine::NextBank,
 }
 
 /// A bus with no devices (`Cpu::with_ram`).
@@ -108,6 +112,8 @@ impl Cpu {
             write_log: None,
             traps: TrapLog::default(),
             blk: BlockRun::default(),
+            run_generation: 0,
+            next: Default::default(),
         }
     }
 

@@ -97,6 +97,19 @@ pub struct DecodedBlock {
     pub second: Option<u64>,
 }
 
+/// The TLB bank generated code goes on with after `Cpu::go_on` (`tlb`:
+/// its address, as `Cpu::tlb_base`; `bank`: its number, as `Cpu::tlb_bank`).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NextBank {
+    pub tlb: u64,
+    pub bank: u64,
+}
+
+/// Offsets of `NextBank`'s fields from the `Cpu`'s start, for generated code.
+pub const NEXT_TLB_IN_CPU: usize = std::mem::offset_of!(Cpu, next) + std::mem::offset_of!(NextBank, tlb);
+pub const NEXT_BANK_IN_CPU: usize = std::mem::offset_of!(Cpu, next) + std::mem::offset_of!(NextBank, bank);
+
 /// How many TLB banks there are (`Cpu::tlb_bank`).
 pub const TLB_BANKS: usize = crate::mem::BANKS;
 
@@ -264,7 +277,30 @@ impl Cpu {
     /// Call before running a block: clears the end-of-block request.
     #[inline(always)]
     pub fn begin_block(&mut self) {
+        self.run_generation = self.tlb.generation;
         self.blocks.stop = false;
+    }
+
+    /// After an instruction that ended a run's block (a trap taken, an
+    /// xRET, a CSR write...): whether generated code may go on at `hart.pc`
+    /// through its jump cache instead of returning to Rust. It may if no
+    /// code was dropped and the TLB not flushed since the run began (the
+    /// jump caches still hold), no interrupt is pending and enabled in `mie`
+    /// (Rust takes it: `Cpu::run`), and the hart is not waiting (WFI). Then
+    /// `next` holds the TLB bank to go on with (privilege may have changed).
+    pub fn go_on(&mut self) -> bool {
+        if self.code_dropped() || self.hart.wfi || self.tlb.generation != self.run_generation {
+            return false;
+        }
+        if (self.hart.csr.mip | self.irq.pending()) & self.hart.csr.mie != 0 {
+            return false;
+        }
+        self.select_tlb_bank();
+        if self.tlb.generation != self.run_generation {
+            return false; // choosing MPRV's bank flushed it
+        }
+        self.next = NextBank { tlb: self.tlb.bank_ptr() as u64, bank: self.tlb.bank() as u64 };
+        true
     }
 
     /// Whether code was invalidated or flushed, or the TLB flushed, while

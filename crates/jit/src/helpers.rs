@@ -31,6 +31,11 @@ static EVER_CAUGHT: AtomicBool = AtomicBool::new(false);
 /// return to the trampoline.
 pub(crate) const LEAVE: u32 = 1;
 
+/// `exec_insn`'s result after which the block ends but generated code may
+/// go on at `hart.pc` through the jump cache, in the TLB bank that
+/// `Cpu::go_on` left in `Cpu::next` (a trap taken, an xRET, a CSR write).
+pub(crate) const NEXT: u32 = 2;
+
 /// Run a helper's body `f` for the instruction at guest `pc`. If it
 /// panics, keep the panic for `take_panic` and return `leave`, which must
 /// make generated code return to Rust without running more guest code.
@@ -59,13 +64,15 @@ pub(crate) fn take_panic() -> Option<Box<HostPanic>> {
 /// Run one instruction through its interpreter handler, as the interpreter's
 /// block loop does: `npc = pc + len` first; on success `pc = npc` and one
 /// more instruction retired; on an exception the trap is taken. Returns 0
-/// to go on with the block, `LEAVE` if the block must end here (trap taken,
-/// code invalidated or flushed, as the interpreter ends its block, or a
-/// panic caught).
+/// to go on with the block; else the block ends here (trap taken, code
+/// invalidated or flushed, as the interpreter ends its block, or the last
+/// instruction, `ahead` = 1): `NEXT` if generated code may go on to the
+/// next block itself (`Cpu::go_on`), `LEAVE` if it must return to Rust
+/// (and after a panic caught).
 ///
 /// Generated code has written `hart.pc` (the instruction's address) and the
 /// up-to-date `instret` before the call.
-pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn) -> u32 {
+pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn, ahead: u32) -> u32 {
     // SAFETY: generated code passes the `*mut Cpu` it was entered with,
     // derived once from the `&mut Cpu` that `Jit::exec_block` holds
     // exclusively for the whole run and does not touch meanwhile; the
@@ -76,16 +83,21 @@ pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn)
     let (cpu, insn) = unsafe { (&mut *cpu, &*insn) };
     guarded(cpu.hart.pc, LEAVE, || {
         cpu.hart.npc = cpu.hart.pc.wrapping_add(u64::from(insn.len));
-        match handler(insn.op)(cpu, insn) {
+        let ends = match handler(insn.op)(cpu, insn) {
             Ok(()) => {
                 cpu.hart.pc = cpu.hart.npc;
                 cpu.hart.instret += 1;
-                u32::from(cpu.block_must_end())
+                ahead <= 1 || cpu.block_must_end()
             }
             Err(e) => {
                 cpu.take_trap(e);
-                LEAVE
+                true
             }
+        };
+        match (ends, ends && cpu.go_on()) {
+            (false, _) => 0,
+            (true, true) => NEXT,
+            (true, false) => LEAVE,
         }
     })
 }

@@ -190,9 +190,11 @@ pub struct Jit {
     /// The prologue (`translate::prologue`, kept through flushes), then blocks.
     code: CodeBuffer,
     entry: EntryFn,
-    /// Addresses of the helper thunk and the common exit (`translate::prologue`).
+    /// Addresses of the helper thunk, the common exit and the way on after
+    /// a helper's `NEXT` (`translate::prologue`).
     thunk: usize,
     exit: usize,
+    next: usize,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -240,7 +242,7 @@ impl Jit {
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.clamp(64 << 10, 1 << 30);
         let mut buffer = CodeBuffer::new(bytes)?;
-        let (code, thunk, exit) = translate::prologue(buffer.next_addr());
+        let (code, shared) = translate::prologue(buffer.next_addr());
         let addr = buffer.append(&code)?;
         buffer.keep();
         let tramp_range = (addr, code.len());
@@ -253,8 +255,9 @@ impl Jit {
         Ok(Jit {
             code: buffer,
             entry,
-            thunk: addr + thunk,
-            exit: addr + exit,
+            thunk: addr + shared.thunk,
+            exit: addr + shared.exit,
+            next: addr + shared.next,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
@@ -446,7 +449,7 @@ impl Jit {
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
-        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk, exit: self.exit };
+        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk, exit: self.exit, next: self.next };
         let out = translate::block(insns, ptr, at, base, env);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
@@ -625,6 +628,7 @@ impl Jit {
             budget: max,
             exit_flag: cpu.exit_request.as_ptr(),
             cache: self.cache[bank << translate::JUMP_CACHE_BITS..].as_ptr().cast(),
+            cache0: self.cache.as_ptr().cast(),
         };
         // The one pointer to the `Cpu` for the whole run, derived once from
         // the exclusive `cpu`, which is not used again until the call returns.
@@ -639,9 +643,10 @@ impl Jit {
         // derives from `cp` and none overlaps a live reference. The
         // context's pointers are root pointers of allocations that helpers
         // never replace: the TLB (`Cpu::tlb_base`, read only by the code),
-        // the exit flag (an atomic) and the jump cache of bank `bank`
-        // (`Cell`s, written only between runs; privilege changes, which
-        // switch banks, end the run). Generated code accesses RAM only at
+        // the exit flag (an atomic) and the jump caches (`Cell`s, written
+        // only between runs; after a privilege change generated code takes
+        // the new bank's TLB and cache from `Cpu::next`, which `Cpu::go_on`
+        // derives the same way). Generated code accesses RAM only at
         // host addresses the TLB vouches for (pages wholly in RAM, which
         // never moves while the `Cpu` lives: see `cpu_riscv::Ram`).
         let left = unsafe { (self.entry)(cp, code, &ctx) };

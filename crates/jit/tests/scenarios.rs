@@ -339,4 +339,55 @@ fn a_pc_in_two_privileges_runs_each_ones_code() {
         assert_eq!(c.hart.prv, cpu_riscv::Priv::M);
     }
     assert!(stat(&cs[1], "translated") >= 2, "the JIT ran both codes");
+    // Traps and xRETs go on in generated code: Rust enters it a few times only.
+    assert!(stat(&cs[1], "entered") < N, "Rust entered generated code {} times", stat(&cs[1], "entered"));
+}
+
+/// Generated code goes on by itself after a trap or an xRET (no return to
+/// Rust), but not past an interrupt that became pending and enabled: the
+/// ecall handler raises SSIP (enabled in `mie`, not delegated, so taken in
+/// U at once) and returns; the interrupt must be taken right after the
+/// `mret`, before any more U code, N - 1 times, as the interpreter does.
+#[test]
+fn traps_and_returns_chain_but_not_past_an_interrupt() {
+    use testprog::{b_type, i_type, j_type};
+    const H: u64 = RAM_BASE + 0x2000;
+    const U: u64 = RAM_BASE + 0x3000;
+    const N: u64 = 30;
+    let mut cs = pair(&[0x3020_0073], CODE, |h| {
+        h.csr.mepc = U;
+        h.csr.mtvec = H;
+        h.csr.mie = 2; // SSIE
+        h.csr.pmpcfg[0] = 0x1f;
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.x[7] = 2;
+        h.x[12] = N;
+    });
+    let handler = [
+        i_type(0x342, 0, 2, 6, 0x73), // 0x00 csrr t1,mcause
+        b_type(36, 0, 6, 4),          // 0x04 bltz t1,0x28 (an interrupt)
+        i_type(0x341, 0, 2, 5, 0x73), // 0x08 csrr t0,mepc
+        i_type(4, 5, 0, 5, 0x13),     // 0x0c addi t0,t0,4
+        i_type(0x341, 5, 1, 0, 0x73), // 0x10 csrw mepc,t0
+        i_type(-1, 12, 0, 12, 0x13),  // 0x14 addi a2,a2,-1
+        b_type(12, 0, 12, 0),         // 0x18 beqz a2,0x24
+        i_type(0x344, 7, 2, 0, 0x73), // 0x1c csrs mip,t2 (SSIP)
+        0x3020_0073,                  // 0x20 mret
+        WFI,                          // 0x24
+        i_type(0x344, 7, 3, 0, 0x73), // 0x28 csrc mip,t2
+        i_type(1, 13, 0, 13, 0x13),   // 0x2c addi a3,a3,1
+        0x3020_0073,                  // 0x30 mret
+    ];
+    let user = [i_type(1, 11, 0, 11, 0x13), 0x0000_0073, j_type(-8, 0)]; // addi a1,a1,1; ecall; j
+    for c in &mut cs {
+        for (at, code) in [(H, &handler[..]), (U, &user[..])] {
+            for (i, w) in code.iter().enumerate() {
+                c.ram_write(at + 4 * i as u64, 4, u64::from(*w)).expect("in RAM");
+            }
+        }
+    }
+    assert_eq!(run_both(&mut cs, 10_000), Stop::Wfi);
+    for c in &cs {
+        assert_eq!((c.hart.x[11], c.hart.x[13]), (N, N - 1), "a1: U rounds; a3: interrupts taken");
+    }
 }

@@ -50,6 +50,13 @@ pub(crate) fn leave_lookup(a: &mut Asm, b: &Builder) {
         exit_rax(a, b);
         return;
     }
+    lookup(a);
+    exit_rax(a, b);
+}
+
+/// Jump to the block the jump cache holds for the virtual pc in `rax`, if
+/// it holds one; else fall through (`rax` kept).
+pub(crate) fn lookup(a: &mut Asm) {
     let miss = a.new_dynamic_label();
     dynasm!(a; .arch x64
         ; mov ecx, eax
@@ -62,7 +69,6 @@ pub(crate) fn leave_lookup(a: &mut Asm, b: &Builder) {
         ; jmp QWORD [rcx + 8]
         ; =>miss
     );
-    exit_rax(a, b);
 }
 
 /// Whether a jump to `delta` from the block's start is chained: its target

@@ -14,7 +14,8 @@
 //!   outside generated code and across helper calls;
 //! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
-//!   flag, the `instret` bias and the jump cache.
+//!   flag, the `instret` bias, the jump cache of the TLB bank in use and
+//!   bank 0's (`next_common`).
 //!
 //! `instret` is not counted by generated code: within a run it is `bias -
 //! rbp` at block boundaries, since every instruction of a block retires and
@@ -66,6 +67,11 @@ const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
 const EXIT_FLAG: i32 = 8;
 const BIAS: i32 = 16;
 const CACHE: i32 = 24;
+/// Bank 0's jump cache, whose bank's cache `CACHE` is (`next_common`).
+const CACHE0: i32 = 32;
+/// `Cpu::next`'s fields, from the `Hart`.
+const NEXT_TLB: i32 = cpu_riscv::engine::NEXT_TLB_IN_CPU as i32 - HART_IN_CPU;
+const NEXT_BANK: i32 = cpu_riscv::engine::NEXT_BANK_IN_CPU as i32 - HART_IN_CPU;
 
 /// What the trampoline needs besides the `Hart` and the code.
 #[repr(C)]
@@ -73,13 +79,16 @@ pub(crate) struct Context {
     pub tlb: *const u8,
     pub budget: u64,
     pub exit_flag: *const bool,
-    /// The jump cache, or null.
+    /// The jump cache of the current TLB bank, and bank 0's (the first of
+    /// `TLB_BANKS` consecutive ones), or null.
     pub cache: *const u8,
+    pub cache0: *const u8,
 }
 
 /// The code every block relies on, at `base`: the entry trampoline, the
-/// helper thunk (`call_helper`) and the common exit (`jump::exit_rax`);
-/// returns the code and the offsets of the thunk and the exit in it.
+/// helper thunk (`call_helper`), the common exit (`jump::exit_rax`) and
+/// the way on after a helper's `NEXT` (`next_common`); returns the code
+/// and the offsets of the thunk, the exit and the way on in it.
 ///
 /// The entry trampoline:
 /// `extern "sysv64" fn(cpu, code, ctx: &Context) -> u64` returning the
@@ -88,7 +97,7 @@ pub(crate) struct Context {
 /// stores the pinned registers and `instret`. The stack is 16-byte aligned
 /// inside blocks (entry: 8 mod 16; 6 pushes and 32 bytes of frame, then
 /// the call's 8), as helper calls need.
-pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize, usize) {
+pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
     let mut a = Asm::new(base);
     dynasm!(a; .arch x64
         ; push rbx
@@ -106,6 +115,8 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize, usize) {
         ; mov QWORD [rsp + EXIT_FLAG - 8], rcx
         ; mov rcx, QWORD [rdx + 24]
         ; mov QWORD [rsp + CACHE - 8], rcx
+        ; mov rcx, QWORD [rdx + 32]
+        ; mov QWORD [rsp + CACHE0 - 8], rcx
         ; mov rcx, QWORD [rbx + INSTRET]
         ; add rcx, rbp
         ; mov QWORD [rsp + BIAS - 8], rcx
@@ -131,7 +142,34 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, usize, usize) {
     helper_thunk(&mut a);
     let exit = a.offset().0;
     jump::exit_common(&mut a);
-    (a.finalize().expect("prologue assembles"), thunk, exit)
+    let next = a.offset().0;
+    next_common(&mut a, base, base + exit);
+    (a.finalize().expect("prologue assembles"), Prologue { thunk, exit, next })
+}
+
+/// Offsets of the shared code in the prologue (`prologue`).
+pub(crate) struct Prologue {
+    pub thunk: usize,
+    pub exit: usize,
+    pub next: usize,
+}
+
+/// Go on at `hart.pc` after a helper returned `NEXT` (reached by a `jmp`
+/// from a block, the budget settled): take the TLB bank `Cpu::go_on` chose
+/// (the privilege may have changed) and its jump cache, and look `pc` up
+/// there as `jump::leave_lookup` does; a miss returns to Rust (the common
+/// exit, at `exit`).
+fn next_common(a: &mut Asm, base: usize, exit: usize) {
+    dynasm!(a; .arch x64
+        ; mov r14, QWORD [rbx + NEXT_TLB]
+        ; mov rcx, QWORD [rbx + NEXT_BANK]
+        ; shl rcx, (JUMP_CACHE_BITS + 5) as i8
+        ; add rcx, QWORD [rsp + CACHE0]
+        ; mov QWORD [rsp + CACHE], rcx
+        ; mov rax, QWORD [rbx + PC]
+    );
+    jump::lookup(a);
+    rel32(a, base, exit, 0xe9);
 }
 
 /// The helper thunk, which blocks `call` (so the frame is 8 bytes further
@@ -242,6 +280,8 @@ pub(crate) struct Env {
     pub thunk: usize,
     /// Address of the common exit (`prologue`).
     pub exit: usize,
+    /// Address of the way on after a helper's `NEXT` (`prologue`).
+    pub next: usize,
 }
 
 /// Translate `insns` (one block at `at`) for address `base` as `env` says.
@@ -249,7 +289,7 @@ pub(crate) struct Env {
 /// code's start is the entry of jumps that must check for exit requests
 /// and interrupts.
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
-    let Env { chain, fp, direct, thunk, exit } = env;
+    let Env { chain, fp, direct, thunk, exit, next } = env;
     let At { pa, vpc, second } = at;
     // Room for a typical block up front: growing the buffers as code is
     // pushed was most of translation's time (realloc after realloc).
@@ -263,7 +303,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
     // (which interrupt, whether enabled). Everything else that can make an
     // interrupt taken (CSR writes, xRET, traps) runs in a helper that ends
-    // the block.
+    // the block, and goes on to the next in generated code only when no
+    // interrupt is pending and enabled (`Cpu::go_on`).
     dynasm!(a; .arch x64
         ; mov rax, QWORD [rsp + EXIT_FLAG]
         ; cmp BYTE [rax], 0
@@ -334,7 +375,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
             if last {
-                dynasm!(a; .arch x64; ret);
+                after_helper_end(&mut a, base, chain, next);
                 ended = true;
             } else {
                 let l = a.new_dynamic_label();
@@ -373,7 +414,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         if left > 0 {
             budget(&mut a, left);
         }
-        dynasm!(a; .arch x64; ret);
+        after_helper_end(&mut a, base, chain, next);
     }
     // Exit stubs of direct jumps: where they lead until patched.
     let stubs = std::mem::take(&mut b.stubs);
@@ -408,6 +449,22 @@ fn budget(a: &mut Asm, k: i32) {
     }
 }
 
+/// After a helper that ended the block (its result in `eax`, not 0; the
+/// budget settled): return to Rust on `LEAVE`, else go on through
+/// `next_common` when blocks may chain.
+fn after_helper_end(a: &mut Asm, base: usize, chain: bool, next: usize) {
+    if chain {
+        let leave = a.new_dynamic_label();
+        dynasm!(a; .arch x64
+            ; cmp eax, helpers::LEAVE as i32
+            ; je =>leave
+        );
+        rel32(a, base, next, 0xe9);
+        dynasm!(a; .arch x64; =>leave);
+    }
+    dynasm!(a; .arch x64; ret);
+}
+
 /// Call `helpers::exec_insn` for instruction `k` of an `n`-instruction
 /// block, at `p`, virtual pc `pc`, through the helper thunk at `thunk`.
 /// Leaves the helper's result in `eax`. `base`: the block's address.
@@ -440,7 +497,7 @@ mod tests {
     /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
     /// starts out pointing at their exit stub; forward and backward ones are
     /// told apart; jumps leaving the page are not sites.
-    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000 };
+    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000, next: 0x10_0000 };
 
     #[test]
     fn direct_jumps_are_patchable_rel32() {
