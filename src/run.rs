@@ -392,7 +392,9 @@ fn machine_thread(
         eprint!("{report}");
         LOCKSTEP_DIVERGED.store(true, std::sync::atomic::Ordering::Release);
     }
-    // Dropping the machine flushes and closes its serial backend.
+    // Dropping the machine flushes and closes its serial backend; the
+    // process ends next, so decoded code need not be freed.
+    m.cpu().exiting();
     drop(m);
     Ok(exit)
 }

@@ -208,6 +208,8 @@ pub(crate) struct BlockCache {
     pub(crate) ext_dropped: Vec<u64>,
     /// Everything was flushed (reset) since the engine last looked.
     pub(crate) ext_flushed: bool,
+    /// Leave the blocks allocated when dropped (`Cpu::exiting`).
+    pub(crate) leak: bool,
 }
 
 /// Bytes `[start, end)` of one page belonging to the block keyed `block`.
@@ -236,6 +238,7 @@ impl BlockCache {
             ext: HashMap::default(),
             ext_dropped: Vec::new(),
             ext_flushed: false,
+            leak: false,
         }
     }
 
@@ -472,6 +475,9 @@ impl BlockCache {
 
 impl Drop for BlockCache {
     fn drop(&mut self) {
+        if self.leak {
+            return;
+        }
         for p in self.table.iter_mut().filter_map(Option::take) {
             // SAFETY: the table owns its blocks; each is freed once, here.
             unsafe { free(p) };

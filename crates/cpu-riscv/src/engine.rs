@@ -281,6 +281,13 @@ impl Cpu {
         self.blocks.stop = false;
     }
 
+    /// The process is about to exit: dropping the `Cpu` then leaves its
+    /// decoded blocks to the operating system instead of freeing them one
+    /// by one (tens of thousands after a Linux boot: 2% of its run time).
+    pub fn exiting(&mut self) {
+        self.blocks.leak = true;
+    }
+
     /// After an instruction that ended a run's block (a trap taken, an
     /// xRET, a CSR write...): whether generated code may go on at `hart.pc`
     /// through its jump cache instead of returning to Rust. It may if no

@@ -622,6 +622,7 @@ impl Cpu {
     /// engines may cache what the translations said (QEMU ends its TB too).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
+        self.pmp.get_mut().invalidate();
         self.select_tlb_bank();
         self.blocks.unchain();
         self.blocks.stop = true;

@@ -221,9 +221,10 @@ impl Cpu {
 
 /// The active PMP entries as address ranges, decoded from the CSRs once
 /// rather than on every check (a Linux boot under OpenSBI checks PMP on each
-/// page-table read). Kept with the CSR values it was decoded from and
-/// decoded again when they differ, so that any way of changing them (CSR
-/// instructions, debuggers, tests writing `hart.csr`) is seen.
+/// page-table read). Decoded again after a TLB flush (every write to a PMP
+/// CSR flushes: `csr.rs`) or when pmpcfg differs from what it was decoded
+/// from; debug builds also check pmpaddr, so that code writing `hart.csr`
+/// directly (tests, debuggers) is caught unless it flushes.
 #[derive(Clone, Default)]
 pub(crate) struct PmpTable {
     cfg: [u64; 2],
@@ -231,22 +232,31 @@ pub(crate) struct PmpTable {
     /// `ranges[..n]`: (first byte, last byte, pmpcfg byte), in priority order.
     n: usize,
     ranges: [(u64, u64, u8); 16],
+    /// Decoded since the last TLB flush (`invalidate`).
+    valid: bool,
 }
 
 impl PmpTable {
     /// The table for `csr`'s PMP registers.
     #[inline(always)]
     fn get(&mut self, csr: &crate::hart::Csrs) -> &PmpTable {
-        if self.cfg != csr.pmpcfg || self.addr != csr.pmpaddr {
+        if !self.valid || self.cfg != csr.pmpcfg {
             self.decode(csr);
         }
+        debug_assert!(self.addr == csr.pmpaddr, "pmpaddr written without a TLB flush");
         self
+    }
+
+    /// Decode again before the next check.
+    pub(crate) fn invalidate(&mut self) {
+        self.valid = false;
     }
 
     #[cold]
     fn decode(&mut self, csr: &crate::hart::Csrs) {
         self.cfg = csr.pmpcfg;
         self.addr = csr.pmpaddr;
+        self.valid = true;
         self.n = 0;
         let mut prev_top = 0u64;
         for i in 0..16 {
@@ -645,6 +655,7 @@ mod tests {
         assert_eq!(c.translate(0x1000, Access::Write), Err(Exception::new(Cause::StoreAccessFault, 0x1000)));
         // Data page denied: access fault after a successful walk.
         c.hart.csr.pmpaddr[0] = ((RAM_BASE + 0x1000) >> 2) | 0x1ff;
+        c.flush_tlb(); // as the CSR write does
         assert_eq!(cause(c.translate(0x1000, Access::Execute)), Some(Cause::InstructionAccessFault));
     }
 
