@@ -435,7 +435,10 @@ impl BlockCache {
             if !self.ext.is_empty() {
                 self.invalidate_ext(page, pa, end);
             }
-            if let Some(mut list) = self.pages.remove(&page) {
+            // Most writes to a code page miss its code (data next to it):
+            // look before taking the list out.
+            let hit = self.pages.get(&page).is_some_and(|l| l.iter().any(|&(s, e, _)| s < end && e > pa));
+            if let Some(mut list) = hit.then(|| self.pages.remove(&page)).flatten() {
                 list.retain(|&(s, e, k)| {
                     if s >= end || e <= pa {
                         return true;

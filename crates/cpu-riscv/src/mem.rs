@@ -5,7 +5,9 @@
 //!
 //! Only pages that lie wholly in RAM with no device overlay enter the TLB.
 //! Write entries are never made for pages holding decoded blocks, so stores
-//! to code take the slow path, which invalidates those blocks (SMC).
+//! to code take the slow path, which invalidates those blocks (SMC); their
+//! translations go to a fourth table that only the slow path reads, so
+//! that data stores next to code skip the page walk.
 
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
@@ -47,6 +49,10 @@ pub(crate) struct Bank {
     read: [TlbEntry; TLB_SIZE],
     write: [TlbEntry; TLB_SIZE],
     fetch: [TlbEntry; TLB_SIZE],
+    /// Translations for writing to pages that hold decoded code, which get
+    /// no `write` entry (stores there must drop the code they overwrite):
+    /// the slow path's shortcut past the page walk (`store_slow`).
+    code_write: [TlbEntry; TLB_SIZE],
     /// Entries filled since the last flush (kind * TLB_SIZE + index), so
     /// that a flush clears only those.
     filled: Vec<u16>,
@@ -177,6 +183,7 @@ impl Bank {
         self.read = [EMPTY; TLB_SIZE];
         self.write = [EMPTY; TLB_SIZE];
         self.fetch = [EMPTY; TLB_SIZE];
+        self.code_write = [EMPTY; TLB_SIZE];
         self.filled = Vec::with_capacity(TLB_SIZE);
         self.ready = true;
     }
@@ -191,13 +198,15 @@ impl Bank {
             self.read = [EMPTY; TLB_SIZE];
             self.write = [EMPTY; TLB_SIZE];
             self.fetch = [EMPTY; TLB_SIZE];
+            self.code_write = [EMPTY; TLB_SIZE];
         } else {
             for &f in &self.filled {
                 let i = usize::from(f) % TLB_SIZE;
                 match usize::from(f) / TLB_SIZE {
                     0 => self.read[i] = EMPTY,
                     1 => self.write[i] = EMPTY,
-                    _ => self.fetch[i] = EMPTY,
+                    2 => self.fetch[i] = EMPTY,
+                    _ => self.code_write[i] = EMPTY,
                 }
             }
         }
@@ -266,7 +275,7 @@ impl Tlb {
                 b.flush();
                 continue;
             }
-            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i]] {
+            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i], &mut b.code_write[i]] {
                 if e.tag == tag {
                     *e = EMPTY;
                 }
@@ -274,12 +283,18 @@ impl Tlb {
         }
     }
 
-    /// Drop the write entries of physical page `pa_page` (it now holds
-    /// code), in every bank.
+    /// Physical page `pa_page` now holds code: move its write entries to
+    /// `code_write`, in every bank.
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
         for b in self.banks.iter_mut().filter(|b| b.ready) {
-            for e in b.write.iter_mut().filter(|e| e.pa_page == pa_page) {
-                *e = EMPTY;
+            for i in 0..TLB_SIZE {
+                if b.write[i].pa_page == pa_page {
+                    b.code_write[i] = b.write[i];
+                    b.write[i] = EMPTY;
+                    if b.filled.len() < TLB_SIZE {
+                        b.filled.push((Kind::CodeWrite as usize * TLB_SIZE + i) as u16);
+                    }
+                }
             }
         }
     }
@@ -325,6 +340,7 @@ enum Kind {
     Read,
     Write,
     Fetch,
+    CodeWrite,
 }
 
 #[inline(always)]
@@ -446,6 +462,24 @@ impl Cpu {
     fn store_slow(&mut self, vaddr: u64, size: u8, val: u64) -> Result<(), Exception> {
         self.select_tlb_bank();
         let size = size.clamp(1, 8);
+        let i = tlb_index(vaddr);
+        let e = self.tlb.code_write[i];
+        if e.tag == access_tag(vaddr, size) {
+            // A page with code, translated before: drop what the store
+            // overwrites, then store (as `phys_write` does).
+            self.invalidate_code(e.pa_page | (vaddr & PAGE_MASK), u64::from(size));
+            // SAFETY: a hit is inside RAM, as for `write` entries (`access_tag`).
+            unsafe { self.ram.write_in(vaddr.wrapping_add(e.addend), size, val) };
+            if !self.blocks.is_code_page(e.pa_page) {
+                // No code left there: stores may take the fast path again.
+                self.tlb.code_write[i] = EMPTY;
+                self.tlb.write[i] = e;
+                if self.tlb.filled.len() < TLB_SIZE {
+                    self.tlb.filled.push((Kind::Write as usize * TLB_SIZE + i) as u16);
+                }
+            }
+            return Ok(());
+        }
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
             let t = self.translate_span(vaddr, Access::Write)?;
@@ -505,7 +539,7 @@ impl Cpu {
         // A PMP region smaller than the page: every access must be checked.
         let access = match kind {
             Kind::Read => Access::Read,
-            Kind::Write => Access::Write,
+            Kind::Write | Kind::CodeWrite => Access::Write,
             Kind::Fetch => Access::Execute,
         };
         if !self.pmp_allows_page(pa_page, access) {
@@ -527,18 +561,19 @@ impl Cpu {
         }
         let tag = vaddr & !PAGE_MASK;
         let ram_off = pa_page - self.ram.base();
-        let (table, addend) = match kind {
-            Kind::Read => (&mut self.tlb.read, ram_off.wrapping_sub(tag)),
-            Kind::Write => {
-                if self.blocks.is_code_page(pa_page) {
-                    return;
-                }
+        let (kind, table, addend) = match kind {
+            Kind::Read => (kind, &mut self.tlb.read, ram_off.wrapping_sub(tag)),
+            Kind::Write | Kind::CodeWrite => {
                 if self.write_log.is_some() {
                     self.note_write(pa_page);
                 }
-                (&mut self.tlb.write, ram_off.wrapping_sub(tag))
+                if self.blocks.is_code_page(pa_page) {
+                    (Kind::CodeWrite, &mut self.tlb.code_write, ram_off.wrapping_sub(tag))
+                } else {
+                    (Kind::Write, &mut self.tlb.write, ram_off.wrapping_sub(tag))
+                }
             }
-            Kind::Fetch => (&mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
+            Kind::Fetch => (kind, &mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
         };
         let host = self.ram.host_base().wrapping_add(addend);
         let i = tlb_index(vaddr);
@@ -726,6 +761,40 @@ mod tests {
 
     const BASE: u64 = 0x8000_0000;
     const SIZE: usize = 0x4000;
+
+    /// A page holding a block: its stores get a `code_write` translation
+    /// (no fast `write` entry), which skips the walk but still drops the
+    /// code a store overwrites; once no code is left, the page gets a fast
+    /// write entry again.
+    #[test]
+    fn stores_to_a_code_page_skip_the_walk_yet_drop_the_code() {
+        const ADDI_1: u64 = 0x0015_0513; // addi a0,a0,1
+        const ADDI_7: u64 = 0x0075_0513; // addi a0,a0,7
+        let t = BASE + 0x1000;
+        let mut c = Cpu::with_ram(Ram::new(BASE, SIZE), t);
+        c.ram_write(t, 4, ADDI_1).unwrap();
+        c.ram_write(t + 4, 4, 0x0000_8067).unwrap(); // ret
+        assert_eq!(c.run(1), crate::Stop::Budget); // decodes the block at t
+        assert!(c.blocks.contains(t));
+        let idx = tlb_index(t);
+        for k in 0..3 {
+            c.store(t + 0x800 + 8 * k, 8, k).unwrap();
+        }
+        assert_eq!(c.tlb.code_write[idx].tag, t, "a code-page translation");
+        assert_ne!(c.tlb.write[idx].tag, t, "and no fast write entry");
+        assert!(c.blocks.contains(t), "data stores keep the code");
+        assert_eq!(c.ram.read(t + 0x810, 8), Some(2));
+        c.store(t, 4, ADDI_7).unwrap();
+        assert!(!c.blocks.contains(t), "a store over the code drops it");
+        c.store(t + 0x808, 8, 9).unwrap();
+        assert_eq!((c.tlb.write[idx].tag, c.tlb.code_write[idx].tag), (t, INVALID), "fast again");
+        assert_eq!(c.ram.read(t + 0x808, 8), Some(9));
+        c.hart.pc = t;
+        assert_eq!(c.run(1), crate::Stop::Budget);
+        assert_eq!(c.hart.x[10], 1 + 7, "the new code runs");
+        c.flush_tlb();
+        assert_eq!((c.tlb.write[idx].tag, c.tlb.code_write[idx].tag), (INVALID, INVALID));
+    }
 
     #[test]
     fn tlb_hits_stay_inside_ram() {
