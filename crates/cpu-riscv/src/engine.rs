@@ -209,7 +209,17 @@ impl Cpu {
     pub fn decode_region(&mut self, pc: u64, pa: u64, max: usize) -> DecodedBlock {
         let mut entries = std::mem::take(&mut self.decoded);
         entries.clear();
-        let pa2 = self.decode_run(pc, pa, &mut entries);
+        let pa2 = match self.blocks.get(pa) {
+            // The interpreter's block there (one page, not written since:
+            // else it would be gone) is what decoding would give again.
+            Some(b) => {
+                // SAFETY: a block in the table is live and only read here;
+                // nothing changes the table before the copy is done.
+                entries.extend_from_slice(unsafe { b.as_ref() }.entries());
+                crate::blocks::NONE
+            }
+            None => self.decode_run(pc, pa, &mut entries),
+        };
         if entries.is_empty() {
             self.decoded = entries;
             return DecodedBlock { insns: Vec::new(), second: None };

@@ -287,7 +287,20 @@ impl Tlb {
     /// `code_write`, in every bank.
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
         for b in self.banks.iter_mut().filter(|b| b.ready) {
-            for i in 0..TLB_SIZE {
+            // Only entries filled since the last flush can hold it: look at
+            // those (`filled`), unless there were too many to list.
+            let overflowed = b.filled.len() >= TLB_SIZE;
+            let listed = b.filled.len();
+            for k in 0..if overflowed { TLB_SIZE } else { listed } {
+                let i = if overflowed {
+                    k
+                } else {
+                    let f = usize::from(b.filled[k]);
+                    if f / TLB_SIZE != Kind::Write as usize {
+                        continue;
+                    }
+                    f % TLB_SIZE
+                };
                 if b.write[i].pa_page == pa_page {
                     b.code_write[i] = b.write[i];
                     b.write[i] = EMPTY;
