@@ -5,9 +5,10 @@
 //!
 //! Only pages that lie wholly in RAM with no device overlay enter the TLB.
 //! Write entries are never made for pages holding decoded blocks, so stores
-//! to code take the slow path, which invalidates those blocks (SMC); their
-//! translations go to a fourth table that only the slow path reads, so
-//! that data stores next to code skip the page walk.
+//! to code take the slow path, which invalidates those blocks (SMC). Their
+//! translations, and those of device pages, go to tables that only the
+//! slow paths read, so that data stores next to code and MMIO accesses
+//! skip the page walk.
 
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
@@ -49,10 +50,12 @@ pub(crate) struct Bank {
     read: [TlbEntry; TLB_SIZE],
     write: [TlbEntry; TLB_SIZE],
     fetch: [TlbEntry; TLB_SIZE],
-    /// Translations for writing to pages that hold decoded code, which get
-    /// no `write` entry (stores there must drop the code they overwrite):
-    /// the slow path's shortcut past the page walk (`store_slow`).
-    code_write: [TlbEntry; TLB_SIZE],
+    /// Translations of pages whose accesses must take the slow path anyway:
+    /// devices (MMIO), and for writes pages holding decoded code (stores
+    /// there drop the code they overwrite). Only the slow paths read them
+    /// (`load_slow`, `store_slow`), to skip the page walk; `addend` unused.
+    read_slow: [TlbEntry; TLB_SIZE],
+    write_slow: [TlbEntry; TLB_SIZE],
     /// Entries filled since the last flush (kind * TLB_SIZE + index), so
     /// that a flush clears only those.
     filled: Vec<u16>,
@@ -183,7 +186,8 @@ impl Bank {
         self.read = [EMPTY; TLB_SIZE];
         self.write = [EMPTY; TLB_SIZE];
         self.fetch = [EMPTY; TLB_SIZE];
-        self.code_write = [EMPTY; TLB_SIZE];
+        self.read_slow = [EMPTY; TLB_SIZE];
+        self.write_slow = [EMPTY; TLB_SIZE];
         self.filled = Vec::with_capacity(TLB_SIZE);
         self.ready = true;
     }
@@ -198,7 +202,8 @@ impl Bank {
             self.read = [EMPTY; TLB_SIZE];
             self.write = [EMPTY; TLB_SIZE];
             self.fetch = [EMPTY; TLB_SIZE];
-            self.code_write = [EMPTY; TLB_SIZE];
+            self.read_slow = [EMPTY; TLB_SIZE];
+            self.write_slow = [EMPTY; TLB_SIZE];
         } else {
             for &f in &self.filled {
                 let i = usize::from(f) % TLB_SIZE;
@@ -206,7 +211,8 @@ impl Bank {
                     0 => self.read[i] = EMPTY,
                     1 => self.write[i] = EMPTY,
                     2 => self.fetch[i] = EMPTY,
-                    _ => self.code_write[i] = EMPTY,
+                    3 => self.read_slow[i] = EMPTY,
+                    _ => self.write_slow[i] = EMPTY,
                 }
             }
         }
@@ -275,7 +281,7 @@ impl Tlb {
                 b.flush();
                 continue;
             }
-            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i], &mut b.code_write[i]] {
+            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i], &mut b.read_slow[i], &mut b.write_slow[i]] {
                 if e.tag == tag {
                     *e = EMPTY;
                 }
@@ -284,7 +290,7 @@ impl Tlb {
     }
 
     /// Physical page `pa_page` now holds code: move its write entries to
-    /// `code_write`, in every bank.
+    /// `write_slow`, in every bank.
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
         for b in self.banks.iter_mut().filter(|b| b.ready) {
             // Only entries filled since the last flush can hold it: look at
@@ -302,10 +308,10 @@ impl Tlb {
                     f % TLB_SIZE
                 };
                 if b.write[i].pa_page == pa_page {
-                    b.code_write[i] = b.write[i];
+                    b.write_slow[i] = b.write[i];
                     b.write[i] = EMPTY;
                     if b.filled.len() < TLB_SIZE {
-                        b.filled.push((Kind::CodeWrite as usize * TLB_SIZE + i) as u16);
+                        b.filled.push((Kind::WriteSlow as usize * TLB_SIZE + i) as u16);
                     }
                 }
             }
@@ -353,7 +359,8 @@ enum Kind {
     Read,
     Write,
     Fetch,
-    CodeWrite,
+    ReadSlow,
+    WriteSlow,
 }
 
 #[inline(always)]
@@ -451,6 +458,12 @@ impl Cpu {
     fn load_slow(&mut self, vaddr: u64, size: u8) -> Result<u64, Exception> {
         self.select_tlb_bank();
         let size = size.clamp(1, 8);
+        let e = &self.tlb.read_slow[tlb_index(vaddr)];
+        if e.tag == access_tag(vaddr, size) {
+            // A device page, translated before (and PMP allows all of it).
+            let pa = e.pa_page | (vaddr & PAGE_MASK);
+            return self.phys_load(pa, size).map_err(|_| self.access_fault(Cause::LoadAccessFault, vaddr, pa, size));
+        }
         let off = vaddr & PAGE_MASK;
         if off + u64::from(size) <= PAGE_SIZE {
             let t = self.translate_span(vaddr, Access::Read)?;
@@ -476,20 +489,16 @@ impl Cpu {
         self.select_tlb_bank();
         let size = size.clamp(1, 8);
         let i = tlb_index(vaddr);
-        let e = self.tlb.code_write[i];
+        let e = self.tlb.write_slow[i];
         if e.tag == access_tag(vaddr, size) {
-            // A page with code, translated before: drop what the store
-            // overwrites, then store (as `phys_write` does).
-            self.invalidate_code(e.pa_page | (vaddr & PAGE_MASK), u64::from(size));
-            // SAFETY: a hit is inside RAM, as for `write` entries (`access_tag`).
-            unsafe { self.ram.write_in(vaddr.wrapping_add(e.addend), size, val) };
-            if !self.blocks.is_code_page(e.pa_page) {
-                // No code left there: stores may take the fast path again.
-                self.tlb.code_write[i] = EMPTY;
-                self.tlb.write[i] = e;
-                if self.tlb.filled.len() < TLB_SIZE {
-                    self.tlb.filled.push((Kind::Write as usize * TLB_SIZE + i) as u16);
-                }
+            // A device or code page, translated before (and PMP allows all
+            // of it): as below, without the walk.
+            let pa = e.pa_page | (vaddr & PAGE_MASK);
+            self.phys_store(pa, size, val).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
+            if self.ram.contains(e.pa_page, PAGE_SIZE) && !self.blocks.is_code_page(e.pa_page) {
+                // No code left there: a fast entry if it may have one.
+                self.tlb.write_slow[i] = EMPTY;
+                self.fill_tlb(Kind::Write, vaddr, (pa, PAGE_MASK));
             }
             return Ok(());
         }
@@ -543,22 +552,23 @@ impl Cpu {
     /// a device partly overlays: blocks are decoded only up to the device.
     fn fill_tlb(&mut self, kind: Kind, vaddr: u64, (pa, span): (u64, u64)) {
         let pa_page = pa & !PAGE_MASK;
-        if !self.ram.contains(pa_page, PAGE_SIZE) {
-            return;
-        }
-        if !matches!(kind, Kind::Fetch) && self.bus.overlaps(pa_page, PAGE_SIZE) {
-            return;
-        }
         // A PMP region smaller than the page: every access must be checked.
         let access = match kind {
-            Kind::Read => Access::Read,
-            Kind::Write | Kind::CodeWrite => Access::Write,
+            Kind::Read | Kind::ReadSlow => Access::Read,
+            Kind::Write | Kind::WriteSlow => Access::Write,
             Kind::Fetch => Access::Execute,
         };
         if !self.pmp_allows_page(pa_page, access) {
             return;
         }
-        // Noted even if no entry is made: a harmless over-estimate.
+        // Plain RAM: fast entries. Fetch entries may cover a page that a
+        // device partly overlays: blocks are decoded only up to the device.
+        let in_ram = self.ram.contains(pa_page, PAGE_SIZE);
+        let plain = in_ram && (matches!(kind, Kind::Fetch) || !self.bus.overlaps(pa_page, PAGE_SIZE));
+        if !in_ram && matches!(kind, Kind::Fetch) {
+            return;
+        }
+        // Noted for every entry: a one-page sfence.vma inside must flush.
         if span > PAGE_MASK {
             let large = &mut self.tlb.large;
             *large = Some(match *large {
@@ -573,17 +583,18 @@ impl Cpu {
             });
         }
         let tag = vaddr & !PAGE_MASK;
-        let ram_off = pa_page - self.ram.base();
+        let ram_off = pa_page.wrapping_sub(self.ram.base());
         let (kind, table, addend) = match kind {
-            Kind::Read => (kind, &mut self.tlb.read, ram_off.wrapping_sub(tag)),
-            Kind::Write | Kind::CodeWrite => {
-                if self.write_log.is_some() {
+            Kind::Read | Kind::ReadSlow if plain => (Kind::Read, &mut self.tlb.read, ram_off.wrapping_sub(tag)),
+            Kind::Read | Kind::ReadSlow => (Kind::ReadSlow, &mut self.tlb.read_slow, 0),
+            Kind::Write | Kind::WriteSlow => {
+                if plain && self.write_log.is_some() {
                     self.note_write(pa_page);
                 }
-                if self.blocks.is_code_page(pa_page) {
-                    (Kind::CodeWrite, &mut self.tlb.code_write, ram_off.wrapping_sub(tag))
-                } else {
+                if plain && !self.blocks.is_code_page(pa_page) {
                     (Kind::Write, &mut self.tlb.write, ram_off.wrapping_sub(tag))
+                } else {
+                    (Kind::WriteSlow, &mut self.tlb.write_slow, 0)
                 }
             }
             Kind::Fetch => (kind, &mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
@@ -775,7 +786,7 @@ mod tests {
     const BASE: u64 = 0x8000_0000;
     const SIZE: usize = 0x4000;
 
-    /// A page holding a block: its stores get a `code_write` translation
+    /// A page holding a block: its stores get a `write_slow` translation
     /// (no fast `write` entry), which skips the walk but still drops the
     /// code a store overwrites; once no code is left, the page gets a fast
     /// write entry again.
@@ -793,20 +804,58 @@ mod tests {
         for k in 0..3 {
             c.store(t + 0x800 + 8 * k, 8, k).unwrap();
         }
-        assert_eq!(c.tlb.code_write[idx].tag, t, "a code-page translation");
+        assert_eq!(c.tlb.write_slow[idx].tag, t, "a code-page translation");
         assert_ne!(c.tlb.write[idx].tag, t, "and no fast write entry");
         assert!(c.blocks.contains(t), "data stores keep the code");
         assert_eq!(c.ram.read(t + 0x810, 8), Some(2));
         c.store(t, 4, ADDI_7).unwrap();
         assert!(!c.blocks.contains(t), "a store over the code drops it");
         c.store(t + 0x808, 8, 9).unwrap();
-        assert_eq!((c.tlb.write[idx].tag, c.tlb.code_write[idx].tag), (t, INVALID), "fast again");
+        assert_eq!((c.tlb.write[idx].tag, c.tlb.write_slow[idx].tag), (t, INVALID), "fast again");
         assert_eq!(c.ram.read(t + 0x808, 8), Some(9));
         c.hart.pc = t;
         assert_eq!(c.run(1), crate::Stop::Budget);
         assert_eq!(c.hart.x[10], 1 + 7, "the new code runs");
         c.flush_tlb();
-        assert_eq!((c.tlb.write[idx].tag, c.tlb.code_write[idx].tag), (INVALID, INVALID));
+        assert_eq!((c.tlb.write[idx].tag, c.tlb.write_slow[idx].tag), (INVALID, INVALID));
+    }
+
+    /// A device register file outside RAM that counts its accesses.
+    struct Counter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+    impl Bus for Counter {
+        fn read(&mut self, addr: u64, _: u8) -> Result<u64, BusError> {
+            Ok(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + (addr & 0xff))
+        }
+        fn write(&mut self, _: u64, _: u8, v: u64) -> Result<(), BusError> {
+            self.0.fetch_add(v, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        fn overlaps(&self, addr: u64, len: u64) -> bool {
+            addr < 0x1000_1000 && addr + len > 0x1000_0000
+        }
+    }
+
+    /// MMIO through the slow tables: the page's translation is kept (no
+    /// walk next time), every access still reaches the device, and
+    /// translations change with a flush.
+    #[test]
+    fn device_pages_keep_their_translation_for_the_slow_path() {
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let bus = Box::new(Counter(n.clone()));
+        let mut c = Cpu::new(Hart::new(0, BASE), Ram::new(BASE, SIZE), bus, IrqLines::new(), Clock::new());
+        let (dev, idx) = (0x1000_0000, tlb_index(0x1000_0000));
+        assert_eq!(c.load(dev + 5, 1), Ok(5));
+        assert_eq!(c.tlb.read_slow[idx].tag, dev, "kept for the next load");
+        assert_eq!(c.tlb.read[idx].tag, INVALID, "never a fast entry");
+        assert_eq!(c.load(dev + 5, 1), Ok(6), "the device saw it");
+        c.store(dev, 4, 10).unwrap();
+        assert_eq!(c.tlb.write_slow[idx].tag, dev);
+        c.store(dev, 4, 10).unwrap();
+        assert_eq!(n.load(std::sync::atomic::Ordering::Relaxed), 22, "2 reads, 2 writes of 10");
+        assert_eq!(c.load(dev + 2, 2).map_err(|e| e.cause), Ok(24));
+        c.flush_tlb();
+        assert_eq!((c.tlb.read_slow[idx].tag, c.tlb.write_slow[idx].tag), (INVALID, INVALID));
     }
 
     #[test]

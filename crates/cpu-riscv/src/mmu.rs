@@ -427,7 +427,7 @@ mod tests {
         const A: u64 = 0x4000_1000;
         const B: u64 = 0x4000_2000;
         const MEGA: u64 = 0x20_0000; // a 2 MiB page
-        const FAR: u64 = 0x8000_0000; // another 2 MiB page, far from A and B
+        const FAR: u64 = 0x60_0000; // another 2 MiB page, away from A and B
         let (mut c, mut t) = Tables::new(SATP_MODE_SV39);
         let (p1, p2, p3) = (RAM_BASE + 0x30_0000, RAM_BASE + 0x31_0000, RAM_BASE + 0x32_0000);
         for (i, p) in [p1, p2, p3].into_iter().enumerate() {
@@ -437,7 +437,7 @@ mod tests {
         t.map(&mut c, A, p1, RWX | PTE_A | PTE_D, 0);
         t.map(&mut c, B, p1, RWX | PTE_A | PTE_D, 0);
         t.map(&mut c, MEGA, RAM_BASE + 0x20_0000, RWX | PTE_A | PTE_D, 1);
-        t.map(&mut c, FAR, RAM_BASE + 0x40_0000, RWX | PTE_A | PTE_D, 1);
+        t.map(&mut c, FAR, RAM_BASE + 0x20_0000, RWX | PTE_A | PTE_D, 1);
         c.flush_tlb();
         assert_eq!((c.load(A, 8), c.load(B, 8)), (Ok(1), Ok(1)));
         c.ram.write(RAM_BASE + 0x21_1000, 8, 21).unwrap();
