@@ -488,7 +488,11 @@ impl Cpu {
             let insn = decode(raw);
             entries.push(Entry::new(insn, off, entries.len()));
             off += u64::from(insn.len);
-            if ends_block(&insn) || entries.len() >= MAX_BLOCK || off >= first + PAGE_SIZE {
+            // A forward conditional branch whose fall-through lies in the
+            // first page does not end the block: not taken, the run goes on
+            // (fewer block changes); taken, it leaves (`exec/fast.rs`).
+            let on = off < first && insn.imm > 0 && insn.op.info().map(|i| i.format) == Some(crate::insn::Format::B);
+            if (ends_block(&insn) && !on) || entries.len() >= MAX_BLOCK || off >= first + PAGE_SIZE {
                 break;
             }
             if off == first {
