@@ -633,6 +633,22 @@ fn data_stores_near_code_keep_working() {
 }
 
 #[test]
+fn blocks_run_on_through_forward_branches_not_taken() {
+    // One block from BASE through the beq (not taken: the run goes on, no
+    // block starts at its fall-through); taken, it leaves for BASE + 12.
+    let (mut c, _) = cpu();
+    let code = [i(Op::Addi, 10, 0, 5), b(Op::Beq, 10, 11, 8), i(Op::Addi, 12, 0, 1), i(Op::Addi, 13, 0, 2), j(0, 0)];
+    load_code(&mut c, BASE, &code);
+    assert_eq!(c.run(4), Stop::Budget);
+    assert_eq!((c.hart.x[12], c.hart.x[13], c.hart.pc, c.hart.instret), (1, 2, BASE + 16, 4));
+    assert!(c.blocks.contains(BASE) && !c.blocks.contains(BASE + 8), "one block through the branch");
+    (c.hart.pc, c.hart.x[11], c.hart.x[12], c.hart.x[13]) = (BASE, 5, 0, 0);
+    assert_eq!(c.run(3), Stop::Budget);
+    assert_eq!((c.hart.x[12], c.hart.x[13], c.hart.pc, c.hart.instret), (0, 2, BASE + 16, 7), "taken: skipped");
+    assert!(c.blocks.contains(BASE + 12));
+}
+
+#[test]
 fn fence_i_keeps_code_that_writes_would_have_dropped() {
     // Every write to RAM drops the code it overlaps (stores, and writes from
     // outside the hart through `ram_write_bytes`, as DMA would), so fence.i
