@@ -173,6 +173,13 @@ pub(crate) fn ends_block(insn: &Insn) -> bool {
     match insn.op {
         Op::FenceI | Op::Ecall | Op::Ebreak | Op::Mret | Op::Sret | Op::Wfi | Op::SfenceVma | Op::Illegal => true,
         Op::Csrrs | Op::Csrrc | Op::Csrrsi | Op::Csrrci if insn.rs1 == 0 => false,
+        // Writes to plain fields (scratch, epc, cause, tval) change nothing
+        // that translation or interrupts depend on.
+        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+            if crate::csr::plain((insn.imm as u32 & 0xfff) as u16).is_some() =>
+        {
+            false
+        }
         op => matches!(
             op.info().map(|i| i.format),
             Some(Format::B | Format::J | Format::Jalr | Format::Csr | Format::CsrI)

@@ -126,14 +126,43 @@ macro_rules! field {
     };
 }
 
-/// Builds the table: the listed rows plus the numbered families
-/// (hpmcounterN, mhpmcounterN, mhpmeventN for N = 3..31, pmpaddrN for N = 0..15).
+/// A CSR that is a plain field of `Csrs` with no side effects: any
+/// privilege at or above its number's (bits 9:8) reads the field and writes
+/// `v & mask` to it (`PLAIN`). Engines may do these accesses inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlainCsr {
+    pub num: u16,
+    /// Byte offset of the field in `Csrs`.
+    pub offset: usize,
+    pub mask: u64,
+}
+
+impl PlainCsr {
+    /// The lowest privilege that may access it (Privileged spec 2.1).
+    pub fn min_priv(&self) -> u8 {
+        ((self.num >> 8) & 3) as u8
+    }
+}
+
+/// The plain CSR numbered `addr`, if it is one.
+pub fn plain(addr: u16) -> Option<&'static PlainCsr> {
+    PLAIN.iter().find(|p| p.num == addr)
+}
+
+/// Builds the table: the listed rows, the plain fields (rows of `field!`,
+/// also listed in `PLAIN`), and the numbered families (hpmcounterN,
+/// mhpmcounterN, mhpmeventN for N = 3..31, pmpaddrN for N = 0..15).
 macro_rules! csr_table {
     ( rows { $( $row:expr, )* }
+      plain { $( $fnum:literal $fname:literal $field:ident $fmask:expr; )* }
       hpm { $( $n:literal )* }
       pmpaddr { $( $p:literal )* } ) => {
+        pub static PLAIN: &[PlainCsr] = &[
+            $( PlainCsr { num: $fnum, offset: std::mem::offset_of!(crate::hart::Csrs, $field), mask: $fmask }, )*
+        ];
         static CSRS: &[Csr] = &[
             $( $row, )*
+            $( field!($fnum, $fname, $field, $fmask), )*
             $( row(0xc00 + $n, concat!("hpmcounter", $n), Pred::Counter, read_zero, None), )*
             $( row(0xb00 + $n, concat!("mhpmcounter", $n), Pred::Always, read_zero, None), )*
             $( row(0x320 + $n, concat!("mhpmevent", $n), Pred::Always, read_zero, None), )*
@@ -158,10 +187,6 @@ csr_table! {
         row(0x105, "stvec", Pred::Always, |c, _| c.hart.csr.stvec, Some(|c, _, v| write_tvec(c, v, false))),
         field!(0x106, "scounteren", scounteren, 0xffff_ffff),
         field!(0x10a, "senvcfg", senvcfg, ENVCFG_WMASK),
-        field!(0x140, "sscratch", sscratch, u64::MAX),
-        field!(0x141, "sepc", sepc, !1),
-        field!(0x142, "scause", scause, u64::MAX),
-        field!(0x143, "stval", stval, u64::MAX),
         row(0x144, "sip", Pred::Always, |c, a| read_mip(c, a) & c.hart.csr.mideleg, Some(write_sip)),
         row(0x180, "satp", Pred::Satp, |c, _| c.hart.csr.satp, Some(write_satp)),
         // Machine information registers (Privileged spec 3.1.2-3.1.5, 3.1.17).
@@ -180,10 +205,6 @@ csr_table! {
         field!(0x306, "mcounteren", mcounteren, 0xffff_ffff),
         field!(0x30a, "menvcfg", menvcfg, ENVCFG_WMASK),
         row(0x320, "mcountinhibit", Pred::Always, |c, _| c.hart.csr.mcountinhibit, Some(write_mcountinhibit)),
-        field!(0x340, "mscratch", mscratch, u64::MAX),
-        field!(0x341, "mepc", mepc, !1),
-        field!(0x342, "mcause", mcause, u64::MAX),
-        field!(0x343, "mtval", mtval, u64::MAX),
         row(0x344, "mip", Pred::Always, read_mip, Some(write_mip)),
         // Physical memory protection (Privileged spec 3.7).
         row(0x3a0, "pmpcfg0", Pred::Always, |c, _| c.hart.csr.pmpcfg[0], Some(write_pmpcfg)),
@@ -197,6 +218,18 @@ csr_table! {
         row(0x7a1, "tdata1", Pred::Always, read_zero, None),
         row(0x7a2, "tdata2", Pred::Always, read_zero, None),
         row(0x7a3, "tdata3", Pred::Always, read_zero, None),
+    }
+    // Trap handling scratch, cause and value registers (Privileged spec
+    // 3.1.14-3.1.17, 4.1.8-4.1.11); xepc bit 0 is always zero (IALIGN=16).
+    plain {
+        0x140 "sscratch" sscratch u64::MAX;
+        0x141 "sepc" sepc !1;
+        0x142 "scause" scause u64::MAX;
+        0x143 "stval" stval u64::MAX;
+        0x340 "mscratch" mscratch u64::MAX;
+        0x341 "mepc" mepc !1;
+        0x342 "mcause" mcause u64::MAX;
+        0x343 "mtval" mtval u64::MAX;
     }
     hpm { 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 }
     pmpaddr { 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 }
@@ -545,6 +578,38 @@ pub(crate) mod tests {
     /// A hart in M-mode with 4 MiB of RAM at 0x8000_0000.
     pub(crate) fn cpu() -> Cpu {
         Cpu::new(Hart::new(0, RAM_BASE), Ram::new(RAM_BASE, 4 << 20), Box::new(NoBus), IrqLines::new(), Clock::new())
+    }
+
+    /// What `PLAIN` promises engines, checked through the table itself:
+    /// the field at `offset` reads back as the CSR, a write stores exactly
+    /// `v & mask` there and nothing else, and below `min_priv` the access is
+    /// illegal.
+    #[test]
+    fn plain_csrs_are_their_fields() {
+        let field = |c: &Cpu, p: &PlainCsr| {
+            let base = std::ptr::from_ref(&c.hart.csr).cast::<u8>();
+            // SAFETY: `offset` is `offset_of!` a `u64` field of `Csrs`
+            // (`csr_table!`), so the read is inside `c.hart.csr` and aligned.
+            unsafe { base.add(p.offset).cast::<u64>().read() }
+        };
+        assert_eq!(PLAIN.len(), 8);
+        for p in PLAIN {
+            let mut c = cpu();
+            let before = c.hart.csr.clone();
+            let v = 0xdead_beef_f00d_cafb_u64;
+            write(&mut c, p.num, v).unwrap();
+            assert_eq!(field(&c, p), v & p.mask, "{:#x}", p.num);
+            assert_eq!(read(&mut c, p.num), Ok(v & p.mask));
+            let mut after = c.hart.csr.clone();
+            let base = std::ptr::from_mut(&mut after).cast::<u8>();
+            // SAFETY: as above; the field is put back to compare the rest.
+            unsafe { base.add(p.offset).cast::<u64>().write(field(&cpu(), p)) };
+            assert!(after == before, "{:#x}: only its field changed", p.num);
+            c.hart.prv = if p.min_priv() == 3 { Priv::S } else { Priv::U };
+            assert_eq!(read(&mut c, p.num).map_err(|e| e.cause), Err(Cause::IllegalInstruction));
+        }
+        assert_eq!(plain(0x341).map(|p| p.mask), Some(!1));
+        assert_eq!(plain(0x300), None, "mstatus has side effects");
     }
 
     #[test]

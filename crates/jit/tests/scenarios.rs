@@ -391,3 +391,50 @@ fn traps_and_returns_chain_but_not_past_an_interrupt() {
         assert_eq!((c.hart.x[11], c.hart.x[13]), (N, N - 1), "a1: U rounds; a3: interrupts taken");
     }
 }
+
+/// CSR instructions on the plain CSRs run inline: every form (register and
+/// immediate, write, set, clear, x0 cases) on mscratch and mepc (bit 0
+/// reads zero), then in U an access to sscratch, which only S and M may
+/// make: the illegal-instruction trap must be precise (mepc, mtval = the
+/// encoding, a6 unchanged after it), as in the interpreter.
+#[test]
+fn plain_csrs_inline_check_privilege_and_masks() {
+    use testprog::i_type;
+    let csr = |op: u32, rd: u32, rs1: u32, num: i32| i_type(num, rs1, op, rd, 0x73);
+    const U: u64 = CODE + 0x40;
+    let sscratch_read = csr(2, 16, 0, 0x140); // csrr a6,sscratch
+    let mut code = vec![
+        csr(1, 0, 10, 0x340),  // csrw mscratch,a0
+        csr(2, 11, 0, 0x340),  // csrr a1,mscratch
+        csr(2, 12, 13, 0x340), // csrrs a2,mscratch,a3
+        csr(3, 14, 13, 0x340), // csrrc a4,mscratch,a3
+        csr(5, 15, 7, 0x341),  // csrrwi a5,mepc,7 (reads 0)
+        csr(6, 5, 0, 0x341),   // csrrsi t0,mepc,0 (reads 6: bit 0 cleared)
+        csr(7, 6, 2, 0x341),   // csrrci t1,mepc,2 -> mepc = 4
+        csr(1, 0, 28, 0x341),  // csrw mepc,t3 (= U)
+        0x3020_0073,           // mret (MPP = U)
+    ];
+    code.resize(16, 0x0000_0013);
+    code.push(sscratch_read); // U + 0
+    code.push(WFI);
+    let mut cs = pair(&code, CODE, |h| {
+        h.csr.pmpcfg[0] = 0x1f;
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.x[10] = 0xf0f0;
+        h.x[13] = 0x0f0f;
+        h.x[16] = 77;
+        h.x[28] = U;
+    });
+    for c in &mut cs {
+        c.hart.csr.mtvec = U + 4; // the trap lands on the wfi
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        let x = &c.hart.x;
+        assert_eq!((x[11], x[12], x[14]), (0xf0f0, 0xf0f0, 0xffff), "mscratch reads");
+        assert_eq!(c.hart.csr.mscratch, 0xf0f0);
+        assert_eq!((x[15], x[5], x[6]), (0, 6, 6), "mepc reads");
+        assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc, c.hart.csr.mtval), (2, U, u64::from(sscratch_read)));
+        assert_eq!((x[16], c.hart.prv), (77, cpu_riscv::Priv::M), "a6 unchanged; trapped to M");
+    }
+}

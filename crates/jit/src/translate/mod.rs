@@ -34,6 +34,7 @@
 //! goes through the TLB, which `cpu-riscv` flushes when that state changes.
 
 mod alu;
+mod csr;
 mod fp;
 mod jump;
 mod mem;
@@ -60,6 +61,8 @@ const NPC: i32 = offset_of!(Hart, npc) as i32;
 const INSTRET: i32 = offset_of!(Hart, instret) as i32;
 const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mstatus)) as i32;
 const FCSR: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, fcsr)) as i32;
+const CSRS: i32 = offset_of!(Hart, csr) as i32;
+const PRV: i32 = offset_of!(Hart, prv) as i32;
 /// The `Cpu` is at `rbx - HART_IN_CPU`.
 const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
 
@@ -361,11 +364,13 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             continue;
         }
         let mem_kind = mem::kind(insn.op);
-        if mem_kind.is_some() || fp::inlinable(insn, fp_mode) {
+        let plain_csr = csr::inlinable(insn);
+        if mem_kind.is_some() || plain_csr.is_some() || fp::inlinable(insn, fp_mode) {
             let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
-            match mem_kind {
-                Some(kind) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
-                None => fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow),
+            match (mem_kind, plain_csr) {
+                (Some(kind), _) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
+                (None, Some(p)) => csr::emit(&mut a, insn, p, l_slow),
+                (None, None) => fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow),
             }
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
