@@ -72,6 +72,12 @@ pub struct Cpu {
     pub(crate) blk: BlockRun,
     /// The TLB generation an engine's run began in (`begin_block`).
     pub(crate) run_generation: u64,
+    /// No interrupt is pending and enabled in `mie` (`(mip | lines) & mie`
+    /// was 0) and nothing that could change that has happened since: the
+    /// run loop need not look (`run_with`). Cleared by writes to mie, mip,
+    /// sie and sip, by WFI, and at the start of every `run` (a line that
+    /// rises raises the exit flag, which ends the run).
+    pub(crate) irq_quiet: bool,
     /// For generated code going on after a privilege change (`go_on`).
     pub(crate) next: crate::engine::NextBank,
 }
@@ -113,6 +119,7 @@ impl Cpu {
             traps: TrapLog::default(),
             blk: BlockRun::default(),
             run_generation: 0,
+            irq_quiet: false,
             next: Default::default(),
         }
     }
@@ -188,6 +195,7 @@ impl Cpu {
     /// not polled here: the caller runs slices and calls `bus.poll()` between.
     pub fn run(&mut self, budget: u64) -> Stop {
         self.select_tlb_bank();
+        self.irq_quiet = false;
         let mut work = 0u64;
         let stop = if let Some(mut engine) = self.engine.take() {
             let stop = self.run_with(budget, &mut work, |cpu, max| engine.exec_block(cpu, max));
@@ -212,13 +220,17 @@ impl Cpu {
             if *work >= budget {
                 return Stop::Budget;
             }
-            // `check_interrupts`, with the wait checked only where it can
-            // hold: `wfi` is set only by an instruction.
-            let pending = self.hart.csr.mip | self.irq.pending();
-            if self.hart.wfi || pending & self.hart.csr.mie != 0 {
-                self.take_interrupt_if_pending();
-                if self.hart.wfi {
-                    return Stop::Wfi;
+            // `check_interrupts`, unless nothing can have changed since the
+            // last look found none pending and enabled (`irq_quiet`).
+            if !self.irq_quiet {
+                let pending = self.hart.csr.mip | self.irq.pending();
+                if self.hart.wfi || pending & self.hart.csr.mie != 0 {
+                    self.take_interrupt_if_pending();
+                    if self.hart.wfi {
+                        return Stop::Wfi;
+                    }
+                } else {
+                    self.irq_quiet = true;
                 }
             }
             *work += exec(self, budget - *work);

@@ -200,7 +200,7 @@ csr_table! {
         row(0x301, "misa", Pred::Always, |_, _| MISA, None),
         field!(0x302, "medeleg", medeleg, DELEGABLE_EXCEPTIONS),
         field!(0x303, "mideleg", mideleg, S_INTS),
-        field!(0x304, "mie", mie, ALL_INTS),
+        row(0x304, "mie", Pred::Always, |c, _| c.hart.csr.mie, Some(write_mie)),
         row(0x305, "mtvec", Pred::Always, |c, _| c.hart.csr.mtvec, Some(|c, _, v| write_tvec(c, v, true))),
         field!(0x306, "mcounteren", mcounteren, 0xffff_ffff),
         field!(0x30a, "menvcfg", menvcfg, ENVCFG_WMASK),
@@ -437,20 +437,30 @@ pub fn read_mip(cpu: &Cpu, _: u16) -> u64 {
 }
 
 /// Software can set SSIP, STIP and SEIP; the M-level bits come from devices.
+/// (Writes to mie, mip and their S views make the run loop look at
+/// interrupts again: `Cpu::irq_quiet`.)
 fn write_mip(cpu: &mut Cpu, _: u16, v: u64) {
     cpu.hart.csr.mip = (cpu.hart.csr.mip & !S_INTS) | (v & S_INTS);
+    cpu.irq_quiet = false;
+}
+
+fn write_mie(cpu: &mut Cpu, _: u16, v: u64) {
+    cpu.hart.csr.mie = v & ALL_INTS;
+    cpu.irq_quiet = false;
 }
 
 /// sie is mie restricted to the delegated interrupts (Privileged spec 4.1.3).
 fn write_sie(cpu: &mut Cpu, _: u16, v: u64) {
     let m = cpu.hart.csr.mideleg & S_INTS;
     cpu.hart.csr.mie = (cpu.hart.csr.mie & !m) | (v & m);
+    cpu.irq_quiet = false;
 }
 
 /// Only SSIP is writable through sip, and only when delegated (Privileged spec 4.1.3).
 fn write_sip(cpu: &mut Cpu, _: u16, v: u64) {
     let m = cpu.hart.csr.mideleg & (1 << 1);
     cpu.hart.csr.mip = (cpu.hart.csr.mip & !m) | (v & m);
+    cpu.irq_quiet = false;
 }
 
 /// xtvec MODE is WARL: direct (0) and vectored (1); other modes leave the

@@ -784,6 +784,45 @@ fn wfi_and_interrupts_at_block_boundaries() {
     assert_eq!((c.hart.x[11], c.hart.csr.mcause, c.hart.csr.mepc), (7, 1 << 63 | 7, BASE + 12));
 }
 
+#[test]
+fn interrupts_enabled_by_a_csr_write_are_taken_in_the_same_run() {
+    // SSIP pending and enabled globally but masked in mie (or the reverse):
+    // the run loop stops looking (`irq_quiet`) until something could change
+    // that; writes to mie, sie, mip and sip are such things. M takes it
+    // itself; S, delegated (sie, sip act only on delegated bits).
+    use crate::csr::{MSTATUS_MIE, MSTATUS_SIE};
+    let csrs = |num: i32| i(Op::Csrrs, 0, 5, 0) | ((num as u32) << 20); // csrs NUM,t0
+    for (how, num, s_mode) in [("mie", 0x304, false), ("mip", 0x344, false), ("sie", 0x104, true), ("sip", 0x144, true)]
+    {
+        let (mut c, _) = cpu();
+        if s_mode {
+            c.hart.prv = crate::hart::Priv::S;
+            c.hart.csr.mideleg = 2;
+            c.hart.csr.mstatus |= MSTATUS_SIE;
+            c.hart.csr.stvec = BASE + 0x100;
+            c.hart.csr.pmpaddr[0] = u64::MAX >> 10;
+            c.hart.csr.pmpcfg[0] = 0x1f;
+        } else {
+            c.hart.csr.mstatus |= MSTATUS_MIE;
+            c.hart.csr.mtvec = BASE + 0x100;
+        }
+        c.hart.x[5] = 2; // SSIP / SSIE
+        if how.ends_with("ie") {
+            c.hart.csr.mip = 2;
+        } else {
+            c.hart.csr.mie = 2;
+        }
+        let code = [i(Op::Addi, 10, 0, 1), i(Op::Addi, 10, 10, 1), csrs(num), i(Op::Addi, 11, 0, 9), j(0, 0)];
+        load_code(&mut c, BASE, &code);
+        load_code(&mut c, BASE + 0x100, &[j(0, 0)]);
+        assert_eq!(c.run(20), Stop::Budget);
+        let csr = &c.hart.csr;
+        let taken = if s_mode { (csr.scause, csr.sepc) } else { (csr.mcause, csr.mepc) };
+        assert_eq!(taken, (1 << 63 | 1, BASE + 12), "{how}: taken right after the write");
+        assert_eq!(c.hart.x[11], 0, "{how}");
+    }
+}
+
 /// A `Write` sink the test can read back.
 #[derive(Clone, Default)]
 struct Sink(Arc<Mutex<Vec<u8>>>);

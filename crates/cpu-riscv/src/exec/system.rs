@@ -85,6 +85,7 @@ pub(crate) fn wfi(cpu: &mut Cpu, i: &Insn) -> Result<(), Exception> {
         Priv::S if tw => Err(Exception::illegal(i.raw)),
         _ => {
             cpu.hart.wfi = true;
+            cpu.irq_quiet = false;
             Ok(())
         }
     }
