@@ -42,12 +42,12 @@ const TABLE_BITS: u32 = if cfg!(miri) { 8 } else { 16 };
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
 pub(crate) const NONE: u64 = u64::MAX;
 
-/// One decoded instruction of a block, with both its handlers: `fast`
-/// runs it inside a block (`exec/fast.rs`), `handler` under the contract.
+/// One decoded instruction of a block, with its fast handler, which runs
+/// it inside a block (`exec/fast.rs`); the contract handler is found by op
+/// where it is needed (`Entry::handler`), which keeps entries smaller.
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
     pub fast: Fast,
-    pub handler: Handler,
     pub insn: Insn,
     /// `insn`'s registers, for the fast handlers.
     pub rd: Reg,
@@ -86,12 +86,17 @@ impl Reg {
 }
 
 impl Entry {
+    /// The contract handler of its instruction.
+    #[inline(always)]
+    pub(crate) fn handler(&self) -> Handler {
+        HANDLERS[self.insn.op as usize]
+    }
+
     /// The instruction `insn` at `off` bytes into its block, the `idx`th.
     pub(crate) fn new(insn: Insn, off: u64, idx: usize) -> Entry {
         debug_assert!(idx < MAX_BLOCK && off < 2 * crate::mem::PAGE_SIZE);
         Entry {
             fast: fast_handler(insn.op, insn.rd),
-            handler: HANDLERS[insn.op as usize],
             rd: Reg::new(insn.rd),
             rs1: Reg::new(insn.rs1),
             rs2: Reg::new(insn.rs2),

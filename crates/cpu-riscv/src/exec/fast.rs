@@ -141,7 +141,7 @@ impl Cpu {
     pub(crate) fn mem_slow(&mut self, at: At) -> u64 {
         let e = at.entry();
         self.sync_to(e);
-        match (e.handler)(self, &e.insn) {
+        match e.handler()(self, &e.insn) {
             Ok(()) if self.blocks.stop => self.fall_out(e),
             Ok(()) => next(self, at),
             Err(ex) => self.trap_at(e, ex),
@@ -156,7 +156,7 @@ pub(crate) fn generic(cpu: &mut Cpu, at: At) -> u64 {
     let e = at.entry();
     cpu.sync_to(e);
     let fall = cpu.hart.npc;
-    match (e.handler)(cpu, &e.insn) {
+    match e.handler()(cpu, &e.insn) {
         Ok(()) => {
             let npc = cpu.hart.npc;
             if npc != fall || cpu.blocks.stop {
