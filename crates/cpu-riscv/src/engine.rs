@@ -186,27 +186,15 @@ impl Cpu {
     /// and register its bytes as code so that writes to them are reported by
     /// `take_dropped_code`. Empty if the first instruction straddles the page
     /// end and the next page cannot be cached (run it with `interp_block`).
-    /// Logs `-d in_asm`.
+    /// Logs `-d in_asm`. As the interpreter's, a block runs on through
+    /// forward conditional branches whose fall-through is in its first page
+    /// (a region: each such branch leaves it when taken; `Cpu::decode_run`).
     ///
     /// A block may run on into the next virtual page (`pc`'s page + 4 KiB):
     /// `second` is then the physical page it was decoded from there, and the
     /// block is valid only while `fetch_phys` of that virtual page gives it
     /// (the engine checks on every entry; writes to either page report it).
     pub fn decode_block(&mut self, pc: u64, pa: u64) -> DecodedBlock {
-        self.decode_region(pc, pa, 0)
-    }
-
-    /// As `decode_block`, then on past each forward conditional branch that
-    /// ends a block while the code after it is in the same page and in no
-    /// other page: a region (a superblock, as a translator that continues
-    /// through not-taken branches makes) of at most `max` instructions,
-    /// or the first block if that is longer. Every branch in it but the
-    /// last leaves the region when taken. Only forward ones: compilers lay
-    /// out the likely way of a forward branch as the fall-through, while a
-    /// backward branch usually closes a loop, after which comes its exit.
-    /// Its bytes are registered as one block's (at `pa`), so a write to
-    /// any of them reports it.
-    pub fn decode_region(&mut self, pc: u64, pa: u64, max: usize) -> DecodedBlock {
         let mut entries = std::mem::take(&mut self.decoded);
         entries.clear();
         let pa2 = match self.blocks.get(pa) {
@@ -223,28 +211,6 @@ impl Cpu {
         if entries.is_empty() {
             self.decoded = entries;
             return DecodedBlock { insns: Vec::new(), second: None };
-        }
-        let bytes = |e: &[crate::blocks::Entry]| e.iter().map(|e| u64::from(e.insn.len)).sum::<u64>();
-        let mut len = bytes(&entries);
-        while pa2 == crate::blocks::NONE && entries.len() < max {
-            let last = entries[entries.len() - 1].insn;
-            let next = pa.wrapping_add(len);
-            let forward_branch = last.op.info().map(|i| i.format) == Some(crate::insn::Format::B) && last.imm > 0;
-            if !forward_branch || next & !PAGE_MASK != pa & !PAGE_MASK {
-                break;
-            }
-            let mut more = std::mem::take(&mut self.uncached);
-            more.clear();
-            let more2 = self.decode_run(pc.wrapping_add(len), next, &mut more);
-            let fits = !more.is_empty() && more2 == crate::blocks::NONE && entries.len() + more.len() <= max;
-            if fits {
-                len += bytes(&more);
-                entries.extend_from_slice(&more);
-            }
-            self.uncached = more;
-            if !fits {
-                break;
-            }
         }
         // As QEMU, `-d in_asm` shows a block once: not again when the
         // interpreter already showed it and the code is unchanged since;

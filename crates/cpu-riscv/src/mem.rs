@@ -183,13 +183,41 @@ impl Drop for TlbRoot {
 impl Bank {
     /// Make every entry empty, before first use.
     fn prepare(&mut self) {
-        self.read = [EMPTY; TLB_SIZE];
-        self.write = [EMPTY; TLB_SIZE];
-        self.fetch = [EMPTY; TLB_SIZE];
-        self.read_slow = [EMPTY; TLB_SIZE];
-        self.write_slow = [EMPTY; TLB_SIZE];
+        self.clear_all();
         self.filled = Vec::with_capacity(TLB_SIZE);
         self.ready = true;
+    }
+
+    fn clear_all(&mut self) {
+        for kind in Kind::ALL {
+            *self.table(kind) = [EMPTY; TLB_SIZE];
+        }
+    }
+
+    /// The table of entries of `kind`.
+    fn table(&mut self, kind: Kind) -> &mut [TlbEntry; TLB_SIZE] {
+        match kind {
+            Kind::Read => &mut self.read,
+            Kind::Write => &mut self.write,
+            Kind::Fetch => &mut self.fetch,
+            Kind::ReadSlow => &mut self.read_slow,
+            Kind::WriteSlow => &mut self.write_slow,
+        }
+    }
+
+    /// Put `e` at index `i` of `kind`'s table, listed for `flush`.
+    fn fill(&mut self, kind: Kind, i: usize, e: TlbEntry) {
+        self.table(kind)[i] = e;
+        // Past TLB_SIZE listed entries `flush` clears everything.
+        if self.filled.len() < TLB_SIZE {
+            self.filled.push((kind as usize * TLB_SIZE + i) as u16);
+        }
+    }
+
+    /// Entry `k` of `filled`, as (kind, index).
+    fn listed(&self, k: usize) -> (Kind, usize) {
+        let f = usize::from(self.filled[k]);
+        (Kind::ALL[f / TLB_SIZE], f % TLB_SIZE)
     }
 
     fn flush(&mut self) {
@@ -199,21 +227,11 @@ impl Bank {
         self.direct_known = None;
         self.large = None;
         if self.filled.len() >= TLB_SIZE {
-            self.read = [EMPTY; TLB_SIZE];
-            self.write = [EMPTY; TLB_SIZE];
-            self.fetch = [EMPTY; TLB_SIZE];
-            self.read_slow = [EMPTY; TLB_SIZE];
-            self.write_slow = [EMPTY; TLB_SIZE];
+            self.clear_all();
         } else {
-            for &f in &self.filled {
-                let i = usize::from(f) % TLB_SIZE;
-                match usize::from(f) / TLB_SIZE {
-                    0 => self.read[i] = EMPTY,
-                    1 => self.write[i] = EMPTY,
-                    2 => self.fetch[i] = EMPTY,
-                    3 => self.read_slow[i] = EMPTY,
-                    _ => self.write_slow[i] = EMPTY,
-                }
+            for k in 0..self.filled.len() {
+                let (kind, i) = self.listed(k);
+                self.table(kind)[i] = EMPTY;
             }
         }
         self.filled.clear();
@@ -281,7 +299,8 @@ impl Tlb {
                 b.flush();
                 continue;
             }
-            for e in [&mut b.read[i], &mut b.write[i], &mut b.fetch[i], &mut b.read_slow[i], &mut b.write_slow[i]] {
+            for kind in Kind::ALL {
+                let e = &mut b.table(kind)[i];
                 if e.tag == tag {
                     *e = EMPTY;
                 }
@@ -294,25 +313,17 @@ impl Tlb {
     pub(crate) fn drop_writes_to(&mut self, pa_page: u64) {
         for b in self.banks.iter_mut().filter(|b| b.ready) {
             // Only entries filled since the last flush can hold it: look at
-            // those (`filled`), unless there were too many to list.
-            let overflowed = b.filled.len() >= TLB_SIZE;
-            let listed = b.filled.len();
-            for k in 0..if overflowed { TLB_SIZE } else { listed } {
-                let i = if overflowed {
-                    k
-                } else {
-                    let f = usize::from(b.filled[k]);
-                    if f / TLB_SIZE != Kind::Write as usize {
-                        continue;
-                    }
-                    f % TLB_SIZE
+            // those, unless there were too many to list.
+            let all = b.filled.len() >= TLB_SIZE;
+            for k in 0..if all { TLB_SIZE } else { b.filled.len() } {
+                let i = match (all, b.listed(k)) {
+                    (true, _) => k,
+                    (false, (Kind::Write, i)) => i,
+                    (false, _) => continue,
                 };
                 if b.write[i].pa_page == pa_page {
-                    b.write_slow[i] = b.write[i];
-                    b.write[i] = EMPTY;
-                    if b.filled.len() < TLB_SIZE {
-                        b.filled.push((Kind::WriteSlow as usize * TLB_SIZE + i) as u16);
-                    }
+                    let e = std::mem::replace(&mut b.write[i], EMPTY);
+                    b.fill(Kind::WriteSlow, i, e);
                 }
             }
         }
@@ -354,6 +365,7 @@ impl Cpu {
     }
 }
 
+/// The tables of a bank, in the order of `Kind::ALL` (`Bank::filled`).
 #[derive(Clone, Copy)]
 enum Kind {
     Read,
@@ -361,6 +373,10 @@ enum Kind {
     Fetch,
     ReadSlow,
     WriteSlow,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [Kind::Read, Kind::Write, Kind::Fetch, Kind::ReadSlow, Kind::WriteSlow];
 }
 
 #[inline(always)]
@@ -495,8 +511,9 @@ impl Cpu {
             // of it): as below, without the walk.
             let pa = e.pa_page | (vaddr & PAGE_MASK);
             self.phys_store(pa, size, val).map_err(|_| self.access_fault(Cause::StoreAccessFault, vaddr, pa, size))?;
-            if self.ram.contains(e.pa_page, PAGE_SIZE) && !self.blocks.is_code_page(e.pa_page) {
-                // No code left there: a fast entry if it may have one.
+            let plain = self.ram.contains(e.pa_page, PAGE_SIZE) && !self.bus.overlaps(e.pa_page, PAGE_SIZE);
+            if plain && !self.blocks.is_code_page(e.pa_page) {
+                // No code left there: a fast entry again.
                 self.tlb.write_slow[i] = EMPTY;
                 self.fill_tlb(Kind::Write, vaddr, (pa, PAGE_MASK));
             }
@@ -547,9 +564,10 @@ impl Cpu {
         })
     }
 
-    /// Enter a translation into the TLB if its page is plain RAM (and, for
-    /// writes, holds no decoded code). Fetch entries may cover a page that
-    /// a device partly overlays: blocks are decoded only up to the device.
+    /// Enter a translation into the TLB: a fast entry if its page is plain
+    /// RAM (and, for writes, holds no decoded code), else a slow-path one
+    /// (`read_slow`, `write_slow`; fetches get none). No entry when PMP
+    /// does not decide the whole page alike.
     fn fill_tlb(&mut self, kind: Kind, vaddr: u64, (pa, span): (u64, u64)) {
         let pa_page = pa & !PAGE_MASK;
         // A PMP region smaller than the page: every access must be checked.
@@ -584,27 +602,23 @@ impl Cpu {
         }
         let tag = vaddr & !PAGE_MASK;
         let ram_off = pa_page.wrapping_sub(self.ram.base());
-        let (kind, table, addend) = match kind {
-            Kind::Read | Kind::ReadSlow if plain => (Kind::Read, &mut self.tlb.read, ram_off.wrapping_sub(tag)),
-            Kind::Read | Kind::ReadSlow => (Kind::ReadSlow, &mut self.tlb.read_slow, 0),
+        let (kind, addend) = match kind {
+            Kind::Read | Kind::ReadSlow if plain => (Kind::Read, ram_off.wrapping_sub(tag)),
+            Kind::Read | Kind::ReadSlow => (Kind::ReadSlow, 0),
             Kind::Write | Kind::WriteSlow => {
                 if plain && self.write_log.is_some() {
                     self.note_write(pa_page);
                 }
                 if plain && !self.blocks.is_code_page(pa_page) {
-                    (Kind::Write, &mut self.tlb.write, ram_off.wrapping_sub(tag))
+                    (Kind::Write, ram_off.wrapping_sub(tag))
                 } else {
-                    (Kind::WriteSlow, &mut self.tlb.write_slow, 0)
+                    (Kind::WriteSlow, 0)
                 }
             }
-            Kind::Fetch => (kind, &mut self.tlb.fetch, pa_page.wrapping_sub(tag)),
+            Kind::Fetch => (kind, pa_page.wrapping_sub(tag)),
         };
         let host = self.ram.host_base().wrapping_add(addend);
-        let i = tlb_index(vaddr);
-        table[i] = TlbEntry { tag, addend, pa_page, host };
-        if self.tlb.filled.len() < TLB_SIZE {
-            self.tlb.filled.push((kind as usize * TLB_SIZE + i) as u16);
-        }
+        self.tlb.fill(kind, tlb_index(vaddr), TlbEntry { tag, addend, pa_page, host });
     }
 
     /// Physical read of `n` (1..=8) bytes at any alignment: RAM directly,
@@ -682,15 +696,18 @@ impl Cpu {
     pub fn flush_tlb(&mut self) {
         self.tlb.flush();
         self.pmp.get_mut().invalidate();
-        self.select_tlb_bank();
-        self.blocks.unchain();
-        self.blocks.stop = true;
+        self.translations_changed();
     }
 
     /// `sfence.vma` with an address: forget the translations of its page
     /// (in every bank; those for every ASID, as ASIDs are not kept apart).
     pub fn flush_tlb_page(&mut self, vaddr: u64) {
         self.tlb.flush_page(vaddr);
+        self.translations_changed();
+    }
+
+    /// After a flush: successor links may be stale and the block ends.
+    fn translations_changed(&mut self) {
         self.select_tlb_bank();
         self.blocks.unchain();
         self.blocks.stop = true;

@@ -94,10 +94,12 @@ pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn,
                 true
             }
         };
-        match (ends, ends && cpu.go_on()) {
-            (false, _) => 0,
-            (true, true) => NEXT,
-            (true, false) => LEAVE,
+        if !ends {
+            0
+        } else if cpu.go_on() {
+            NEXT
+        } else {
+            LEAVE
         }
     })
 }

@@ -64,10 +64,6 @@ pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
 /// interpret, as tiered JITs do; QEMU translates everything on first use.
 pub const HOT_THRESHOLD: u32 = 8;
 
-/// The most guest instructions in a translated region: blocks go on
-/// through not-taken conditional branches (`Cpu::decode_region`) up to this.
-const REGION_MAX: usize = 64;
-
 /// The trampoline's signature: `(cpu, block code, context) -> budget left`.
 /// Not `-unwind`: nothing may unwind out of generated code (no unwind info);
 /// helpers catch panics and `exec_block` resumes them after it returns.
@@ -428,7 +424,7 @@ impl Jit {
     /// Translate the block at physical `pa` (virtual `pc`) for FP state
     /// `fp`. `None` if it must run in the interpreter.
     fn translate(&mut self, cpu: &mut Cpu, pc: u64, pa: u64, fp: FpMode, direct: Option<DirectReads>) -> Option<Block> {
-        let decoded = cpu.decode_region(pc, pa, REGION_MAX);
+        let decoded = cpu.decode_block(pc, pa);
         let second = decoded.second;
         let insns: Box<[Insn]> = decoded.insns.into_boxed_slice();
         if insns.is_empty() {
@@ -441,7 +437,7 @@ impl Jit {
         if !self.code.fits(512 * n + 1024) {
             self.flush(cpu);
             // The flush forgot the range just registered: register it again.
-            cpu.decode_region(pc, pa, REGION_MAX);
+            cpu.decode_block(pc, pa);
         }
         let ptr = self.insns.add(insns);
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
@@ -514,12 +510,14 @@ impl Engine for Jit {
         }
         let bank = cpu.tlb_bank();
         let pc = cpu.hart.pc;
+        // Chained jumps and the jump cache would skip the per-block `-d exec` lines.
+        let chaining = self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
         // The block the jump cache holds for `pc`, entered where generated
         // code's lookups enter it: where it checks the exit flag, its second
         // page, the FP state and the budget. If one of those sends it back
         // having run nothing, the long way below sorts it out. (A trap or
         // an xRET returns here every time: this keeps that round trip short.)
-        if self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0 {
+        if chaining {
             let e = &self.cache[bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(pc)];
             if e[0].get() == pc {
                 let code = e[1].get() as usize;
@@ -573,7 +571,7 @@ impl Engine for Jit {
             return self.interpret(cpu, max);
         }
         // Fetch translated `pc` to `pa` just now, in this TLB generation.
-        if self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0 {
+        if chaining {
             self.cache_put(&b, pa, bank);
         }
         cpu.log_block_exec(pc);

@@ -217,7 +217,7 @@ fn fp_blocks_follow_the_fp_state() {
 }
 
 /// Translation regions run on through forward branches not taken
-/// (`Cpu::decode_region`): the loop body `beq` (never taken) `; addi
+/// (`Cpu::decode_block`): the loop body `beq` (never taken) `; addi
 /// a0,a0,1; addi t1,t1,-1; bne` is one region. The guest then stores
 /// `addi a0,a0,100` over the `addi` after the branch, with no fence.i,
 /// and runs the loop again: the region, though keyed by its first

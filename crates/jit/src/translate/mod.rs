@@ -356,7 +356,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             break;
         }
         if !last && jump::is_branch(insn.op) {
-            // Not taken: on with the region (`Cpu::decode_region`).
+            // Not taken: on with the region (`Cpu::decode_block`).
             let l = a.new_dynamic_label();
             jump::branch_to(&mut a, insn, l);
             side.push((l, k, i64::from(off) + i64::from(insn.imm)));
