@@ -223,14 +223,9 @@ impl Cpu {
             // `check_interrupts`, unless nothing can have changed since the
             // last look found none pending and enabled (`irq_quiet`).
             if !self.irq_quiet {
-                let pending = self.hart.csr.mip | self.irq.pending();
-                if self.hart.wfi || pending & self.hart.csr.mie != 0 {
-                    self.take_interrupt_if_pending();
-                    if self.hart.wfi {
-                        return Stop::Wfi;
-                    }
-                } else {
-                    self.irq_quiet = true;
+                self.irq_quiet = !self.check_interrupts();
+                if self.hart.wfi {
+                    return Stop::Wfi;
                 }
             }
             *work += exec(self, budget - *work);
@@ -263,13 +258,16 @@ impl Cpu {
     }
 
     /// Take a pending, enabled interrupt. Only asks the trap code when some
-    /// interrupt is both pending and enabled in `mie`, or the hart waits.
+    /// interrupt is both pending and enabled in `mie`, or the hart waits;
+    /// returns whether it asked.
     #[inline(always)]
-    pub(crate) fn check_interrupts(&mut self) {
+    pub(crate) fn check_interrupts(&mut self) -> bool {
         let pending = self.hart.csr.mip | self.irq.pending();
-        if self.hart.wfi || pending & self.hart.csr.mie != 0 {
+        let ask = self.hart.wfi || pending & self.hart.csr.mie != 0;
+        if ask {
             self.take_interrupt_if_pending();
         }
+        ask
     }
 
     /// Run up to `max` instructions of the block at `pc`. Returns the work
