@@ -257,13 +257,19 @@ impl Cpu {
         Ok(())
     }
 
+    /// Whether an interrupt is pending (`mip` or a line) and enabled in
+    /// `mie` (taken or not then depends on privilege and delegation).
+    #[inline(always)]
+    pub(crate) fn interrupt_enabled_in_mie(&self) -> bool {
+        (self.hart.csr.mip | self.irq.pending()) & self.hart.csr.mie != 0
+    }
+
     /// Take a pending, enabled interrupt. Only asks the trap code when some
     /// interrupt is both pending and enabled in `mie`, or the hart waits;
     /// returns whether it asked.
     #[inline(always)]
     pub(crate) fn check_interrupts(&mut self) -> bool {
-        let pending = self.hart.csr.mip | self.irq.pending();
-        let ask = self.hart.wfi || pending & self.hart.csr.mie != 0;
+        let ask = self.hart.wfi || self.interrupt_enabled_in_mie();
         if ask {
             self.take_interrupt_if_pending();
         }

@@ -275,7 +275,7 @@ impl Cpu {
         if self.code_dropped() || self.hart.wfi || self.tlb.generation != self.run_generation {
             return false;
         }
-        if (self.hart.csr.mip | self.irq.pending()) & self.hart.csr.mie != 0 {
+        if self.interrupt_enabled_in_mie() {
             return false;
         }
         self.select_tlb_bank();

@@ -208,8 +208,7 @@ impl crate::cpu::Cpu {
     /// interrupt pending in mip & mie ends a `wfi`, even when globally
     /// disabled (Privileged spec 3.3.3).
     pub fn take_interrupt_if_pending(&mut self) -> bool {
-        let csr = &self.hart.csr;
-        if (csr.mip | self.irq.pending()) & csr.mie == 0 {
+        if !self.interrupt_enabled_in_mie() {
             return false;
         }
         self.hart.wfi = false;
