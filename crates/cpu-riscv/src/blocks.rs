@@ -57,8 +57,9 @@ pub(crate) struct Entry {
     pub off: u16,
     /// Position in the block.
     pub idx: u8,
-    /// The last entry of its run: the block ends after it (`exec/fast.rs`).
-    pub last: bool,
+    /// The run's end marker (`Entry::end`), which only `Entry::end` makes:
+    /// its handler leaves the block without stepping further.
+    pub(crate) end: bool,
 }
 
 /// A register number as a type with 32 values, so that indexing the
@@ -103,8 +104,17 @@ impl Entry {
             insn,
             off: off as u16,
             idx: idx as u8,
-            last: false,
+            end: false,
         }
+    }
+
+    /// The end marker of a run whose last instruction is `last`: not an
+    /// instruction, but where the run leaves when it falls through (so that
+    /// handlers step to the next entry without asking whether there is one).
+    pub(crate) fn end(last: &Entry) -> Entry {
+        let off = u64::from(last.off) + u64::from(last.insn.len);
+        let idx = usize::from(last.idx) + 1;
+        Entry { fast: crate::exec::fast::fall_out, idx: idx as u8, off: off as u16, end: true, ..*last }
     }
 }
 
@@ -117,9 +127,9 @@ pub(crate) struct Block {
     /// Physical page of the block's part in the next virtual page, or
     /// `NONE` if it lies in one page.
     pub pa2: u64,
-    /// Not empty, the last marked (`Entry::last`); never changed. Exactly
-    /// sized: a Linux boot decodes tens of thousands of blocks, and heap
-    /// pages cost a page fault each when first touched.
+    /// At least one instruction, then the end marker (`terminate`); never
+    /// changed. Exactly sized: a Linux boot decodes tens of thousands of
+    /// blocks, and heap pages cost a page fault each when first touched.
     entries: Box<[Entry]>,
     /// The last two successors, most recent first.
     links: [Link; 2],
@@ -129,13 +139,20 @@ impl Block {
     /// The block's entries, to run from the first.
     #[inline(always)]
     pub(crate) fn run(&self) -> At<'_> {
-        // SAFETY: `new` checked that `entries` is not empty and marked its
-        // last entry; the field is private and never changed after.
-        unsafe { At::start_marked(&self.entries) }
+        // SAFETY: `new` terminated `entries`; the field is private and never
+        // changed after.
+        unsafe { At::start_terminated(&self.entries) }
     }
 
+    /// The block's instructions (without the end marker).
     pub(crate) fn entries(&self) -> &[Entry] {
-        &self.entries
+        &self.entries[..self.entries.len() - 1]
+    }
+
+    /// How many instructions the block has.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len() - 1
     }
 }
 
@@ -155,16 +172,16 @@ impl Link {
 impl Block {
     pub(crate) fn new(pa: u64, pa2: u64, entries: &[Entry]) -> Block {
         assert!(!entries.is_empty(), "empty block");
-        let mut entries: Box<[Entry]> = entries.into();
-        mark_last(&mut entries);
+        let last = entries[entries.len() - 1];
+        let entries: Box<[Entry]> = entries.iter().copied().chain([Entry::end(&last)]).collect();
         Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
     }
 }
 
-/// Mark the last of `entries` as such (`Entry::last`).
-pub(crate) fn mark_last(entries: &mut [Entry]) {
-    if let Some(e) = entries.last_mut() {
-        e.last = true;
+/// End a run of instructions with its end marker (`Entry::end`).
+pub(crate) fn terminate(entries: &mut Vec<Entry>) {
+    if let Some(last) = entries.last() {
+        entries.push(Entry::end(last));
     }
 }
 

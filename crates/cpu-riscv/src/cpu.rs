@@ -7,7 +7,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::blocks::{ends_block, mark_last, Block, BlockCache, Entry, MAX_BLOCK, NONE};
+use crate::blocks::{ends_block, terminate, Block, BlockCache, Entry, MAX_BLOCK, NONE};
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
@@ -317,7 +317,7 @@ impl Cpu {
         // the table but is freed only by `end` below, after this reference's
         // last use (`BlockCache::unlinked`).
         let block = unsafe { block.as_ref() };
-        let work = if (block.entries().len() as u64) <= max {
+        let work = if (block.len() as u64) <= max {
             self.exec_run(block.run())
         } else {
             self.exec_first(block.entries(), max as usize)
@@ -354,7 +354,7 @@ impl Cpu {
         Err(work)
     }
 
-    /// Execute `entries` (a block, its last entry marked `last`) from
+    /// Execute `entries` (a block, ended by its end marker) from
     /// `hart.pc` through their fast handlers (`exec/fast.rs`), stopping
     /// early after a control transfer, when blocks were invalidated or an
     /// instruction trapped (the trap is then taken). Returns the work done
@@ -373,15 +373,14 @@ impl Cpu {
     }
 
     /// Execute the first `n` (at least one) of `entries` (a budget shorter
-    /// than the block), from a copy whose last entry is marked.
+    /// than the block), from a terminated copy.
     #[cold]
     #[inline(never)]
     fn exec_first(&mut self, entries: &[Entry], n: usize) -> u64 {
         let mut first = std::mem::take(&mut self.uncached);
         first.clear();
         first.extend_from_slice(&entries[..n]);
-        first.iter_mut().for_each(|e| e.last = false);
-        mark_last(&mut first);
+        terminate(&mut first);
         let work = self.exec_entries(&first);
         self.uncached = first;
         work
@@ -417,7 +416,7 @@ impl Cpu {
         if self.dlog.mask & (LOG_EXEC | LOG_CPU) != 0 {
             self.log_exec(pc);
         }
-        mark_last(&mut entries);
+        terminate(&mut entries);
         let work = self.exec_entries(&entries);
         self.blocks.end();
         self.uncached = entries;

@@ -82,8 +82,8 @@ fn fast_handlers_match_the_contract_handlers() {
             let tail = Insn { op: Op::Addi, rd: 31, rs1: 31, imm: 1, len: 4, ..insn };
             let seed = rng.next();
             let (mut a, mut b) = (machine(seed), machine(seed));
-            let mut entries = [Entry::new(insn, 0, 0), Entry::new(tail, u64::from(len), 1)];
-            crate::blocks::mark_last(&mut entries);
+            let mut entries = vec![Entry::new(insn, 0, 0), Entry::new(tail, u64::from(len), 1)];
+            crate::blocks::terminate(&mut entries);
             let work = a.exec_entries(&entries);
             assert_eq!(work, reference(&mut b, &[insn, tail]), "{insn:?}");
             assert_eq!(a.hart, b.hart, "{insn:?}");
@@ -91,4 +91,27 @@ fn fast_handlers_match_the_contract_handlers() {
             assert_eq!(a.ram().to_vec(BASE, SIZE), b.ram().to_vec(BASE, SIZE), "{insn:?}");
         }
     }
+}
+
+#[test]
+fn runs_must_end_with_their_one_end_marker() {
+    // Handlers step to the next entry unchecked: a run the end marker does
+    // not close (or closes early) is refused before anything runs.
+    let addi = Insn { op: Op::Addi, rd: 10, rs1: 10, rs2: 0, rs3: 0, rm: 0, aqrl: 0, len: 4, imm: 1, raw: 0 };
+    let one = Entry::new(addi, 0, 0);
+    let two = Entry::new(addi, 4, 1);
+    let run = |entries: Vec<Entry>| {
+        let mut a = machine(1);
+        let x10 = a.hart.x[10];
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.exec_entries(&entries)))
+            .ok()
+            .map(|work| (work, a.hart.x[10].wrapping_sub(x10), a.hart.pc - PC))
+    };
+    let mut ok = vec![one, two];
+    crate::blocks::terminate(&mut ok);
+    assert_eq!(run(ok.clone()), Some((2, 2, 8)));
+    assert_eq!(run(vec![one, two]), None, "no end marker");
+    assert_eq!(run(vec![ok[2], one, two]), None, "end marker first");
+    assert_eq!(run(vec![one, ok[2], two, ok[2]]), None, "two end markers");
+    assert_eq!(run(vec![]), None, "empty");
 }
