@@ -172,8 +172,17 @@ impl Link {
 impl Block {
     pub(crate) fn new(pa: u64, pa2: u64, entries: &[Entry]) -> Block {
         assert!(!entries.is_empty(), "empty block");
-        let last = entries[entries.len() - 1];
-        let entries: Box<[Entry]> = entries.iter().copied().chain([Entry::end(&last)]).collect();
+        let mut last = entries[entries.len() - 1];
+        let end = Entry::end(&last);
+        // A branch back to the first instruction closes a loop, which goes
+        // round inside the block when it can (`Cpu::again`).
+        if i64::from(last.insn.imm) == -i64::from(last.off) {
+            if let Some(f) = crate::exec::fast::loop_handler(last.insn.op) {
+                last.fast = f;
+            }
+        }
+        let n = entries.len() - 1;
+        let entries: Box<[Entry]> = entries[..n].iter().copied().chain([last, end]).collect();
         Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
     }
 }

@@ -11,7 +11,7 @@ use crate::blocks::{ends_block, terminate, Block, BlockCache, Entry, MAX_BLOCK, 
 use crate::bus::{Bus, BusError, Clock, IrqLines, Ram};
 use crate::decode::decode;
 use crate::dlog::{DebugLog, LOG_CPU, LOG_EXEC, LOG_IN_ASM};
-use crate::exec::fast::{At, BlockRun};
+use crate::exec::fast::{At, BlockRun, AGAIN};
 use crate::hart::Hart;
 use crate::mem::{TlbRoot, PAGE_MASK, PAGE_SIZE};
 use crate::trap::Exception;
@@ -318,7 +318,7 @@ impl Cpu {
         // last use (`BlockCache::unlinked`).
         let block = unsafe { block.as_ref() };
         let work = if (block.len() as u64) <= max {
-            self.exec_run(block.run())
+            self.exec_run(block.run(), max)
         } else {
             self.exec_first(block.entries(), max as usize)
         };
@@ -361,15 +361,22 @@ impl Cpu {
     /// (retired, plus one for a trap).
     #[inline(always)]
     pub(crate) fn exec_entries(&mut self, entries: &[Entry]) -> u64 {
-        self.exec_run(At::start(entries))
+        self.exec_run(At::start(entries), 0)
     }
 
-    /// `exec_entries` from the first entry of a run.
+    /// `exec_entries` from the first entry of a run, which may go round
+    /// again (`Cpu::again`) while it retires at most `left` instructions.
     #[inline(always)]
-    fn exec_run(&mut self, at: At) -> u64 {
+    fn exec_run(&mut self, at: At, left: u64) -> u64 {
         self.blocks.stop = false;
-        self.blk = BlockRun { pc: self.hart.pc, instret: self.hart.instret };
-        (at.entry().fast)(self, at)
+        let start = self.hart.instret;
+        self.blk = BlockRun { pc: self.hart.pc, instret: start, left };
+        loop {
+            let work = (at.entry().fast)(self, at);
+            if work != AGAIN {
+                return work + (self.blk.instret - start);
+            }
+        }
     }
 
     /// Execute the first `n` (at least one) of `entries` (a budget shorter

@@ -549,6 +549,46 @@ fn exit_request_stops_before_executing() {
 }
 
 #[test]
+fn exit_request_stops_a_loop_going_round_inside_its_block() {
+    // A loop goes round inside its block (`Cpu::again`) but looks at the
+    // exit flag each round: raised from another thread, it stops a run
+    // whose budget would last seconds.
+    let (mut c, _) = cpu();
+    load_code(&mut c, BASE, &[i(Op::Addi, 10, 10, 1), b(Op::Bne, 11, 0, -4)]);
+    c.hart.x[11] = 1;
+    let flag = c.exit_request.clone();
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        flag.store(true, Ordering::Release);
+    });
+    assert_eq!(c.run(1 << 32), Stop::ExitRequest);
+    raiser.join().unwrap();
+    // Stopped at a round's end, with all state exact.
+    assert_eq!(c.hart.pc, BASE);
+    assert_eq!(c.hart.instret, 2 * c.hart.x[10]);
+    assert!(c.hart.x[10] > 0);
+    assert!(c.hart.instret < 1 << 31, "stopped late: {}", c.hart.instret);
+}
+
+#[test]
+fn loops_going_round_inside_their_block_keep_to_the_budget() {
+    // Budgets that end a round, or fall inside one, at every offset.
+    for budget in 1..40 {
+        let (mut c, _) = cpu();
+        load_code(&mut c, BASE, &[i(Op::Addi, 10, 10, 1), i(Op::Addi, 12, 12, 3), b(Op::Bne, 11, 0, -8)]);
+        c.hart.x[11] = 1;
+        assert_eq!(c.run(budget), Stop::Budget);
+        let rounds = budget / 3;
+        let (a0, a2, pc) = match budget % 3 {
+            0 => (rounds, 3 * rounds, BASE),
+            1 => (rounds + 1, 3 * rounds, BASE + 4),
+            _ => (rounds + 1, 3 * rounds + 3, BASE + 8),
+        };
+        assert_eq!((c.hart.instret, c.hart.x[10], c.hart.x[12], c.hart.pc), (budget, a0, a2, pc), "{budget}");
+    }
+}
+
+#[test]
 fn traps_in_run_do_not_retire() {
     let (mut c, _) = cpu();
     c.hart.csr.mtvec = BASE + 0x100;

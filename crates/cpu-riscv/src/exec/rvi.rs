@@ -185,6 +185,21 @@ macro_rules! branch {
                 next(cpu, at)
             })*
         }
+        /// The same as the last entry of a loop: a branch back to its
+        /// block's first instruction (`Block::new`), which goes round again
+        /// when it can (`Cpu::again`).
+        pub(crate) mod fast_br_loop {
+            use super::*;
+            $(pub(crate) fn $name(cpu: &mut Cpu, at: At) -> u64 {
+                let e = at.entry();
+                debug_assert_eq!(i64::from(e.insn.imm), -i64::from(e.off));
+                let ($a, $b) = (xr(cpu, e.rs1), xr(cpu, e.rs2));
+                if $e {
+                    return cpu.again(e);
+                }
+                next(cpu, at)
+            })*
+        }
     };
 }
 
