@@ -203,7 +203,7 @@ impl Cpu {
             stop
         } else {
             // Inlined into the loop: one frame for the whole run, not one per block.
-            self.run_with(budget, &mut work, |cpu, max| cpu.exec_block_inline(max))
+            self.run_with(budget, &mut work, |cpu, max| cpu.exec_block_inline(max, true))
         };
         self.executed += work;
         stop
@@ -276,14 +276,16 @@ impl Cpu {
         ask
     }
 
-    /// Run up to `max` instructions of the block at `pc`. Returns the work
-    /// done (instructions retired plus one if a trap was taken).
+    /// Run up to `max` instructions of the block at `pc`, once (for an
+    /// engine, which counts the runs of a block to find hot code). Returns
+    /// the work done (instructions retired plus one if a trap was taken).
     pub(crate) fn exec_block(&mut self, max: u64) -> u64 {
-        self.exec_block_inline(max)
+        self.exec_block_inline(max, false)
     }
 
+    /// `exec_block`, where a loop may go `round` inside its block (`again`).
     #[inline(always)]
-    fn exec_block_inline(&mut self, max: u64) -> u64 {
+    fn exec_block_inline(&mut self, max: u64, round: bool) -> u64 {
         let pc = self.hart.pc;
         let block = match self.blocks.chained(pc) {
             Some(b) => b,
@@ -318,7 +320,7 @@ impl Cpu {
         // last use (`BlockCache::unlinked`).
         let block = unsafe { block.as_ref() };
         let work = if (block.len() as u64) <= max {
-            self.exec_run(block.run(), max)
+            self.exec_run(block.run(), if round { max } else { 0 })
         } else {
             self.exec_first(block.entries(), max as usize)
         };
