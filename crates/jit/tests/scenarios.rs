@@ -216,6 +216,58 @@ fn fp_blocks_follow_the_fp_state() {
     assert!(stat(&cs[1], "translated") >= 2, "the loop was translated for both states");
 }
 
+/// Double results stay in xmm0 for the next double operation on them
+/// (`fp::emit`): through integer operations, but not past a helper call
+/// (`csrr mhartid`) or a slow path, which must leave xmm0 holding its
+/// result again (`f5 - f5` is zero, which the slow path computes).
+#[test]
+fn fp_results_carried_to_the_next_operation_match_the_interpreter() {
+    let code = [
+        0x1a51_f153, // 0x00 fdiv.d f2,f3,f5
+        0x0251_72d3, // 0x04 fadd.d f5,f2,f5     (rs1 from xmm0)
+        0xfff3_0313, // 0x08 addi t1,t1,-1
+        0x1262_f2d3, // 0x0c fmul.d f5,f5,f6     (rs1 from xmm0, past addi)
+        0x0a52_f3d3, // 0x10 fsub.d f7,f5,f5     (zero: the slow path)
+        0x0293_f453, // 0x14 fadd.d f8,f7,f9     (rs1 from xmm0, after it)
+        0xf140_25f3, // 0x18 csrr a1,mhartid     (a helper call)
+        0x0294_7553, // 0x1c fadd.d f10,f8,f9    (rs1 from memory)
+        0x4a65_75c3, // 0x20 fmadd.d f11,f10,f6,f9
+        0x12d5_f653, // 0x24 fmul.d f12,f11,f13
+        0xfc03_1ce3, // 0x28 bne t1,zero,0x00
+        WFI,         // 0x2c
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.csr.mstatus |= 3 << 13 | 1 << 63; // FS Dirty (and SD)
+        h.csr.fcsr = 1; // NX accrued, frm RNE: the fast paths are inline
+        h.x[6] = 10;
+        for (r, v) in [(3, 3.0f64), (5, 1.5), (6, 0.5), (9, 0.25), (13, 1.1)] {
+            h.f[r] = v.to_bits();
+        }
+    });
+    assert_eq!(run_both(&mut cs, 1000), Stop::Wfi);
+    let mut f = [0f64; 32];
+    for (r, v) in [(3, 3.0f64), (5, 1.5), (6, 0.5), (9, 0.25), (13, 1.1)] {
+        f[r] = v;
+    }
+    for _ in 0..10 {
+        f[2] = f[3] / f[5];
+        f[5] += f[2];
+        f[5] *= f[6];
+        f[7] = f[5] - f[5];
+        f[8] = f[7] + f[9];
+        f[10] = f[8] + f[9];
+        f[11] = f[10].mul_add(f[6], f[9]);
+        f[12] = f[11] * f[13];
+    }
+    for c in &cs {
+        for r in [2, 5, 7, 8, 10, 11, 12] {
+            assert_eq!(c.hart.f[r], f[r].to_bits(), "f{r}");
+        }
+        assert_eq!(c.hart.csr.fcsr, 1);
+    }
+    assert!(stat(&cs[1], "translated") >= 1);
+}
+
 /// Translation regions run on through forward branches not taken
 /// (`Cpu::decode_block`): the loop body `beq` (never taken) `; addi
 /// a0,a0,1; addi t1,t1,-1; bne` is one region. The guest then stores

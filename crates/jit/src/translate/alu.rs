@@ -199,6 +199,12 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
     true
 }
 
+/// Whether `emit` does `i` inline, touching general registers only (no
+/// helper call, no xmm register).
+pub(crate) fn is_inline(i: &Insn) -> bool {
+    writes_rd_only(i.op)
+}
+
 /// Operations whose only effect is writing rd.
 fn writes_rd_only(op: Op) -> bool {
     matches!(

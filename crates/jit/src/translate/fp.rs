@@ -207,6 +207,7 @@ pub(crate) fn emit_csr(a: &mut Asm, i: &Insn, mode: FpMode) -> bool {
 /// fused multiply-adds) on the FP registers at `$s1`, `$s2`, `$s3`, at width
 /// `$w` with the SSE instructions named (`$fma` the FMA3 suffix, `sd`/`ss`).
 /// x86's fnmadd is -(a*b)+c (RISC-V fnmsub), its fnmsub -(a*b)-c.
+/// With a last argument, xmm0 holds rs1 already (not for square roots).
 macro_rules! arith {
     ($a:expr, $op:expr, $w:ident, $mov:ident, $sqrt:ident, $add:ident, $sub:ident, $mul:ident, $div:ident,
      $fma:ident, $s1:expr, $s2:expr, $s3:expr) => {{
@@ -215,6 +216,11 @@ macro_rules! arith {
             FsqrtD | FsqrtS => dynasm!($a; .arch x64; $sqrt xmm0, $w [rbx + $s1]),
             _ => dynasm!($a; .arch x64; $mov xmm0, $w [rbx + $s1]),
         }
+        arith!($a, $op, $w, $mov, $sqrt, $add, $sub, $mul, $div, $fma, $s1, $s2, $s3, held)
+    }};
+    ($a:expr, $op:expr, $w:ident, $mov:ident, $sqrt:ident, $add:ident, $sub:ident, $mul:ident, $div:ident,
+     $fma:ident, $s1:expr, $s2:expr, $s3:expr, held) => {{
+        use Op::*;
         match $op {
             FaddD | FaddS => dynasm!($a; .arch x64; $add xmm0, $w [rbx + $s2]),
             FsubD | FsubS => dynasm!($a; .arch x64; $sub xmm0, $w [rbx + $s2]),
@@ -251,14 +257,32 @@ macro_rules! fma {
 
 /// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the
 /// slow path at `slow`; loads may use the direct-read window `direct`.
-pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, direct: Option<&DirectReads>, slow: DynamicLabel) {
+///
+/// `held` is the FP register whose value xmm0 holds, if any: a double
+/// operation on it takes it from there rather than through memory (a
+/// store-to-load forward on the dependency chain of FP code). Returns the
+/// register xmm0 holds after `i` (its rd after double arithmetic, which
+/// leaves the result in xmm0), for the next instruction.
+pub(crate) fn emit(
+    a: &mut Asm,
+    i: &Insn,
+    mode: FpMode,
+    direct: Option<&DirectReads>,
+    slow: DynamicLabel,
+    held: Option<u8>,
+) -> Option<u8> {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
     match i.op {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD => {
-            arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3);
+            if held == Some(i.rs1 & 31) && i.op != FsqrtD {
+                arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3, held);
+            } else {
+                arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3);
+            }
             check_result_d(a, slow);
-            dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
+            dynasm!(a; .arch x64; movsd QWORD [rbx + d], xmm0);
+            return Some(i.rd & 31);
         }
         FcvtDL => {
             get(a, RAX, i.rs1);
@@ -439,4 +463,11 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, mode: FpMode, direct: Option<&DirectRe
         }
         _ => unreachable!("not inlinable: {:?}", i.op),
     }
+    None
+}
+
+/// xmm0 = FP register `r` (after a slow path, which the fast path's
+/// successor may take it as holding: `emit`).
+pub(crate) fn reload_xmm0(a: &mut Asm, r: u8) {
+    dynasm!(a; .arch x64; movsd xmm0, QWORD [rbx + fr(r)]);
 }

@@ -208,9 +208,19 @@ fn helper_thunk(a: &mut Asm) {
         ; add rcx, rbp
         ; lea rcx, [rcx + rdx - 1]
         ; mov QWORD [rsp + BIAS + 8], rcx
+        // The ABI lets the helper change xmm0 and xmm1, and code after a
+        // call must not take them as holding anything (`fp::emit`): they
+        // always come back changed, to a normal double, so that a wrong
+        // assumption gives wrong results in tests, not right ones by luck.
+        ; mov rcx, QWORD XMM_POISON as i64
+        ; movq xmm0, rcx
+        ; movq xmm1, rcx
         ; ret
     );
 }
+
+/// What xmm0 and xmm1 hold after a helper call (a normal double, 12345.0).
+const XMM_POISON: u64 = 0x40c8_1c80_0000_0000;
 
 /// A direct jump to a block in the same page: a `jmp rel32` whose
 /// displacement is at `at` (offset in the block's code), leading to the
@@ -342,8 +352,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut off: u32 = 0;
     // Early exits after instruction k: (label, k).
     let mut exits = Vec::new();
-    // Memory slow paths: (label, resume label, exit label, insn index).
+    // Slow paths: (label, resume label, exit label, insn index, pc, and
+    // the FP register xmm0 must hold again on resuming, if any).
     let mut slow = Vec::new();
+    // The FP register whose value xmm0 holds (`fp::emit`), kept across the
+    // integer operations between FP ones.
+    let mut xmm0: Option<u8> = None;
     // Taken conditional branches inside a region: (label, insn index,
     // target from the block's start).
     let mut side = Vec::new();
@@ -365,16 +379,21 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         }
         let mem_kind = mem::kind(insn.op);
         let plain_csr = csr::inlinable(insn);
+        // xmm0 stays as `fp::emit` left it through integer operations.
+        let fp_inline = mem_kind.is_none() && plain_csr.is_none() && fp::inlinable(insn, fp_mode);
+        if !(fp_inline || alu::is_inline(insn)) {
+            xmm0 = None;
+        }
         if mem_kind.is_some() || plain_csr.is_some() || fp::inlinable(insn, fp_mode) {
             let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
             match (mem_kind, plain_csr) {
                 (Some(kind), _) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
                 (None, Some(p)) => csr::emit(&mut a, insn, p, l_slow),
-                (None, None) => fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow),
+                (None, None) => xmm0 = fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow, xmm0),
             }
             dynasm!(a; .arch x64; =>l_resume);
             exits.push((l_exit, k));
-            slow.push((l_slow, l_resume, l_exit, k, pc));
+            slow.push((l_slow, l_resume, l_exit, k, pc, xmm0));
         } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
@@ -396,14 +415,17 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     // A TLB miss, MMIO, misaligned or faulting access, an FP case not done
     // inline: the handler does it all.
-    for (l, resume, l_exit, k, pc) in slow {
+    for (l, resume, l_exit, k, pc, xmm0) in slow {
         dynasm!(a; .arch x64; =>l);
         call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
         dynasm!(a; .arch x64
             ; test eax, eax
             ; jnz =>l_exit
-            ; jmp =>resume
         );
+        if let Some(r) = xmm0 {
+            fp::reload_xmm0(&mut a, r);
+        }
+        dynasm!(a; .arch x64; jmp =>resume);
     }
     // Branches taken inside a region: give back the budget not used, leave.
     for (l, k, target) in side {
