@@ -186,11 +186,12 @@ pub struct Jit {
     /// The prologue (`translate::prologue`, kept through flushes), then blocks.
     code: CodeBuffer,
     entry: EntryFn,
-    /// Addresses of the helper thunk, the common exit and the way on after
-    /// a helper's `NEXT` (`translate::prologue`).
+    /// Addresses of the helper thunk, the common exit and the shared end
+    /// of blocks after a helper (`translate::prologue`).
     thunk: usize,
+    thunk_unchained: usize,
     exit: usize,
-    next: usize,
+    after: usize,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -252,8 +253,9 @@ impl Jit {
             code: buffer,
             entry,
             thunk: addr + shared.thunk,
+            thunk_unchained: addr + shared.thunk_unchained,
             exit: addr + shared.exit,
-            next: addr + shared.next,
+            after: addr + shared.after,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
@@ -445,7 +447,14 @@ impl Jit {
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
-        let env = translate::Env { chain: chaining, fp, direct, thunk: self.thunk, exit: self.exit, next: self.next };
+        let env = translate::Env {
+            chain: chaining,
+            fp,
+            direct,
+            thunk: if chaining { self.thunk } else { self.thunk_unchained },
+            exit: self.exit,
+            after: self.after,
+        };
         let out = translate::block(insns, ptr, at, base, env);
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
@@ -457,8 +466,15 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
-        let b =
-            Block { vpc: pc, addr, entry: addr + out.entry, n: n as u32, fp, direct: direct.map(|w| w.addend), second };
+        let b = Block {
+            vpc: pc,
+            addr: addr + out.start,
+            entry: addr + out.entry,
+            n: n as u32,
+            fp,
+            direct: direct.map(|w| w.addend),
+            second,
+        };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.guest_insns += n as u64;

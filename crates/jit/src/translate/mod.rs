@@ -89,9 +89,10 @@ pub(crate) struct Context {
 }
 
 /// The code every block relies on, at `base`: the entry trampoline, the
-/// helper thunk (`call_helper`), the common exit (`jump::exit_rax`) and
-/// the way on after a helper's `NEXT` (`next_common`); returns the code
-/// and the offsets of the thunk, the exit and the way on in it.
+/// helper thunk (`call_helper`), the common exit (`jump::exit_rax`), the
+/// way on after a helper's `NEXT` (`next_common`) and the end of blocks
+/// after a helper (`after_helper_end`); returns the code and the offsets of
+/// the thunk, the exit and that end in it.
 ///
 /// The entry trampoline:
 /// `extern "sysv64" fn(cpu, code, ctx: &Context) -> u64` returning the
@@ -141,20 +142,27 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
         ; pop rbx
         ; ret
     );
-    let thunk = a.offset().0;
-    helper_thunk(&mut a);
     let exit = a.offset().0;
     jump::exit_common(&mut a);
     let next = a.offset().0;
     next_common(&mut a, base, base + exit);
-    (a.finalize().expect("prologue assembles"), Prologue { thunk, exit, next })
+    let after = a.offset().0;
+    after_helper_end(&mut a, base, true, base + next);
+    let thunk = a.offset().0;
+    helper_thunk(&mut a, base, Some(base + after));
+    let thunk_unchained = a.offset().0;
+    helper_thunk(&mut a, base, None);
+    (a.finalize().expect("prologue assembles"), Prologue { thunk, thunk_unchained, exit, after })
 }
 
 /// Offsets of the shared code in the prologue (`prologue`).
 pub(crate) struct Prologue {
+    /// The helper thunk of blocks that chain, and of those that do not.
     pub thunk: usize,
+    pub thunk_unchained: usize,
     pub exit: usize,
-    pub next: usize,
+    /// Where blocks jump after a helper that ends them (`after_helper_end`).
+    pub after: usize,
 }
 
 /// Go on at `hart.pc` after a helper returned `NEXT` (reached by a `jmp`
@@ -177,14 +185,20 @@ fn next_common(a: &mut Asm, base: usize, exit: usize) {
 
 /// The helper thunk, which blocks `call` (so the frame is 8 bytes further
 /// away than in blocks) with `rcx` = the instruction's virtual pc, `rax` =
-/// its `Insn`, `edx` = instructions of the block from it on (`ahead`):
-/// the `Hart` gets the pinned registers, `pc` and `instret` (`bias - rbp -
+/// its `Insn`, `dl` = instructions of the block from it on (`ahead`): the
+/// `Hart` gets the pinned registers, `pc` and `instret` (`bias - rbp -
 /// ahead`), `helpers::exec_insn` runs, and the pinned registers and the
 /// bias are taken back (the handler may have written rd, `minstret`, or
-/// trapped). Returns the helper's result in `eax`. One copy for all
-/// blocks instead of one per call site keeps blocks small.
-fn helper_thunk(a: &mut Asm) {
+/// trapped). On the helper's result 0 it returns to the block, which goes
+/// on; any other result ends the block after the instruction: the thunk
+/// gives back the budget of the instructions after it and leaves the block
+/// itself (its return address dropped), to `leave` (`after_helper_end`,
+/// with the result in `eax`), or with `leave` `None` back to Rust (no
+/// chaining). One copy for all blocks instead of one per call site keeps
+/// blocks small.
+fn helper_thunk(a: &mut Asm, base: usize, leave: Option<usize>) {
     dynasm!(a; .arch x64
+        ; movzx edx, dl
         ; mov QWORD [rbx + PC], rcx
         ; mov rcx, QWORD [rsp + BIAS + 8]
         ; sub rcx, rbp
@@ -215,8 +229,19 @@ fn helper_thunk(a: &mut Asm) {
         ; mov rcx, QWORD XMM_POISON as i64
         ; movq xmm0, rcx
         ; movq xmm1, rcx
+        ; test eax, eax
+        ; jnz >end
         ; ret
+        // The block ends: give back the budget of the `ahead - 1` after
+        // this instruction (the bias above counts them as not done).
+        ; end:
+        ; lea rbp, [rbp + rdx - 1]
+        ; add rsp, 8
     );
+    match leave {
+        Some(to) => rel32(a, base, to, 0xe9),
+        None => dynasm!(a; .arch x64; ret),
+    }
 }
 
 /// What xmm0 and xmm1 hold after a helper call (a normal double, 12345.0).
@@ -240,6 +265,9 @@ pub(crate) struct Site {
 /// A translated block's code.
 pub(crate) struct Code {
     pub code: Vec<u8>,
+    /// Offset of the block's start, which backward jumps and the jump cache
+    /// enter (its leave paths come before it, in reach of short jumps).
+    pub start: usize,
     /// Offset of the entry that skips the exit and interrupt checks (from
     /// Rust, which has checked, and forward chained jumps).
     pub entry: usize,
@@ -293,8 +321,8 @@ pub(crate) struct Env {
     pub thunk: usize,
     /// Address of the common exit (`prologue`).
     pub exit: usize,
-    /// Address of the way on after a helper's `NEXT` (`prologue`).
-    pub next: usize,
+    /// Address of the shared end of blocks after a helper (`prologue`).
+    pub after: usize,
 }
 
 /// Translate `insns` (one block at `at`) for address `base` as `env` says.
@@ -302,7 +330,7 @@ pub(crate) struct Env {
 /// code's start is the entry of jumps that must check for exit requests
 /// and interrupts.
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
-    let Env { chain, fp, direct, thunk, exit, next } = env;
+    let Env { chain, fp, direct, thunk, exit, after } = env;
     let At { pa, vpc, second } = at;
     // Room for a typical block up front: growing the buffers as code is
     // pushed was most of translation's time (realloc after realloc).
@@ -312,17 +340,32 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let n = n as i32;
     let fp_mode = fp.unwrap_or(FpMode::Off);
     let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
+    // The ways out before the block starts: budget short (give it back),
+    // or an exit request, a changed mapping or FP state (leave for Rust at
+    // the block's pc). Placed first so that the checks on the hot path
+    // reach them with two-byte jumps.
+    let back_at = a.offset().0;
+    dynasm!(a; .arch x64; =>back);
+    budget(&mut a, n);
+    let leave_at = a.offset().0;
+    dynasm!(a; .arch x64; =>leave_now);
+    jump::mov_rax(&mut a, vpc);
+    exit_rax_from(&mut a, base, exit);
+    let start = a.offset().0;
     // The exit-request flag, which is also raised when an interrupt line
     // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
     // (which interrupt, whether enabled). Everything else that can make an
     // interrupt taken (CSR writes, xRET, traps) runs in a helper that ends
     // the block, and goes on to the next in generated code only when no
     // interrupt is pending and enabled (`Cpu::go_on`).
+    // `[rsp + 8]` spelled out: dynasm encodes a literal displacement in
+    // one byte, a named one in four (this is on every block).
+    const _: () = assert!(EXIT_FLAG == 8);
     dynasm!(a; .arch x64
-        ; mov rax, QWORD [rsp + EXIT_FLAG]
+        ; mov rax, QWORD [rsp + 8]
         ; cmp BYTE [rax], 0
-        ; jne =>leave_now
     );
+    jcc_back(&mut a, JNE, leave_at);
     let entry = a.offset().0;
     // Every entry of a block running on into the next virtual page (`second`
     // = that page and the physical page it was decoded from): the fetch
@@ -348,10 +391,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         fp::check_mode(&mut a, fp, leave_now);
     }
     budget(&mut a, -n);
-    dynasm!(a; .arch x64; jl =>back);
+    jcc_back(&mut a, JL, back_at);
     let mut off: u32 = 0;
-    // Early exits after instruction k: (label, k).
-    let mut exits = Vec::new();
     // Slow paths: (label, resume label, exit label, insn index, pc, and
     // the FP register xmm0 must hold again on resuming, if any).
     let mut slow = Vec::new();
@@ -385,26 +426,21 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             xmm0 = None;
         }
         if mem_kind.is_some() || plain_csr.is_some() || fp::inlinable(insn, fp_mode) {
-            let (l_slow, l_resume, l_exit) = (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
+            let (l_slow, l_resume) = (a.new_dynamic_label(), a.new_dynamic_label());
             match (mem_kind, plain_csr) {
                 (Some(kind), _) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
                 (None, Some(p)) => csr::emit(&mut a, insn, p, l_slow),
                 (None, None) => xmm0 = fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow, xmm0),
             }
             dynasm!(a; .arch x64; =>l_resume);
-            exits.push((l_exit, k));
-            slow.push((l_slow, l_resume, l_exit, k, pc, xmm0));
+            slow.push((l_slow, l_resume, k, pc, xmm0));
         } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
             if last {
-                after_helper_end(&mut a, base, chain, next);
+                end_after_helper(&mut a, base, chain, after);
                 ended = true;
-            } else {
-                let l = a.new_dynamic_label();
-                dynasm!(a; .arch x64; test eax, eax; jnz =>l);
-                exits.push((l, k));
             }
         }
         off += u32::from(insn.len);
@@ -415,13 +451,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     // A TLB miss, MMIO, misaligned or faulting access, an FP case not done
     // inline: the handler does it all.
-    for (l, resume, l_exit, k, pc, xmm0) in slow {
+    for (l, resume, k, pc, xmm0) in slow {
         dynasm!(a; .arch x64; =>l);
         call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
-        dynasm!(a; .arch x64
-            ; test eax, eax
-            ; jnz =>l_exit
-        );
         if let Some(r) = xmm0 {
             fp::reload_xmm0(&mut a, r);
         }
@@ -434,15 +466,6 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         budget(&mut a, left);
         jump::leave_to(&mut a, &mut b, target);
     }
-    // Left after instruction k: give back the budget not used.
-    for (l, k) in exits {
-        dynasm!(a; .arch x64; =>l);
-        let left = n - k as i32 - 1;
-        if left > 0 {
-            budget(&mut a, left);
-        }
-        after_helper_end(&mut a, base, chain, next);
-    }
     // Exit stubs of direct jumps: where they lead until patched.
     let stubs = std::mem::take(&mut b.stubs);
     let mut stub_labels = Vec::with_capacity(stubs.len());
@@ -452,20 +475,38 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         jump::exit_rax(&mut a, &b);
         stub_labels.push((l, site));
     }
-    dynasm!(a; .arch x64
-        ; =>back
-    );
-    budget(&mut a, n);
-    dynasm!(a; .arch x64
-        ; =>leave_now
-    );
-    jump::mov_rax(&mut a, vpc);
-    jump::exit_rax(&mut a, &b);
     for (l, site) in stub_labels {
         b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
     }
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, entry, sites: b.sites }
+    Code { code, start, entry, sites: b.sites }
+}
+
+/// Condition codes of `jcc_back` (x86's `tttn` field).
+const JNE: u8 = 0x5;
+const JL: u8 = 0xc;
+
+/// `jcc` with condition `cc` to `to`, an offset before this one: in two
+/// bytes where it reaches.
+fn jcc_back(a: &mut Asm, cc: u8, to: usize) {
+    let here = a.offset().0;
+    match i8::try_from(to as i64 - (here as i64 + 2)) {
+        Ok(rel) => {
+            a.push(0x70 | cc);
+            a.push(rel as u8);
+        }
+        Err(_) => {
+            let rel = i32::try_from(to as i64 - (here as i64 + 6)).expect("within one block");
+            a.push(0x0f);
+            a.push(0x80 | cc);
+            a.push_i32(rel);
+        }
+    }
+}
+
+/// `jmp` to the common exit at `exit`, for code at `base`.
+fn exit_rax_from(a: &mut Asm, base: usize, exit: usize) {
+    rel32(a, base, exit, 0xe9);
 }
 
 /// `rbp += k` (budget), with a one-byte immediate where it fits.
@@ -476,9 +517,21 @@ fn budget(a: &mut Asm, k: i32) {
     }
 }
 
-/// After a helper that ended the block (its result in `eax`, not 0; the
-/// budget settled): return to Rust on `LEAVE`, else go on through
-/// `next_common` when blocks may chain.
+/// The block ends after a helper call whose result was 0 (else the thunk
+/// left already, the budget settled):
+/// through the shared code at `after` (`after_helper_end`) when blocks may
+/// chain, else by returning to Rust.
+fn end_after_helper(a: &mut Asm, base: usize, chain: bool, after: usize) {
+    if chain {
+        rel32(a, base, after, 0xe9);
+    } else {
+        dynasm!(a; .arch x64; ret);
+    }
+}
+
+/// After a helper that ended the block (its result in `eax`; the budget
+/// settled): return to Rust on `LEAVE`, else go on through `next_common`
+/// when blocks may chain. Shared by all blocks (`prologue`, `after`).
 fn after_helper_end(a: &mut Asm, base: usize, chain: bool, next: usize) {
     if chain {
         let leave = a.new_dynamic_label();
@@ -498,9 +551,10 @@ fn after_helper_end(a: &mut Asm, base: usize, chain: bool, next: usize) {
 fn call_helper(a: &mut Asm, base: usize, thunk: usize, p: *const Insn, pc: u64, n: i32, k: usize) {
     let ahead = n - k as i32; // this instruction and the ones after it
     regs::mov_imm(a, regs::RCX, pc);
+    debug_assert!((1..=u8::MAX as i32).contains(&ahead));
     dynasm!(a; .arch x64
         ; mov rax, QWORD p as i64
-        ; mov edx, ahead
+        ; mov dl, ahead as i8
     );
     rel32(a, base, thunk, 0xe8);
 }
@@ -524,7 +578,7 @@ mod tests {
     /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
     /// starts out pointing at their exit stub; forward and backward ones are
     /// told apart; jumps leaving the page are not sites.
-    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000, next: 0x10_0000 };
+    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000, after: 0x10_0000 };
 
     #[test]
     fn direct_jumps_are_patchable_rel32() {
