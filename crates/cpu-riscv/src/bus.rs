@@ -51,6 +51,8 @@ pub struct Ram {
     /// The root pointer of the allocation (dangling when `size` is 0).
     ptr: NonNull<u8>,
     size: usize,
+    /// Mapped by `map_low` (freed with `munmap`), not by the allocator.
+    low: bool,
 }
 
 // SAFETY: `Ram` owns its allocation exclusively (as a `Box<[u8]>` would) and
@@ -60,8 +62,18 @@ unsafe impl Send for Ram {}
 impl Ram {
     /// `size` bytes at `base`. Large sizes are cheap: the zeroed pages are only
     /// touched when the guest uses them. Aborts, as `vec!` would, if the host
-    /// cannot provide them.
+    /// cannot provide them. Placed in the host's low 2 GiB where it can be
+    /// (`map_low`), so that generated code reaches it with 32-bit displacements.
     pub fn new(base: u64, size: usize) -> Ram {
+        match map_low(size) {
+            Some(ptr) => Ram { base, ptr, size, low: true },
+            None => Ram::new_anywhere(base, size),
+        }
+    }
+
+    /// `new`, wherever the allocator puts it (for tests of code that must
+    /// work with RAM anywhere).
+    pub fn new_anywhere(base: u64, size: usize) -> Ram {
         let ptr = match Ram::layout(size) {
             None => NonNull::dangling(),
             Some(layout) => {
@@ -70,7 +82,7 @@ impl Ram {
                 NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
             }
         };
-        Ram { base, ptr, size }
+        Ram { base, ptr, size, low: false }
     }
 
     /// The allocation's layout (`None` for an empty RAM, which allocates nothing).
@@ -257,12 +269,81 @@ impl Ram {
 
 impl Drop for Ram {
     fn drop(&mut self) {
-        if let Some(layout) = Ram::layout(self.size) {
+        if self.low {
+            unmap_low(self.ptr, self.size);
+        } else if let Some(layout) = Ram::layout(self.size) {
             // SAFETY: `ptr` was allocated in `new` with this same layout
             // (same size) and is freed once, here.
             unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) };
         }
     }
+}
+
+/// Where `map_low` asks for RAM first: above what a PIE process has low
+/// (nothing, usually: the binary, heap and libraries are far above 4 GiB).
+const LOW_HINT: usize = 0x1000_0000;
+/// The top of the host's low 2 GiB, which RAM placed low stays under.
+const LOW_TOP: usize = 0x8000_0000;
+
+/// `size` zeroed bytes mapped below `LOW_TOP` (at `LOW_HINT` or the first
+/// free place above, in steps of its size), or `None` if they do not fit (the caller
+/// allocates anywhere). Never replaces an existing mapping
+/// (`MAP_FIXED_NOREPLACE`). Not under Miri, which has no `mmap`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
+fn map_low(size: usize) -> Option<NonNull<u8>> {
+    let len = size.checked_next_multiple_of(4096)?;
+    if len == 0 {
+        return None;
+    }
+    let mut at = LOW_HINT;
+    while at.checked_add(len)? <= LOW_TOP {
+        // SAFETY: an anonymous private mapping at a fixed address that
+        // the kernel refuses (EEXIST) if anything is mapped there already,
+        // so no existing memory is touched; the result is checked below.
+        let p = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p != libc::MAP_FAILED {
+            if p as usize == at {
+                return NonNull::new(p.cast());
+            }
+            // An old kernel took the address as a hint only: not ours to keep.
+            // SAFETY: `p` is the mapping of `len` bytes just made.
+            unsafe { libc::munmap(p, len) };
+            return None;
+        }
+        at += len.next_multiple_of(STEP);
+    }
+    None
+}
+
+/// The alignment of places `map_low` tries (huge-page sized).
+#[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
+const STEP: usize = 2 << 20;
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", not(miri))))]
+fn map_low(_size: usize) -> Option<NonNull<u8>> {
+    None
+}
+
+/// Undo `map_low`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
+fn unmap_low(ptr: NonNull<u8>, size: usize) {
+    // SAFETY: `ptr` is a mapping of `size` rounded up to pages made by
+    // `map_low` for a `Ram`, which drops it once, here.
+    unsafe { libc::munmap(ptr.as_ptr().cast(), size.next_multiple_of(4096)) };
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", not(miri))))]
+fn unmap_low(_ptr: NonNull<u8>, _size: usize) {
+    unreachable!("map_low maps nothing here");
 }
 
 #[cold]

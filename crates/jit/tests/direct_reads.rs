@@ -141,3 +141,46 @@ fn loads_follow_a_locked_pmp_entry() {
         assert_eq!(c.hart.csr.mtval, DATA);
     }
 }
+
+/// Guest RAM in the host's low 2 GiB (`Ram::new`, as machines have it)
+/// lets loads reach it with a 32-bit displacement; RAM anywhere else
+/// (`Ram::new_anywhere`) with the window's 64-bit addend in a register.
+/// Both read what the interpreter reads, up to RAM's last byte.
+#[test]
+fn the_window_works_wherever_ram_is() {
+    use cpu_riscv::Ram;
+    let code = [
+        0xff85_b503, // 0x00 ld a0,-8(a1)     the last 8 bytes
+        0x0005_c683, // 0x04 lbu a3,0(a1)     past the end: a fault
+        WFI,         // 0x08
+    ];
+    let machine = |low: bool, jit: bool| {
+        let ram = if low { Ram::new(RAM_BASE, RAM_SIZE) } else { Ram::new_anywhere(RAM_BASE, RAM_SIZE) };
+        let mut c = Cpu::with_ram(ram, CODE);
+        for (i, w) in code.iter().enumerate() {
+            c.ram_write(CODE + 4 * i as u64, 4, u64::from(*w)).expect("code in RAM");
+        }
+        c.ram_write(testprog::TRAP_VEC, 4, u64::from(WFI)).expect("handler in RAM");
+        c.ram_write(RAM_END - 8, 8, 0x8877_6655_4433_2211).expect("in RAM");
+        c.hart.csr.mtvec = testprog::TRAP_VEC;
+        c.hart.x[11] = RAM_END;
+        if jit {
+            let mut j = jit::Jit::with_code_size(1 << 20).expect("code buffer");
+            j.set_hot_threshold(0);
+            c.set_engine(Some(Box::new(j)));
+        }
+        c
+    };
+    for low in [true, false] {
+        let mut cs = [machine(low, false), machine(low, true)];
+        let w = cs[1].direct_reads().expect("M-mode reads all of RAM");
+        let near = i32::try_from(w.addend as i64).is_ok();
+        assert_eq!(near, low, "RAM placed low: {low}, addend {:#x}", w.addend);
+        assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+        for c in &cs {
+            assert_eq!(c.hart.x[10], 0x8877_6655_4433_2211, "a0");
+            assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE + 4));
+        }
+        assert!(stat(&cs[1], "translated") >= 1);
+    }
+}

@@ -44,11 +44,12 @@ pub(crate) fn kind(op: Op) -> Option<Mem> {
     }
 }
 
-/// A host address `[base + index + disp]` (dynasm register numbers).
+/// A host address `[base + index + disp]` (dynasm register numbers; no
+/// index for `[base + disp]`).
 #[derive(Clone, Copy)]
 pub(crate) struct Addr {
     pub base: u8,
-    pub index: u8,
+    pub index: Option<u8>,
     pub disp: i32,
 }
 
@@ -91,9 +92,14 @@ pub(crate) fn translate(
         dynasm!(a; .arch x64
             ; cmp rdx, last
             ; ja =>slow
-            ; mov rcx, QWORD w.addend as i64
         );
-        return Addr { base, index: RCX, disp: imm };
+        // RAM in the host's low 2 GiB (`Ram::new`): the addend is a
+        // displacement, and the load reads `[x[rs1] + addend + imm]`.
+        if let Ok(disp) = i32::try_from((w.addend as i64).wrapping_add(i64::from(imm))) {
+            return Addr { base, index: None, disp };
+        }
+        dynasm!(a; .arch x64; mov rcx, QWORD w.addend as i64);
+        return Addr { base, index: Some(RCX), disp: imm };
     }
     match loc(rs1) {
         R::Host(h) if imm == 0 => dynasm!(a; .arch x64; mov rax, Rq(h)),
@@ -113,7 +119,7 @@ pub(crate) fn translate(
         ; jne =>slow
         ; mov rcx, QWORD [r14 + rcx + host]
     );
-    Addr { base: RAX, index: RCX, disp: 0 }
+    Addr { base: RAX, index: Some(RCX), disp: 0 }
 }
 
 /// For the virtual address in `rax`: `rcx` = the offset of its TLB entries
@@ -133,10 +139,10 @@ fn entry_of(a: &mut Asm, tag_mask: i32) {
 /// bytes when it is 0.
 macro_rules! load_at {
     ($a:expr, $m:expr, $op:ident $r:ident($d:expr), $size:ident) => {
-        if $m.disp == 0 {
-            dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq($m.index)])
-        } else {
-            dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq($m.index) + $m.disp])
+        match $m.index {
+            None => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + $m.disp]),
+            Some(i) if $m.disp == 0 => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq(i)]),
+            Some(i) => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq(i) + $m.disp]),
         }
     };
 }
@@ -145,10 +151,10 @@ pub(crate) use load_at;
 /// `mov $size [m], $r($v)` (a store to `Addr` `m`), as `load_at`.
 macro_rules! store_at {
     ($a:expr, $m:expr, $size:ident, $r:ident($v:expr)) => {
-        if $m.disp == 0 {
-            dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq($m.index)], $r($v))
-        } else {
-            dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq($m.index) + $m.disp], $r($v))
+        match $m.index {
+            None => dynasm!($a; .arch x64; mov $size [Rq($m.base) + $m.disp], $r($v)),
+            Some(i) if $m.disp == 0 => dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq(i)], $r($v)),
+            Some(i) => dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq(i) + $m.disp], $r($v)),
         }
     };
 }
