@@ -350,7 +350,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let leave_at = a.offset().0;
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
-    exit_rax_from(&mut a, base, exit);
+    jump::exit_rax(&mut a, &b);
     let start = a.offset().0;
     // The exit-request flag, which is also raised when an interrupt line
     // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
@@ -393,8 +393,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
     let mut off: u32 = 0;
-    // Slow paths: (label, resume label, exit label, insn index, pc, and
-    // the FP register xmm0 must hold again on resuming, if any).
+    // Slow paths: (label, resume label, insn index, pc, and the FP
+    // register xmm0 must hold again on resuming, if any).
     let mut slow = Vec::new();
     // The FP register whose value xmm0 holds (`fp::emit`), kept across the
     // integer operations between FP ones.
@@ -502,11 +502,6 @@ fn jcc_back(a: &mut Asm, cc: u8, to: usize) {
             a.push_i32(rel);
         }
     }
-}
-
-/// `jmp` to the common exit at `exit`, for code at `base`.
-fn exit_rax_from(a: &mut Asm, base: usize, exit: usize) {
-    rel32(a, base, exit, 0xe9);
 }
 
 /// `rbp += k` (budget), with a one-byte immediate where it fits.
