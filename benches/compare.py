@@ -2,7 +2,7 @@
 """Tern against qemu-system-riscv64 on the benchmark images: wall time, medians.
 
 Run through benches/compare.sh (which builds Tern in release first), or directly:
-    python3 benches/compare.py [-n RUNS] [--only NAME,...] [--tern PATH] [--qemu PATH]
+    python3 benches/compare.py [-n RUNS] [--only NAME,...] [--tern PATH] [--qemu PATH] [--native]
 
 The `linux` workload (boot Linux to userspace and power off, under OpenSBI) joins
 in when benches/linux/build.sh has built its kernel and initramfs in
@@ -15,6 +15,10 @@ line, or the Linux init's line); a mismatch is an error. Prints a markdown table
 medians, the speed ratios, geometric means over the integer workloads, the memory/FP
 ones and all CPU-bound ones together, the targets, and the machine. Python 3 standard
 library only.
+
+`--native` also builds the workloads' C (roms/bench/NAME.c, portable) for the host with
+`cc -O2` and runs it alongside, with the same output check: how far the emulators are
+from native speed, the bound on what any of them can reach.
 """
 import argparse
 import math
@@ -58,6 +62,9 @@ CPU_TARGET = 3.0
 # Issue 12 point 5: Linux boot at least 2.5x QEMU's speed.
 OS_TARGET = 2.5
 ENGINES = ["qemu", "jit", "interp"]
+# Workloads whose C gives the same output built for the host (`--native`); `fp` does not
+# (the host's libm and contractions round differently).
+NATIVE = ("mix", "qsort", "alu", "intmix", "calls", "mem")
 TIMEOUT = 300
 
 
@@ -66,7 +73,9 @@ def die(msg):
     sys.exit(1)
 
 
-def command(engine, board, image, kind, tern, qemu):
+def command(engine, board, image, kind, tern, qemu, native=None):
+    if engine == "native":
+        return [native]
     if kind == "os":  # a real boot: OpenSBI, then the kernel with its initramfs
         common = ["-machine", board, "-bios", "default", "-nographic", "-m", "256M", "-kernel", image,
                   "-initrd", LINUX_INITRD, "-append", LINUX_APPEND]
@@ -130,6 +139,8 @@ def main():
     ap.add_argument("--tern", default=os.path.join(target_dir, "release/tern"),
                     help="Tern binary (default: $CARGO_TARGET_DIR/release/tern, else target/release/tern)")
     ap.add_argument("--qemu", default="qemu-system-riscv64")
+    ap.add_argument("--native", action="store_true",
+                    help=f"also run the C of {', '.join(NATIVE)} built for the host (cc -O2)")
     args = ap.parse_args()
     if args.runs < 1:
         die("--runs must be at least 1")
@@ -154,16 +165,33 @@ def main():
         elif not os.path.isfile(os.path.join(ROOT, image)):
             die(f"{image} is missing (roms/build.sh builds it)")
 
+    natives = {}
+    if args.native:
+        cc = shutil.which("cc")
+        if not cc:
+            die("--native needs a host C compiler (cc)")
+        out_dir = os.path.join(target_dir, "bench-native")
+        os.makedirs(out_dir, exist_ok=True)
+        for name, _, _, _, _ in loads:
+            if name in NATIVE:
+                exe = os.path.join(out_dir, name)
+                src = os.path.join(ROOT, "roms", "bench", name + ".c")
+                p = subprocess.run([cc, "-O2", "-o", exe, src, "-lm"], capture_output=True, text=True)
+                if p.returncode != 0:
+                    die(f"{name}: cc -O2 {src} failed\n{p.stderr[-500:]}")
+                natives[name] = exe
+
     load_before = os.getloadavg()[0]
     results = []  # (name, kind, what, {engine: [times]})
     for name, board, image, kind, what in loads:
         img = os.path.join(ROOT, image)
-        times = {e: [] for e in ENGINES}
+        engines = ENGINES + (["native"] if name in natives else [])
+        times = {e: [] for e in engines}
         reference = None
         for r in range(args.runs):
-            order = ENGINES[r % 3 :] + ENGINES[: r % 3]
+            order = engines[r % len(engines) :] + engines[: r % len(engines)]
             for engine in order:
-                cmd = command(engine, board, img, kind, args.tern, qemu)
+                cmd = command(engine, board, img, kind, args.tern, qemu, natives.get(name))
                 t, code, out, err = run_once(cmd)
                 if code != 0:
                     die(f"{name}: '{' '.join(cmd)}' exited {code}\n{out[-500:]}{err[-500:]}")
@@ -173,20 +201,33 @@ def main():
                 if key != reference:
                     die(f"{name}: {engine} printed {key!r}, QEMU printed {reference!r}")
                 times[engine].append(t)
-        print(f"{name}: " + ", ".join(f"{e} {fmt_s(statistics.median(times[e]))}" for e in ENGINES), file=sys.stderr)
+        print(f"{name}: " + ", ".join(f"{e} {fmt_s(statistics.median(times[e]))}" for e in engines), file=sys.stderr)
         results.append((name, kind, what, times))
     load_after = os.getloadavg()[0]
 
-    print("| workload | QEMU median (s) | Tern jit median (s) | Tern interp median (s) | QEMU/Tern-jit | QEMU/Tern-interp |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    head = "| workload | QEMU median (s) | Tern jit median (s) | Tern interp median (s) | QEMU/Tern-jit | QEMU/Tern-interp |"
+    rule = "| --- | ---: | ---: | ---: | ---: | ---: |"
+    if natives:
+        head += " native median (s) | Tern-jit / native speed | QEMU / native speed |"
+        rule += " ---: | ---: | ---: |"
+    print(head)
+    print(rule)
     ratios = {}
+    of_native = {}  # name: (Tern jit's speed, QEMU's) as fractions of native speed
     for name, kind, what, times in results:
-        med = {e: statistics.median(times[e]) for e in ENGINES}
+        med = {e: statistics.median(times[e]) for e in times}
         ratios[name] = (med["qemu"] / med["jit"], med["qemu"] / med["interp"], kind)
-        print(
+        row = (
             f"| {name} ({what}) | {fmt_s(med['qemu'])} | {fmt_s(med['jit'])} | {fmt_s(med['interp'])} "
             f"| {ratios[name][0]:.2f}x | {ratios[name][1]:.2f}x |"
         )
+        if natives:
+            if "native" in med:
+                of_native[name] = (med["native"] / med["jit"], med["native"] / med["qemu"])
+                row += f" {fmt_s(med['native'])} | {of_native[name][0]:.2f} | {of_native[name][1]:.2f} |"
+            else:
+                row += " | | |"
+        print(row)
     print()
     def geomean_line(label, kinds, target, target_name="target"):
         names = [n for n, v in ratios.items() if v[2] in kinds]
@@ -199,6 +240,11 @@ def main():
               f"Tern interp {gm_interp:.2f}x{goal}")
 
     geomean_line("Integer", ("int",), INT_TARGET, "issue 12 target for integer code")
+    ints = [n for n in of_native if ratios[n][2] == "int"]
+    if ints:
+        gm = [math.exp(sum(math.log(of_native[n][k]) for n in ints) / len(ints)) for k in (0, 1)]
+        print(f"- Integer code against native ({', '.join(ints)}, geometric mean): Tern jit at {gm[0]:.2f} of "
+              f"native speed, QEMU at {gm[1]:.2f} (so {1 / gm[1]:.2f}x QEMU is native speed)")
     geomean_line("Memory/FP", ("memfp",), None)
     geomean_line("CPU-bound (all)", CPU_KINDS, CPU_TARGET)
     for name, v in ratios.items():

@@ -3,7 +3,8 @@
 # images in roms/build/bench/ plus a start-up case, and a Linux boot once
 # benches/linux/build.sh has built it; prints a markdown table of median wall
 # times and speed ratios. See benches/compare.py for the method.
-# Usage: benches/compare.sh [-n RUNS] [--only mix,fp,...]   (default 5 runs)
+# Usage: benches/compare.sh [-n RUNS] [--only mix,fp,...] [--native]   (default 5 runs;
+# --native also runs the workloads' C built for the host, as the bound on any emulator)
 # Needs qemu-system-riscv64 (apt-get install qemu-system-misc) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
