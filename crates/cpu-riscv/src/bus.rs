@@ -453,6 +453,26 @@ impl Clock {
 mod tests {
     use super::*;
 
+    /// RAM goes to the host's low 2 GiB (`map_low`), zeroed, whole pages
+    /// mapped for an odd size but accesses stopping at the size, and the
+    /// mapping goes with the `Ram`: 200 of 16 MiB made and dropped in turn
+    /// would fill the low 2 GiB twice over if drops leaked them.
+    #[test]
+    #[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
+    fn ram_is_mapped_low_and_unmapped_when_dropped() {
+        let size = (16 << 20) - 100;
+        for k in 0..200u64 {
+            let mut r = Ram::new(0x8000_0000, size);
+            assert!(r.low, "round {k}: RAM not placed low");
+            assert!(r.host_base() as usize + size <= LOW_TOP);
+            let last = 0x8000_0000 + size as u64 - 8;
+            assert_eq!(r.read(last, 8), Some(0), "zeroed");
+            assert_eq!(r.write(last, 8, k), Some(()));
+            assert_eq!(r.read(last, 8), Some(k));
+            assert_eq!(r.read(last + 1, 8), None, "past the size");
+        }
+    }
+
     #[test]
     fn ram_bounds() {
         let mut r = Ram::new(0x8000_0000, 0x1000);
