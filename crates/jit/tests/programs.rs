@@ -1,6 +1,6 @@
 //! Differential test on random short programs (`jit::testprog`: integer and
-//! M operations, loads and stores, loops, CSR accesses, self-modifying code,
-//! traps, helpers in the middle of blocks). Interpreter and JIT run the same
+//! M operations, double arithmetic in chains, loads and stores, loops, CSR
+//! accesses, self-modifying code, traps, helpers in the middle of blocks). Interpreter and JIT run the same
 //! program with the same budgets in slices; the states must agree after
 //! every slice.
 //!
