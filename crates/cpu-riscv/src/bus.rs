@@ -279,71 +279,79 @@ impl Drop for Ram {
     }
 }
 
-/// Where `map_low` asks for RAM first: above what a PIE process has low
-/// (nothing, usually: the binary, heap and libraries are far above 4 GiB).
-const LOW_HINT: usize = 0x1000_0000;
-/// The top of the host's low 2 GiB, which RAM placed low stays under.
-const LOW_TOP: usize = 0x8000_0000;
+use low::{map_low, unmap_low};
 
-/// `size` zeroed bytes mapped below `LOW_TOP` (at `LOW_HINT` or the first
-/// free place above, in steps of its size), or `None` if they do not fit (the caller
-/// allocates anywhere). Never replaces an existing mapping
-/// (`MAP_FIXED_NOREPLACE`). Not under Miri, which has no `mmap`.
+/// Guest RAM in the host's low 2 GiB (`Ram::new`): on x86-64 Linux, where
+/// `mmap` can place it; elsewhere, and under Miri (no `mmap`), never.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
-fn map_low(size: usize) -> Option<NonNull<u8>> {
-    let len = size.checked_next_multiple_of(4096)?;
-    if len == 0 {
-        return None;
-    }
-    let mut at = LOW_HINT;
-    while at.checked_add(len)? <= LOW_TOP {
-        // SAFETY: an anonymous private mapping at a fixed address that
-        // the kernel refuses (EEXIST) if anything is mapped there already,
-        // so no existing memory is touched; the result is checked below.
-        let p = unsafe {
-            libc::mmap(
-                at as *mut libc::c_void,
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
-                -1,
-                0,
-            )
-        };
-        if p != libc::MAP_FAILED {
-            if p as usize == at {
-                return NonNull::new(p.cast());
-            }
-            // An old kernel took the address as a hint only: not ours to keep.
-            // SAFETY: `p` is the mapping of `len` bytes just made.
-            unsafe { libc::munmap(p, len) };
+mod low {
+    use std::ptr::NonNull;
+
+    /// Where `map_low` asks for RAM first: above what a PIE process has low
+    /// (nothing, usually: the binary, heap and libraries are far above 4 GiB).
+    const LOW_HINT: usize = 0x1000_0000;
+    /// The top of the host's low 2 GiB, which RAM placed low stays under.
+    pub(super) const LOW_TOP: usize = 0x8000_0000;
+    /// The alignment of places `map_low` tries (huge-page sized).
+    const STEP: usize = 2 << 20;
+
+    /// `size` zeroed bytes mapped below `LOW_TOP` (at `LOW_HINT` or the
+    /// first free place above, in steps of its size), or `None` if they do
+    /// not fit (the caller allocates anywhere). Never replaces an existing
+    /// mapping (`MAP_FIXED_NOREPLACE`).
+    pub(super) fn map_low(size: usize) -> Option<NonNull<u8>> {
+        let len = size.checked_next_multiple_of(4096)?;
+        if len == 0 {
             return None;
         }
-        at += len.next_multiple_of(STEP);
+        let mut at = LOW_HINT;
+        while at.checked_add(len)? <= LOW_TOP {
+            // SAFETY: an anonymous private mapping at a fixed address that
+            // the kernel refuses (EEXIST) if anything is mapped there already,
+            // so no existing memory is touched; the result is checked below.
+            let p = unsafe {
+                libc::mmap(
+                    at as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED {
+                if p as usize == at {
+                    return NonNull::new(p.cast());
+                }
+                // An old kernel took the address as a hint only: not ours to keep.
+                // SAFETY: `p` is the mapping of `len` bytes just made.
+                unsafe { libc::munmap(p, len) };
+                return None;
+            }
+            at += len.next_multiple_of(STEP);
+        }
+        None
     }
-    None
-}
 
-/// The alignment of places `map_low` tries (huge-page sized).
-#[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
-const STEP: usize = 2 << 20;
-
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64", not(miri))))]
-fn map_low(_size: usize) -> Option<NonNull<u8>> {
-    None
-}
-
-/// Undo `map_low`.
-#[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
-fn unmap_low(ptr: NonNull<u8>, size: usize) {
-    // SAFETY: `ptr` is a mapping of `size` rounded up to pages made by
-    // `map_low` for a `Ram`, which drops it once, here.
-    unsafe { libc::munmap(ptr.as_ptr().cast(), size.next_multiple_of(4096)) };
+    /// Undo `map_low`.
+    pub(super) fn unmap_low(ptr: NonNull<u8>, size: usize) {
+        // SAFETY: `ptr` is a mapping of `size` rounded up to pages made by
+        // `map_low` for a `Ram`, which drops it once, here.
+        unsafe { libc::munmap(ptr.as_ptr().cast(), size.next_multiple_of(4096)) };
+    }
 }
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64", not(miri))))]
-fn unmap_low(_ptr: NonNull<u8>, _size: usize) {
-    unreachable!("map_low maps nothing here");
+mod low {
+    use std::ptr::NonNull;
+
+    pub(super) fn map_low(_size: usize) -> Option<NonNull<u8>> {
+        None
+    }
+
+    pub(super) fn unmap_low(_ptr: NonNull<u8>, _size: usize) {
+        unreachable!("map_low maps nothing here");
+    }
 }
 
 #[cold]
@@ -464,7 +472,7 @@ mod tests {
         for k in 0..200u64 {
             let mut r = Ram::new(0x8000_0000, size);
             assert!(r.low, "round {k}: RAM not placed low");
-            assert!(r.host_base() as usize + size <= LOW_TOP);
+            assert!(r.host_base() as usize + size <= low::LOW_TOP);
             let last = 0x8000_0000 + size as u64 - 8;
             assert_eq!(r.read(last, 8), Some(0), "zeroed");
             assert_eq!(r.write(last, 8, k), Some(()));

@@ -472,8 +472,9 @@ impl Cpu {
     /// end of the next page. A forward conditional branch whose fall-through
     /// is in the first page does not end it (a region: compilers lay out the
     /// likely way of a forward branch as its fall-through; a backward branch
-    /// usually closes a loop, whose exit follows). It runs on into the next virtual page (with an
-    /// instruction straddling the page end, or falling through to it) if
+    /// usually closes a loop, whose exit follows). It runs on into the next
+    /// virtual page (with an instruction straddling the page end, or falling
+    /// through to it) if
     /// that is plain RAM too, and then also returns the physical page its
     /// part there came from (else `NONE`). Empty if its first instruction
     /// straddles the page end and the next page cannot be cached. The

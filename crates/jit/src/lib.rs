@@ -320,7 +320,7 @@ impl Jit {
 
     /// Let generated code find block `b` (at physical `pa`) by its virtual pc.
     fn cache_put(&mut self, b: &Block, pa: u64, bank: usize) {
-        let i = bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(b.vpc);
+        let i = cache_slot(bank, b.vpc);
         let e = &self.cache[i];
         // An entry in use since the last clear is on the list already.
         if e[0].get() == u64::MAX && self.cache_filled.len() < self.cache.len() {
@@ -334,7 +334,7 @@ impl Jit {
     /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
     fn cache_remove(&self, b: &Block, pa: u64) {
         for bank in 0..TLB_BANKS {
-            let e = &self.cache[bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(b.vpc)];
+            let e = &self.cache[cache_slot(bank, b.vpc)];
             if e[0].get() == b.vpc && e[2].get() == pa {
                 e[0].set(u64::MAX);
             }
@@ -534,7 +534,7 @@ impl Engine for Jit {
         // having run nothing, the long way below sorts it out. (A trap or
         // an xRET returns here every time: this keeps that round trip short.)
         if chaining {
-            let e = &self.cache[bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(pc)];
+            let e = &self.cache[cache_slot(bank, pc)];
             if e[0].get() == pc {
                 let code = e[1].get() as usize;
                 let left = self.enter(cpu, code, max, bank);
@@ -712,4 +712,10 @@ impl Hasher for PaHasher {
         let h = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         self.0 = h ^ (h >> 32);
     }
+}
+
+/// The entry of TLB bank `bank`'s jump cache for virtual pc `vpc`
+/// (`Jit::cache`: the banks' caches one after another).
+fn cache_slot(bank: usize, vpc: u64) -> usize {
+    bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(vpc)
 }

@@ -147,7 +147,7 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
     let next = a.offset().0;
     next_common(&mut a, base, base + exit);
     let after = a.offset().0;
-    after_helper_end(&mut a, base, true, base + next);
+    after_helper_end(&mut a, base, base + next);
     let thunk = a.offset().0;
     helper_thunk(&mut a, base, Some(base + after));
     let thunk_unchained = a.offset().0;
@@ -339,13 +339,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut b = Builder { pa, vpc, chain, base, exit, sites: Vec::new(), stubs: Vec::new() };
     let n = n as i32;
     let fp_mode = fp.unwrap_or(FpMode::Off);
-    let (back, leave_now) = (a.new_dynamic_label(), a.new_dynamic_label());
+    let leave_now = a.new_dynamic_label();
     // The ways out before the block starts: budget short (give it back),
     // or an exit request, a changed mapping or FP state (leave for Rust at
     // the block's pc). Placed first so that the checks on the hot path
     // reach them with two-byte jumps.
     let back_at = a.offset().0;
-    dynasm!(a; .arch x64; =>back);
     budget(&mut a, n);
     let leave_at = a.offset().0;
     dynasm!(a; .arch x64; =>leave_now);
@@ -425,7 +424,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         if !(fp_inline || alu::is_inline(insn)) {
             xmm0 = None;
         }
-        if mem_kind.is_some() || plain_csr.is_some() || fp::inlinable(insn, fp_mode) {
+        if mem_kind.is_some() || plain_csr.is_some() || fp_inline {
             let (l_slow, l_resume) = (a.new_dynamic_label(), a.new_dynamic_label());
             match (mem_kind, plain_csr) {
                 (Some(kind), _) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
@@ -524,20 +523,20 @@ fn end_after_helper(a: &mut Asm, base: usize, chain: bool, after: usize) {
     }
 }
 
-/// After a helper that ended the block (its result in `eax`; the budget
-/// settled): return to Rust on `LEAVE`, else go on through `next_common`
-/// when blocks may chain. Shared by all blocks (`prologue`, `after`).
-fn after_helper_end(a: &mut Asm, base: usize, chain: bool, next: usize) {
-    if chain {
-        let leave = a.new_dynamic_label();
-        dynasm!(a; .arch x64
-            ; cmp eax, helpers::LEAVE as i32
-            ; je =>leave
-        );
-        rel32(a, base, next, 0xe9);
-        dynasm!(a; .arch x64; =>leave);
-    }
-    dynasm!(a; .arch x64; ret);
+/// After a helper that ended a block that chains (its result in `eax`; the
+/// budget settled): return to Rust on `LEAVE`, else go on through
+/// `next_common` at `next`. Shared by all such blocks (`prologue`, `after`).
+fn after_helper_end(a: &mut Asm, base: usize, next: usize) {
+    let leave = a.new_dynamic_label();
+    dynasm!(a; .arch x64
+        ; cmp eax, helpers::LEAVE as i32
+        ; je =>leave
+    );
+    rel32(a, base, next, 0xe9);
+    dynasm!(a; .arch x64
+        ; =>leave
+        ; ret
+    );
 }
 
 /// Call `helpers::exec_insn` for instruction `k` of an `n`-instruction
