@@ -132,6 +132,9 @@ pub struct Stats {
     pub translate_ns: u64,
     /// Times Rust entered generated code (each run of chained blocks).
     pub entered: u64,
+    /// Conditional branches translated as selects, without a jump
+    /// (`translate::select`).
+    pub selects: u64,
 }
 
 /// The instruction arrays of translated blocks, which helpers read through
@@ -477,6 +480,7 @@ impl Jit {
         };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
+        self.stats.selects += out.selects;
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -612,6 +616,7 @@ impl Engine for Jit {
             ("remapped", s.remapped),
             ("translate_ns", s.translate_ns),
             ("entered", s.entered),
+            ("selects", s.selects),
         ]
     }
 

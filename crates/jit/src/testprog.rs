@@ -2,7 +2,8 @@
 //! for the differential test (`tests/programs.rs`) and the `jit_diff` fuzz
 //! target: integer and M operations, loads and stores (fast and slow paths,
 //! faults), branches and jumps within the program (loops), CSR accesses
-//! (the lazy instruction count; mscratch writes that end a block), stores
+//! (the lazy instruction count; mscratch writes that end a block), short
+//! forward branches over integer operations (done as selects), stores
 //! into the program itself (self-modifying code), helpers in the middle of
 //! blocks, traps to a handler that skips the faulting instruction; programs
 //! placed across a page end at times (blocks spanning two pages).
@@ -93,31 +94,71 @@ fn rs(r: &mut impl Entropy) -> u32 {
     r.below(16) as u32
 }
 
+/// OP / OP-32 with the M extension's funct7 too, writing `rd`.
+fn op(r: &mut impl Entropy, rd: u32) -> u32 {
+    let f7 = [0, 0, 0x20, 1][r.below(4) as usize];
+    let f3 = r.below(8) as u32;
+    let f7 = if f7 == 0x20 && f3 != 0 && f3 != 5 { 0 } else { f7 };
+    let opc = if r.below(3) == 0 { 0x3b } else { 0x33 };
+    let (f3, f7) = if opc == 0x3b && f7 != 1 && ![0, 1, 5].contains(&f3) { (0, f7) } else { (f3, f7) };
+    r_type(f7, rs(r), rs(r), f3, rd, opc)
+}
+
+/// OP-IMM / OP-IMM-32, writing `rd`.
+fn op_imm(r: &mut impl Entropy, rd: u32) -> u32 {
+    let f3 = r.below(8) as u32;
+    let mut imm = (r.next() as i32) >> 20;
+    if f3 == 1 || f3 == 5 {
+        imm = (imm & 63) | if f3 == 5 && r.below(2) == 0 { 0x400 } else { 0 };
+    }
+    if r.below(3) == 0 {
+        let f3 = [0, 1, 5][r.below(3) as usize];
+        let imm = if f3 == 0 { imm } else { (imm & 31) | (imm & 0x400) };
+        return i_type(imm, rs(r), f3, rd, 0x1b);
+    }
+    i_type(imm, rs(r), f3, rd, 0x13)
+}
+
+/// lui / auipc, writing `rd`.
+fn upper(r: &mut impl Entropy, rd: u32) -> u32 {
+    let opc = if r.below(2) == 0 { 0x37 } else { 0x17 };
+    (r.next() as u32 & 0xffff_f000) | rd << 7 | opc
+}
+
+/// A conditional branch forward over the `body` instructions after it,
+/// integer operations mostly writing one register (`if (c) x = f(x, ..)`,
+/// which the JIT may do without a jump: `translate::select`), at times
+/// another register, x0 or something else (a load), which it may not.
+fn hammock(r: &mut impl Entropy, body: usize) -> Vec<u32> {
+    let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
+    let mut out = vec![b_type(4 * (body as i32 + 1), rs(r), rs(r), f3)];
+    let d = rd(r);
+    for _ in 0..body {
+        let w = match r.below(12) {
+            0 => rd(r),
+            1 => 0,
+            _ => d,
+        };
+        out.push(match r.below(16) {
+            0 => i_type(0, 8, 3, w, 0x03), // ld w, 0(x8)
+            1 => upper(r, w),
+            2..=6 => op(r, w),
+            _ => op_imm(r, w),
+        });
+    }
+    out
+}
+
 /// One random instruction at index `i` of a program of `n`.
 fn random_insn(r: &mut impl Entropy, i: usize, n: usize) -> u32 {
     match r.below(22) {
         0..=4 => {
-            // OP / OP-32 with the M extension's funct7 too.
-            let f7 = [0, 0, 0x20, 1][r.below(4) as usize];
-            let f3 = r.below(8) as u32;
-            let f7 = if f7 == 0x20 && f3 != 0 && f3 != 5 { 0 } else { f7 };
-            let opc = if r.below(3) == 0 { 0x3b } else { 0x33 };
-            let (f3, f7) = if opc == 0x3b && f7 != 1 && ![0, 1, 5].contains(&f3) { (0, f7) } else { (f3, f7) };
-            r_type(f7, rs(r), rs(r), f3, rd(r), opc)
+            let d = rd(r);
+            op(r, d)
         }
         5..=7 => {
-            // OP-IMM / OP-IMM-32
-            let f3 = r.below(8) as u32;
-            let mut imm = (r.next() as i32) >> 20;
-            if f3 == 1 || f3 == 5 {
-                imm = (imm & 63) | if f3 == 5 && r.below(2) == 0 { 0x400 } else { 0 };
-            }
-            if r.below(3) == 0 {
-                let f3 = [0, 1, 5][r.below(3) as usize];
-                let imm = if f3 == 0 { imm } else { (imm & 31) | (imm & 0x400) };
-                return i_type(imm, rs(r), f3, rd(r), 0x1b);
-            }
-            i_type(imm, rs(r), f3, rd(r), 0x13)
+            let d = rd(r);
+            op_imm(r, d)
         }
         8..=10 => {
             // Loads: base x8 (data) or x9 (program), sometimes misaligned or a random register.
@@ -148,9 +189,8 @@ fn random_insn(r: &mut impl Entropy, i: usize, n: usize) -> u32 {
             j_type((t - i as i32) * 4, rd(r))
         }
         17 => {
-            // lui / auipc
-            let opc = if r.below(2) == 0 { 0x37 } else { 0x17 };
-            (r.next() as u32 & 0xffff_f000) | rd(r) << 7 | opc
+            let d = rd(r);
+            upper(r, d)
         }
         18 => {
             // csrrs rd, minstret/mcycle/mscratch, x0: sees the instruction count;
@@ -278,6 +318,7 @@ pub struct Stats {
     pub translated: u64,
     pub chained: u64,
     pub cross_page: u64,
+    pub selects: u64,
 }
 
 /// Make a program and a starting state from `r`, run it on both engines in
@@ -285,7 +326,16 @@ pub struct Stats {
 /// all of RAM after every slice. `Err` describes the first difference.
 pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let n = 4 + r.below(40) as usize;
-    let mut prog: Vec<u32> = (0..n).map(|i| random_insn(r, i, n)).collect();
+    let mut prog: Vec<u32> = Vec::with_capacity(n + 1);
+    while prog.len() < n {
+        let i = prog.len();
+        if r.below(8) == 0 && i + 1 < n {
+            let body = 1 + r.below((n - i - 1).min(5) as u64) as usize;
+            prog.extend(hammock(r, body));
+        } else {
+            prog.push(random_insn(r, i, n));
+        }
+    }
     prog.push(j_type(0, 0)); // end: a self-loop, cut by the budget
     let handler = skip_handler();
     // Sometimes across a page end, so that blocks run on into the next
@@ -352,5 +402,10 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         }
     }
     let stat = |k: &str| jitted.engine_stats().iter().find(|s| s.0 == k).map_or(0, |s| s.1);
-    Ok(Stats { translated: stat("translated"), chained: stat("chained"), cross_page: stat("cross_page") })
+    Ok(Stats {
+        translated: stat("translated"),
+        chained: stat("chained"),
+        cross_page: stat("cross_page"),
+        selects: stat("selects"),
+    })
 }

@@ -1,6 +1,7 @@
 //! Differential test on random short programs (`jit::testprog`: integer and
 //! M operations, double arithmetic in chains, loads and stores, loops, CSR
-//! accesses, self-modifying code, traps, helpers in the middle of blocks). Interpreter and JIT run the same
+//! accesses, self-modifying code, traps, helpers in the middle of blocks,
+//! branches done as selects). Interpreter and JIT run the same
 //! program with the same budgets in slices; the states must agree after
 //! every slice.
 //!
@@ -17,13 +18,15 @@ fn random_programs_match_the_interpreter() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
-    let (mut total_translated, mut total_chained, mut total_cross) = (0, 0, 0);
+    let (mut total_translated, mut total_chained, mut total_cross, mut total_selects) = (0, 0, 0, 0);
     for case in 0..cases {
         let s = run_case(&mut r).unwrap_or_else(|e| panic!("case {case}: {e}"));
         total_translated += s.translated;
         total_chained += s.chained;
         total_cross += s.cross_page;
+        total_selects += s.selects;
     }
+    assert!(total_selects >= cases / 10, "only {total_selects} branches done as selects");
     assert!(total_cross >= cases / 20, "only {total_cross} blocks crossed a page");
     assert!(total_translated >= cases, "the JIT translated only {total_translated} blocks");
     assert!(total_chained >= cases / 4, "only {total_chained} chained jumps");

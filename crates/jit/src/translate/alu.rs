@@ -199,6 +199,81 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
     true
 }
 
+/// Whether `to_rax` does `op`.
+pub(crate) fn to_rax_does(op: Op) -> bool {
+    to_rax_op(op, 0, Src::Imm(0)).is_some() || matches!(op, Op::Lui | Op::Auipc)
+}
+
+/// The two-operand operation and second operand that compute `op`, for
+/// `to_rax`; `None` if it is not one of them.
+fn to_rax_op(op: Op, imm: i32, rs2: Src) -> Option<(TwoOp, Src)> {
+    let sh = Src::Imm(imm & 63);
+    let shw = Src::Imm(imm & 31);
+    let imm = Src::Imm(imm);
+    Some(match op {
+        Op::Add => (ADD, rs2),
+        Op::Sub => (SUB, rs2),
+        Op::And => (AND, rs2),
+        Op::Or => (OR, rs2),
+        Op::Xor => (XOR, rs2),
+        Op::Mul => (MUL, rs2),
+        Op::Addw => (ADDW, rs2),
+        Op::Subw => (SUBW, rs2),
+        Op::Mulw => (MULW, rs2),
+        Op::Addi => (ADD, imm),
+        Op::Andi => (AND, imm),
+        Op::Ori => (OR, imm),
+        Op::Xori => (XOR, imm),
+        Op::Addiw => (ADDW, imm),
+        Op::Slli => (SLL, sh),
+        Op::Srli => (SRL, sh),
+        Op::Srai => (SRA, sh),
+        Op::Slliw => (SLLW, shw),
+        Op::Srliw => (SRLW, shw),
+        Op::Sraiw => (SRAW, shw),
+        _ => return None,
+    })
+}
+
+/// `rax` = the result of `i` (at virtual `pc`; one `to_rax_does`), its
+/// operands read where they live, except guest register `d` from `rax`
+/// when `d_in_rax` (a body computing `d` in `rax`: `select`). Uses `rcx`;
+/// writes no guest register.
+pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
+    let src = |g: u8| if d_in_rax && g == d && g != 0 { Src::Reg(RAX) } else { src_of(g) };
+    let Some((o, mut s2)) = to_rax_op(i.op, i.imm, src(i.rs2)) else {
+        let v = if i.op == Op::Auipc { pc.wrapping_add(i.imm as i64 as u64) } else { i.imm as i64 as u64 };
+        debug_assert!(matches!(i.op, Op::Lui | Op::Auipc), "{:?}", i.op);
+        super::regs::mov_imm(a, RAX, v);
+        return;
+    };
+    let s1 = src(i.rs1);
+    match (s1, s2) {
+        (Src::Reg(RAX), _) => {}
+        (_, Src::Reg(RAX)) if o.commutes => s2 = s1,
+        (_, Src::Reg(RAX)) => {
+            dynasm!(a; .arch x64; mov rcx, rax);
+            s2 = Src::Reg(RCX);
+            load_rax(a, s1);
+        }
+        _ => load_rax(a, s1),
+    }
+    (o.emit)(a, Dst::Reg(RAX), s2);
+    if o.word {
+        dynasm!(a; .arch x64; movsxd rax, eax);
+    }
+}
+
+/// `rax` = a source operand.
+fn load_rax(a: &mut Asm, s: Src) {
+    match s {
+        Src::Reg(h) => dynasm!(a; .arch x64; mov rax, Rq(h)),
+        Src::Mem(m) => dynasm!(a; .arch x64; mov rax, QWORD [rbx + m]),
+        Src::Imm(v) => super::regs::mov_imm(a, RAX, v as i64 as u64),
+        Src::Cl => dynasm!(a; .arch x64; movzx eax, cl),
+    }
+}
+
 /// Whether `emit` does `i` inline, touching general registers only (no
 /// helper call, no xmm register).
 pub(crate) fn is_inline(i: &Insn) -> bool {

@@ -39,6 +39,7 @@ mod fp;
 mod jump;
 mod mem;
 pub(crate) mod regs;
+mod select;
 
 use std::mem::offset_of;
 
@@ -272,6 +273,8 @@ pub(crate) struct Code {
     /// Rust, which has checked, and forward chained jumps).
     pub entry: usize,
     pub sites: Vec<Site>,
+    /// Branches done as selects (`select`).
+    pub selects: u64,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -402,12 +405,28 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // target from the block's start).
     let mut side = Vec::new();
     let mut ended = false;
+    // Branches done as selects, and the instructions of the current one's
+    // body still to pass over (`select::emit` did them).
+    let mut selects = 0;
+    let mut skip = 0;
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
+        if skip > 0 {
+            skip -= 1;
+            off += u32::from(insn.len);
+            continue;
+        }
         if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off) {
             ended = true;
             break;
+        }
+        if let Some(h) = jump::is_branch(insn.op).then(|| select::find(insns, k)).flatten() {
+            select::emit(&mut a, insns, k, &h, pc);
+            selects += 1;
+            skip = h.body;
+            off += u32::from(insn.len);
+            continue;
         }
         if !last && jump::is_branch(insn.op) {
             // Not taken: on with the region (`Cpu::decode_block`).
@@ -478,7 +497,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
     }
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, entry, sites: b.sites }
+    Code { code, start, entry, sites: b.sites, selects }
 }
 
 /// Condition codes of `jcc_back` (x86's `tttn` field).

@@ -1,0 +1,182 @@
+//! Short forward branches over a few integer operations (`if (c) x = f(x);`,
+//! a hammock) done without a jump: the operations run whatever the branch
+//! does, and conditional moves put back the old values of what they wrote
+//! when it is taken. RISC-V without Zicond has no conditional move, so
+//! compilers branch where x86 code would use `cmov`; when the condition
+//! follows the data (CRC loops, clamps, min/max, bit tests) such a branch
+//! mispredicts half the time, a pipeline flush each. Semantics are the
+//! branch's (Unprivileged spec 2.5): the skipped operations do not retire,
+//! so the budget (hence `instret`) takes them back when it is taken.
+
+use cpu_riscv::{Insn, Op};
+use dynasmrt::{dynasm, DynasmApi};
+
+use super::regs::{cmp, get, loc, R, RCX};
+use super::{alu, Asm};
+
+/// Most operations a branch may skip: longer bodies cost more than a
+/// mispredicted branch saves.
+const MAX_BODY: usize = 4;
+
+/// A branch done as a select: how many operations it skips, and the one
+/// register they write (0 if none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hammock {
+    pub body: usize,
+    dest: u8,
+}
+
+/// Whether the conditional branch `insns[k]` skips forward over at most
+/// `MAX_BODY` operations that `alu::to_rax` does, all writing the same
+/// register (or x0), to an instruction of the same block.
+pub(crate) fn find(insns: &[Insn], k: usize) -> Option<Hammock> {
+    let target = i64::from(insns[k].imm);
+    let mut at = i64::from(insns[k].len);
+    let mut h = Hammock { body: 0, dest: 0 };
+    for i in insns.get(k + 1..)? {
+        if at == target {
+            return (h.body > 0).then_some(h);
+        }
+        if at > target || h.body == MAX_BODY || !alu::to_rax_does(i.op) {
+            return None;
+        }
+        if i.rd != 0 {
+            if h.dest != 0 && h.dest != i.rd {
+                return None;
+            }
+            h.dest = i.rd;
+        }
+        h.body += 1;
+        at += i64::from(i.len);
+    }
+    // The target is past the block's last instruction: a side exit.
+    None
+}
+
+/// `cmov` of `rax` into host register `h` when branch `op` is not taken by
+/// the last compare.
+fn move_if_not_taken(a: &mut Asm, op: Op, h: u8) {
+    match op {
+        Op::Beq => dynasm!(a; .arch x64; cmovne Rq(h), rax),
+        Op::Bne => dynasm!(a; .arch x64; cmove Rq(h), rax),
+        Op::Blt => dynasm!(a; .arch x64; cmovge Rq(h), rax),
+        Op::Bge => dynasm!(a; .arch x64; cmovl Rq(h), rax),
+        Op::Bltu => dynasm!(a; .arch x64; cmovae Rq(h), rax),
+        _ => dynasm!(a; .arch x64; cmovb Rq(h), rax),
+    }
+}
+
+/// `cl` = 1 if branch `op` is taken by the last compare, else 0.
+fn set_taken(a: &mut Asm, op: Op) {
+    match op {
+        Op::Beq => dynasm!(a; .arch x64; sete cl),
+        Op::Bne => dynasm!(a; .arch x64; setne cl),
+        Op::Blt => dynasm!(a; .arch x64; setl cl),
+        Op::Bge => dynasm!(a; .arch x64; setge cl),
+        Op::Bltu => dynasm!(a; .arch x64; setb cl),
+        _ => dynasm!(a; .arch x64; setae cl),
+    }
+}
+
+/// Flags as `cmp x[g1], x[g2]`, `rax` kept.
+fn compare_keeping_rax(a: &mut Asm, g1: u8, g2: u8) {
+    match (loc(g1), loc(g2)) {
+        // `regs::cmp` does these without a scratch register.
+        (R::Host(_), _) | (R::Mem(_), R::Zero | R::Host(_)) => cmp(a, g1, g2),
+        (_, r2) => {
+            get(a, RCX, g1);
+            match r2 {
+                R::Host(h) => dynasm!(a; .arch x64; cmp rcx, Rq(h)),
+                R::Mem(d) => dynasm!(a; .arch x64; cmp rcx, QWORD [rbx + d]),
+                R::Zero => dynasm!(a; .arch x64; test rcx, rcx),
+            }
+        }
+    }
+}
+
+/// The branch `insns[k]` (at virtual `pc`) and its body, as `find` found
+/// them: the body computes its register's new value in `rax` (no guest
+/// register written, so the branch's operands are still as they were),
+/// then the compare, a `cmov` of the new value where the branch is not
+/// taken, and the budget given back the skipped operations where it is.
+pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64) {
+    let br = &insns[k];
+    let d = h.dest;
+    let mut pc = pc.wrapping_add(u64::from(br.len));
+    let mut in_rax = false;
+    for i in &insns[k + 1..=k + h.body] {
+        if i.rd != 0 {
+            alu::to_rax(a, i, pc, d, in_rax);
+            in_rax = true;
+        }
+        pc = pc.wrapping_add(u64::from(i.len));
+    }
+    compare_keeping_rax(a, br.rs1, br.rs2);
+    match loc(d) {
+        R::Host(r) => move_if_not_taken(a, br.op, r),
+        R::Mem(m) => {
+            dynasm!(a; .arch x64; mov rcx, QWORD [rbx + m]);
+            move_if_not_taken(a, br.op, RCX);
+            dynasm!(a; .arch x64; mov QWORD [rbx + m], rcx);
+        }
+        R::Zero => {}
+    }
+    // `mov` and `cmov` keep the flags.
+    set_taken(a, br.op);
+    dynasm!(a; .arch x64; movzx ecx, cl);
+    match h.body {
+        1 => dynasm!(a; .arch x64; add rbp, rcx),
+        2 => dynasm!(a; .arch x64; lea rbp, [rbp + rcx * 2]),
+        4 => dynasm!(a; .arch x64; lea rbp, [rbp + rcx * 4]),
+        m => dynasm!(a; .arch x64; imul ecx, ecx, m as i32; add rbp, rcx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpu_riscv::decode::decode;
+
+    /// `beq rs1, x0, off` (B-type, Unprivileged spec 2.3).
+    fn b_type(off: i32, _rs2: u32, rs1: u32, _f3: u32) -> u32 {
+        let i = off as u32;
+        (i >> 12 & 1) << 31 | (i >> 5 & 0x3f) << 25 | rs1 << 15 | (i >> 1 & 0xf) << 8 | (i >> 11 & 1) << 7 | 0x63
+    }
+
+    fn block(words: &[u32]) -> Vec<Insn> {
+        words.iter().map(|&w| decode(w)).collect()
+    }
+
+    const ADDI_A0: u32 = 0x0015_0513; // addi a0, a0, 1
+    const ADDI_T3: u32 = 0x001e_0e13; // addi t3, t3, 1
+
+    #[test]
+    fn finds_branches_over_a_few_operations_in_the_block() {
+        // beqz a3, +12; two operations; the target, then more.
+        let b = block(&[b_type(12, 0, 13, 0), ADDI_A0, ADDI_A0, ADDI_T3]);
+        let h = find(&b, 0).expect("a hammock");
+        assert_eq!((h.body, h.dest), (2, 10));
+        // The target must be an instruction of the block (else a side exit).
+        assert_eq!(find(&block(&[b_type(12, 0, 13, 0), ADDI_A0, ADDI_T3]), 0), None);
+        // Not backward, not onto itself, not into the middle of an instruction.
+        assert_eq!(find(&block(&[b_type(-4, 0, 13, 0), ADDI_A0, ADDI_A0]), 0), None);
+        assert_eq!(find(&block(&[b_type(0, 0, 13, 0), ADDI_A0]), 0), None);
+        assert_eq!(find(&block(&[b_type(6, 0, 13, 0), ADDI_A0, ADDI_A0]), 0), None);
+        // Not over a load (it may fault), a division or a shift by a register.
+        let ld = 0x0005_3583; // ld a1, 0(a0)
+        assert_eq!(find(&block(&[b_type(8, 0, 13, 0), ld, ADDI_A0]), 0), None);
+        let div = 0x02b5_4533; // div a0, a0, a1
+        assert_eq!(find(&block(&[b_type(8, 0, 13, 0), div, ADDI_A0]), 0), None);
+        let sll = 0x00b5_1533; // sll a0, a0, a1
+        assert_eq!(find(&block(&[b_type(8, 0, 13, 0), sll, ADDI_A0]), 0), None);
+        // Not over more than MAX_BODY operations or two registers.
+        let mut long = vec![b_type(4 * (MAX_BODY as i32 + 2), 0, 13, 0)];
+        long.extend([ADDI_A0; MAX_BODY + 2]);
+        assert_eq!(find(&block(&long), 0), None);
+        assert_eq!(find(&block(&[b_type(12, 0, 13, 0), ADDI_A0, ADDI_T3, ADDI_A0]), 0), None);
+        // Writes to x0 need no slot.
+        let nop = 0x0000_0013;
+        let h = find(&block(&[b_type(8, 0, 13, 0), nop, ADDI_A0]), 0).expect("a hammock");
+        assert_eq!(h.dest, 0);
+    }
+}
