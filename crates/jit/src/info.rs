@@ -81,6 +81,7 @@ pub(crate) fn report(jit: &Jit) -> String {
     let _ = writeln!(t, "translated TBs      {} (interpreted blocks={})", s.translated, s.interpreted);
     let _ = writeln!(t, "avg guest insns/TB  {avg_insns:.1} max={}", s.max_block_insns);
     let _ = writeln!(t, "chained jumps       {}", s.chained);
+    let _ = writeln!(t, "branches as selects {}", s.selects);
     let secs = s.translate_ns as f64 / 1e9;
     let _ = writeln!(
         t,
@@ -128,5 +129,6 @@ mod tests {
         assert_eq!(lines[6], "direct jump count   0 (0%) (2 jumps=0 0%)");
         assert_eq!(&lines[7..10], ["", "Statistics:", "TB flush count      0"]);
         assert!(r.contains("translation rate    0 guest insns/s\n"), "{r}");
+        assert!(r.contains("\nbranches as selects 0\n"), "{r}");
     }
 }
