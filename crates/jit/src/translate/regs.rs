@@ -80,15 +80,22 @@ pub(crate) fn set(a: &mut Asm, g: u8, src: u8) {
     }
 }
 
-/// Guest register `g` = the constant `v` (uses rcx, never rax).
+/// Guest register `g` = the constant `v` (uses rcx, never rax). Values
+/// of 32 bits (return addresses, addresses in RAM at 0x8000_0000) take
+/// the zero-extending 32-bit `mov`, others that sign-extend from 32 bits
+/// the 64-bit one with an immediate; only the rest ten bytes.
 pub(crate) fn set_imm(a: &mut Asm, g: u8, v: u64) {
     let small = i32::try_from(v as i64).ok();
     match (loc(g), small) {
         (R::Zero, _) => {}
+        (R::Host(h), _) if v <= u64::from(u32::MAX) => mov_imm(a, h, v),
         (R::Host(h), Some(s)) => dynasm!(a; .arch x64; mov Rq(h), s),
         (R::Host(h), None) => dynasm!(a; .arch x64; mov Rq(h), QWORD v as i64),
         (R::Mem(d), Some(s)) => dynasm!(a; .arch x64; mov QWORD [rbx + d], s),
-        (R::Mem(d), None) => dynasm!(a; .arch x64; mov rcx, QWORD v as i64; mov QWORD [rbx + d], rcx),
+        (R::Mem(d), None) => {
+            mov_imm(a, RCX, v);
+            dynasm!(a; .arch x64; mov QWORD [rbx + d], rcx);
+        }
     }
 }
 
