@@ -242,8 +242,8 @@ fn to_rax_op(op: Op, imm: i32, rs2: Src) -> Option<(TwoOp, Src)> {
 pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
     let src = |g: u8| if d_in_rax && g == d && g != 0 { Src::Reg(RAX) } else { src_of(g) };
     let Some((o, mut s2)) = to_rax_op(i.op, i.imm, src(i.rs2)) else {
-        let v = if i.op == Op::Auipc { pc.wrapping_add(i.imm as i64 as u64) } else { i.imm as i64 as u64 };
         debug_assert!(matches!(i.op, Op::Lui | Op::Auipc), "{:?}", i.op);
+        let v = if i.op == Op::Auipc { pc.wrapping_add(i.imm as i64 as u64) } else { i.imm as i64 as u64 };
         super::regs::mov_imm(a, RAX, v);
         return;
     };

@@ -1,12 +1,13 @@
-//! Short forward branches over a few integer operations (`if (c) x = f(x);`,
-//! a hammock) done without a jump: the operations run whatever the branch
-//! does, and conditional moves put back the old values of what they wrote
-//! when it is taken. RISC-V without Zicond has no conditional move, so
-//! compilers branch where x86 code would use `cmov`; when the condition
-//! follows the data (CRC loops, clamps, min/max, bit tests) such a branch
-//! mispredicts half the time, a pipeline flush each. Semantics are the
-//! branch's (Unprivileged spec 2.5): the skipped operations do not retire,
-//! so the budget (hence `instret`) takes them back when it is taken.
+//! Short forward branches over a few integer operations writing one
+//! register (`if (c) x = f(x);`, a hammock) done without a jump: the
+//! operations compute the register's new value in `rax` whatever the branch
+//! does, and a conditional move writes it where the branch is not taken.
+//! RISC-V without Zicond has no conditional move, so compilers branch where
+//! x86 code would use `cmov`; when the condition follows the data (bitwise
+//! CRCs, clamps, min/max, bit tests) such a branch mispredicts often, a
+//! pipeline flush each. Semantics are the branch's (Unprivileged spec
+//! 2.5): when it is taken the skipped operations do not retire, so the
+//! budget (hence `instret`) gets them back.
 
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
