@@ -247,6 +247,7 @@ pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
         super::regs::mov_imm(a, RAX, v);
         return;
     };
+    // rs1 from `rax` (in place), or where it lives (`get`).
     let s1 = src(i.rs1);
     match (s1, s2) {
         (Src::Reg(RAX), _) => {}
@@ -254,23 +255,13 @@ pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
         (_, Src::Reg(RAX)) => {
             dynasm!(a; .arch x64; mov rcx, rax);
             s2 = Src::Reg(RCX);
-            load_rax(a, s1);
+            get(a, RAX, i.rs1);
         }
-        _ => load_rax(a, s1),
+        _ => get(a, RAX, i.rs1),
     }
     (o.emit)(a, Dst::Reg(RAX), s2);
     if o.word {
         dynasm!(a; .arch x64; movsxd rax, eax);
-    }
-}
-
-/// `rax` = a source operand.
-fn load_rax(a: &mut Asm, s: Src) {
-    match s {
-        Src::Reg(h) => dynasm!(a; .arch x64; mov rax, Rq(h)),
-        Src::Mem(m) => dynasm!(a; .arch x64; mov rax, QWORD [rbx + m]),
-        Src::Imm(v) => super::regs::mov_imm(a, RAX, v as i64 as u64),
-        Src::Cl => dynasm!(a; .arch x64; movzx eax, cl),
     }
 }
 

@@ -421,18 +421,17 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             ended = true;
             break;
         }
-        if let Some(h) = jump::is_branch(insn.op).then(|| select::find(insns, k)).flatten() {
-            select::emit(&mut a, insns, k, &h, pc);
-            selects += 1;
-            skip = h.body;
-            off += u32::from(insn.len);
-            continue;
-        }
         if !last && jump::is_branch(insn.op) {
-            // Not taken: on with the region (`Cpu::decode_block`).
-            let l = a.new_dynamic_label();
-            jump::branch_to(&mut a, insn, l);
-            side.push((l, k, i64::from(off) + i64::from(insn.imm)));
+            if let Some(h) = select::find(insns, k) {
+                select::emit(&mut a, insns, k, &h, pc);
+                selects += 1;
+                skip = h.body;
+            } else {
+                // Not taken: on with the region (`Cpu::decode_block`).
+                let l = a.new_dynamic_label();
+                jump::branch_to(&mut a, insn, l);
+                side.push((l, k, i64::from(off) + i64::from(insn.imm)));
+            }
             off += u32::from(insn.len);
             continue;
         }
