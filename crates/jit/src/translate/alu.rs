@@ -176,6 +176,9 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
             set(a, rd, RDX);
         }
         Op::Div | Op::Divu | Op::Rem | Op::Remu | Op::Divw | Op::Divuw | Op::Remw | Op::Remuw => divide(a, i),
+        // li (addi, ori, xori, addiw with x0): the constant, in one move.
+        Op::Addi | Op::Ori | Op::Xori | Op::Addiw if s1 == 0 => set_imm(a, rd, imm as i64 as u64),
+        Op::Andi if s1 == 0 => set_imm(a, rd, 0),
         // Immediates are sign-extended from 32 bits by x86, as `imm` is by RISC-V.
         Op::Addi => two(a, ADD, rd, s1, imm_src, None),
         Op::Xori => two(a, XOR, rd, s1, imm_src, None),
@@ -363,6 +366,17 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
             (o.emit)(a, Dst::Reg(h), src_of(rs1));
             if o.word {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
+            }
+        }
+        // The same copy into a register in the `Hart`.
+        R::Mem(_) if rs1 == 0 && o.commutes && o.zero_is_identity && src_g.is_some() => {
+            let g = src_g.unwrap_or(0);
+            match (o.word, loc(g)) {
+                (false, R::Host(s)) => set(a, rd, s),
+                _ => {
+                    move_to(a, RAX, g, o.word);
+                    set(a, rd, RAX);
+                }
             }
         }
         R::Mem(d) if rs1 == rd && !o.word => {
