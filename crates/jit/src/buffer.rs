@@ -80,6 +80,12 @@ impl CodeBuffer {
         self.used = self.floor;
     }
 
+    /// Forget all code, the kept too (the caller drops every pointer into it).
+    pub(crate) fn clear_all(&mut self) {
+        self.floor = 0;
+        self.used = 0;
+    }
+
     /// Keep the code appended so far through every `clear` (the prologue).
     pub(crate) fn keep(&mut self) {
         self.floor = self.used;

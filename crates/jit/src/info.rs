@@ -82,6 +82,9 @@ pub(crate) fn report(jit: &Jit) -> String {
     let _ = writeln!(t, "avg guest insns/TB  {avg_insns:.1} max={}", s.max_block_insns);
     let _ = writeln!(t, "chained jumps       {}", s.chained);
     let _ = writeln!(t, "branches as selects {}", s.selects);
+    let pinned: Vec<&str> =
+        jit.pinning().guest().iter().map(|&g| cpu_riscv::hart::XREG_NAMES[usize::from(g)]).collect();
+    let _ = writeln!(t, "pinned registers    {} (changed {} times)", pinned.join(" "), s.repinned);
     let secs = s.translate_ns as f64 / 1e9;
     let _ = writeln!(
         t,
@@ -130,5 +133,6 @@ mod tests {
         assert_eq!(&lines[7..10], ["", "Statistics:", "TB flush count      0"]);
         assert!(r.contains("translation rate    0 guest insns/s\n"), "{r}");
         assert!(r.contains("\nbranches as selects 0\n"), "{r}");
+        assert!(r.contains("\npinned registers    sp a0 a5 ra a1 a2 a3 a4 s0 (changed 0 times)\n"), "{r}");
     }
 }

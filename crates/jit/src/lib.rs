@@ -5,7 +5,10 @@
 //! What is generated inline (see issue 4 for the whole design, and
 //! `translate/mod.rs` for the register conventions):
 //! - integer register-register and register-immediate operations (RV64I, M),
-//!   with sp, ra, a0-a5 and s0 in host registers for the whole run;
+//!   with nine guest registers in host registers for the whole run: by
+//!   default sp, ra, a0-a5 and s0, then the program's most used (`Pinning`,
+//!   chosen from the registers of the blocks found running at the end of
+//!   budget slices; a new choice flushes the code);
 //! - loads and stores through the software TLB's fast path (one compare and
 //!   one add of a host addend, as `Cpu::load`/`Cpu::store` on a hit);
 //! - F and D operations with SSE where the result and flags are certain
@@ -52,6 +55,7 @@ use cpu_riscv::{Cpu, Engine, Insn};
 
 use buffer::CodeBuffer;
 use perfmap::PerfMap;
+pub use translate::Pinning;
 use translate::{Context, FpMode};
 
 /// Default size of the code buffer.
@@ -97,6 +101,8 @@ struct Block {
     /// page translates there, which its code checks on every entry
     /// (`translate::block`) and Rust before entering it.
     second: Option<u64>,
+    /// Its integer register operands, counted (`translate::count_int_regs`).
+    uses: [u8; 32],
 }
 
 /// Translation statistics over the whole run (the report, QEMU's `info
@@ -109,7 +115,8 @@ pub struct Stats {
     pub guest_insns: u64,
     /// Host code bytes generated.
     pub code_bytes: u64,
-    /// Times the whole code buffer was flushed because it was full.
+    /// Times the whole code buffer was flushed: it was full, or the
+    /// pinned registers changed.
     pub buffer_flushes: u64,
     /// Blocks dropped because their code was written, or by a reset.
     pub invalidated: u64,
@@ -135,6 +142,8 @@ pub struct Stats {
     /// Conditional branches translated as selects, without a jump
     /// (`translate::select`).
     pub selects: u64,
+    /// Times the pinned registers changed (each flushing all code).
+    pub repinned: u64,
 }
 
 /// The instruction arrays of translated blocks, which helpers read through
@@ -228,7 +237,26 @@ pub struct Jit {
     hot: u32,
     /// Runs so far of blocks not yet translated, by physical address.
     cold: HashMap<u64, u32, BuildHasherDefault<PaHasher>>,
+    /// The guest registers all code in the buffer keeps in host registers.
+    pinning: Pinning,
+    /// Whether the pinning follows the program (`set_pinning` fixes it).
+    adaptive: bool,
+    /// Register operands of the blocks found running at the end of a
+    /// budget slice (`sample`), halved at every look.
+    uses: [u64; 32],
+    /// Samples since the last look, and samples between looks (doubled
+    /// after every change of pinning, so that a program whose use
+    /// shifts back and forth does not flush all the time).
+    samples: u32,
+    look_every: u32,
+    /// A better pinning found, made at the next `exec_block`.
+    repin: Option<Pinning>,
 }
+
+/// Samples of running code before the first look at the pinning, and
+/// at most between two looks.
+const FIRST_LOOK: u32 = 256;
+const LAST_LOOK: u32 = 1 << 16;
 
 impl Jit {
     /// A JIT with the default code buffer size.
@@ -242,23 +270,14 @@ impl Jit {
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.clamp(64 << 10, 1 << 30);
         let mut buffer = CodeBuffer::new(bytes)?;
-        let (code, shared) = translate::prologue(buffer.next_addr());
-        let addr = buffer.append(&code)?;
-        buffer.keep();
-        let tramp_range = (addr, code.len());
-        let prologue = Some((code, addr));
-        // SAFETY: `addr` is the start of the trampoline just written to
-        // executable memory, which has this signature (see
-        // `translate::prologue`) and lives as long as `buffer`, i.e. `self`
-        // (flushes keep it).
-        let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
+        let shared = Shared::install(&mut buffer, Pinning::DEFAULT)?;
         Ok(Jit {
             code: buffer,
-            entry,
-            thunk: addr + shared.thunk,
-            thunk_unchained: addr + shared.thunk_unchained,
-            exit: addr + shared.exit,
-            after: addr + shared.after,
+            entry: shared.entry,
+            thunk: shared.thunk,
+            thunk_unchained: shared.thunk_unchained,
+            exit: shared.exit,
+            after: shared.after,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
@@ -270,12 +289,83 @@ impl Jit {
             stats: Stats::default(),
             chain: true,
             tbs: info::BufferTbs::default(),
-            prologue,
-            tramp_range,
+            prologue: Some((shared.code, shared.tramp_range.0)),
+            tramp_range: shared.tramp_range,
             perfmap: None,
             hot: HOT_THRESHOLD,
             cold: HashMap::default(),
+            pinning: Pinning::DEFAULT,
+            adaptive: true,
+            uses: [0; 32],
+            samples: 0,
+            look_every: FIRST_LOOK,
+            repin: None,
         })
+    }
+
+    /// Keep guest registers `p` in host registers from now on, for good
+    /// (no choosing by use: tests run code under chosen pinnings). Only
+    /// between blocks: flushes all code.
+    pub fn set_pinning(&mut self, cpu: &mut Cpu, p: Pinning) -> std::io::Result<()> {
+        self.adaptive = false;
+        self.repin_now(cpu, p)
+    }
+
+    /// The guest registers kept in host registers now.
+    pub fn pinning(&self) -> Pinning {
+        self.pinning
+    }
+
+    /// Start afresh with pinning `p`: every block is dropped, and the
+    /// trampoline and helper thunk, which store and load the pinned
+    /// registers, are generated anew for it.
+    fn repin_now(&mut self, cpu: &mut Cpu, p: Pinning) -> std::io::Result<()> {
+        self.flush(cpu);
+        self.code.clear_all();
+        let shared = Shared::install(&mut self.code, p)?;
+        self.entry = shared.entry;
+        self.thunk = shared.thunk;
+        self.thunk_unchained = shared.thunk_unchained;
+        self.exit = shared.exit;
+        self.after = shared.after;
+        self.tramp_range = shared.tramp_range;
+        self.prologue = Some((shared.code, shared.tramp_range.0));
+        if let Some(map) = &mut self.perfmap {
+            map.add(shared.tramp_range.0, shared.tramp_range.1, perfmap::PROLOGUE_NAME);
+        }
+        self.pinning = p;
+        self.stats.repinned += 1;
+        Ok(())
+    }
+
+    /// Count the registers of the block at `pc` (where a budget slice
+    /// ended: a sample of where time goes) and now and then see whether
+    /// another pinning would keep clearly more of the uses in host
+    /// registers (a twentieth of them: changing flushes all code).
+    fn sample(&mut self, cpu: &mut Cpu) {
+        let pc = cpu.hart.pc;
+        let Ok((pa, _)) = cpu.fetch_phys(pc) else { return };
+        let Some(b) = self.blocks.get(&pa).and_then(|v| v.iter().find(|b| b.vpc == pc)) else { return };
+        // Per instruction: a slice ends in a block about as often as its
+        // instructions run, so its counts would weigh twice by its length.
+        for (u, &k) in self.uses.iter_mut().zip(&b.uses) {
+            *u += u64::from(k) * 256 / u64::from(b.n);
+        }
+        self.samples += 1;
+        if self.samples < self.look_every {
+            return;
+        }
+        self.samples = 0;
+        let best = self.pinning.best_for(&self.uses);
+        let total: u64 = self.uses.iter().sum();
+        let gain = self.pinning.unpinned_uses(&self.uses) - best.unpinned_uses(&self.uses);
+        if gain * 20 > total {
+            self.repin = Some(best);
+            self.look_every = (self.look_every * 2).min(LAST_LOOK);
+        }
+        for u in &mut self.uses {
+            *u /= 2;
+        }
     }
 
     /// Interpret a block this many times before translating it (0:
@@ -309,7 +399,8 @@ impl Jit {
         (self.code.used() - prologue, self.code.capacity() - prologue)
     }
 
-    /// Forget every block (the buffer is full). Only between blocks.
+    /// Forget every block (the buffer is full, or a new pinning). Only
+    /// between blocks.
     fn flush(&mut self, cpu: &mut Cpu) {
         self.blocks.clear();
         self.insns.clear();
@@ -458,7 +549,7 @@ impl Jit {
             exit: self.exit,
             after: self.after,
         };
-        let out = translate::block(insns, ptr, at, base, env);
+        let out = translate::with_pinning(self.pinning, || translate::block(insns, ptr, at, base, env));
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -469,6 +560,10 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
+        let mut uses = [0; 32];
+        for i in insns {
+            translate::count_int_regs(i, &mut uses);
+        }
         let b = Block {
             vpc: pc,
             addr: addr + out.start,
@@ -477,6 +572,7 @@ impl Jit {
             fp,
             direct: direct.map(|w| w.addend),
             second,
+            uses,
         };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
@@ -519,6 +615,12 @@ impl Engine for Jit {
         let max = max.min(i64::MAX as u64);
         if let Some(map) = &mut self.perfmap {
             map.tick();
+        }
+        if let Some(p) = self.repin.take() {
+            // A failed mprotect loses the buffer; nothing runs in it then.
+            if self.repin_now(cpu, p).is_err() {
+                return self.interpret(cpu, max);
+            }
         }
         if cpu.code_dropped() {
             self.drop_written(cpu);
@@ -617,6 +719,7 @@ impl Engine for Jit {
             ("translate_ns", s.translate_ns),
             ("entered", s.entered),
             ("selects", s.selects),
+            ("repinned", s.repinned),
         ]
     }
 
@@ -673,12 +776,55 @@ impl Jit {
         if let Some(p) = helpers::take_panic() {
             std::panic::resume_unwind(p);
         }
+        // The slice's budget ran out (less than a block's worth left) at
+        // the block now at pc: a sample of where the time goes.
+        if self.adaptive && max >= 1 << 12 && left <= u64::from(u8::MAX) {
+            self.sample(cpu);
+        }
         left
     }
 
     fn interpret(&mut self, cpu: &mut Cpu, max: u64) -> u64 {
         self.stats.interpreted += 1;
         cpu.interp_block(max)
+    }
+}
+
+/// The code blocks rely on (`translate::prologue`), installed in a buffer
+/// for one pinning.
+struct Shared {
+    entry: EntryFn,
+    thunk: usize,
+    thunk_unchained: usize,
+    exit: usize,
+    after: usize,
+    /// The trampoline's code, address and size.
+    code: Vec<u8>,
+    tramp_range: (usize, usize),
+}
+
+impl Shared {
+    /// Generate the shared code for pinning `p` at the start of `buffer`
+    /// (empty), and keep it there through flushes.
+    fn install(buffer: &mut CodeBuffer, p: Pinning) -> std::io::Result<Shared> {
+        let (code, off) = translate::with_pinning(p, || translate::prologue(buffer.next_addr()));
+        let addr = buffer.append(&code)?;
+        buffer.keep();
+        // SAFETY: `addr` is the start of the trampoline just written to
+        // executable memory, which has this signature (see
+        // `translate::prologue`) and lives until the buffer is dropped or
+        // cleared whole (`Jit::repin_now`, which installs a new one and
+        // replaces this pointer).
+        let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
+        Ok(Shared {
+            entry,
+            thunk: addr + off.thunk,
+            thunk_unchained: addr + off.thunk_unchained,
+            exit: addr + off.exit,
+            after: addr + off.after,
+            tramp_range: (addr, code.len()),
+            code,
+        })
     }
 }
 

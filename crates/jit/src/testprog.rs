@@ -321,6 +321,20 @@ pub struct Stats {
     pub selects: u64,
 }
 
+/// Nine distinct registers of x1-x31, mostly of x1-x15.
+pub fn random_pinning(r: &mut impl Entropy) -> crate::Pinning {
+    let mut g = [0u8; 9];
+    let mut i = 0;
+    while i < 9 {
+        let x = if r.below(4) == 0 { 1 + r.below(31) } else { 1 + r.below(15) } as u8;
+        if !g.contains(&x) {
+            g[i] = x;
+            i += 1;
+        }
+    }
+    crate::Pinning::new(g).expect("nine distinct registers, none x0")
+}
+
 /// Make a program and a starting state from `r`, run it on both engines in
 /// slices with the same budgets, and compare the stop reason, the hart and
 /// all of RAM after every slice. `Err` describes the first difference.
@@ -349,6 +363,13 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let mut jitted = cpu_at(&prog, &handler, start);
     let mut jit = Jit::with_code_size(1 << 20).map_err(|e| format!("code buffer: {e}"))?;
     jit.set_hot_threshold(0);
+    // Half the time another set of pinned registers, mostly among those the
+    // program uses (x1-x15).
+    if r.below(2) == 0 {
+        let p = random_pinning(r);
+        jit.set_pinning(&mut jitted, p).map_err(|e| format!("pinning: {e}"))?;
+    }
+    let pinned = jit.pinning();
     jitted.set_engine(Some(Box::new(jit)));
     let mut h = Hart::new(0, start);
     for i in 1..16 {
@@ -384,7 +405,7 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     }
     interp.hart = h.clone();
     jitted.hart = h;
-    let what = || format!("program {prog:08x?}");
+    let what = || format!("program {prog:08x?} (pinned {:?})", pinned.guest());
     for slice in 0..8 {
         let budget = 1 + r.below(if slice % 2 == 0 { 5 } else { 200 });
         let (si, sj) = (interp.run(budget), jitted.run(budget));

@@ -490,3 +490,39 @@ fn plain_csrs_inline_check_privilege_and_masks() {
         assert_eq!((x[16], c.hart.prv), (77, cpu_riscv::Priv::M), "a6 unchanged; trapped to M");
     }
 }
+
+/// A hot loop on registers kept in the `Hart` by default (s2-s7, t3, t4):
+/// run in budget slices as the machine runs them, the JIT finds where the
+/// time goes and pins those registers instead (flushing its code), with
+/// the same results as the interpreter all along.
+#[test]
+fn hot_registers_get_pinned() {
+    let code = [
+        0x013_90933, // 0x00 add s2,s2,s3
+        0x012_a4a33, // 0x04 xor s4,s4,s2
+        0x001_a8a93, // 0x08 addi s5,s5,1
+        0x015_b0b33, // 0x0c add s6,s6,s5
+        0x001_b1b93, // 0x10 slli s7,s6,1
+        0x017_e4e33, // 0x14 xor t3,t3,s7
+        0xfff_e8e93, // 0x18 addi t4,t4,-1
+        0xfe0_e92e3, // 0x1c bne t4,zero,0x00
+        0x000_0006f, // 0x20 jal zero,0x20
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.x[19] = 3; // s3
+        h.x[29] = 3_000_000; // t4: rounds
+    });
+    let before = cs[1].engine_info().expect("the JIT reports");
+    assert!(before.contains("\npinned registers    sp a0 a5 ra a1 a2 a3 a4 s0 (changed 0 times)\n"), "{before}");
+    while cs[0].hart.pc != CODE + 0x20 {
+        run_both(&mut cs, 1 << 16);
+    }
+    assert_eq!(cs[0].hart.x[20], cs[1].hart.x[20]);
+    assert!(stat(&cs[1], "repinned") >= 1, "{:?}", cs[1].engine_stats());
+    let info = cs[1].engine_info().expect("the JIT reports");
+    let line = info.lines().find(|l| l.starts_with("pinned registers")).expect("a pinning line");
+    let names: Vec<&str> = line["pinned registers".len()..].split_whitespace().take(9).collect();
+    for hot in ["s2", "s3", "s4", "s5", "s6", "s7", "t3", "t4"] {
+        assert!(names.contains(&hot), "{hot} not pinned: {line}");
+    }
+}

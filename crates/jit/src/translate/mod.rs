@@ -9,9 +9,10 @@
 //!   (or leaves if that would go below zero) and gives back what it did not
 //!   do when it leaves early;
 //! - `r14`: the software TLB (`cpu_riscv::engine::TLB_LAYOUT`);
-//! - the guest registers in `regs::PINNED` (sp, ra, a0-a5, s0) in `rsi`,
-//!   `rdi`, `r8`-`r13`, `r15`, for the whole run; the `Hart` holds them only
-//!   outside generated code and across helper calls;
+//! - nine guest registers (`regs::Pinning`: by default sp, ra, a0-a5, s0;
+//!   the `Jit` picks the program's most used) in `rsi`, `rdi`, `r8`-`r13`,
+//!   `r15`, for the whole run; the `Hart` holds them only outside generated
+//!   code and across helper calls;
 //! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
 //!   flag, the `instret` bias, the jump cache of the TLB bank in use and
@@ -51,6 +52,8 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 pub(crate) use fp::{mode_of, FpMode};
 pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
+pub(crate) use regs::with_pinning;
+pub use regs::Pinning;
 
 use crate::helpers;
 
@@ -303,6 +306,28 @@ pub(crate) struct Builder {
 /// Whether `op` ends its block in generated code.
 fn is_inline_jump(op: Op) -> bool {
     matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu | Op::Jal | Op::Jalr)
+}
+
+/// Add one to `uses` (saturating) for each integer register operand of
+/// `i`, read or written, by its format in the operation table (fields a
+/// format does not use are 0, and x0 is not counted). What `Pinning`s are
+/// chosen by.
+pub(crate) fn count_int_regs(i: &Insn, uses: &mut [u8; 32]) {
+    use cpu_riscv::Format as F;
+    let (rd, rs1, rs2) = match i.info().map(|o| o.format) {
+        Some(F::R | F::Amo) => (true, true, true),
+        Some(F::I | F::Shift | F::Load | F::Jalr | F::Csr | F::Lr) => (true, true, false),
+        Some(F::Store | F::B | F::Sfence) => (false, true, true),
+        Some(F::U | F::J | F::CsrI | F::FCmp | F::FtoXrm | F::FtoX) => (true, false, false),
+        Some(F::FLoad | F::FStore | F::XtoFrm | F::XtoF) => (false, true, false),
+        _ => (false, false, false),
+    };
+    for (on, g) in [(rd, i.rd), (rs1, i.rs1), (rs2, i.rs2)] {
+        if on && g != 0 {
+            let u = &mut uses[usize::from(g & 31)];
+            *u = u.saturating_add(1);
+        }
+    }
 }
 
 /// Whether `insns` has FP fast paths in some mode, so that its translation

@@ -1,28 +1,115 @@
-//! Guest integer registers in generated code: the most used ones live in
-//! host registers for the whole run of generated code (loaded by the
-//! trampoline, stored back when it returns and around every helper call),
-//! the others in the `Hart`, addressed from `rbx`.
+//! Guest integer registers in generated code: the most used ones (the
+//! `Pinning`) live in host registers for the whole run of generated code
+//! (loaded by the trampoline, stored back when it returns and around every
+//! helper call), the others in the `Hart`, addressed from `rbx`.
+//!
+//! Which guest registers are pinned is chosen per program (`Jit` counts
+//! the registers of the code it finds running and re-pins when another set
+//! would serve better), so every block, the trampoline and the helper
+//! thunk must agree on it: all of them are generated under one
+//! `with_pinning` scope, and a new pinning flushes all code.
+
+use std::cell::Cell;
 
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::{Asm, X};
 
-/// Pinned guest registers and their host registers (dynasm numbering:
-/// rsi 6, rdi 7, r8..r15 8..15). Chosen by use in compiled C (sp, ra, a0-a5,
-/// s0); r12, r13 and r15 survive helper calls, the others are caller-saved.
-pub(crate) const PINNED: [(u8, u8); 9] =
-    [(2, 12), (10, 13), (15, 15), (1, 6), (11, 7), (12, 8), (13, 9), (14, 10), (8, 11)];
+/// The host registers that hold pinned guest registers (dynasm numbering:
+/// rsi 6, rdi 7, r8..r15 8..15, less r14, the TLB).
+pub(crate) const HOSTS: [u8; 9] = [12, 13, 15, 6, 7, 8, 9, 10, 11];
 
-/// Host register of each guest register, 0 (rax, never pinned) if none.
-const HOST: [u8; 32] = {
+/// Which guest register each of `HOSTS` holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Pinning([u8; 9]);
+
+impl Pinning {
+    /// Chosen by use in compiled C: sp, a0, a5, ra, a1-a4, s0.
+    pub const DEFAULT: Pinning = Pinning([2, 10, 15, 1, 11, 12, 13, 14, 8]);
+
+    /// The pinning of these nine guest registers (in `HOSTS` order); `None`
+    /// unless they are distinct and none is x0.
+    pub fn new(guest: [u8; 9]) -> Option<Pinning> {
+        let mut seen = 0u32;
+        for g in guest {
+            if g == 0 || g > 31 || seen & 1 << g != 0 {
+                return None;
+            }
+            seen |= 1 << g;
+        }
+        Some(Pinning(guest))
+    }
+
+    /// The nine guest registers, in `HOSTS` order.
+    pub fn guest(&self) -> [u8; 9] {
+        self.0
+    }
+
+    /// (guest, host) pairs.
+    fn pairs(self) -> impl Iterator<Item = (u8, u8)> {
+        self.0.into_iter().zip(HOSTS)
+    }
+
+    /// The nine most used of `uses` (by guest register; x0's ignored),
+    /// keeping those of `self` among them in their host registers, so that
+    /// a small change of ranking moves little.
+    pub(crate) fn best_for(self, uses: &[u64; 32]) -> Pinning {
+        let mut order: Vec<u8> = (1..32).collect();
+        // Stable: ties keep the lower register first.
+        order.sort_by(|&x, &y| uses[usize::from(y)].cmp(&uses[usize::from(x)]));
+        let top = &order[..9];
+        let mut out = self.0;
+        let mut newcomers = top.iter().filter(|g| !self.0.contains(g));
+        for slot in &mut out {
+            if !top.contains(slot) {
+                *slot = *newcomers.next().unwrap_or(slot);
+            }
+        }
+        Pinning(out)
+    }
+
+    /// Uses (as `best_for` counts them) of the registers it leaves in the `Hart`.
+    pub(crate) fn unpinned_uses(self, uses: &[u64; 32]) -> u64 {
+        (1..32).filter(|g| !self.0.contains(g)).map(|g| uses[usize::from(g)]).sum()
+    }
+}
+
+/// The host register of each guest register under the pinning of the code
+/// being generated (0: none; rax is never pinned).
+const fn table(p: Pinning) -> [u8; 32] {
     let mut t = [0u8; 32];
     let mut i = 0;
-    while i < PINNED.len() {
-        t[PINNED[i].0 as usize] = PINNED[i].1;
+    while i < HOSTS.len() {
+        t[p.0[i] as usize] = HOSTS[i];
         i += 1;
     }
     t
-};
+}
+
+thread_local! {
+    /// The pinning code is generated for (`with_pinning`).
+    static CURRENT: Cell<Pinning> = const { Cell::new(Pinning::DEFAULT) };
+    static HOST: Cell<[u8; 32]> = const { Cell::new(table(Pinning::DEFAULT)) };
+}
+
+/// Run `f`, which generates code, with pinning `p`; restores the previous
+/// one after (also if `f` panics).
+pub(crate) fn with_pinning<T>(p: Pinning, f: impl FnOnce() -> T) -> T {
+    struct Restore(Pinning, [u8; 32]);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+            HOST.with(|h| h.set(self.1));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(p)), HOST.with(|h| h.replace(table(p))));
+    f()
+}
+
+/// The pinning in effect (`with_pinning`).
+fn current() -> Pinning {
+    CURRENT.with(|c| c.get())
+}
 
 /// Scratch host registers of generated code (never pinned).
 pub(crate) const RAX: u8 = 0;
@@ -46,7 +133,8 @@ pub(crate) fn xr(g: u8) -> i32 {
 }
 
 pub(crate) fn loc(g: u8) -> R {
-    match (g & 31, HOST[usize::from(g & 31)]) {
+    let g = g & 31;
+    match (g, HOST.with(|h| h.get()[usize::from(g)])) {
         (0, _) => R::Zero,
         (_, 0) => R::Mem(xr(g)),
         (_, h) => R::Host(h),
@@ -117,7 +205,7 @@ pub(crate) fn mov_imm(a: &mut Asm, r: u8, v: u64) {
 /// Store every pinned register to the `Hart` (before code that reads the
 /// `Hart`: helpers, the return to Rust).
 pub(crate) fn spill_all(a: &mut Asm) {
-    for (g, h) in PINNED {
+    for (g, h) in current().pairs() {
         let d = xr(g);
         dynasm!(a; .arch x64; mov QWORD [rbx + d], Rq(h));
     }
@@ -126,7 +214,7 @@ pub(crate) fn spill_all(a: &mut Asm) {
 /// Load every pinned register from the `Hart` (after code that may have
 /// written it, and on entry).
 pub(crate) fn fill_all(a: &mut Asm) {
-    for (g, h) in PINNED {
+    for (g, h) in current().pairs() {
         let d = xr(g);
         dynasm!(a; .arch x64; mov Rq(h), QWORD [rbx + d]);
     }
@@ -166,15 +254,56 @@ mod tests {
     #[test]
     fn pinned_registers_are_distinct_and_not_reserved() {
         let mut seen = [false; 16];
-        for (g, h) in PINNED {
-            assert!(g != 0 && g < 32);
+        for h in HOSTS {
             // rax, rcx, rdx scratch; rbx hart; rsp; rbp budget; r14 TLB.
             assert!(![0, 1, 2, 3, 4, 5, 14].contains(&h), "host {h} is reserved");
             assert!(!seen[usize::from(h)], "host {h} used twice");
             seen[usize::from(h)] = true;
+        }
+        for (g, h) in Pinning::DEFAULT.pairs() {
             assert_eq!(loc(g), R::Host(h));
         }
         assert_eq!(loc(0), R::Zero);
         assert_eq!(loc(5), R::Mem(xr(5)));
+        // Another pinning, in its scope only.
+        let p = Pinning::new([5, 6, 7, 28, 29, 30, 31, 18, 9]).unwrap();
+        with_pinning(p, || {
+            assert_eq!(loc(5), R::Host(12));
+            assert_eq!(loc(9), R::Host(11));
+            assert_eq!(loc(2), R::Mem(xr(2)));
+            assert_eq!(loc(0), R::Zero);
+        });
+        assert_eq!(loc(5), R::Mem(xr(5)));
+        assert_eq!(loc(2), R::Host(12));
+    }
+
+    #[test]
+    fn pinnings_are_nine_distinct_registers() {
+        assert!(Pinning::new([1, 2, 3, 4, 5, 6, 7, 8, 9]).is_some());
+        assert!(Pinning::new([0, 2, 3, 4, 5, 6, 7, 8, 9]).is_none(), "x0");
+        assert!(Pinning::new([1, 2, 3, 4, 5, 6, 7, 8, 1]).is_none(), "twice");
+        assert!(Pinning::new([1, 2, 3, 4, 5, 6, 7, 8, 32]).is_none(), "no x32");
+    }
+
+    #[test]
+    fn the_best_pinning_takes_the_most_used_and_keeps_the_rest_in_place() {
+        let mut uses = [0u64; 32];
+        // a0-a7 (10-17) and s1 (9) most used; sp (2) and ra (1) hardly.
+        for (g, u) in uses.iter_mut().enumerate().take(18).skip(9) {
+            *u = 100 + g as u64;
+        }
+        uses[2] = 5;
+        uses[8] = 50;
+        let p = Pinning::DEFAULT.best_for(&uses);
+        let mut got = p.guest();
+        got.sort_unstable();
+        assert_eq!(got, [9, 10, 11, 12, 13, 14, 15, 16, 17]);
+        // a0-a5 stay where they were.
+        for (g, h) in Pinning::DEFAULT.pairs().filter(|(g, _)| (10..16).contains(g)) {
+            assert!(p.pairs().any(|x| x == (g, h)), "x{g} moved");
+        }
+        assert_eq!(p.unpinned_uses(&uses), 5 + 50);
+        assert_eq!(Pinning::DEFAULT.unpinned_uses(&uses), 109 + 116 + 117);
+        assert_eq!(p.best_for(&uses), p, "stable");
     }
 }
