@@ -101,7 +101,8 @@ struct Block {
     /// page translates there, which its code checks on every entry
     /// (`translate::block`) and Rust before entering it.
     second: Option<u64>,
-    /// Its integer register operands, counted (`translate::count_int_regs`).
+    /// Its integer register operands (`translate::count_int_regs`), per
+    /// instruction, times 64.
     uses: [u8; 32],
 }
 
@@ -251,12 +252,17 @@ pub struct Jit {
     look_every: u32,
     /// A better pinning found, made at the next `exec_block`.
     repin: Option<Pinning>,
+    /// Slices ended in generated code (counting up to `SLICES_PER_SAMPLE`).
+    slices: u32,
 }
 
-/// Samples of running code before the first look at the pinning, and
-/// at most between two looks.
-const FIRST_LOOK: u32 = 256;
-const LAST_LOOK: u32 = 1 << 16;
+/// Budget slices that end in generated code per sample of where it runs
+/// (a sample costs a map lookup), samples before the first look at the
+/// pinning, and at most between two looks: the first look comes after
+/// about 16M instructions (with the machine's 64K-instruction slices).
+const SLICES_PER_SAMPLE: u32 = 4;
+const FIRST_LOOK: u32 = 64;
+const LAST_LOOK: u32 = 1 << 14;
 
 impl Jit {
     /// A JIT with the default code buffer size.
@@ -300,6 +306,7 @@ impl Jit {
             samples: 0,
             look_every: FIRST_LOOK,
             repin: None,
+            slices: 0,
         })
     }
 
@@ -346,10 +353,8 @@ impl Jit {
         let pc = cpu.hart.pc;
         let Ok((pa, _)) = cpu.fetch_phys(pc) else { return };
         let Some(b) = self.blocks.get(&pa).and_then(|v| v.iter().find(|b| b.vpc == pc)) else { return };
-        // Per instruction: a slice ends in a block about as often as its
-        // instructions run, so its counts would weigh twice by its length.
         for (u, &k) in self.uses.iter_mut().zip(&b.uses) {
-            *u += u64::from(k) * 256 / u64::from(b.n);
+            *u += u64::from(k);
         }
         self.samples += 1;
         if self.samples < self.look_every {
@@ -560,10 +565,14 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
-        let mut uses = [0; 32];
+        let mut counts = [0; 32];
         for i in insns {
-            translate::count_int_regs(i, &mut uses);
+            translate::count_int_regs(i, &mut counts);
         }
+        // Per instruction (at most 3 registers each, so within a byte): a
+        // slice ends in a block about as often as its instructions run, so
+        // whole counts would weigh twice by its length.
+        let uses = counts.map(|k| (u32::from(k) * 64 / n as u32) as u8);
         let b = Block {
             vpc: pc,
             addr: addr + out.start,
@@ -779,7 +788,11 @@ impl Jit {
         // The slice's budget ran out (less than a block's worth left) at
         // the block now at pc: a sample of where the time goes.
         if self.adaptive && max >= 1 << 12 && left <= u64::from(u8::MAX) {
-            self.sample(cpu);
+            self.slices += 1;
+            if self.slices == SLICES_PER_SAMPLE {
+                self.slices = 0;
+                self.sample(cpu);
+            }
         }
         left
     }
