@@ -103,7 +103,7 @@ struct Block {
     second: Option<u64>,
     /// Its integer register operands (`translate::count_int_regs`), per
     /// instruction, times 64.
-    uses: [u8; 32],
+    uses: [u16; 32],
 }
 
 /// Translation statistics over the whole run (the report, QEMU's `info
@@ -569,10 +569,10 @@ impl Jit {
         for i in insns {
             translate::count_int_regs(i, &mut counts);
         }
-        // Per instruction (at most 3 registers each, so within a byte): a
-        // slice ends in a block about as often as its instructions run, so
-        // whole counts would weigh twice by its length.
-        let uses = counts.map(|k| (u32::from(k) * 64 / n as u32) as u8);
+        // Per instruction (at most 3 each): a slice ends in a block about
+        // as often as its instructions run, so whole counts would weigh
+        // twice by its length.
+        let uses = counts.map(|k| (u32::from(k) * 64 / n as u32) as u16);
         let b = Block {
             vpc: pc,
             addr: addr + out.start,
