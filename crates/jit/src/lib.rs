@@ -252,15 +252,12 @@ pub struct Jit {
     look_every: u32,
     /// A better pinning found, made at the next `exec_block`.
     repin: Option<Pinning>,
-    /// Slices ended in generated code (counting up to `SLICES_PER_SAMPLE`).
-    slices: u32,
 }
 
-/// Budget slices that end in generated code per sample of where it runs
-/// (a sample costs a map lookup), samples before the first look at the
-/// pinning, and at most between two looks: the first look comes after
-/// about 16M instructions (with the machine's 64K-instruction slices).
-const SLICES_PER_SAMPLE: u32 = 4;
+/// Samples of running code (one per budget slice that ends in generated
+/// code) before the first look at the pinning, and at most between two
+/// looks: the first look comes after about 16M instructions with the
+/// machine's 256K-instruction slices.
 const FIRST_LOOK: u32 = 64;
 const LAST_LOOK: u32 = 1 << 14;
 
@@ -306,7 +303,6 @@ impl Jit {
             samples: 0,
             look_every: FIRST_LOOK,
             repin: None,
-            slices: 0,
         })
     }
 
@@ -788,11 +784,7 @@ impl Jit {
         // The slice's budget ran out (less than a block's worth left) at
         // the block now at pc: a sample of where the time goes.
         if self.adaptive && max >= 1 << 12 && left <= u64::from(u8::MAX) {
-            self.slices += 1;
-            if self.slices == SLICES_PER_SAMPLE {
-                self.slices = 0;
-                self.sample(cpu);
-            }
+            self.sample(cpu);
         }
         left
     }
