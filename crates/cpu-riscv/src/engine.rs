@@ -181,6 +181,15 @@ impl Cpu {
         self.fetch_pa(pc)
     }
 
+    /// `fetch_phys` as far as the fetch TLB already knows it: `None` on a
+    /// miss, where `fetch_phys` would walk the page table (and might set
+    /// an A bit, which must not happen for a fetch that is not made:
+    /// Privileged spec 4.3.1, PTE updates are exact). For engines that
+    /// only want to know where code runs.
+    pub fn fetch_phys_cached(&self, pc: u64) -> Option<u64> {
+        self.fetch_pa_cached(pc)
+    }
+
     /// Decode the block at physical `pa` (virtual `pc`, in a page for which
     /// `fetch_phys` said cacheable), with the interpreter's block boundaries,
     /// and register its bytes as code so that writes to them are reported by

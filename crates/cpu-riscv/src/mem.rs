@@ -750,11 +750,17 @@ impl Cpu {
     /// whether it lies in a plain RAM page (whose blocks may be cached).
     #[inline(always)]
     pub(crate) fn fetch_pa(&mut self, pc: u64) -> Result<(u64, bool), Exception> {
-        let e = &self.tlb.fetch[tlb_index(pc)];
-        if e.tag == pc & !PAGE_MASK {
-            return Ok((pc.wrapping_add(e.addend), true));
+        match self.fetch_pa_cached(pc) {
+            Some(pa) => Ok((pa, true)),
+            None => self.fetch_pa_slow(pc),
         }
-        self.fetch_pa_slow(pc)
+    }
+
+    /// `fetch_pa` on a fetch TLB hit (cacheable RAM), else `None`.
+    #[inline(always)]
+    pub(crate) fn fetch_pa_cached(&self, pc: u64) -> Option<u64> {
+        let e = &self.tlb.fetch[tlb_index(pc)];
+        (e.tag == pc & !PAGE_MASK).then(|| pc.wrapping_add(e.addend))
     }
 
     #[inline(never)]

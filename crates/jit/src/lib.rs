@@ -347,7 +347,7 @@ impl Jit {
     /// registers (a twentieth of them: changing flushes all code).
     fn sample(&mut self, cpu: &mut Cpu) {
         let pc = cpu.hart.pc;
-        let Ok((pa, _)) = cpu.fetch_phys(pc) else { return };
+        let Some(pa) = cpu.fetch_phys_cached(pc) else { return };
         let Some(b) = self.blocks.get(&pa).and_then(|v| v.iter().find(|b| b.vpc == pc)) else { return };
         for (u, &k) in self.uses.iter_mut().zip(&b.uses) {
             *u += u64::from(k);
