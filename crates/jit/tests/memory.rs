@@ -67,7 +67,13 @@ fn monitor_reads_and_copy_in_writes_agree_with_generated_code() {
     cpu.exit_request.store(false, Ordering::Release);
 
     // Bytes copied in now are what generated code loads next: same RAM,
-    // whatever the TLB kept (its entries are not flushed here).
+    // whatever the TLB kept (its entries are not flushed here). From the
+    // loop's head: the stop may have come between its load and its store
+    // (a block boundary where a slice's budget ended), and the store would
+    // then write the old count over the new value.
+    while cpu.hart.pc != RAM + 4 {
+        assert_eq!(cpu.run(1), Stop::Budget);
+    }
     cpu.ram_write(DATA, 8, 1 << 40).unwrap();
     assert_eq!(cpu.run(1000), Stop::Budget);
     let v = cpu.ram().read(DATA, 8).unwrap();
