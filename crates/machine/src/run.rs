@@ -22,10 +22,12 @@ pub enum RunExit {
 }
 
 /// Instructions per slice of guest execution between device polls (the
-/// timer's and the UART's): about 50-100 us under the JIT. Every slice
-/// leaves generated code and comes back; at 64K instructions that cost
-/// CoreMark and `mix` 3-4% (measured side by side).
+/// timer's and the UART's): about 50-100 us under the JIT, for which every
+/// slice leaves generated code and comes back (at 64K instructions that
+/// cost CoreMark and `mix` 3-4%, measured side by side); a quarter of it
+/// in the interpreter, several times slower, for the same latency.
 const SLICE: u64 = 256 * 1024;
+const SLICE_INTERP: u64 = 64 * 1024;
 /// Longest idle sleep while the hart waits for an interrupt.
 const MAX_IDLE: Duration = Duration::from_millis(1);
 
@@ -57,10 +59,11 @@ impl Machine {
                 }
                 continue;
             }
+            let slice = if self.cpu.has_engine() { SLICE } else { SLICE_INTERP };
             let budget = match self.max_insns {
                 Some(max) if self.executed >= max => return RunExit::InsnLimit,
-                Some(max) => SLICE.min(max - self.executed),
-                None => SLICE,
+                Some(max) => slice.min(max - self.executed),
+                None => slice,
             };
             let before = self.cpu.executed;
             let stop = self.cpu.run(budget);
