@@ -359,7 +359,7 @@ impl Jit {
         self.samples = 0;
         let best = self.pinning.best_for(&self.uses);
         let total: u64 = self.uses.iter().sum();
-        let gain = self.pinning.unpinned_uses(&self.uses) - best.unpinned_uses(&self.uses);
+        let gain = self.pinning.unpinned_uses(&self.uses).saturating_sub(best.unpinned_uses(&self.uses));
         if gain * 20 > total {
             self.repin = Some(best);
             self.look_every = (self.look_every * 2).min(LAST_LOOK);
