@@ -517,7 +517,7 @@ fn hot_registers_get_pinned() {
     while cs[0].hart.pc != CODE + 0x20 {
         run_both(&mut cs, 1 << 16);
     }
-    assert_eq!(cs[0].hart.x[20], cs[1].hart.x[20]);
+    assert_eq!(cs[1].hart.x[29], 0, "t4: every round ran");
     assert!(stat(&cs[1], "repinned") >= 1, "{:?}", cs[1].engine_stats());
     let info = cs[1].engine_info().expect("the JIT reports");
     let line = info.lines().find(|l| l.starts_with("pinned registers")).expect("a pinning line");

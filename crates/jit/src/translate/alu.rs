@@ -337,6 +337,11 @@ fn src_of(g: u8) -> Src {
 /// immediate or `cl`, computed in place where the operands allow.
 fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
     let identity = o.zero_is_identity && matches!(src, Src::Imm(0));
+    // rd = x0 + rs2 (or |, ^; c.mv, and addw as a sign extension): a copy.
+    if let (0, true, true, Some(g)) = (rs1, o.commutes, o.zero_is_identity, src_g) {
+        copy(a, rd, g, o.word);
+        return;
+    }
     match loc(rd) {
         R::Zero => {}
         R::Host(h) if rs1 == rd => {
@@ -346,10 +351,6 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
             if o.word {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
             }
-        }
-        // rd = x0 + rs2 (or |, ^; c.mv, sext.w as addw): one move.
-        R::Host(h) if rs1 == 0 && o.commutes && o.zero_is_identity && src_g.is_some() => {
-            move_to(a, h, src_g.unwrap_or(0), o.word)
         }
         // rd = rs1 OP 0 (mv, sext.w): one move.
         R::Host(h) if identity => move_to(a, h, rs1, o.word),
@@ -368,17 +369,6 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
                 dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
             }
         }
-        // The same copy into a register in the `Hart`.
-        R::Mem(_) if rs1 == 0 && o.commutes && o.zero_is_identity && src_g.is_some() => {
-            let g = src_g.unwrap_or(0);
-            match (o.word, loc(g)) {
-                (false, R::Host(s)) => set(a, rd, s),
-                _ => {
-                    move_to(a, RAX, g, o.word);
-                    set(a, rd, RAX);
-                }
-            }
-        }
         R::Mem(d) if rs1 == rd && !o.word => {
             if !identity {
                 (o.emit)(a, Dst::Mem(d), src);
@@ -392,6 +382,20 @@ fn two(a: &mut Asm, o: TwoOp, rd: u8, rs1: u8, src: Src, src_g: Option<u8>) {
             if o.word {
                 dynasm!(a; .arch x64; movsxd rax, eax);
             }
+            set(a, rd, RAX);
+        }
+    }
+}
+
+/// Guest register `rd` = guest register `g`, or with `word` its low 32
+/// bits sign-extended: one move, or one store into the `Hart`.
+fn copy(a: &mut Asm, rd: u8, g: u8, word: bool) {
+    match (loc(rd), word, loc(g)) {
+        (R::Zero, _, _) => {}
+        (R::Host(h), _, _) => move_to(a, h, g, word),
+        (R::Mem(_), false, R::Host(s)) => set(a, rd, s),
+        (R::Mem(_), _, _) => {
+            move_to(a, RAX, g, word);
             set(a, rd, RAX);
         }
     }

@@ -93,28 +93,27 @@ const fn table(p: Pinning) -> [u8; 32] {
 }
 
 thread_local! {
-    /// The pinning code is generated for (`with_pinning`).
-    static CURRENT: Cell<Pinning> = const { Cell::new(Pinning::DEFAULT) };
-    static HOST: Cell<[u8; 32]> = const { Cell::new(table(Pinning::DEFAULT)) };
+    /// The pinning code is generated for (`with_pinning`), with its
+    /// guest-to-host table (`loc` looks every operand up there).
+    static CURRENT: Cell<(Pinning, [u8; 32])> = const { Cell::new((Pinning::DEFAULT, table(Pinning::DEFAULT))) };
 }
 
 /// Run `f`, which generates code, with pinning `p`; restores the previous
 /// one after (also if `f` panics).
 pub(crate) fn with_pinning<T>(p: Pinning, f: impl FnOnce() -> T) -> T {
-    struct Restore(Pinning, [u8; 32]);
+    struct Restore((Pinning, [u8; 32]));
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
-            HOST.with(|h| h.set(self.1));
         }
     }
-    let _restore = Restore(CURRENT.with(|c| c.replace(p)), HOST.with(|h| h.replace(table(p))));
+    let _restore = Restore(CURRENT.with(|c| c.replace((p, table(p)))));
     f()
 }
 
 /// The pinning in effect (`with_pinning`).
 fn current() -> Pinning {
-    CURRENT.with(|c| c.get())
+    CURRENT.with(|c| c.get().0)
 }
 
 /// Scratch host registers of generated code (never pinned).
@@ -140,7 +139,7 @@ pub(crate) fn xr(g: u8) -> i32 {
 
 pub(crate) fn loc(g: u8) -> R {
     let g = g & 31;
-    match (g, HOST.with(|h| h.get()[usize::from(g)])) {
+    match (g, CURRENT.with(|c| c.get().1[usize::from(g)])) {
         (0, _) => R::Zero,
         (_, 0) => R::Mem(xr(g)),
         (_, h) => R::Host(h),
