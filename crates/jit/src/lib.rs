@@ -89,7 +89,8 @@ struct Block {
     fp: Option<FpMode>,
     /// The addend of the direct-read window in effect when it was
     /// translated (`Cpu::direct_reads`; `None`: there was none), which its
-    /// loads use. Its code runs only under that window, with no check on
+    /// loads use (its stores too, for the host address past the TLB
+    /// check). Its code runs only under that window, with no check on
     /// entry: Rust enters a block only under its own window, and direct
     /// jumps link only blocks of the same window (`Patch::key`); the window
     /// changes only with a TLB flush or bank switch (privilege, MPRV/MPP,

@@ -452,7 +452,7 @@ pub(crate) fn emit(
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            let m = mem::translate(a, i.rs1, i.imm, size, true, None, slow);
+            let m = mem::translate(a, i.rs1, i.imm, size, true, direct, slow);
             if size == 8 {
                 dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
                 mem::store_at!(a, m, QWORD, Rq(RDX));

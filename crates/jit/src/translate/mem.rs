@@ -60,7 +60,9 @@ pub(crate) struct Addr {
 /// (or write) TLB as `Cpu::load` / `Cpu::store` on a hit (`[vaddr +
 /// entry's host addend]`): entry `(vaddr >> 12) % entries` hits when its
 /// tag equals `vaddr & (!0xfff | (size - 1))`, so misaligned accesses
-/// always miss. Anything else jumps to `slow`. Uses rax, rcx and rdx.
+/// always miss. A store under a window checks the write TLB likewise but
+/// writes at the window's address (the same bytes). Anything else jumps to
+/// `slow`. Uses rax, rcx and rdx.
 pub(crate) fn translate(
     a: &mut Asm,
     rs1: u8,
@@ -117,8 +119,21 @@ pub(crate) fn translate(
     dynasm!(a; .arch x64
         ; cmp rdx, QWORD [r14 + rcx + tag]
         ; jne =>slow
-        ; mov rcx, QWORD [r14 + rcx + host]
     );
+    if let (Some(w), true) = (direct, write) {
+        // Under the window's terms (no translation, all of RAM plain) a
+        // write entry that hits maps `vaddr` to `vaddr + w.addend`, as the
+        // window does: the entry only says the store may be done here (a
+        // plain RAM page with no translated code, aligned), and the store's
+        // address needs no load, so later loads of the same bytes see it
+        // forwarded without waiting on the TLB.
+        if let Ok(disp) = i32::try_from(w.addend as i64) {
+            return Addr { base: RAX, index: None, disp };
+        }
+        dynasm!(a; .arch x64; mov rcx, QWORD w.addend as i64);
+        return Addr { base: RAX, index: Some(RCX), disp: 0 };
+    }
+    dynasm!(a; .arch x64; mov rcx, QWORD [r14 + rcx + host]);
     Addr { base: RAX, index: Some(RCX), disp: 0 }
 }
 
@@ -185,7 +200,7 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads
             }
         }
         Mem::Store { size } => {
-            let m = translate(a, i.rs1, i.imm, size, true, None, slow);
+            let m = translate(a, i.rs1, i.imm, size, true, direct, slow);
             let v = match loc(i.rs2) {
                 R::Host(h) => h,
                 _ => {
