@@ -26,6 +26,9 @@ pub(crate) struct CodeBuffer {
     floor: usize,
     cap: usize,
     base: usize,
+    /// Layout randomization (`set_layout_seed`): the seed and the number
+    /// of appends so far.
+    layout: Option<(u64, u64)>,
 }
 
 // SAFETY: the buffer owns its mapping exclusively; the raw pointer is only
@@ -47,13 +50,20 @@ impl CodeBuffer {
             )
         };
         if p != libc::MAP_FAILED {
-            return Ok(CodeBuffer { map: Mapping::Rwx(p.cast()), used: 0, floor: 0, cap, base: p as usize });
+            return Ok(CodeBuffer {
+                map: Mapping::Rwx(p.cast()),
+                used: 0,
+                floor: 0,
+                cap,
+                base: p as usize,
+                layout: None,
+            });
         }
         let mut m = MutableBuffer::new(cap)?;
         m.set_len(cap);
         let buf = m.make_exec()?;
         let base = buf.as_ptr() as usize;
-        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, floor: 0, cap, base })
+        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, floor: 0, cap, base, layout: None })
     }
 
     /// The address the next appended code will have.
@@ -67,6 +77,15 @@ impl CodeBuffer {
 
     pub(crate) fn capacity(&self) -> usize {
         self.cap
+    }
+
+    /// Leave a gap of 0-63 bytes after each block, drawn from `seed`: code
+    /// speed on a modern x86 depends on where each loop and branch falls
+    /// (fetch windows, predictor tables) by several percent either way, so
+    /// a change to generated code is judged by its mean over many layouts,
+    /// not by the one that packing happens to give (`benches/layouts.sh`).
+    pub(crate) fn set_layout_seed(&mut self, seed: u64) {
+        self.layout = Some((seed, 0));
     }
 
     /// Whether `len` more bytes fit.
@@ -116,6 +135,13 @@ impl CodeBuffer {
             }
         }
         self.used += code.len();
+        if let Some((seed, n)) = &mut self.layout {
+            let gap = layout_gap(*seed, *n);
+            *n += 1;
+            if self.fits(gap) {
+                self.used += gap;
+            }
+        }
         Ok(addr)
     }
 
@@ -146,6 +172,14 @@ impl CodeBuffer {
     }
 }
 
+/// The gap after the `n`th block under layout seed `seed` (splitmix64).
+fn layout_gap(seed: u64, n: u64) -> usize {
+    let mut x = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((x ^ (x >> 31)) % 64) as usize
+}
+
 impl Drop for CodeBuffer {
     fn drop(&mut self) {
         if let Mapping::Rwx(p) = self.map {
@@ -153,5 +187,30 @@ impl Drop for CodeBuffer {
             // once; no code in it runs after its owner (the `Jit`) is dropped.
             unsafe { libc::munmap(p.cast(), self.cap) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeBuffer;
+
+    /// Start offsets of ten 5-byte appends.
+    fn starts(seed: Option<u64>) -> Vec<usize> {
+        let mut b = CodeBuffer::new(64 << 10).unwrap();
+        if let Some(s) = seed {
+            b.set_layout_seed(s);
+        }
+        (0..10).map(|_| b.append(&[0xc3; 5]).unwrap() - b.base).collect()
+    }
+
+    #[test]
+    fn a_layout_seed_leaves_gaps_that_it_alone_decides() {
+        assert_eq!(starts(None), (0..10).map(|i| 5 * i).collect::<Vec<_>>(), "packed without a seed");
+        let a = starts(Some(7));
+        assert_eq!(a, starts(Some(7)), "the same seed, the same layout");
+        assert_ne!(a, starts(Some(8)), "another seed, another layout");
+        let gaps: Vec<usize> = a.windows(2).map(|w| w[1] - w[0] - 5).collect();
+        assert!(gaps.iter().all(|&g| g < 64), "{gaps:?}");
+        assert!(gaps.iter().any(|&g| g > 0), "{gaps:?}");
     }
 }

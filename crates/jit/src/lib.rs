@@ -274,6 +274,10 @@ impl Jit {
     pub fn with_code_size(bytes: usize) -> std::io::Result<Jit> {
         let bytes = bytes.clamp(64 << 10, 1 << 30);
         let mut buffer = CodeBuffer::new(bytes)?;
+        // A benchmarking knob (`benches/layouts.sh`), not for normal runs.
+        if let Some(seed) = std::env::var("TERN_JIT_LAYOUT_SEED").ok().and_then(|v| v.parse().ok()) {
+            buffer.set_layout_seed(seed);
+        }
         let shared = Shared::install(&mut buffer, Pinning::DEFAULT)?;
         Ok(Jit {
             code: buffer,
