@@ -65,10 +65,10 @@ pub(crate) fn take_panic() -> Option<Box<HostPanic>> {
 /// block loop does: `npc = pc + len` first; on success `pc = npc` and one
 /// more instruction retired; on an exception the trap is taken. Returns 0
 /// to go on with the block; else the block ends here (trap taken, code
-/// invalidated or flushed, as the interpreter ends its block, or the last
-/// instruction, `ahead` = 1): `NEXT` if generated code may go on to the
-/// next block itself (`Cpu::go_on`), `LEAVE` if it must return to Rust
-/// (and after a panic caught).
+/// invalidated or flushed, as the interpreter ends its block, the last
+/// instruction, `ahead` = 1, or an exit requested): `NEXT` if generated
+/// code may go on to the next block itself (`Cpu::go_on`), `LEAVE` if it
+/// must return to Rust (an exit requested, and after a panic caught).
 ///
 /// Generated code has written `hart.pc` (the instruction's address) and the
 /// up-to-date `instret` before the call.
@@ -94,9 +94,13 @@ pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn,
                 true
             }
         };
-        if !ends {
+        // An exit request (or an interrupt line this instruction raised,
+        // as a store to a device can) ends the block and returns to Rust
+        // now, not when generated code next refills its budget.
+        let exit = cpu.exit_request.load(Ordering::Relaxed);
+        if !(ends || exit) {
             0
-        } else if cpu.go_on() {
+        } else if !exit && cpu.go_on() {
             NEXT
         } else {
             LEAVE

@@ -77,11 +77,9 @@ type EntryFn = unsafe extern "sysv64" fn(*mut Cpu, usize, *const Context) -> u64
 struct Block {
     /// Virtual pc the block was translated for.
     vpc: u64,
-    /// Host address of the code: the entry that checks for exit requests
-    /// and interrupts (backward chained jumps, looked-up jumps).
+    /// Host address of the code's one entry (from Rust, chained and
+    /// looked-up jumps alike).
     addr: usize,
-    /// Host address of the entry that does not (from Rust, forward jumps).
-    entry: usize,
     /// Guest instructions in the block.
     n: u32,
     /// The FP state its code relies on, or `None` if it has no FP fast
@@ -187,8 +185,6 @@ struct Patch {
     /// Host address of the jump's displacement, and of its exit stub.
     at: usize,
     stub: usize,
-    /// Whether it enters where exit requests and interrupts are checked.
-    backward: bool,
     /// Where it leads now: `stub` or a block's code.
     to: usize,
     /// The direct-read window of the block it is in (`Block::direct`):
@@ -206,6 +202,7 @@ pub struct Jit {
     thunk_unchained: usize,
     exit: usize,
     after: usize,
+    refill: usize,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -286,6 +283,7 @@ impl Jit {
             thunk_unchained: shared.thunk_unchained,
             exit: shared.exit,
             after: shared.after,
+            refill: shared.refill,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
@@ -336,6 +334,7 @@ impl Jit {
         self.thunk_unchained = shared.thunk_unchained;
         self.exit = shared.exit;
         self.after = shared.after;
+        self.refill = shared.refill;
         self.tramp_range = shared.tramp_range;
         self.prologue = Some((shared.code, shared.tramp_range.0));
         if let Some(map) = &mut self.perfmap {
@@ -470,7 +469,7 @@ impl Jit {
     /// entry check, every time.
     fn chain_to(&mut self, pa: u64, b: &Block) {
         for p in self.incoming.get_mut(&pa).into_iter().flatten().filter(|p| p.vpc == b.vpc && p.key == b.direct) {
-            let to = if p.backward { b.addr } else { b.entry };
+            let to = b.addr;
             if p.to != to && self.code.patch_jump(p.at, to).is_ok() {
                 p.to = to;
                 self.stats.chained += 1;
@@ -554,6 +553,7 @@ impl Jit {
             thunk: if chaining { self.thunk } else { self.thunk_unchained },
             exit: self.exit,
             after: self.after,
+            refill: self.refill,
         };
         let out = translate::with_pinning(self.pinning, || translate::block(insns, ptr, at, base, env));
         if !self.code.fits(out.code.len()) {
@@ -574,16 +574,8 @@ impl Jit {
         // as often as its instructions run, so whole counts would weigh
         // twice by its length.
         let uses = counts.map(|k| (u32::from(k) * 64 / n as u32) as u16);
-        let b = Block {
-            vpc: pc,
-            addr: addr + out.start,
-            entry: addr + out.entry,
-            n: n as u32,
-            fp,
-            direct: direct.map(|w| w.addend),
-            second,
-            uses,
-        };
+        let b =
+            Block { vpc: pc, addr: addr + out.start, n: n as u32, fp, direct: direct.map(|w| w.addend), second, uses };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.selects += out.selects;
@@ -602,14 +594,13 @@ impl Jit {
         for s in &out.sites {
             let Some(stub) = s.stub else { continue };
             let (at, stub, key) = (addr + s.at, addr + stub, b.direct);
-            let mut p = Patch { vpc: s.vpc, at, stub, backward: s.backward, to: stub, key };
+            let mut p = Patch { vpc: s.vpc, at, stub, to: stub, key };
             // Any FP state will do: a block for another leaves on entry, and
             // the one Rust finds or translates for it then takes this jump
             // over (`chain_to`).
             if let Some(t) = self.find(s.pa, s.vpc, key, None) {
-                let to = if p.backward { t.addr } else { t.entry };
-                if self.code.patch_jump(p.at, to).is_ok() {
-                    p.to = to;
+                if self.code.patch_jump(p.at, t.addr).is_ok() {
+                    p.to = t.addr;
                     self.stats.chained += 1;
                 }
             }
@@ -645,8 +636,8 @@ impl Engine for Jit {
         // Chained jumps and the jump cache would skip the per-block `-d exec` lines.
         let chaining = self.chain && cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
         // The block the jump cache holds for `pc`, entered where generated
-        // code's lookups enter it: where it checks the exit flag, its second
-        // page, the FP state and the budget. If one of those sends it back
+        // code's lookups enter it: where it checks its second page, the FP
+        // state and the budget. If one of those sends it back
         // having run nothing, the long way below sorts it out. (A trap or
         // an xRET returns here every time: this keeps that round trip short.)
         if chaining {
@@ -707,7 +698,7 @@ impl Engine for Jit {
             self.cache_put(&b, pa, bank);
         }
         cpu.log_block_exec(pc);
-        max - self.enter(cpu, b.entry, max, bank)
+        max - self.enter(cpu, b.addr, max, bank)
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
@@ -749,8 +740,7 @@ impl Jit {
         write!(cpu.dlog, "{}", disas::dump("OUT", code, addr as u64));
     }
 
-    /// Run generated code from `code` (a block's entry, or its start where
-    /// it checks for exit requests) with budget `max`, under TLB bank
+    /// Run generated code from `code` (a block's entry) with budget `max`, under TLB bank
     /// `bank` (the current one); returns the budget left.
     fn enter(&mut self, cpu: &mut Cpu, code: usize, max: u64, bank: usize) -> u64 {
         cpu.begin_block();
@@ -808,6 +798,7 @@ struct Shared {
     thunk_unchained: usize,
     exit: usize,
     after: usize,
+    refill: usize,
     /// The trampoline's code, address and size.
     code: Vec<u8>,
     tramp_range: (usize, usize),
@@ -832,6 +823,7 @@ impl Shared {
             thunk_unchained: addr + off.thunk_unchained,
             exit: addr + off.exit,
             after: addr + off.after,
+            refill: addr + off.refill,
             tramp_range: (addr, code.len()),
             code,
         })

@@ -8,7 +8,7 @@
 //! `TERN_JIT_PROG_CASES=N` sets the number of programs.
 
 use cpu_riscv::Stop;
-use jit::testprog::{b_type, cpu, i_type, j_type, run_case, Bytes, Rng, CODE, TRAP_VEC};
+use jit::testprog::{b_type, cpu, i_type, j_type, run_case, s_type, Bytes, Rng, CODE, TRAP_VEC};
 use jit::Jit;
 
 #[test]
@@ -77,6 +77,16 @@ fn hot_loop_answers(program: &[u32]) {
     let chained = c.engine_stats().iter().find(|s| s.0 == "chained").map_or(0, |s| s.1);
     assert!(chained > 0, "the loop was not chained");
 
+    // A budget many times what generated code holds in `rbp` at once: it
+    // takes more in generated code (no return to Rust each time) and counts
+    // it exactly.
+    let entered = |c: &cpu_riscv::Cpu| c.engine_stats().iter().find(|s| s.0 == "entered").map_or(0, |s| s.1);
+    let before = entered(&c);
+    assert_eq!(c.run(1_000_003), Stop::Budget);
+    assert_eq!(c.hart.instret, 1_010_003);
+    assert_eq!(c.hart.pc, CODE + 4 * (1_010_003 % program.len() as u64));
+    assert!(entered(&c) - before <= 8, "left generated code {} times", entered(&c) - before);
+
     let flag = c.exit_request.clone();
     let raiser = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -106,4 +116,54 @@ fn hot_loop_answers(program: &[u32]) {
     raiser.join().expect("thread");
     assert_eq!(c.hart.csr.mcause, 1 << 63 | 7);
     assert_eq!(c.hart.csr.mepc, at, "taken where the loop stopped");
+}
+
+/// A device on the bus whose every write raises the machine software
+/// interrupt line (MSIP), as a CLINT's `msip` does.
+struct Doorbell(cpu_riscv::IrqLines);
+
+impl cpu_riscv::Bus for Doorbell {
+    fn read(&mut self, _: u64, _: u8) -> Result<u64, cpu_riscv::BusError> {
+        Ok(0)
+    }
+    fn write(&mut self, _: u64, _: u8, _: u64) -> Result<(), cpu_riscv::BusError> {
+        self.0.set(3, true);
+        Ok(())
+    }
+    fn overlaps(&self, addr: u64, len: u64) -> bool {
+        addr < DOORBELL + 8 && DOORBELL < addr.saturating_add(len)
+    }
+}
+
+const DOORBELL: u64 = 0x1000_0000;
+
+/// An interrupt that a store to a device raises is taken right after the
+/// store: the helper that did it ends the block and returns to Rust, which
+/// sees the exit flag the rising line raised, instead of the rest of the
+/// block and the loop's next rounds running first.
+#[test]
+fn an_interrupt_a_store_raises_is_taken_after_it() {
+    let program = [
+        0x1000_02b7,                // lui t0, 0x10000 (the doorbell)
+        i_type(1, 10, 0, 10, 0x13), // addi a0, a0, 1
+        s_type(0, 0, 5, 2),         // sw zero, 0(t0)
+        i_type(1, 11, 0, 11, 0x13), // addi a1, a1, 1
+        j_type(-12, 0),             // j back to the addi a0
+    ];
+    let mut c = cpu(&program, &[j_type(0, 0)]);
+    let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
+    jit.set_hot_threshold(0);
+    c.set_engine(Some(Box::new(jit)));
+    c.bus = Box::new(Doorbell(c.irq.clone()));
+    c.irq.kick_on_raise(c.exit_request.clone());
+    c.hart.csr.mtvec = TRAP_VEC;
+    c.hart.csr.mie = 1 << 3;
+    c.hart.csr.mstatus |= 1 << 3;
+    assert_eq!(c.run(100_000), Stop::ExitRequest);
+    c.exit_request.store(false, std::sync::atomic::Ordering::Release);
+    assert_eq!(c.run(10), Stop::Budget);
+    assert_eq!(c.hart.csr.mcause, 1 << 63 | 3);
+    assert_eq!(c.hart.csr.mepc, CODE + 12, "taken after the store");
+    assert_eq!((c.hart.x[10], c.hart.x[11]), (1, 0), "one round, stopped after the store");
+    assert_eq!(c.hart.pc, TRAP_VEC);
 }

@@ -40,8 +40,7 @@ pub(crate) fn mov_rax(a: &mut Asm, v: u64) {
 }
 
 /// Leave for the virtual pc in `rax`: the jump cache, indexed by virtual pc
-/// as QEMU's `tb_jmp_cache`, gives a block translated for it, entered where
-/// it checks for exit requests and interrupts. `lib.rs` keeps the cache
+/// as QEMU's `tb_jmp_cache`, gives a block translated for it. `lib.rs` keeps the cache
 /// true to the current translation of pcs (cleared with every TLB flush), so
 /// a hit needs no fetch translation. A miss returns to Rust, which does the
 /// same the slow way.
@@ -89,7 +88,7 @@ fn chained_jump(a: &mut Asm, b: &mut Builder, delta: i64, cond: Option<(Op, bool
         None => dynasm!(a; .arch x64; jmp =>stub),
     }
     let at = a.offset().0 - 4;
-    b.sites.push(super::Site { at, stub: None, pa: tpa, vpc: target, backward: tpa <= b.pa });
+    b.sites.push(super::Site { at, stub: None, pa: tpa, vpc: target });
     b.stubs.push((stub, b.sites.len() - 1));
 }
 

@@ -5,9 +5,11 @@
 //!   from the `*mut Cpu` the trampoline is entered with; helpers get that
 //!   same pointer back (`rbx - HART_IN_CPU`), so every access derives from it;
 //! - `rbp`: the work budget left (instructions retired plus traps taken, as
-//!   `Engine::exec_block` counts). A block takes its length off on entry
-//!   (or leaves if that would go below zero) and gives back what it did not
-//!   do when it leaves early;
+//!   `Engine::exec_block` counts), at most `CHUNK` of it, the rest in the
+//!   frame's reserve. A block takes its length off on entry (or, if that
+//!   would go below zero, takes more from the reserve after a look at the
+//!   exit flag: `refill_budget`) and gives back what it did not do when it
+//!   leaves early;
 //! - `r14`: the software TLB (`cpu_riscv::engine::TLB_LAYOUT`);
 //! - nine guest registers (`regs::Pinning`: by default sp, ra, a0-a5, s0;
 //!   the `Jit` picks the program's most used) in `rsi`, `rdi`, `r8`-`r13`,
@@ -16,7 +18,7 @@
 //! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
 //!   flag, the `instret` bias, the jump cache of the TLB bank in use and
-//!   bank 0's (`next_common`).
+//!   bank 0's (`next_common`), the budget's reserve.
 //!
 //! `instret` is not counted by generated code: within a run it is `bias -
 //! rbp` at block boundaries, since every instruction of a block retires and
@@ -76,6 +78,15 @@ const BIAS: i32 = 16;
 const CACHE: i32 = 24;
 /// Bank 0's jump cache, whose bank's cache `CACHE` is (`next_common`).
 const CACHE0: i32 = 32;
+/// The run's budget not yet in `rbp` (`refill`).
+const RESERVE: i32 = 40;
+/// The trampoline's frame size (a multiple of 16: the stack stays aligned).
+const FRAME: i32 = 48;
+
+/// The most budget `rbp` holds at a time: generated code looks at the exit
+/// flag each time it runs out (`refill`), so this bounds how long an exit
+/// request from another thread waits (about 10 us of guest code).
+pub(crate) const CHUNK: i32 = 1 << 14;
 /// `Cpu::next`'s fields, from the `Hart`.
 const NEXT_TLB: i32 = cpu_riscv::engine::NEXT_TLB_IN_CPU as i32 - HART_IN_CPU;
 const NEXT_BANK: i32 = cpu_riscv::engine::NEXT_BANK_IN_CPU as i32 - HART_IN_CPU;
@@ -103,8 +114,8 @@ pub(crate) struct Context {
 /// budget left. Saves the callee-saved registers, sets up the registers
 /// and frame above, calls the block and, when generated code returns,
 /// stores the pinned registers and `instret`. The stack is 16-byte aligned
-/// inside blocks (entry: 8 mod 16; 6 pushes and 32 bytes of frame, then
-/// the call's 8), as helper calls need.
+/// inside blocks (entry: 8 mod 16; 6 pushes and `FRAME` bytes of frame,
+/// then the call's 8), as helper calls need.
 pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
     let mut a = Asm::new(base);
     dynasm!(a; .arch x64
@@ -114,11 +125,19 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
         ; push r13
         ; push r14
         ; push r15
-        ; sub rsp, 32
+        ; sub rsp, FRAME
         ; lea rbx, [rdi + HART_IN_CPU]
         ; mov rax, rsi
         ; mov r14, QWORD [rdx]
+        // rbp = min(budget, CHUNK), the rest in reserve.
         ; mov rbp, QWORD [rdx + 8]
+        ; xor ecx, ecx
+        ; cmp rbp, CHUNK
+        ; jbe >split
+        ; lea rcx, [rbp - CHUNK]
+        ; mov ebp, CHUNK
+        ; split:
+        ; mov QWORD [rsp + RESERVE - 8], rcx
         ; mov rcx, QWORD [rdx + 16]
         ; mov QWORD [rsp + EXIT_FLAG - 8], rcx
         ; mov rcx, QWORD [rdx + 24]
@@ -137,7 +156,8 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
         ; sub rax, rbp
         ; mov QWORD [rbx + INSTRET], rax
         ; mov rax, rbp
-        ; add rsp, 32
+        ; add rax, QWORD [rsp + RESERVE - 8]
+        ; add rsp, FRAME
         ; pop r15
         ; pop r14
         ; pop r13
@@ -146,6 +166,9 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
         ; pop rbx
         ; ret
     );
+    // The refill runs on into the common exit.
+    let refill = a.offset().0;
+    refill_budget(&mut a);
     let exit = a.offset().0;
     jump::exit_common(&mut a);
     let next = a.offset().0;
@@ -156,7 +179,35 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
     helper_thunk(&mut a, base, Some(base + after));
     let thunk_unchained = a.offset().0;
     helper_thunk(&mut a, base, None);
-    (a.finalize().expect("prologue assembles"), Prologue { thunk, thunk_unchained, exit, after })
+    (a.finalize().expect("prologue assembles"), Prologue { thunk, thunk_unchained, exit, after, refill })
+}
+
+/// A block found `rbp` short of its length (given back) and jumped here
+/// with `rax` = its virtual pc and `rcx` = its start: move up to `CHUNK` of
+/// the reserve into `rbp` (the `instret` bias with it) and enter the block
+/// again, unless the reserve is used up or an exit is requested (the flag
+/// also rises with interrupt lines): then return to Rust at the block's pc
+/// (the common exit, which follows this code). Checking the flag here, once
+/// per `CHUNK` of budget, keeps it off every loop's way round.
+fn refill_budget(a: &mut Asm) {
+    dynasm!(a; .arch x64
+        ; mov rdx, QWORD [rsp + RESERVE]
+        ; test rdx, rdx
+        ; jz >leave
+        ; mov rdx, QWORD [rsp + EXIT_FLAG]
+        ; cmp BYTE [rdx], 0
+        ; jne >leave
+        ; mov rdx, QWORD [rsp + RESERVE]
+        ; cmp rdx, CHUNK
+        ; jbe >take
+        ; mov edx, CHUNK
+        ; take:
+        ; sub QWORD [rsp + RESERVE], rdx
+        ; add rbp, rdx
+        ; add QWORD [rsp + BIAS], rdx
+        ; jmp rcx
+        ; leave:
+    );
 }
 
 /// Offsets of the shared code in the prologue (`prologue`).
@@ -167,6 +218,8 @@ pub(crate) struct Prologue {
     pub exit: usize,
     /// Where blocks jump after a helper that ends them (`after_helper_end`).
     pub after: usize,
+    /// Where blocks short of budget jump (`refill_budget`).
+    pub refill: usize,
 }
 
 /// Go on at `hart.pc` after a helper returned `NEXT` (reached by a `jmp`
@@ -254,27 +307,21 @@ const XMM_POISON: u64 = 0x40c8_1c80_0000_0000;
 /// A direct jump to a block in the same page: a `jmp rel32` whose
 /// displacement is at `at` (offset in the block's code), leading to the
 /// exit stub at `stub` until the target block (physical `pa`, virtual
-/// `vpc`) is translated. `backward`: the target does not lie after this
-/// block, so the jump may close a loop and enters the target where it
-/// checks for exit requests and interrupts.
+/// `vpc`) is translated.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub at: usize,
     pub stub: Option<usize>,
     pub pa: u64,
     pub vpc: u64,
-    pub backward: bool,
 }
 
 /// A translated block's code.
 pub(crate) struct Code {
     pub code: Vec<u8>,
-    /// Offset of the block's start, which backward jumps and the jump cache
-    /// enter (its leave paths come before it, in reach of short jumps).
+    /// Offset of the block's entry (its leave paths come before it, in
+    /// reach of short jumps).
     pub start: usize,
-    /// Offset of the entry that skips the exit and interrupt checks (from
-    /// Rust, which has checked, and forward chained jumps).
-    pub entry: usize,
     pub sites: Vec<Site>,
     /// Branches done as selects (`select`).
     pub selects: u64,
@@ -354,14 +401,14 @@ pub(crate) struct Env {
     pub exit: usize,
     /// Address of the shared end of blocks after a helper (`prologue`).
     pub after: usize,
+    /// Address of the budget refill (`prologue`).
+    pub refill: usize,
 }
 
 /// Translate `insns` (one block at `at`) for address `base` as `env` says.
-/// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers. The
-/// code's start is the entry of jumps that must check for exit requests
-/// and interrupts.
+/// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers.
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
-    let Env { chain, fp, direct, thunk, exit, after } = env;
+    let Env { chain, fp, direct, thunk, exit, after, refill } = env;
     let At { pa, vpc, second } = at;
     // Room for a typical block up front: growing the buffers as code is
     // pushed was most of translation's time (realloc after realloc).
@@ -371,32 +418,31 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let n = n as i32;
     let fp_mode = fp.unwrap_or(FpMode::Off);
     let leave_now = a.new_dynamic_label();
-    // The ways out before the block starts: budget short (give it back),
-    // or an exit request, a changed mapping or FP state (leave for Rust at
-    // the block's pc). Placed first so that the checks on the hot path
-    // reach them with two-byte jumps.
+    let start_label = a.new_dynamic_label();
+    // The ways out before the block starts: budget short (give it back,
+    // and refill it or return to Rust), or a changed mapping or FP state
+    // (leave for Rust at the block's pc). Placed first so that the checks
+    // on the hot path reach them with two-byte jumps. Exit requests (the
+    // flag, also raised when an interrupt line rises:
+    // `IrqLines::kick_on_raise`) are seen where the budget is refilled,
+    // every `CHUNK` at most, and after helpers (`helpers::exec_insn`);
+    // `Cpu::run` then checks the rest (which interrupt, whether enabled).
+    // Everything else that can make an interrupt taken (CSR writes, xRET,
+    // traps) runs in a helper that ends the block, and goes on to the next
+    // in generated code only when no interrupt is pending and enabled
+    // (`Cpu::go_on`).
     let back_at = a.offset().0;
     budget(&mut a, n);
-    let leave_at = a.offset().0;
+    if chain {
+        dynasm!(a; .arch x64; lea rcx, [=>start_label]);
+        jump::mov_rax(&mut a, vpc);
+        rel32(&mut a, base, refill, 0xe9);
+    }
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
     let start = a.offset().0;
-    // The exit-request flag, which is also raised when an interrupt line
-    // rises (`IrqLines::kick_on_raise`); `Cpu::run` then checks the rest
-    // (which interrupt, whether enabled). Everything else that can make an
-    // interrupt taken (CSR writes, xRET, traps) runs in a helper that ends
-    // the block, and goes on to the next in generated code only when no
-    // interrupt is pending and enabled (`Cpu::go_on`).
-    // `[rsp + 8]` spelled out: dynasm encodes a literal displacement in
-    // one byte, a named one in four (this is on every block).
-    const _: () = assert!(EXIT_FLAG == 8);
-    dynasm!(a; .arch x64
-        ; mov rax, QWORD [rsp + 8]
-        ; cmp BYTE [rax], 0
-    );
-    jcc_back(&mut a, JNE, leave_at);
-    let entry = a.offset().0;
+    dynasm!(a; .arch x64; =>start_label);
     // Every entry of a block running on into the next virtual page (`second`
     // = that page and the physical page it was decoded from): the fetch
     // TLB must map the one to the other, else Rust looks again (and fills
@@ -524,11 +570,10 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
     }
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, entry, sites: b.sites, selects }
+    Code { code, start, sites: b.sites, selects }
 }
 
-/// Condition codes of `jcc_back` (x86's `tttn` field).
-const JNE: u8 = 0x5;
+/// Condition code of `jcc_back` (x86's `tttn` field).
 const JL: u8 = 0xc;
 
 /// `jcc` with condition `cc` to `to`, an offset before this one: in two
@@ -616,19 +661,27 @@ mod tests {
 
     /// Direct jumps are `jmp rel32`, or for a branch's taken side the
     /// `jcc rel32` itself (patched in place by `lib.rs`), whose displacement
-    /// starts out pointing at their exit stub; forward and backward ones are
-    /// told apart; jumps leaving the page are not sites.
-    const ENV: Env = Env { chain: true, fp: None, direct: None, thunk: 0x10_0000, exit: 0x10_0000, after: 0x10_0000 };
+    /// starts out pointing at their exit stub; jumps leaving the page are
+    /// not sites.
+    const ENV: Env = Env {
+        chain: true,
+        fp: None,
+        direct: None,
+        thunk: 0x10_0000,
+        exit: 0x10_0000,
+        after: 0x10_0000,
+        refill: 0x10_0000,
+    };
 
     #[test]
     fn direct_jumps_are_patchable_rel32() {
         let pa = 0x8000_0100;
-        // beq a0, a1, -8 (backward); falls through to +4 (forward).
+        // beq a0, a1, -8 (taken); falls through to +4.
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
         let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
-            if s.backward {
+            if s.pa < pa {
                 assert_eq!(out.code[s.at - 2..s.at], [0x0f, 0x84], "je rel32");
             } else {
                 assert_eq!(out.code[s.at - 1], 0xe9, "jmp rel32");
@@ -636,10 +689,9 @@ mod tests {
             let rel = i32::from_le_bytes(out.code[s.at..s.at + 4].try_into().unwrap());
             assert_eq!(s.at as i64 + 4 + i64::from(rel), s.stub.unwrap() as i64);
         }
-        let fwd = out.sites.iter().find(|s| !s.backward).unwrap();
-        assert_eq!((fwd.pa, fwd.vpc), (pa + 4, 0x1000_0104));
-        let back = out.sites.iter().find(|s| s.backward).unwrap();
-        assert_eq!((back.pa, back.vpc), (pa - 8, 0x1000_00f8));
+        let mut to: Vec<(u64, u64)> = out.sites.iter().map(|s| (s.pa, s.vpc)).collect();
+        to.sort();
+        assert_eq!(to, [(pa - 8, 0x1000_00f8), (pa + 4, 0x1000_0104)]);
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
         let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
