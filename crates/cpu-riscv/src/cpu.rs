@@ -41,7 +41,9 @@ pub struct Cpu {
     pub bus: Box<dyn Bus>,
     pub irq: IrqLines,
     pub clock: Arc<Clock>,
-    /// Raised by other threads or devices; checked at every block boundary.
+    /// Raised by other threads or devices; checked at every block boundary
+    /// that returns to `run` (the JIT's generated code also looks at it at
+    /// least every 16K instructions and after helpers, and then returns).
     pub exit_request: Arc<AtomicBool>,
     /// `-d` logging (`writeln!(cpu.dlog, ...)` after checking `enabled`).
     pub dlog: DebugLog,
