@@ -769,8 +769,10 @@ impl Jit {
         // only between runs; after a privilege change generated code takes
         // the new bank's TLB and cache from `Cpu::next`, which `Cpu::go_on`
         // derives the same way). Generated code accesses RAM only at
-        // host addresses the TLB vouches for (pages wholly in RAM, which
-        // never moves while the `Cpu` lives: see `cpu_riscv::Ram`).
+        // host addresses the TLB or the direct-read window vouch for (pages
+        // wholly in RAM, which never moves while the `Cpu` lives: see
+        // `cpu_riscv::Ram`; a store under the window writes there only after
+        // a write TLB hit for the same page).
         let left = unsafe { (self.entry)(cp, code, &ctx) };
         // A helper panicked: generated code has left; go on with the panic here.
         if let Some(p) = helpers::take_panic() {

@@ -78,15 +78,15 @@ const BIAS: i32 = 16;
 const CACHE: i32 = 24;
 /// Bank 0's jump cache, whose bank's cache `CACHE` is (`next_common`).
 const CACHE0: i32 = 32;
-/// The run's budget not yet in `rbp` (`refill`).
+/// The run's budget not yet in `rbp` (`refill_budget`).
 const RESERVE: i32 = 40;
 /// The trampoline's frame size (a multiple of 16: the stack stays aligned).
 const FRAME: i32 = 48;
 
 /// The most budget `rbp` holds at a time: generated code looks at the exit
-/// flag each time it runs out (`refill`), so this bounds how long an exit
-/// request from another thread waits (about 10 us of guest code).
-pub(crate) const CHUNK: i32 = 1 << 14;
+/// flag each time it runs out (`refill_budget`), so this bounds how long an
+/// exit request from another thread waits (about 10 us of guest code).
+const CHUNK: i32 = 1 << 14;
 /// `Cpu::next`'s fields, from the `Hart`.
 const NEXT_TLB: i32 = cpu_riscv::engine::NEXT_TLB_IN_CPU as i32 - HART_IN_CPU;
 const NEXT_BANK: i32 = cpu_riscv::engine::NEXT_BANK_IN_CPU as i32 - HART_IN_CPU;
