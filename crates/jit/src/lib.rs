@@ -195,14 +195,8 @@ struct Patch {
 pub struct Jit {
     /// The prologue (`translate::prologue`, kept through flushes), then blocks.
     code: CodeBuffer,
-    entry: EntryFn,
-    /// Addresses of the helper thunk, the common exit and the shared end
-    /// of blocks after a helper (`translate::prologue`).
-    thunk: usize,
-    thunk_unchained: usize,
-    exit: usize,
-    after: usize,
-    refill: usize,
+    /// The trampoline and the code blocks jump to, for the pinning in use.
+    shared: Shared,
     /// Translated blocks by physical address (usually one virtual pc each).
     blocks: HashMap<u64, Vec<Block>, BuildHasherDefault<PaHasher>>,
     insns: InsnArena,
@@ -226,10 +220,6 @@ pub struct Jit {
     chain: bool,
     /// The blocks in the code buffer, for the report.
     tbs: info::BufferTbs,
-    /// The trampoline's code and address, until `-d out_asm` logs it.
-    prologue: Option<(Vec<u8>, usize)>,
-    /// The trampoline's address and size, for the perf map.
-    tramp_range: (usize, usize),
     /// `-perfmap`: where each block's code is named for perf.
     perfmap: Option<Box<PerfMap>>,
     /// Interpreted runs before translation; see `HOT_THRESHOLD`.
@@ -278,12 +268,7 @@ impl Jit {
         let shared = Shared::install(&mut buffer, Pinning::DEFAULT)?;
         Ok(Jit {
             code: buffer,
-            entry: shared.entry,
-            thunk: shared.thunk,
-            thunk_unchained: shared.thunk_unchained,
-            exit: shared.exit,
-            after: shared.after,
-            refill: shared.refill,
+            shared,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
             cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
@@ -295,8 +280,6 @@ impl Jit {
             stats: Stats::default(),
             chain: true,
             tbs: info::BufferTbs::default(),
-            prologue: Some((shared.code, shared.tramp_range.0)),
-            tramp_range: shared.tramp_range,
             perfmap: None,
             hot: HOT_THRESHOLD,
             cold: HashMap::default(),
@@ -328,17 +311,10 @@ impl Jit {
     fn repin_now(&mut self, cpu: &mut Cpu, p: Pinning) -> std::io::Result<()> {
         self.flush(cpu);
         self.code.clear_all();
-        let shared = Shared::install(&mut self.code, p)?;
-        self.entry = shared.entry;
-        self.thunk = shared.thunk;
-        self.thunk_unchained = shared.thunk_unchained;
-        self.exit = shared.exit;
-        self.after = shared.after;
-        self.refill = shared.refill;
-        self.tramp_range = shared.tramp_range;
-        self.prologue = Some((shared.code, shared.tramp_range.0));
+        self.shared = Shared::install(&mut self.code, p)?;
         if let Some(map) = &mut self.perfmap {
-            map.add(shared.tramp_range.0, shared.tramp_range.1, perfmap::PROLOGUE_NAME);
+            let (addr, size) = self.shared.tramp_range;
+            map.add(addr, size, perfmap::PROLOGUE_NAME);
         }
         self.pinning = p;
         self.stats.repinned += 1;
@@ -392,7 +368,7 @@ impl Jit {
     /// Name the trampoline and, from now on, each translated block in `map`
     /// (`-perfmap`).
     pub fn set_perfmap(&mut self, mut map: PerfMap) {
-        let (addr, size) = self.tramp_range;
+        let (addr, size) = self.shared.tramp_range;
         map.add(addr, size, perfmap::PROLOGUE_NAME);
         self.perfmap = Some(Box::new(map));
     }
@@ -400,7 +376,7 @@ impl Jit {
     /// Bytes of code buffer used by blocks and its capacity for them: as
     /// QEMU's `tcg_code_size`/`tcg_code_capacity`, without the prologue.
     pub fn code_usage(&self) -> (usize, usize) {
-        let prologue = self.tramp_range.1;
+        let prologue = self.shared.tramp_range.1;
         (self.code.used() - prologue, self.code.capacity() - prologue)
     }
 
@@ -550,10 +526,10 @@ impl Jit {
             chain: chaining,
             fp,
             direct,
-            thunk: if chaining { self.thunk } else { self.thunk_unchained },
-            exit: self.exit,
-            after: self.after,
-            refill: self.refill,
+            thunk: if chaining { self.shared.thunk } else { self.shared.thunk_unchained },
+            exit: self.shared.exit,
+            after: self.shared.after,
+            refill: self.shared.refill,
         };
         let out = translate::with_pinning(self.pinning, || translate::block(insns, ptr, at, base, env));
         if !self.code.fits(out.code.len()) {
@@ -734,14 +710,14 @@ impl Jit {
     /// as QEMU logs its prologue).
     #[cold]
     fn log_out_asm(&mut self, cpu: &mut Cpu, code: &[u8], addr: usize) {
-        if let Some((tramp, at)) = self.prologue.take() {
-            write!(cpu.dlog, "{}", disas::dump("PROLOGUE", &tramp, at as u64));
+        if let Some(tramp) = self.shared.code.take() {
+            write!(cpu.dlog, "{}", disas::dump("PROLOGUE", &tramp, self.shared.tramp_range.0 as u64));
         }
         write!(cpu.dlog, "{}", disas::dump("OUT", code, addr as u64));
     }
 
-    /// Run generated code from `code` (a block's entry) with budget `max`, under TLB bank
-    /// `bank` (the current one); returns the budget left.
+    /// Run generated code from `code` (a block's entry) with budget `max`,
+    /// under TLB bank `bank` (the current one); returns the budget left.
     fn enter(&mut self, cpu: &mut Cpu, code: usize, max: u64, bank: usize) -> u64 {
         cpu.begin_block();
         self.stats.entered += 1;
@@ -773,7 +749,7 @@ impl Jit {
         // wholly in RAM, which never moves while the `Cpu` lives: see
         // `cpu_riscv::Ram`; a store under the window writes there only after
         // a write TLB hit for the same page).
-        let left = unsafe { (self.entry)(cp, code, &ctx) };
+        let left = unsafe { (self.shared.entry)(cp, code, &ctx) };
         // A helper panicked: generated code has left; go on with the panic here.
         if let Some(p) = helpers::take_panic() {
             std::panic::resume_unwind(p);
@@ -793,7 +769,9 @@ impl Jit {
 }
 
 /// The code blocks rely on (`translate::prologue`), installed in a buffer
-/// for one pinning.
+/// for one pinning: the trampoline (`entry`) and the addresses of the
+/// helper thunks, the common exit, the shared end of blocks after a helper
+/// and the budget refill.
 struct Shared {
     entry: EntryFn,
     thunk: usize,
@@ -801,8 +779,9 @@ struct Shared {
     exit: usize,
     after: usize,
     refill: usize,
-    /// The trampoline's code, address and size.
-    code: Vec<u8>,
+    /// The trampoline's code, until `-d out_asm` logs it.
+    code: Option<Vec<u8>>,
+    /// The trampoline's address and size.
     tramp_range: (usize, usize),
 }
 
@@ -827,7 +806,7 @@ impl Shared {
             after: addr + off.after,
             refill: addr + off.refill,
             tramp_range: (addr, code.len()),
-            code,
+            code: Some(code),
         })
     }
 }

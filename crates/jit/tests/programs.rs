@@ -63,6 +63,11 @@ fn hot_region_loop_answers_exit_requests_and_interrupts() {
     ]);
 }
 
+/// The JIT's counter `name`.
+fn stat(c: &cpu_riscv::Cpu, name: &str) -> u64 {
+    c.engine_stats().iter().find(|s| s.0 == name).map_or(0, |s| s.1)
+}
+
 fn hot_loop_answers(program: &[u32]) {
     let mut c = cpu(program, &[j_type(0, 0)]);
     let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
@@ -74,18 +79,17 @@ fn hot_loop_answers(program: &[u32]) {
     assert_eq!(c.run(10_000), Stop::Budget);
     assert_eq!(c.hart.pc, CODE + 4 * (10_000 % program.len() as u64));
     assert_eq!(c.hart.instret, 10_000, "budget counted exactly through chained blocks");
-    let chained = c.engine_stats().iter().find(|s| s.0 == "chained").map_or(0, |s| s.1);
-    assert!(chained > 0, "the loop was not chained");
+    assert!(stat(&c, "chained") > 0, "the loop was not chained");
 
     // A budget many times what generated code holds in `rbp` at once: it
     // takes more in generated code (no return to Rust each time) and counts
     // it exactly.
-    let entered = |c: &cpu_riscv::Cpu| c.engine_stats().iter().find(|s| s.0 == "entered").map_or(0, |s| s.1);
-    let before = entered(&c);
+    let before = stat(&c, "entered");
     assert_eq!(c.run(1_000_003), Stop::Budget);
     assert_eq!(c.hart.instret, 1_010_003);
     assert_eq!(c.hart.pc, CODE + 4 * (1_010_003 % program.len() as u64));
-    assert!(entered(&c) - before <= 8, "left generated code {} times", entered(&c) - before);
+    let entered = stat(&c, "entered") - before;
+    assert!(entered <= 8, "left generated code {entered} times");
 
     let flag = c.exit_request.clone();
     let raiser = std::thread::spawn(move || {

@@ -191,13 +191,12 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
 /// per `CHUNK` of budget, keeps it off every loop's way round.
 fn refill_budget(a: &mut Asm) {
     dynasm!(a; .arch x64
-        ; mov rdx, QWORD [rsp + RESERVE]
-        ; test rdx, rdx
-        ; jz >leave
         ; mov rdx, QWORD [rsp + EXIT_FLAG]
         ; cmp BYTE [rdx], 0
         ; jne >leave
         ; mov rdx, QWORD [rsp + RESERVE]
+        ; test rdx, rdx
+        ; jz >leave
         ; cmp rdx, CHUNK
         ; jbe >take
         ; mov edx, CHUNK
