@@ -423,6 +423,14 @@ impl BlockCache {
         self.epoch = self.epoch.wrapping_add(1);
     }
 
+    /// Every page holding code (decoded or engine blocks).
+    pub(crate) fn code_pages(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.pages.keys().chain(self.ext.keys()).copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     #[inline(always)]
     pub(crate) fn is_code_page(&self, pa_page: u64) -> bool {
         (!self.pages.is_empty() && self.pages.contains_key(&pa_page))

@@ -53,6 +53,20 @@ pub struct Ram {
     size: usize,
     /// Mapped by `map_low` (freed with `munmap`), not by the allocator.
     low: bool,
+    /// A second mapping of the same bytes for generated code's stores
+    /// (`guard_base`), if the host gave one.
+    guard: Option<Guard>,
+}
+
+/// The second mapping of RAM (`map_guarded`): generated code loads and
+/// stores through it with no software check that a page holds no
+/// translated code, because such pages are read-only here (`protect`): a
+/// store to one faults, and the JIT's signal handler sends it to its slow
+/// path. Rust never accesses RAM through it.
+struct Guard {
+    ptr: NonNull<u8>,
+    /// One bit per page: read-only now.
+    protected: Vec<u64>,
 }
 
 // SAFETY: `Ram` owns its allocation exclusively (as a `Box<[u8]>` would) and
@@ -65,8 +79,12 @@ impl Ram {
     /// cannot provide them. Placed in the host's low 2 GiB where it can be
     /// (`map_low`), so that generated code reaches it with 32-bit displacements.
     pub fn new(base: u64, size: usize) -> Ram {
-        match map_low(size) {
-            Some(ptr) => Ram { base, ptr, size, low: true },
+        if let Some((ptr, g)) = map_guarded(size) {
+            let protected = vec![0; size.div_ceil(4096).div_ceil(64)];
+            return Ram { base, ptr, size, low: true, guard: Some(Guard { ptr: g, protected }) };
+        }
+        match map_low(size, None) {
+            Some(ptr) => Ram { base, ptr, size, low: true, guard: None },
             None => Ram::new_anywhere(base, size),
         }
     }
@@ -82,7 +100,7 @@ impl Ram {
                 NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
             }
         };
-        Ram { base, ptr, size, low: false }
+        Ram { base, ptr, size, low: false, guard: None }
     }
 
     /// The allocation's layout (`None` for an empty RAM, which allocates nothing).
@@ -265,10 +283,64 @@ impl Ram {
     pub(crate) fn host_base(&self) -> u64 {
         self.ptr.as_ptr().expose_provenance() as u64
     }
+
+    /// The host address of RAM's first byte in the guarded mapping, if
+    /// there is one (see `Guard`), with its provenance exposed as in
+    /// `host_base`.
+    pub(crate) fn guard_base(&self) -> Option<u64> {
+        self.guard.as_ref().map(|g| g.ptr.as_ptr().expose_provenance() as u64)
+    }
+
+    /// Make the page at guest `pa_page` read-only in the guarded mapping (it
+    /// holds translated code). False if that failed (the caller must stop
+    /// relying on the guard).
+    pub(crate) fn protect(&mut self, pa_page: u64) -> bool {
+        self.set_protection(pa_page, true)
+    }
+
+    /// Make the page at guest `pa_page` writable in the guarded mapping
+    /// again (no code left there). False if that failed.
+    pub(crate) fn unprotect(&mut self, pa_page: u64) -> bool {
+        self.set_protection(pa_page, false)
+    }
+
+    fn set_protection(&mut self, pa_page: u64, ro: bool) -> bool {
+        let Some(g) = &mut self.guard else { return true };
+        let off = pa_page.wrapping_sub(self.base);
+        if off >= self.size as u64 {
+            return true;
+        }
+        let page = (off / 4096) as usize;
+        let (w, bit) = (page / 64, 1u64 << (page % 64));
+        if (g.protected[w] & bit != 0) == ro {
+            return true;
+        }
+        if !guard::protect(g.ptr, page * 4096, 4096, ro) {
+            return false;
+        }
+        g.protected[w] ^= bit;
+        true
+    }
+
+    /// Make the whole guarded mapping writable (the guard is given up).
+    pub(crate) fn unprotect_all(&mut self) -> bool {
+        let Some(g) = &mut self.guard else { return true };
+        if g.protected.iter().all(|&w| w == 0) {
+            return true;
+        }
+        let ok = guard::protect(g.ptr, 0, self.size.next_multiple_of(4096), false);
+        if ok {
+            g.protected.fill(0);
+        }
+        ok
+    }
 }
 
 impl Drop for Ram {
     fn drop(&mut self) {
+        if let Some(g) = &self.guard {
+            unmap_low(g.ptr, self.size);
+        }
         if self.low {
             unmap_low(self.ptr, self.size);
         } else if let Some(layout) = Ram::layout(self.size) {
@@ -279,7 +351,7 @@ impl Drop for Ram {
     }
 }
 
-use low::{map_low, unmap_low};
+use low::{guard, map_guarded, map_low, unmap_low};
 
 /// Guest RAM in the host's low 2 GiB (`Ram::new`): on x86-64 Linux, where
 /// `mmap` can place it; elsewhere, and under Miri (no `mmap`), never.
@@ -298,24 +370,29 @@ mod low {
     /// `size` zeroed bytes mapped below `LOW_TOP` (at `LOW_HINT` or the
     /// first free place above, in steps of its size), or `None` if they do
     /// not fit (the caller allocates anywhere). Never replaces an existing
-    /// mapping (`MAP_FIXED_NOREPLACE`).
-    pub(super) fn map_low(size: usize) -> Option<NonNull<u8>> {
+    /// mapping (`MAP_FIXED_NOREPLACE`). Shared memory file `fd`'s first
+    /// bytes if given, else anonymous private memory.
+    pub(super) fn map_low(size: usize, fd: Option<libc::c_int>) -> Option<NonNull<u8>> {
         let len = size.checked_next_multiple_of(4096)?;
         if len == 0 {
             return None;
         }
         let mut at = LOW_HINT;
         while at.checked_add(len)? <= LOW_TOP {
-            // SAFETY: an anonymous private mapping at a fixed address that
-            // the kernel refuses (EEXIST) if anything is mapped there already,
-            // so no existing memory is touched; the result is checked below.
+            let flags = match fd {
+                Some(_) => libc::MAP_SHARED,
+                None => libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            };
+            // SAFETY: a new mapping at a fixed address that the kernel
+            // refuses (EEXIST) if anything is mapped there already, so no
+            // existing memory is touched; the result is checked below.
             let p = unsafe {
                 libc::mmap(
                     at as *mut libc::c_void,
                     len,
                     libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
-                    -1,
+                    flags | libc::MAP_FIXED_NOREPLACE,
+                    fd.unwrap_or(-1),
                     0,
                 )
             };
@@ -339,14 +416,69 @@ mod low {
         // `map_low` for a `Ram`, which drops it once, here.
         unsafe { libc::munmap(ptr.as_ptr().cast(), size.next_multiple_of(4096)) };
     }
+
+    /// Two mappings of the same `size` zeroed bytes (a memory file), both
+    /// below `LOW_TOP`: RAM for Rust and the guarded one (`Guard`); `None`
+    /// if the host cannot (the caller maps RAM once).
+    pub(super) fn map_guarded(size: usize) -> Option<(NonNull<u8>, NonNull<u8>)> {
+        let len = size.checked_next_multiple_of(4096)?;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: plain system calls on a new file descriptor we own.
+        let fd = unsafe { libc::memfd_create(c"tern-ram".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: as above; `len` fits an `off_t` (it was mapped below 2 GiB or fails).
+        let sized = unsafe { libc::ftruncate(fd, len as libc::off_t) } == 0;
+        let a = sized.then(|| map_low(size, Some(fd))).flatten();
+        let b = a.and_then(|_| map_low(size, Some(fd)));
+        // SAFETY: the mappings keep the file; the descriptor is ours to close.
+        unsafe { libc::close(fd) };
+        match (a, b) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (Some(a), None) => {
+                unmap_low(a, size);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) mod guard {
+        use std::ptr::NonNull;
+
+        /// Make `[off, off + len)` of the mapping at `ptr` read-only (`ro`)
+        /// or writable; false if the kernel refused.
+        pub(crate) fn protect(ptr: NonNull<u8>, off: usize, len: usize, ro: bool) -> bool {
+            let prot = if ro { libc::PROT_READ } else { libc::PROT_READ | libc::PROT_WRITE };
+            // SAFETY: `[off, off + len)` lies in a mapping `map_guarded` made
+            // (the caller's bounds), page-aligned; only its protection
+            // changes, and no Rust reference into it exists (`Ram`).
+            unsafe { libc::mprotect(ptr.as_ptr().add(off).cast(), len, prot) == 0 }
+        }
+    }
 }
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64", not(miri))))]
 mod low {
     use std::ptr::NonNull;
 
-    pub(super) fn map_low(_size: usize) -> Option<NonNull<u8>> {
+    pub(super) fn map_low(_size: usize, _fd: Option<i32>) -> Option<NonNull<u8>> {
         None
+    }
+
+    pub(super) fn map_guarded(_size: usize) -> Option<(NonNull<u8>, NonNull<u8>)> {
+        None
+    }
+
+    pub(super) mod guard {
+        use std::ptr::NonNull;
+
+        pub(crate) fn protect(_ptr: NonNull<u8>, _off: usize, _len: usize, _ro: bool) -> bool {
+            unreachable!("map_guarded maps nothing here");
+        }
     }
 
     pub(super) fn unmap_low(_ptr: NonNull<u8>, _size: usize) {

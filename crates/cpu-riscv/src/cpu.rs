@@ -68,6 +68,9 @@ pub struct Cpu {
     /// While lockstep checking: RAM pages written since it started, with
     /// their contents before the first write (`Cpu::start_write_log`).
     pub(crate) write_log: Option<Vec<(u64, Box<[u8]>)>>,
+    /// Generated code's stores under the direct-read window rely on code
+    /// pages being read-only in RAM's guarded mapping (`set_store_guard`).
+    pub(crate) guard_stores: bool,
     /// The last traps taken (`x-query-traps`).
     pub traps: TrapLog,
     /// Where the block being executed started (`exec/fast.rs`).
@@ -118,6 +121,7 @@ impl Cpu {
             decoded: Vec::with_capacity(2 * MAX_BLOCK),
             engine: None,
             write_log: None,
+            guard_stores: false,
             traps: TrapLog::default(),
             blk: BlockRun::default(),
             run_generation: 0,
@@ -445,7 +449,7 @@ impl Cpu {
             self.log_new_block(pc, &entries);
             for (start, end) in code_parts(pa, &entries, pa2) {
                 if self.blocks.register(pa, start, end) {
-                    self.tlb.drop_writes_to(start & !PAGE_MASK);
+                    self.code_page_added(start & !PAGE_MASK);
                 }
             }
             Box::new(Block::new(pa, pa2, &entries))

@@ -57,6 +57,10 @@ pub struct DirectReads {
     pub lo: u64,
     pub len: u64,
     pub addend: u64,
+    /// The window is RAM's guarded mapping, where every page holding code
+    /// is read-only (`Cpu::set_store_guard`): stores inside it may be done
+    /// there with no other check, a store to code faulting.
+    pub guarded: bool,
 }
 
 impl DirectReads {
@@ -229,7 +233,7 @@ impl Cpu {
         }
         for (start, end) in crate::cpu::code_parts(pa, &entries, pa2) {
             if self.blocks.insert_ext(pa, start, end) {
-                self.tlb.drop_writes_to(start & !PAGE_MASK);
+                self.code_page_added(start & !PAGE_MASK);
             }
         }
         let second = (pa2 != crate::blocks::NONE).then_some(pa2);
@@ -316,6 +320,8 @@ impl Cpu {
     /// TLB: every write then reaches Rust once per page (a write-TLB fill or
     /// `phys_write`), where the page is recorded.
     pub fn start_write_log(&mut self) {
+        // Guarded stores would not reach Rust to be recorded.
+        self.set_store_guard(false);
         self.write_log = Some(Vec::new());
         self.flush_tlb();
     }

@@ -610,6 +610,10 @@ impl Cpu {
                     self.note_write(pa_page);
                 }
                 if plain && !self.blocks.is_code_page(pa_page) {
+                    // No code there: guarded stores to it stop faulting.
+                    if self.guard_stores && !self.ram.unprotect(pa_page) {
+                        self.set_store_guard(false);
+                    }
                     (Kind::Write, ram_off.wrapping_sub(tag))
                 } else {
                     (Kind::WriteSlow, 0)
@@ -689,6 +693,52 @@ impl Cpu {
         }
     }
 
+    /// Page `pa_page` now holds code: stores to it must reach Rust (which
+    /// drops the code they overwrite), both through the TLB and from
+    /// generated code's guarded stores.
+    pub(crate) fn code_page_added(&mut self, pa_page: u64) {
+        self.tlb.drop_writes_to(pa_page);
+        if self.guard_stores && !self.ram.protect(pa_page) {
+            self.set_store_guard(false);
+        }
+    }
+
+    /// Whether the direct-read window may be RAM's guarded mapping, where
+    /// pages holding code are read-only so that generated code stores with
+    /// no check of its own (`DirectReads::guarded`); false if RAM has no
+    /// such mapping (or the host refused to protect a page: then it is off).
+    /// Turning it off drops all engine code (blocks made under it store
+    /// unchecked) and makes every page writable.
+    pub fn set_store_guard(&mut self, on: bool) -> bool {
+        let on = on && self.write_log.is_none();
+        let on = on && self.ram.guard_base().is_some();
+        if on == self.guard_stores {
+            return on;
+        }
+        self.guard_stores = on;
+        if on {
+            for page in self.blocks.code_pages() {
+                if !self.ram.protect(page) {
+                    return self.set_store_guard(false);
+                }
+            }
+        } else {
+            // Even if this failed, nothing writes through the guarded
+            // mapping any more: the window is RAM's own mapping again.
+            let _ = self.ram.unprotect_all();
+            self.blocks.ext.clear();
+            self.blocks.ext_flushed = true;
+            self.blocks.stop = true;
+        }
+        self.flush_tlb();
+        on
+    }
+
+    /// Whether stores are guarded (`set_store_guard`).
+    pub fn store_guard(&self) -> bool {
+        self.guard_stores
+    }
+
     /// Forget all cached translations, in every bank (satp, MPRV, PMP,
     /// sfence.vma; a privilege change switches banks instead: `set_priv`).
     /// The current block ends after the instruction that does this, since
@@ -739,8 +789,12 @@ impl Cpu {
             && (!self.pmp_active() || self.pmp_allows(lo, size, Access::Read, m))
             && !self.bus.overlaps(lo, size))
         .then(|| {
-            let addend = self.ram.host_base().wrapping_sub(lo);
-            crate::engine::DirectReads { lo, len: size.min(crate::engine::DirectReads::MAX_LEN), addend }
+            let (host, guarded) = match self.ram.guard_base().filter(|_| self.guard_stores) {
+                Some(g) => (g, true),
+                None => (self.ram.host_base(), false),
+            };
+            let addend = host.wrapping_sub(lo);
+            crate::engine::DirectReads { lo, len: size.min(crate::engine::DirectReads::MAX_LEN), addend, guarded }
         });
         self.tlb.direct_known = Some(window);
         window
@@ -920,7 +974,7 @@ mod tests {
     }
 
     fn window(c: &Cpu) -> DirectReads {
-        DirectReads { lo: BASE, len: SIZE as u64, addend: c.ram.host_base().wrapping_sub(BASE) }
+        DirectReads { lo: BASE, len: SIZE as u64, addend: c.ram.host_base().wrapping_sub(BASE), guarded: false }
     }
 
     #[test]

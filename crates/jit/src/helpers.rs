@@ -96,8 +96,9 @@ pub(crate) extern "sysv64-unwind" fn exec_insn(cpu: *mut Cpu, insn: *const Insn,
         };
         // An exit request (or an interrupt line this instruction raised,
         // as a store to a device can) ends the block and returns to Rust
-        // now, not when generated code next refills its budget.
-        let exit = cpu.exit_request.load(Ordering::Relaxed);
+        // now, not when generated code next refills its budget; so do
+        // guarded stores that fault too often (`Jit::steer_guard`).
+        let exit = cpu.exit_request.load(Ordering::Relaxed) || crate::guard::over_limit();
         if !(ends || exit) {
             0
         } else if !exit && cpu.go_on() {

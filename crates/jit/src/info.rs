@@ -85,6 +85,8 @@ pub(crate) fn report(jit: &Jit) -> String {
     let pinned: Vec<&str> =
         jit.pinning().guest().iter().map(|&g| cpu_riscv::hart::XREG_NAMES[usize::from(g)]).collect();
     let _ = writeln!(t, "pinned registers    {} (changed {} times)", pinned.join(" "), s.repinned);
+    let on = if s.store_guard { "on" } else { "off" };
+    let _ = writeln!(t, "store guard         {on} ({} faults to slow paths)", s.guard_faults);
     let secs = s.translate_ns as f64 / 1e9;
     let _ = writeln!(
         t,

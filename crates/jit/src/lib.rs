@@ -35,6 +35,7 @@
 
 mod buffer;
 mod disas;
+mod guard;
 mod helpers;
 mod info;
 pub mod lockstep;
@@ -144,6 +145,11 @@ pub struct Stats {
     pub selects: u64,
     /// Times the pinned registers changed (each flushing all code).
     pub repinned: u64,
+    /// Guarded stores that faulted (to a page holding code) and went to
+    /// their slow path (`guard`).
+    pub guard_faults: u64,
+    /// Whether stores under the direct-read window are guarded now.
+    pub store_guard: bool,
 }
 
 /// The instruction arrays of translated blocks, which helpers read through
@@ -240,7 +246,23 @@ pub struct Jit {
     look_every: u32,
     /// A better pinning found, made at the next `exec_block`.
     repin: Option<Pinning>,
+    /// Whether to guard stores (`set_store_guard`), and whether the `Cpu`
+    /// was asked to yet.
+    guard: bool,
+    guard_asked: bool,
+    /// Guarded stores in the buffer: (store address, slow path address),
+    /// in address order (the buffer fills upwards).
+    guard_sites: Vec<(usize, usize)>,
+    /// This thread's guard faults when the guard went on (`guard::faults`).
+    guard_faults_base: u64,
 }
+
+/// Faults allowed beyond one per block translated before stores stop being
+/// guarded: a store that faults and overwrites code costs about what
+/// translating it again does, but one that keeps faulting on data next to
+/// code (a page holding both) costs a signal each time, far more than the
+/// check it saves.
+const GUARD_FAULT_ALLOWANCE: u64 = 1024;
 
 /// Samples of running code (one per budget slice that ends in generated
 /// code) before the first look at the pinning, and at most between two
@@ -289,6 +311,10 @@ impl Jit {
             samples: 0,
             look_every: FIRST_LOOK,
             repin: None,
+            guard: std::env::var_os("TERN_JIT_NO_STORE_GUARD").is_none(),
+            guard_asked: false,
+            guard_sites: Vec::new(),
+            guard_faults_base: 0,
         })
     }
 
@@ -361,6 +387,35 @@ impl Jit {
         self.chain = on;
     }
 
+    /// Whether stores under the direct-read window may be guarded
+    /// (`cpu_riscv::engine::DirectReads::guarded`; on by default), from the
+    /// next `exec_block`.
+    pub fn set_store_guard(&mut self, on: bool) {
+        self.guard = on;
+        self.guard_asked = false;
+    }
+
+    /// Ask the `Cpu` for guarded stores as `self.guard` says, and give them
+    /// up when they fault too often.
+    fn steer_guard(&mut self, cpu: &mut Cpu) {
+        if !self.guard_asked {
+            self.guard_asked = true;
+            let on = self.guard && guard::install();
+            if cpu.set_store_guard(on) && !self.stats.store_guard {
+                self.guard_faults_base = guard::faults();
+            }
+            self.stats.store_guard = cpu.store_guard();
+        }
+        if self.stats.store_guard {
+            self.stats.guard_faults = guard::faults() - self.guard_faults_base;
+            if self.stats.guard_faults >= GUARD_FAULT_ALLOWANCE + self.stats.translated {
+                self.guard = false;
+                cpu.set_store_guard(false);
+                self.stats.store_guard = false;
+            }
+        }
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -386,6 +441,7 @@ impl Jit {
         self.blocks.clear();
         self.insns.clear();
         self.code.clear();
+        self.guard_sites.clear();
         self.clear_cache();
         self.incoming.clear();
         cpu.forget_engine_code();
@@ -542,6 +598,7 @@ impl Jit {
         if let Some(map) = &mut self.perfmap {
             map.add_block(addr, out.code.len(), pc);
         }
+        self.guard_sites.extend(out.guarded.iter().map(|&(at, slow)| (addr + at, addr + slow)));
         let mut counts = [0; 32];
         for i in insns {
             translate::count_int_regs(i, &mut counts);
@@ -593,6 +650,7 @@ impl Engine for Jit {
         if let Some(map) = &mut self.perfmap {
             map.tick();
         }
+        self.steer_guard(cpu);
         if let Some(p) = self.repin.take() {
             // A failed mprotect loses the buffer; nothing runs in it then.
             if self.repin_now(cpu, p).is_err() {
@@ -697,6 +755,8 @@ impl Engine for Jit {
             ("entered", s.entered),
             ("selects", s.selects),
             ("repinned", s.repinned),
+            ("guard_faults", s.guard_faults),
+            ("store_guard", u64::from(s.store_guard)),
         ]
     }
 
@@ -728,6 +788,11 @@ impl Jit {
             cache: self.cache[bank << translate::JUMP_CACHE_BITS..].as_ptr().cast(),
             cache0: self.cache.as_ptr().cast(),
         };
+        let limit = match self.stats.store_guard {
+            true => self.guard_faults_base + GUARD_FAULT_ALLOWANCE + self.stats.translated,
+            false => u64::MAX,
+        };
+        guard::set_sites(&self.guard_sites, limit);
         // The one pointer to the `Cpu` for the whole run, derived once from
         // the exclusive `cpu`, which is not used again until the call returns.
         let cp: *mut Cpu = cpu;
@@ -748,7 +813,10 @@ impl Jit {
         // host addresses the TLB or the direct-read window vouch for (pages
         // wholly in RAM, which never moves while the `Cpu` lives: see
         // `cpu_riscv::Ram`; a store under the window writes there only after
-        // a write TLB hit for the same page).
+        // a write TLB hit for the same page, or, guarded, to RAM's guarded
+        // mapping, whose pages holding code are read-only: such a store
+        // faults before writing and `guard`'s handler resumes it at its slow
+        // path, with the registers as the fast path left them).
         let left = unsafe { (self.shared.entry)(cp, code, &ctx) };
         // A helper panicked: generated code has left; go on with the panic here.
         if let Some(p) = helpers::take_panic() {

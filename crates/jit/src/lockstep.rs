@@ -159,6 +159,8 @@ impl Lockstep {
     pub fn new() -> std::io::Result<Lockstep> {
         let mut jit = Jit::new()?;
         jit.set_chaining(false);
+        // Every store must reach Rust's write log (`Cpu::start_write_log`).
+        jit.set_store_guard(false);
         jit.set_hot_threshold(0);
         Ok(Lockstep { jit, tape: None, report: Arc::new(Mutex::new(None)), blocks: 0, corrupt_at: None, stop: None })
     }

@@ -184,3 +184,44 @@ fn the_window_works_wherever_ram_is() {
         assert!(stat(&cs[1], "translated") >= 1);
     }
 }
+
+/// Accesses from one base register share the first one's window check
+/// (`translate::mem::plan`): it checks all their bytes, and when that fails
+/// it takes its slow path and the block ends, so the others never run
+/// unchecked. Either way each access faults or not as itself, with its
+/// own pc, as in the interpreter.
+#[test]
+fn accesses_from_one_base_share_a_check_and_still_fault_alone() {
+    const STORE_ACCESS_FAULT: u64 = 7;
+    let code = [
+        0x0005_b503, // 0x00 ld a0,0(a1)     checks 0(a1)..24(a1)
+        0x0085_b603, // 0x04 ld a2,8(a1)     covered
+        0x00c5_b823, // 0x08 sd a2,16(a1)    covered
+        0x0085_8593, // 0x0c addi a1,a1,8    a new base
+        0x0105_b683, // 0x10 ld a3,16(a1)
+        WFI,         // 0x14
+    ];
+    // All three first accesses in RAM, the last one past its end.
+    let mut cs = pair(&code, |h| h.x[11] = RAM_END - 24);
+    for c in &mut cs {
+        c.ram_write(RAM_END - 16, 8, 0x1234).expect("in RAM");
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[12], 0x1234, "a2");
+        assert_eq!(c.ram().read(RAM_END - 8, 8), Some(0x1234), "the store");
+        assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE + 0x10));
+    }
+    // The shared check fails (the store is past the end) though the first
+    // two loads are in RAM: they load, the store faults.
+    let mut cs = pair(&code, |h| h.x[11] = RAM_END - 16);
+    for c in &mut cs {
+        c.ram_write(RAM_END - 8, 8, 0x5678).expect("in RAM");
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[12], 0x5678, "a2");
+        assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (STORE_ACCESS_FAULT, CODE + 0x08));
+        assert_eq!(c.hart.x[11], RAM_END - 16, "a1: the addi did not run");
+    }
+}

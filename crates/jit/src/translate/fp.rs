@@ -270,6 +270,7 @@ pub(crate) fn emit(
     direct: Option<&DirectReads>,
     slow: DynamicLabel,
     held: Option<u8>,
+    site: &mut Option<usize>,
 ) -> Option<u8> {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
@@ -441,7 +442,7 @@ pub(crate) fn emit(
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            let m = mem::translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let m = mem::translate(a, i, size, false, direct, slow, mem::Check::Own);
             if size == 8 {
                 mem::load_at!(a, m, mov Rq(RAX), QWORD);
                 dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
@@ -452,12 +453,14 @@ pub(crate) fn emit(
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            let m = mem::translate(a, i.rs1, i.imm, size, true, direct, slow);
+            let m = mem::translate(a, i, size, true, direct, slow, mem::Check::Own);
             if size == 8 {
                 dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
+                *site = mem::guarded_site(a, &m);
                 mem::store_at!(a, m, QWORD, Rq(RDX));
             } else {
                 dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]);
+                *site = mem::guarded_site(a, &m);
                 mem::store_at!(a, m, DWORD, Rd(RDX));
             }
         }

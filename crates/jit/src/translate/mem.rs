@@ -44,6 +44,77 @@ pub(crate) fn kind(op: Op) -> Option<Mem> {
     }
 }
 
+/// The window check an access under the direct-read window does
+/// (`plan`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Its own bytes, `x[rs1] + imm` on.
+    Own,
+    /// `len` bytes from `x[rs1] + lo`: its own and those of later accesses
+    /// of the block from the same, unchanged base register, which check
+    /// nothing. Its slow path must end the block (`Plan::ends`), so that
+    /// they never run unchecked.
+    Span { lo: i32, len: u32 },
+    /// None: an earlier access's `Span` covered its bytes.
+    Covered,
+}
+
+/// The window checks of a block's accesses, by instruction index (`Own`
+/// for instructions that are not accesses under the window).
+pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
+    let mut out = vec![Check::Own; insns.len()];
+    let Some(w) = direct else { return out };
+    // Spans wider than this check their own bytes (well inside the
+    // window's length, so that `translate`'s compare immediate holds).
+    let widest = 4096.min(w.len as i64);
+    // Per base register: the access whose check covers its later accesses.
+    let mut open: [Option<usize>; 32] = [None; 32];
+    // Per first access: the bytes its check covers (offsets from the base),
+    // if it covers later ones.
+    let mut spans: Vec<Option<(i64, i64)>> = vec![None; insns.len()];
+    for (k, i) in insns.iter().enumerate() {
+        let size = match kind(i.op) {
+            Some(Mem::Load { size, .. }) => Some(size),
+            Some(Mem::Store { size }) if w.guarded => Some(size),
+            _ => None,
+        };
+        if let Some(size) = size {
+            let (lo, hi) = (i64::from(i.imm), i64::from(i.imm) + i64::from(size));
+            let b = usize::from(i.rs1 & 31);
+            let (flo, fhi) = match open[b] {
+                Some(f) => spans[f].unwrap_or((i64::from(insns[f].imm), i64::from(insns[f].imm) + own_size(&insns[f]))),
+                None => (0, 0),
+            };
+            match open[b] {
+                Some(f) if fhi.max(hi) - flo.min(lo) <= widest => {
+                    spans[f] = Some((flo.min(lo), fhi.max(hi)));
+                    out[k] = Check::Covered;
+                }
+                _ => open[b] = Some(k),
+            }
+        }
+        // Whatever register the instruction writes, later accesses from it
+        // check again. Every instruction but a store counts as writing its
+        // `rd` (FP loads and arithmetic too: wrong only in checking more).
+        if !matches!(i.info().map(|o| o.format), Some(cpu_riscv::Format::Store | cpu_riscv::Format::FStore)) {
+            open[usize::from(i.rd & 31)] = None;
+        }
+    }
+    for (k, span) in spans.into_iter().enumerate() {
+        if let Some((lo, hi)) = span {
+            out[k] = Check::Span { lo: lo as i32, len: (hi - lo) as u32 };
+        }
+    }
+    out
+}
+
+/// The bytes access `i` reads or writes (0 if it is none).
+fn own_size(i: &Insn) -> i64 {
+    match kind(i.op) {
+        Some(Mem::Load { size, .. } | Mem::Store { size }) => i64::from(size),
+        None => 0,
+    }
+}
 /// A host address `[base + index + disp]` (dynasm register numbers; no
 /// index for `[base + disp]`).
 #[derive(Clone, Copy)]
@@ -51,9 +122,13 @@ pub(crate) struct Addr {
     pub base: u8,
     pub index: Option<u8>,
     pub disp: i32,
+    /// A store here is a guarded one (`DirectReads::guarded`): it faults
+    /// on a page holding code, and the fault must lead to the slow path
+    /// (`guarded_site`).
+    pub guarded: bool,
 }
 
-/// The host address of the `size`-byte access at `x[rs1] + imm`: through
+/// The host address of `i`'s `size`-byte access at `x[rs1] + imm`: through
 /// the direct-read window `direct` for loads when there is one
 /// (`cpu_riscv::engine::DirectReads`: `[x[rs1] + addend + imm]`, the
 /// virtual address checked to lie in the window), else through the read
@@ -61,18 +136,21 @@ pub(crate) struct Addr {
 /// entry's host addend]`): entry `(vaddr >> 12) % entries` hits when its
 /// tag equals `vaddr & (!0xfff | (size - 1))`, so misaligned accesses
 /// always miss. A store under a window checks the write TLB likewise but
-/// writes at the window's address (the same bytes). Anything else jumps to
-/// `slow`. Uses rax, rcx and rdx.
+/// writes at the window's address (the same bytes), or, if the window is
+/// guarded, is checked as a load is and faults on code. Under the window
+/// the check is as `check` says (`plan`). Anything else jumps to `slow`.
+/// Uses rax, rcx and rdx.
 pub(crate) fn translate(
     a: &mut Asm,
-    rs1: u8,
-    imm: i32,
+    i: &Insn,
     size: u8,
     write: bool,
     direct: Option<&DirectReads>,
     slow: DynamicLabel,
+    check: Check,
 ) -> Addr {
-    if let (Some(w), false) = (direct, write) {
+    let (rs1, imm) = (i.rs1, i.imm);
+    if let Some(w) = direct.filter(|w| !write || w.guarded) {
         // The load's dependency chain is x[rs1], then the load; the
         // window check (rdx = vaddr - lo <= len - size, unsigned) is off it.
         let base = match loc(rs1) {
@@ -82,26 +160,34 @@ pub(crate) fn translate(
                 RAX
             }
         };
-        match i32::try_from(i64::from(imm).wrapping_sub(w.lo as i64)) {
-            Ok(d) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
-            Err(_) => dynasm!(a; .arch x64
-                ; lea rdx, [Rq(base) + imm]
-                ; mov rcx, QWORD w.lo.wrapping_neg() as i64
-                ; add rdx, rcx
-            ),
+        let (lo, len) = match check {
+            Check::Own => (imm, u64::from(size)),
+            Check::Span { lo, len } => (lo, u64::from(len)),
+            Check::Covered => (0, 0),
+        };
+        if check != Check::Covered {
+            match i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)) {
+                Ok(d) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
+                Err(_) => dynasm!(a; .arch x64
+                    ; lea rdx, [Rq(base) + lo]
+                    ; mov rcx, QWORD w.lo.wrapping_neg() as i64
+                    ; add rdx, rcx
+                ),
+            }
+            // len <= MAX_LEN; `plan` keeps spans within it.
+            let last = (w.len - len) as i32;
+            dynasm!(a; .arch x64
+                ; cmp rdx, last
+                ; ja =>slow
+            );
         }
-        let last = (w.len - u64::from(size)) as i32; // len <= MAX_LEN
-        dynasm!(a; .arch x64
-            ; cmp rdx, last
-            ; ja =>slow
-        );
         // RAM in the host's low 2 GiB (`Ram::new`): the addend is a
         // displacement, and the load reads `[x[rs1] + addend + imm]`.
         if let Ok(disp) = i32::try_from((w.addend as i64).wrapping_add(i64::from(imm))) {
-            return Addr { base, index: None, disp };
+            return Addr { base, index: None, disp, guarded: write };
         }
         dynasm!(a; .arch x64; mov rcx, QWORD w.addend as i64);
-        return Addr { base, index: Some(RCX), disp: imm };
+        return Addr { base, index: Some(RCX), disp: imm, guarded: write };
     }
     match loc(rs1) {
         R::Host(h) if imm == 0 => dynasm!(a; .arch x64; mov rax, Rq(h)),
@@ -128,13 +214,19 @@ pub(crate) fn translate(
         // address needs no load, so later loads of the same bytes see it
         // forwarded without waiting on the TLB.
         if let Ok(disp) = i32::try_from(w.addend as i64) {
-            return Addr { base: RAX, index: None, disp };
+            return Addr { base: RAX, index: None, disp, guarded: false };
         }
         dynasm!(a; .arch x64; mov rcx, QWORD w.addend as i64);
-        return Addr { base: RAX, index: Some(RCX), disp: 0 };
+        return Addr { base: RAX, index: Some(RCX), disp: 0, guarded: false };
     }
     dynasm!(a; .arch x64; mov rcx, QWORD [r14 + rcx + host]);
-    Addr { base: RAX, index: Some(RCX), disp: 0 }
+    Addr { base: RAX, index: Some(RCX), disp: 0, guarded: false }
+}
+
+/// The offset of the store to `m` about to be emitted, if it is a guarded
+/// one (its fault goes to the instruction's slow path: `crate::guard`).
+pub(crate) fn guarded_site(a: &Asm, m: &Addr) -> Option<usize> {
+    m.guarded.then(|| a.offset().0)
 }
 
 /// For the virtual address in `rax`: `rcx` = the offset of its TLB entries
@@ -176,11 +268,19 @@ macro_rules! store_at {
 pub(crate) use store_at;
 
 /// The hit path of a load or store; anything else jumps to `slow`.
-/// `direct`: the direct-read window loads may use.
-pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads>, slow: DynamicLabel) {
+/// `direct`: the direct-read window loads may use. Returns the offset of a
+/// guarded store (`guarded_site`).
+pub(crate) fn emit(
+    a: &mut Asm,
+    i: &Insn,
+    kind: Mem,
+    direct: Option<&DirectReads>,
+    slow: DynamicLabel,
+    check: Check,
+) -> Option<usize> {
     match kind {
         Mem::Load { size, signed } => {
-            let m = translate(a, i.rs1, i.imm, size, false, direct, slow);
+            let m = translate(a, i, size, false, direct, slow, check);
             // Straight into rd's host register if it has one.
             let d = match loc(i.rd) {
                 R::Host(h) => h,
@@ -198,9 +298,10 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads
             if d == RAX {
                 set(a, i.rd, RAX);
             }
+            None
         }
         Mem::Store { size } => {
-            let m = translate(a, i.rs1, i.imm, size, true, direct, slow);
+            let m = translate(a, i, size, true, direct, slow, check);
             let v = match loc(i.rs2) {
                 R::Host(h) => h,
                 _ => {
@@ -208,12 +309,14 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, kind: Mem, direct: Option<&DirectReads
                     RDX
                 }
             };
+            let site = guarded_site(a, &m);
             match size {
                 1 => store_at!(a, m, BYTE, Rb(v)),
                 2 => store_at!(a, m, WORD, Rw(v)),
                 4 => store_at!(a, m, DWORD, Rd(v)),
                 _ => store_at!(a, m, QWORD, Rq(v)),
             }
+            site
         }
     }
 }

@@ -324,6 +324,8 @@ pub(crate) struct Code {
     pub sites: Vec<Site>,
     /// Branches done as selects (`select`).
     pub selects: u64,
+    /// Guarded stores: (offset of the store, offset of its slow path).
+    pub guarded: Vec<(usize, usize)>,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -482,6 +484,10 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // body still to pass over (`select::emit` did them).
     let mut selects = 0;
     let mut skip = 0;
+    // Guarded stores: (offset, slow path label).
+    let mut guarded = Vec::new();
+    // Window checks shared by accesses from one base register.
+    let checks = mem::plan(insns, direct.as_ref());
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
@@ -517,13 +523,21 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         }
         if mem_kind.is_some() || plain_csr.is_some() || fp_inline {
             let (l_slow, l_resume) = (a.new_dynamic_label(), a.new_dynamic_label());
+            let mut site = None;
             match (mem_kind, plain_csr) {
-                (Some(kind), _) => mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow),
+                (Some(kind), _) => site = mem::emit(&mut a, insn, kind, direct.as_ref(), l_slow, checks[k]),
                 (None, Some(p)) => csr::emit(&mut a, insn, p, l_slow),
-                (None, None) => xmm0 = fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow, xmm0),
+                (None, None) => xmm0 = fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow, xmm0, &mut site),
+            }
+            if let Some(at) = site {
+                guarded.push((at, l_slow));
             }
             dynasm!(a; .arch x64; =>l_resume);
-            slow.push((l_slow, l_resume, k, pc, xmm0));
+            // A covered load cannot fail (its bytes were checked to be RAM).
+            let covered_load = checks[k] == mem::Check::Covered && matches!(mem_kind, Some(mem::Mem::Load { .. }));
+            if !covered_load {
+                slow.push((l_slow, l_resume, k, pc, xmm0));
+            }
         } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
@@ -543,6 +557,16 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // inline: the handler does it all.
     for (l, resume, k, pc, xmm0) in slow {
         dynasm!(a; .arch x64; =>l);
+        if let mem::Check::Span { .. } = checks[k] {
+            // Its check covered later accesses, which check nothing: the
+            // block ends after it (it is the last of `k + 1`, the budget of
+            // the rest given back), so they never run unchecked.
+            budget(&mut a, n - k as i32 - 1);
+            call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, k as i32 + 1, k);
+            // The helper ends the block after the last instruction: never here.
+            dynasm!(a; .arch x64; ud2);
+            continue;
+        }
         call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
         if let Some(r) = xmm0 {
             fp::reload_xmm0(&mut a, r);
@@ -568,8 +592,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     for (l, site) in stub_labels {
         b.sites[site].stub = a.labels().resolve_dynamic(l).ok().map(|o| o.0);
     }
+    let guarded = guarded
+        .into_iter()
+        .map(|(at, l)| (at, a.labels().resolve_dynamic(l).expect("slow paths are defined").0))
+        .collect();
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, sites: b.sites, selects }
+    Code { code, start, sites: b.sites, selects, guarded }
 }
 
 /// Condition code of `jcc_back` (x86's `tttn` field).
