@@ -769,8 +769,10 @@ impl Cpu {
     /// byte of RAM matches all of it and allows it, so that it decides
     /// every access inside: 3.7.1) and no device overlays RAM, a load of
     /// any bytes inside RAM is a plain read of RAM, so generated code may
-    /// skip the TLB. Kept per TLB bank (privilege) and worked out again
-    /// after each flush (MPRV and PMP changes flush).
+    /// skip the TLB. Stores too (`DirectReads::guarded`) when the guard is
+    /// on and PMP lets M write all of RAM likewise. Kept per TLB bank
+    /// (privilege) and worked out again after each flush (MPRV and PMP
+    /// changes flush).
     #[inline]
     pub fn direct_reads(&mut self) -> Option<crate::engine::DirectReads> {
         self.select_tlb_bank();
@@ -789,7 +791,10 @@ impl Cpu {
             && (!self.pmp_active() || self.pmp_allows(lo, size, Access::Read, m))
             && !self.bus.overlaps(lo, size))
         .then(|| {
-            let (host, guarded) = match self.ram.guard_base().filter(|_| self.guard_stores) {
+            // Stores too, if PMP lets M write all of RAM as it lets it read.
+            let writable = self.effective_priv(Access::Write) == m
+                && (!self.pmp_active() || self.pmp_allows(lo, size, Access::Write, m));
+            let (host, guarded) = match self.ram.guard_base().filter(|_| self.guard_stores && writable) {
                 Some(g) => (g, true),
                 None => (self.ram.host_base(), false),
             };

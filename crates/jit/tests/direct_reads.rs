@@ -142,6 +142,39 @@ fn loads_follow_a_locked_pmp_entry() {
     }
 }
 
+/// Stores under the window (guarded, `jit::guard`) follow PMP too: a
+/// locked entry that lets M read and run all of RAM but not write it keeps
+/// the window for loads, and a store then faults.
+#[test]
+fn stores_follow_a_locked_read_only_pmp_entry() {
+    const DATA: u64 = RAM_BASE + 0x8000;
+    const STORE_ACCESS_FAULT: u64 = 7;
+    let code = [
+        0x00a5_b023, // 0x00 sd a0,0(a1)
+        0x0016_0613, // 0x04 addi a2,a2,1
+        0x0003_9863, // 0x08 bne t2,zero,0x18
+        0x0010_0393, // 0x0c addi t2,zero,1
+        0x3a06_9073, // 0x10 csrw pmpcfg0,a3
+        0xfedf_f06f, // 0x14 jal zero,0x00
+        WFI,         // 0x18
+    ];
+    let mut cs = pair(&code, |h| {
+        h.x[10] = 0x1234;
+        h.x[11] = DATA;
+        // Entry 0: NAPOT over everything, RWX, not locked (M unrestricted).
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.csr.pmpcfg[0] = 0x1f;
+        h.x[13] = 0x9d; // then: locked, NAPOT, R and X only
+    });
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[12], 1, "a2: the second round faulted at its store");
+        assert_eq!(c.hart.csr.mcause, STORE_ACCESS_FAULT);
+        assert_eq!(c.hart.csr.mepc, CODE);
+        assert_eq!(c.hart.csr.mtval, DATA);
+    }
+}
+
 /// Guest RAM in the host's low 2 GiB (`Ram::new`, as machines have it)
 /// lets loads reach it with a 32-bit displacement; RAM anywhere else
 /// (`Ram::new_anywhere`) with the window's 64-bit addend in a register.
