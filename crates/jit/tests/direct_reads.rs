@@ -115,31 +115,13 @@ fn loads_follow_mprv() {
 /// (3.7.1: locked entries bind M-mode): the load faults.
 #[test]
 fn loads_follow_a_locked_pmp_entry() {
-    const DATA: u64 = RAM_BASE + 0x8000;
-    let code = [
-        0x0005_b503, // 0x00 ld a0,0(a1)
-        0x0016_0613, // 0x04 addi a2,a2,1
-        0x0003_9863, // 0x08 bne t2,zero,0x18
-        0x0010_0393, // 0x0c addi t2,zero,1
-        0x3a06_9073, // 0x10 csrw pmpcfg0,a3
-        0xfedf_f06f, // 0x14 jal zero,0x00
-        WFI,         // 0x18
-    ];
-    let mut cs = pair(&code, |h| {
-        h.x[11] = DATA;
+    locked_pmp_entry(0x0005_b503, LOAD_ACCESS_FAULT, |h| {
         // Entry 0 (off for now): NAPOT over DATA's page; entry 1: all.
-        h.csr.pmpaddr[0] = DATA >> 2 | 0x1ff;
+        h.csr.pmpaddr[0] = PMP_DATA >> 2 | 0x1ff;
         h.csr.pmpaddr[1] = (1 << 54) - 1;
         h.csr.pmpcfg[0] = 0x1f << 8;
         h.x[13] = 0x1f << 8 | 0x98; // entry 0: locked, NAPOT, no R/W/X
     });
-    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
-    for c in &cs {
-        assert_eq!(c.hart.x[12], 1, "a2: the second round faulted at its load");
-        assert_eq!(c.hart.csr.mcause, LOAD_ACCESS_FAULT);
-        assert_eq!(c.hart.csr.mepc, CODE);
-        assert_eq!(c.hart.csr.mtval, DATA);
-    }
 }
 
 /// Stores under the window (guarded, `jit::guard`) follow PMP too: a
@@ -147,10 +129,24 @@ fn loads_follow_a_locked_pmp_entry() {
 /// the window for loads, and a store then faults.
 #[test]
 fn stores_follow_a_locked_read_only_pmp_entry() {
-    const DATA: u64 = RAM_BASE + 0x8000;
     const STORE_ACCESS_FAULT: u64 = 7;
+    locked_pmp_entry(0x00a5_b023, STORE_ACCESS_FAULT, |h| {
+        // Entry 0: NAPOT over everything, RWX, not locked (M unrestricted).
+        h.csr.pmpaddr[0] = (1 << 54) - 1;
+        h.csr.pmpcfg[0] = 0x1f;
+        h.x[13] = 0x9d; // then: locked, NAPOT, R and X only
+    });
+}
+
+/// Where `locked_pmp_entry`'s access goes.
+const PMP_DATA: u64 = RAM_BASE + 0x8000;
+
+/// The access `access` (`ld a0,0(a1)` or `sd a0,0(a1)`, a1 = `PMP_DATA`)
+/// runs once, then `csrw pmpcfg0,a3` (a3 and the PMP set by `setup`)
+/// locks an entry, and the second round's access faults with `cause`.
+fn locked_pmp_entry(access: u32, cause: u64, setup: impl Fn(&mut Hart)) {
     let code = [
-        0x00a5_b023, // 0x00 sd a0,0(a1)
+        access,      // 0x00
         0x0016_0613, // 0x04 addi a2,a2,1
         0x0003_9863, // 0x08 bne t2,zero,0x18
         0x0010_0393, // 0x0c addi t2,zero,1
@@ -160,18 +156,15 @@ fn stores_follow_a_locked_read_only_pmp_entry() {
     ];
     let mut cs = pair(&code, |h| {
         h.x[10] = 0x1234;
-        h.x[11] = DATA;
-        // Entry 0: NAPOT over everything, RWX, not locked (M unrestricted).
-        h.csr.pmpaddr[0] = (1 << 54) - 1;
-        h.csr.pmpcfg[0] = 0x1f;
-        h.x[13] = 0x9d; // then: locked, NAPOT, R and X only
+        h.x[11] = PMP_DATA;
+        setup(h);
     });
     assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
     for c in &cs {
-        assert_eq!(c.hart.x[12], 1, "a2: the second round faulted at its store");
-        assert_eq!(c.hart.csr.mcause, STORE_ACCESS_FAULT);
+        assert_eq!(c.hart.x[12], 1, "a2: the second round faulted at its access");
+        assert_eq!(c.hart.csr.mcause, cause);
         assert_eq!(c.hart.csr.mepc, CODE);
-        assert_eq!(c.hart.csr.mtval, DATA);
+        assert_eq!(c.hart.csr.mtval, PMP_DATA);
     }
 }
 
