@@ -90,3 +90,32 @@ fn stores_to_data_pages_do_not_fault() {
     assert_eq!(stat(&cs[1], "store_guard"), 1);
     assert_eq!(stat(&cs[1], "guard_faults"), 0);
 }
+
+/// The handler passes faults that are not guarded stores on to the one
+/// installed before it: Rust's report of a thread overflowing its stack
+/// still comes out once the guard is on. The test runs itself again as a
+/// child process that overflows a thread's stack.
+#[test]
+fn other_faults_reach_the_previous_handler() {
+    if std::env::var_os("TERN_TEST_OVERFLOW").is_some() {
+        // The child: turn the guard on, then overflow.
+        let mut cs = testprog::pair(0x10000, &[testprog::WFI], CODE, |_| {});
+        assert_eq!(run_both(&mut cs, 10), Stop::Wfi);
+        assert_eq!(stat(&cs[1], "store_guard"), 1);
+        fn deep(n: u64) -> u64 {
+            let pad = std::hint::black_box([n; 64]);
+            pad[0] + deep(n + 1)
+        }
+        let _ = std::thread::spawn(|| deep(0)).join();
+        unreachable!("the stack overflow ends the process");
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", "other_faults_reach_the_previous_handler", "--nocapture", "--test-threads=1"])
+        .env("TERN_TEST_OVERFLOW", "1")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("has overflowed its stack"), "{err}");
+}
