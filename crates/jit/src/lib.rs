@@ -401,13 +401,17 @@ impl Jit {
         if !self.guard_asked {
             self.guard_asked = true;
             let on = self.guard && guard::install();
-            if cpu.set_store_guard(on) && !self.stats.store_guard {
-                self.guard_faults_base = guard::faults();
-            }
-            self.stats.store_guard = cpu.store_guard();
+            cpu.set_store_guard(on);
         }
-        if self.stats.store_guard {
-            self.stats.guard_faults = guard::faults() - self.guard_faults_base;
+        // The `Cpu` also turns it off itself (a page it could not protect).
+        let on = cpu.store_guard();
+        if on && !self.stats.store_guard {
+            self.guard_faults_base = guard::faults();
+        }
+        self.stats.store_guard = on;
+        if on {
+            // Counted per thread (saturating, should the `Jit` move to another).
+            self.stats.guard_faults = guard::faults().saturating_sub(self.guard_faults_base);
             if self.stats.guard_faults >= GUARD_FAULT_ALLOWANCE + self.stats.translated {
                 self.guard = false;
                 cpu.set_store_guard(false);
