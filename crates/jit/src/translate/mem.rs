@@ -52,8 +52,8 @@ pub(crate) enum Check {
     Own,
     /// `len` bytes from `x[rs1] + lo`: its own and those of later accesses
     /// of the block from the same, unchanged base register, which check
-    /// nothing. Its slow path must end the block (`Plan::ends`), so that
-    /// they never run unchecked.
+    /// nothing. Its slow path must end the block (as `translate::block`'s
+    /// do for it), so that they never run unchecked.
     Span { lo: i32, len: u32 },
     /// None: an earlier access's `Span` covered its bytes.
     Covered,
