@@ -41,6 +41,7 @@ mod csr;
 mod fp;
 mod jump;
 mod mem;
+mod pairs;
 pub(crate) mod regs;
 mod select;
 
@@ -488,6 +489,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut guarded = Vec::new();
     // Window checks shared by accesses from one base register.
     let checks = mem::plan(insns, direct.as_ref());
+    // Shift pairs done as extensions.
+    let pairs = pairs::plan(insns);
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
@@ -513,6 +516,18 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             }
             off += u32::from(insn.len);
             continue;
+        }
+        match pairs[k] {
+            pairs::Pair::None => {}
+            pairs::Pair::Dead => {
+                off += u32::from(insn.len);
+                continue;
+            }
+            pairs::Pair::Fused { rs, shl, right, shr } => {
+                pairs::emit(&mut a, insn.rd, rs, shl, right, shr);
+                off += u32::from(insn.len);
+                continue;
+            }
         }
         let mem_kind = mem::kind(insn.op);
         let plain_csr = csr::inlinable(insn);
