@@ -25,7 +25,11 @@ fn addi(rd: u8, rs: u8, imm: u32) -> u32 {
 }
 /// `beq rs1, rs2, +8` (over the next instruction).
 fn beq_over(rs1: u8, rs2: u8) -> u32 {
-    4 << 8 | u32::from(rs2) << 20 | u32::from(rs1) << 15 | 0x63
+    beq_ahead(rs1, rs2, 1)
+}
+/// `beq rs1, rs2` over the next `n` (at most 7) instructions.
+fn beq_ahead(rs1: u8, rs2: u8, n: u32) -> u32 {
+    (2 * (n + 1)) << 8 | u32::from(rs2) << 20 | u32::from(rs1) << 15 | 0x63
 }
 
 const VALUES: [u64; 4] = [0x8000_0000_ffff_8081, u64::MAX, 0x1234_5678_9abc_def0, 0x7fff_ffff_0000_7f7f];
@@ -122,6 +126,24 @@ fn neighbours_that_matter() {
             }
             // A load between: its slow path or fault would see t.
             check(&[slli(A0, A1, a), 0x0006_3603, right(A2, A0, b)], &[A1]); // ld a2,0(a2)
+        }
+    }
+}
+
+/// A pair as the body of a select (`if (c) x = zext(y)`), from another
+/// register, from the destination itself, and after another operation of
+/// the body (the value then in `rax`); the branch taken and not.
+#[test]
+fn pairs_in_a_select_body() {
+    for (a, b) in SHAPES {
+        for right in [srli, srai] {
+            for (c1, c2) in [(A2, A2), (A2, T3)] {
+                let over = |n| beq_ahead(c1, c2, n);
+                check(&[over(2), slli(A0, A1, a), right(A0, A0, b)], &[A0, A1, A2, T3]);
+                check(&[over(2), slli(A0, A0, a), right(A0, A0, b)], &[A0, A2, T3]);
+                check(&[over(3), addi(A0, A0, 5), slli(A0, A0, a), right(A0, A0, b)], &[A0, A2, T3]);
+                check(&[over(3), addi(T3, A1, 5), slli(T3, T3, a), right(T3, T3, b)], &[A1, A2, T3]);
+            }
         }
     }
 }

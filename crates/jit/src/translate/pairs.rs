@@ -88,7 +88,7 @@ pub(crate) fn plan(insns: &[Insn]) -> Vec<Pair> {
 }
 
 /// Whether `emit` does `(x << shl) >> shr` with `right`.
-fn supported(shl: u8, right: Op, shr: u8) -> bool {
+pub(crate) fn supported(shl: u8, right: Op, shr: u8) -> bool {
     let keep = 64 - u32::from(shl);
     match right {
         Op::Srli => keep == 8 || keep == 16 || keep <= 32,
@@ -105,9 +105,18 @@ pub(crate) fn emit(a: &mut Asm, rd: u8, rs: u8, shl: u8, right: Op, shr: u8) {
         R::Host(h) => h,
         R::Mem(_) => RAX,
     };
+    extend(a, h, loc(rs), shl, right, shr);
+    if h == RAX {
+        set(a, rd, RAX);
+    }
+}
+
+/// Host register `h` = `(x << shl) >> shr` (shifted right as `right`
+/// does) for the `x` at `from` (`supported` shapes only).
+pub(crate) fn extend(a: &mut Asm, h: u8, from: R, shl: u8, right: Op, shr: u8) {
     let keep = 64 - shl;
-    // h = the low `keep` bits of rs, zero- or sign-extended.
-    match (right, keep, loc(rs)) {
+    // h = the low `keep` bits of x, zero- or sign-extended.
+    match (right, keep, from) {
         (_, _, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
         (Op::Srai, 32, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
         (Op::Srai, 32, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
@@ -122,7 +131,7 @@ pub(crate) fn emit(a: &mut Asm, rd: u8, rs: u8, shl: u8, right: Op, shr: u8) {
         (_, _, R::Host(s)) => dynasm!(a; .arch x64; mov Rd(h), Rd(s)),
         (_, _, R::Mem(m)) => dynasm!(a; .arch x64; mov Rd(h), DWORD [rbx + m]),
     }
-    if right == Op::Srli && !matches!(keep, 8 | 16 | 32) && !matches!(loc(rs), R::Zero) {
+    if right == Op::Srli && !matches!(keep, 8 | 16 | 32) && !matches!(from, R::Zero) {
         dynasm!(a; .arch x64; and Rd(h), ((1u32 << keep) - 1) as i32);
     }
     if right == Op::Srli {
@@ -134,8 +143,5 @@ pub(crate) fn emit(a: &mut Asm, rd: u8, rs: u8, shl: u8, right: Op, shr: u8) {
             n if n > 0 => dynasm!(a; .arch x64; shl Rq(h), n as i8),
             n => dynasm!(a; .arch x64; shr Rq(h), (-n) as i8),
         }
-    }
-    if h == RAX {
-        set(a, rd, RAX);
     }
 }

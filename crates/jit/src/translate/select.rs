@@ -12,8 +12,8 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
-use super::regs::{cmp, get, loc, R, RCX};
-use super::{alu, Asm};
+use super::regs::{cmp, get, loc, R, RAX, RCX};
+use super::{alu, pairs, Asm};
 
 /// Most operations a branch may skip: longer bodies cost more than a
 /// mispredicted branch saves.
@@ -105,12 +105,29 @@ pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64) 
     let d = h.dest;
     let mut pc = pc.wrapping_add(u64::from(br.len));
     let mut in_rax = false;
-    for i in &insns[k + 1..=k + h.body] {
+    let body = &insns[k + 1..=k + h.body];
+    let mut n = 0;
+    while n < body.len() {
+        let i = &body[n];
+        // A shift pair (both write `d`): one extension (`pairs`).
+        if let (Op::Slli, Some(r)) = (i.op, body.get(n + 1)) {
+            let (shl, shr) = ((i.imm & 63) as u8, (r.imm & 63) as u8);
+            let pair = d != 0 && i.rd == d && r.rd == d && r.rs1 == d;
+            if pair && matches!(r.op, Op::Srli | Op::Srai) && pairs::supported(shl, r.op, shr) {
+                let from = if in_rax && i.rs1 == d { R::Host(RAX) } else { loc(i.rs1) };
+                pairs::extend(a, RAX, from, shl, r.op, shr);
+                in_rax = true;
+                pc = pc.wrapping_add(u64::from(i.len) + u64::from(r.len));
+                n += 2;
+                continue;
+            }
+        }
         if i.rd != 0 {
             alu::to_rax(a, i, pc, d, in_rax);
             in_rax = true;
         }
         pc = pc.wrapping_add(u64::from(i.len));
+        n += 1;
     }
     compare_keeping_rax(a, br.rs1, br.rs2);
     match loc(d) {
