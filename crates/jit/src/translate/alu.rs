@@ -120,8 +120,11 @@ const SRLW: TwoOp = op(shift!(shr, Rd, DWORD), true, false, true);
 const SRAW: TwoOp = op(shift!(sar, Rd, DWORD), true, false, true);
 
 /// Emit `i` (at virtual `pc`) inline if it is one of the simple integer
-/// operations; false if it needs its interpreter handler.
-pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
+/// operations; false if it needs its interpreter handler. `sext`: a W
+/// operation sign-extends its result (else rd's upper half is left as the
+/// 32-bit operation leaves it: `sext::plan` found nobody reads it).
+pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64, sext: bool) -> bool {
+    let w = |o: TwoOp| TwoOp { word: o.word && sext, ..o };
     let (s1, s2, rd) = (i.rs1, i.rs2, i.rd);
     let imm = i.imm;
     let sh = (imm & 63) as i8;
@@ -148,12 +151,12 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
             cmp(a, s1, s2);
             set_less(a, rd, i.op == Op::Sltu);
         }
-        Op::Addw => two(a, ADDW, rd, s1, src2(), Some(s2)),
-        Op::Subw => two(a, SUBW, rd, s1, src2(), Some(s2)),
-        Op::Mulw => two(a, MULW, rd, s1, src2(), Some(s2)),
-        Op::Sllw => by_cl(a, SLLW, i),
-        Op::Srlw => by_cl(a, SRLW, i),
-        Op::Sraw => by_cl(a, SRAW, i),
+        Op::Addw => two(a, w(ADDW), rd, s1, src2(), Some(s2)),
+        Op::Subw => two(a, w(SUBW), rd, s1, src2(), Some(s2)),
+        Op::Mulw => two(a, w(MULW), rd, s1, src2(), Some(s2)),
+        Op::Sllw => by_cl(a, w(SLLW), i),
+        Op::Srlw => by_cl(a, w(SRLW), i),
+        Op::Sraw => by_cl(a, w(SRAW), i),
         Op::Mulh => {
             get(a, RAX, s1);
             get(a, RCX, s2);
@@ -191,10 +194,10 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64) -> bool {
         Op::Slli => two(a, SLL, rd, s1, Src::Imm(i32::from(sh)), None),
         Op::Srli => two(a, SRL, rd, s1, Src::Imm(i32::from(sh)), None),
         Op::Srai => two(a, SRA, rd, s1, Src::Imm(i32::from(sh)), None),
-        Op::Addiw => two(a, ADDW, rd, s1, imm_src, None),
-        Op::Slliw => two(a, SLLW, rd, s1, Src::Imm(i32::from(shw)), None),
-        Op::Srliw => two(a, SRLW, rd, s1, Src::Imm(i32::from(shw)), None),
-        Op::Sraiw => two(a, SRAW, rd, s1, Src::Imm(i32::from(shw)), None),
+        Op::Addiw => two(a, w(ADDW), rd, s1, imm_src, None),
+        Op::Slliw => two(a, w(SLLW), rd, s1, Src::Imm(i32::from(shw)), None),
+        Op::Srliw => two(a, w(SRLW), rd, s1, Src::Imm(i32::from(shw)), None),
+        Op::Sraiw => two(a, w(SRAW), rd, s1, Src::Imm(i32::from(shw)), None),
         Op::Lui => set_imm(a, rd, imm as i64 as u64),
         Op::Auipc => set_imm(a, rd, pc.wrapping_add(imm as i64 as u64)),
         _ => return false,

@@ -44,6 +44,7 @@ mod mem;
 mod pairs;
 pub(crate) mod regs;
 mod select;
+mod sext;
 
 use std::mem::offset_of;
 
@@ -489,8 +490,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut guarded = Vec::new();
     // Window checks shared by accesses from one base register.
     let checks = mem::plan(insns, direct.as_ref());
-    // Shift pairs done as extensions.
+    // Shift pairs done as extensions; W results nobody extends.
     let pairs = pairs::plan(insns);
+    let no_sext = sext::plan(insns);
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
@@ -553,7 +555,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             if !covered_load {
                 slow.push((l_slow, l_resume, k, pc, xmm0));
             }
-        } else if !(alu::emit(&mut a, insn, pc) || fp::emit_csr(&mut a, insn, fp_mode)) {
+        } else if !(alu::emit(&mut a, insn, pc, !no_sext[k]) || fp::emit_csr(&mut a, insn, fp_mode)) {
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);

@@ -1,7 +1,8 @@
-//! Shift pairs (`slli t, rs, a` then `srli`/`srai d, t, b`) done as one
-//! extension from `rs` (`translate::pairs`), the left shift dropped when its
-//! result is dead: every shape, register arrangement and neighbour that
-//! changes what is done, against the interpreter.
+//! Peepholes of the translator, against the interpreter: shift pairs
+//! (`slli t, rs, a` then `srli`/`srai d, t, b`) done as one extension from
+//! `rs` (`translate::pairs`), the left shift dropped when its result is
+//! dead; W operations whose sign extension nobody reads (`translate::sext`).
+//! Every shape, register arrangement and neighbour that changes what is done.
 
 use cpu_riscv::Stop;
 use jit::testprog::{self, run_both, WFI};
@@ -22,6 +23,30 @@ fn srai(rd: u8, rs: u8, sh: u32) -> u32 {
 }
 fn addi(rd: u8, rs: u8, imm: u32) -> u32 {
     i_type(0, rd, rs, imm)
+}
+fn andi(rd: u8, rs: u8, imm: u32) -> u32 {
+    i_type(7, rd, rs, imm & 0xfff)
+}
+fn addiw(rd: u8, rs: u8, imm: u32) -> u32 {
+    i_type(0, rd, rs, imm) & !0x7f | 0x1b
+}
+fn slliw(rd: u8, rs: u8, sh: u32) -> u32 {
+    i_type(1, rd, rs, sh) & !0x7f | 0x1b
+}
+fn r_type(f7: u32, f3: u32, rd: u8, rs1: u8, rs2: u8, opcode: u32) -> u32 {
+    f7 << 25 | u32::from(rs2) << 20 | u32::from(rs1) << 15 | f3 << 12 | u32::from(rd) << 7 | opcode
+}
+fn add(rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(0, 0, rd, rs1, rs2, 0x33)
+}
+fn addw(rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(0, 0, rd, rs1, rs2, 0x3b)
+}
+fn mulw(rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(1, 0, rd, rs1, rs2, 0x3b)
+}
+fn sllw(rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(0, 1, rd, rs1, rs2, 0x3b)
 }
 /// `beq rs1, rs2, +8` (over the next instruction).
 fn beq_over(rs1: u8, rs2: u8) -> u32 {
@@ -55,6 +80,7 @@ fn check(code: &[u32], regs: &[u8]) {
 const A0: u8 = 10;
 const A1: u8 = 11;
 const A2: u8 = 12;
+const A3: u8 = 13;
 const T3: u8 = 28;
 const T4: u8 = 29;
 
@@ -117,7 +143,12 @@ fn neighbours_that_matter() {
             check(&[slli(A0, A1, a), right(A2, A0, b), addi(T3, A0, 1), addi(A0, 0, 7)], &[A1]);
             // A side exit between the pair, and after it before t dies.
             check(&[slli(A0, A1, a), beq_over(A1, A1), addi(A2, 0, 5), right(A2, A0, b)], &[A1]);
-            check(&[slli(A0, A1, a), right(A2, A0, b), beq_over(A1, A1), addi(A2, 0, 5), addi(A0, 0, 7)], &[A1]);
+            for (c1, c2) in [(A1, A1), (A1, A2)] {
+                check(
+                    &[slli(A0, A1, a), right(A2, A0, b), beq_ahead(c1, c2, 2), addi(A0, 0, 7), addi(A3, 0, 5)],
+                    &[A1, A2],
+                );
+            }
             // The pair's left shift in a select's body (`if (c) x = ...`),
             // skipped (branch taken) or not.
             for (c1, c2) in [(A2, A2), (A2, T3)] {
@@ -143,6 +174,39 @@ fn pairs_in_a_select_body() {
                 check(&[over(2), slli(A0, A0, a), right(A0, A0, b)], &[A0, A2, T3]);
                 check(&[over(3), addi(A0, A0, 5), slli(A0, A0, a), right(A0, A0, b)], &[A0, A2, T3]);
                 check(&[over(3), addi(T3, A1, 5), slli(T3, T3, a), right(T3, T3, b)], &[A1, A2, T3]);
+            }
+        }
+    }
+}
+
+/// W results whose upper half is read, or not, before rd is overwritten.
+#[test]
+fn w_results_extended_where_anything_reads_the_upper_half() {
+    let ws: [fn(u8, u8, u8) -> u32; 5] = [addw, mulw, sllw, |d, s, _| addiw(d, s, 0x7ff), |d, s, _| slliw(d, s, 3)];
+    for w in ws {
+        for d in [A0, T3] {
+            let regs = [A1, A2, d];
+            // Overwritten by readers of the low half only: not extended.
+            check(&[w(d, A1, A2), andi(d, d, 255)], &regs);
+            check(&[w(d, A1, A2), addw(d, d, A1)], &regs);
+            check(&[w(d, A1, A2), slli(d, d, 32)], &regs);
+            check(&[w(d, A1, A2), addw(A3, d, A1), addi(d, 0, 1)], &regs);
+            check(&[w(d, A1, A2), slli(A3, d, 40), srli(A3, A3, 40), addi(d, 0, 1)], &regs);
+            check(&[w(d, A1, A2), slli(d, d, 32), srli(A3, d, 32), addi(d, 0, 1)], &regs);
+            // Read whole before it is overwritten: extended.
+            check(&[w(d, A1, A2), andi(d, d, 0xfff)], &regs); // andi with -1
+            check(&[w(d, A1, A2), slli(d, d, 31)], &regs);
+            check(&[w(d, A1, A2), add(A3, d, A1), addi(d, 0, 1)], &regs);
+            check(&[w(d, A1, A2), andi(A3, d, 0x800), addi(d, 0, 1)], &regs);
+            // Seen before it is overwritten: a side exit, a store, the block's end.
+            for (c1, c2) in [(A1, A1), (A1, A2)] {
+                check(&[w(d, A1, A2), beq_ahead(c1, c2, 2), addw(d, d, A1), addi(A3, 0, 5)], &regs);
+            }
+            check(&[w(d, A1, A2), 0x00b5_b023, addw(d, d, A1)], &regs); // sd a1,0(a1): faults
+            check(&[w(d, A1, A2)], &regs);
+            // In a select's body, taken or not.
+            for (c1, c2) in [(A3, A3), (A3, A1)] {
+                check(&[beq_over(c1, c2), w(d, A1, A2), andi(d, d, 255)], &regs);
             }
         }
     }
