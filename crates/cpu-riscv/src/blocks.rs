@@ -423,6 +423,15 @@ impl BlockCache {
         self.epoch = self.epoch.wrapping_add(1);
     }
 
+    /// Drop every engine block (the engine is told: `ext_flushed`); the
+    /// current block ends.
+    pub(crate) fn flush_ext(&mut self) {
+        self.ext.clear();
+        self.ext_dropped.clear();
+        self.ext_flushed = true;
+        self.stop = true;
+    }
+
     /// Every page holding code (decoded or engine blocks).
     pub(crate) fn code_pages(&self) -> Vec<u64> {
         let mut v: Vec<u64> = self.pages.keys().chain(self.ext.keys()).copied().collect();
@@ -515,10 +524,7 @@ impl BlockCache {
             }
         }
         self.epoch = self.epoch.wrapping_add(1);
-        self.ext.clear();
-        self.ext_dropped.clear();
-        self.ext_flushed = true;
-        self.stop = true;
+        self.flush_ext();
     }
 }
 

@@ -422,7 +422,8 @@ mod low {
     /// if the host cannot (the caller maps RAM once).
     pub(super) fn map_guarded(size: usize) -> Option<(NonNull<u8>, NonNull<u8>)> {
         let len = size.checked_next_multiple_of(4096)?;
-        if len == 0 {
+        // Both must fit between LOW_HINT and LOW_TOP (no file made in vain).
+        if len == 0 || len > (LOW_TOP - LOW_HINT) / 2 {
             return None;
         }
         // SAFETY: plain system calls on a new file descriptor we own.
@@ -430,7 +431,7 @@ mod low {
         if fd < 0 {
             return None;
         }
-        // SAFETY: as above; `len` fits an `off_t` (it was mapped below 2 GiB or fails).
+        // SAFETY: as above; `len` is under 2 GiB, well inside `off_t`.
         let sized = unsafe { libc::ftruncate(fd, len as libc::off_t) } == 0;
         let a = sized.then(|| map_low(size, Some(fd))).flatten();
         let b = a.and_then(|_| map_low(size, Some(fd)));

@@ -726,9 +726,7 @@ impl Cpu {
             // Even if this failed, nothing writes through the guarded
             // mapping any more: the window is RAM's own mapping again.
             let _ = self.ram.unprotect_all();
-            self.blocks.ext.clear();
-            self.blocks.ext_flushed = true;
-            self.blocks.stop = true;
+            self.blocks.flush_ext();
         }
         self.flush_tlb();
         on

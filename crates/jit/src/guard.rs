@@ -57,11 +57,17 @@ pub(crate) fn install() -> bool {
 }
 
 /// Point this thread's handler at `sites` (sorted by store address), which
-/// must stay alive and unchanged while generated code runs; `over_limit`
-/// from `limit` faults on.
+/// must stay alive and unchanged until `clear_sites`, while generated code
+/// runs; `over_limit` from `limit` faults on.
 pub(crate) fn set_sites(sites: &[(usize, usize)], limit: u64) {
     SITES.with(|s| s.set((sites.as_ptr(), sites.len())));
     LIMIT.with(|l| l.set(limit));
+}
+
+/// Forget the sites (generated code returned): a fault now is not ours.
+pub(crate) fn clear_sites() {
+    SITES.with(|s| s.set((std::ptr::null(), 0)));
+    LIMIT.with(|l| l.set(u64::MAX));
 }
 
 /// Whether faults reached the limit `set_sites` gave (checked after each
@@ -83,7 +89,7 @@ fn slow_path_of(rip: usize) -> Option<usize> {
         return None;
     }
     // SAFETY: `set_sites` was given a live slice of `n` sites, which the
-    // JIT keeps unchanged while its code runs (the only time its stores fault).
+    // JIT keeps unchanged until it calls `clear_sites` when its code returns.
     let sites = unsafe { std::slice::from_raw_parts(p, n) };
     let i = sites.binary_search_by_key(&rip, |&(at, _)| at).ok()?;
     Some(sites[i].1)

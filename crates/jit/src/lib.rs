@@ -88,7 +88,7 @@ struct Block {
     fp: Option<FpMode>,
     /// The addend of the direct-read window in effect when it was
     /// translated (`Cpu::direct_reads`; `None`: there was none), which its
-    /// loads use (its stores too, for the host address past the TLB
+    /// loads use (its stores too: guarded, or past the write TLB's
     /// check). Its code runs only under that window, with no check on
     /// entry: Rust enters a block only under its own window, and direct
     /// jumps link only blocks of the same window (`Patch::key`); the window
@@ -412,11 +412,20 @@ impl Jit {
         if on {
             // Counted per thread (saturating, should the `Jit` move to another).
             self.stats.guard_faults = guard::faults().saturating_sub(self.guard_faults_base);
-            if self.stats.guard_faults >= GUARD_FAULT_ALLOWANCE + self.stats.translated {
+            if guard::faults() >= self.guard_limit() {
                 self.guard = false;
                 cpu.set_store_guard(false);
                 self.stats.store_guard = false;
             }
+        }
+    }
+
+    /// This thread's fault count at which the guard is given up
+    /// (`GUARD_FAULT_ALLOWANCE`; never while it is off).
+    fn guard_limit(&self) -> u64 {
+        match self.stats.store_guard {
+            true => self.guard_faults_base + GUARD_FAULT_ALLOWANCE + self.stats.translated,
+            false => u64::MAX,
         }
     }
 
@@ -792,11 +801,7 @@ impl Jit {
             cache: self.cache[bank << translate::JUMP_CACHE_BITS..].as_ptr().cast(),
             cache0: self.cache.as_ptr().cast(),
         };
-        let limit = match self.stats.store_guard {
-            true => self.guard_faults_base + GUARD_FAULT_ALLOWANCE + self.stats.translated,
-            false => u64::MAX,
-        };
-        guard::set_sites(&self.guard_sites, limit);
+        guard::set_sites(&self.guard_sites, self.guard_limit());
         // The one pointer to the `Cpu` for the whole run, derived once from
         // the exclusive `cpu`, which is not used again until the call returns.
         let cp: *mut Cpu = cpu;
@@ -822,6 +827,8 @@ impl Jit {
         // faults before writing and `guard`'s handler resumes it at its slow
         // path, with the registers as the fast path left them).
         let left = unsafe { (self.shared.entry)(cp, code, &ctx) };
+        // The sites may move or go once generated code is not running.
+        guard::clear_sites();
         // A helper panicked: generated code has left; go on with the panic here.
         if let Some(p) = helpers::take_panic() {
             std::panic::resume_unwind(p);

@@ -227,25 +227,24 @@ fn accesses_from_one_base_share_a_check_and_still_fault_alone() {
         0x0105_b683, // 0x10 ld a3,16(a1)
         WFI,         // 0x14
     ];
+    // Both machines with a1 = `a1` and `val` at 8(a1), run to the `wfi`.
+    let run = |a1: u64, val: u64| {
+        let mut cs = pair(&code, |h| h.x[11] = a1);
+        for c in &mut cs {
+            c.ram_write(a1 + 8, 8, val).expect("in RAM");
+        }
+        assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+        cs
+    };
     // All three first accesses in RAM, the last one past its end.
-    let mut cs = pair(&code, |h| h.x[11] = RAM_END - 24);
-    for c in &mut cs {
-        c.ram_write(RAM_END - 16, 8, 0x1234).expect("in RAM");
-    }
-    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
-    for c in &cs {
+    for c in &run(RAM_END - 24, 0x1234) {
         assert_eq!(c.hart.x[12], 0x1234, "a2");
         assert_eq!(c.ram().read(RAM_END - 8, 8), Some(0x1234), "the store");
         assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE + 0x10));
     }
     // The shared check fails (the store is past the end) though the first
     // two loads are in RAM: they load, the store faults.
-    let mut cs = pair(&code, |h| h.x[11] = RAM_END - 16);
-    for c in &mut cs {
-        c.ram_write(RAM_END - 8, 8, 0x5678).expect("in RAM");
-    }
-    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
-    for c in &cs {
+    for c in &run(RAM_END - 16, 0x5678) {
         assert_eq!(c.hart.x[12], 0x5678, "a2");
         assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (STORE_ACCESS_FAULT, CODE + 0x08));
         assert_eq!(c.hart.x[11], RAM_END - 16, "a1: the addi did not run");

@@ -69,9 +69,8 @@ pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
     let widest = 4096.min(w.len as i64);
     // Per base register: the access whose check covers its later accesses.
     let mut open: [Option<usize>; 32] = [None; 32];
-    // Per first access: the bytes its check covers (offsets from the base),
-    // if it covers later ones.
-    let mut spans: Vec<Option<(i64, i64)>> = vec![None; insns.len()];
+    // Per first access: the bytes its check covers (offsets from the base).
+    let mut span = vec![(0i64, 0i64); insns.len()];
     for (k, i) in insns.iter().enumerate() {
         let size = match kind(i.op) {
             Some(Mem::Load { size, .. }) => Some(size),
@@ -81,16 +80,16 @@ pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
         if let Some(size) = size {
             let (lo, hi) = (i64::from(i.imm), i64::from(i.imm) + i64::from(size));
             let b = usize::from(i.rs1 & 31);
-            let (flo, fhi) = match open[b] {
-                Some(f) => spans[f].unwrap_or((i64::from(insns[f].imm), i64::from(insns[f].imm) + own_size(&insns[f]))),
-                None => (0, 0),
-            };
-            match open[b] {
-                Some(f) if fhi.max(hi) - flo.min(lo) <= widest => {
-                    spans[f] = Some((flo.min(lo), fhi.max(hi)));
+            match open[b].map(|f| (f, span[f].0.min(lo), span[f].1.max(hi))) {
+                Some((f, l, h)) if h - l <= widest => {
+                    span[f] = (l, h);
+                    out[f] = Check::Span { lo: l as i32, len: (h - l) as u32 };
                     out[k] = Check::Covered;
                 }
-                _ => open[b] = Some(k),
+                _ => {
+                    open[b] = Some(k);
+                    span[k] = (lo, hi);
+                }
             }
         }
         // Whatever register the instruction writes, later accesses from it
@@ -100,21 +99,9 @@ pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
             open[usize::from(i.rd & 31)] = None;
         }
     }
-    for (k, span) in spans.into_iter().enumerate() {
-        if let Some((lo, hi)) = span {
-            out[k] = Check::Span { lo: lo as i32, len: (hi - lo) as u32 };
-        }
-    }
     out
 }
 
-/// The bytes access `i` reads or writes (0 if it is none).
-fn own_size(i: &Insn) -> i64 {
-    match kind(i.op) {
-        Some(Mem::Load { size, .. } | Mem::Store { size }) => i64::from(size),
-        None => 0,
-    }
-}
 /// A host address `[base + index + disp]` (dynasm register numbers; no
 /// index for `[base + disp]`).
 #[derive(Clone, Copy)]

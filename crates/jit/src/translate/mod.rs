@@ -396,7 +396,8 @@ pub(crate) struct Env {
     pub chain: bool,
     /// The FP fast paths' mode (`None`: it has none: `!uses_fp_mode`).
     pub fp: Option<FpMode>,
-    /// The direct-read window its loads use (and its stores, past the TLB check), if any.
+    /// The direct-read window its loads use (and its stores: guarded, or
+    /// past the write TLB's check), if any.
     pub direct: Option<DirectReads>,
     /// Address of the helper thunk (`prologue`).
     pub thunk: usize,

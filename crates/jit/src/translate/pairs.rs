@@ -13,7 +13,7 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::regs::{loc, set, R, RAX};
-use super::{alu, jump, select, Asm};
+use super::{select, Asm};
 
 /// What a block does with instruction k (`plan`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,33 +35,20 @@ const REACH: usize = 3;
 /// The pairs of `insns` (`Pair` per instruction).
 pub(crate) fn plan(insns: &[Insn]) -> Vec<Pair> {
     let mut out = vec![Pair::None; insns.len()];
-    // Instructions a select does (`select::find`): they run conditionally.
-    let mut in_select = vec![false; insns.len()];
-    for k in 0..insns.len().saturating_sub(1) {
-        if jump::is_branch(insns[k].op) {
-            if let Some(h) = select::find(insns, k) {
-                in_select[k + 1..=k + h.body].fill(true);
-            }
-        }
-    }
-    // Plain register operations, not in a select: nothing in between can
-    // leave the block or look at the registers.
-    let plain = |i: usize| alu::is_inline(&insns[i]) && !in_select[i];
+    let plain = select::plain_ops(insns);
     // Whether `i` may read or write `r` (every field counted: safe).
     let touches = |i: &Insn, r: u8| i.rd == r || i.rs1 == r || i.rs2 == r;
-    for k in 0..insns.len() {
-        let s = &insns[k];
-        if s.op != Op::Slli || s.rd == 0 || s.rs1 == 0 || !plain(k) || out[k] != Pair::None {
+    for (k, s) in insns.iter().enumerate() {
+        if s.op != Op::Slli || s.rd == 0 || s.rs1 == 0 || !plain[k] {
             continue;
         }
         let (t, rs, shl) = (s.rd, s.rs1, (s.imm & 63) as u8);
-        let Some(j) = (k + 1..insns.len().min(k + 1 + REACH)).find(|&j| insns[j].rs1 == t || touches(&insns[j], t))
-        else {
+        let Some(j) = (k + 1..insns.len().min(k + 1 + REACH)).find(|&j| touches(&insns[j], t)) else {
             continue;
         };
         let r = &insns[j];
-        let between_ok = (k + 1..j).all(|i| plain(i) && !touches(&insns[i], rs));
-        if !matches!(r.op, Op::Srli | Op::Srai) || r.rs1 != t || !plain(j) || !between_ok {
+        let between_ok = (k + 1..j).all(|i| plain[i] && !touches(&insns[i], rs));
+        if !matches!(r.op, Op::Srli | Op::Srai) || r.rs1 != t || !plain[j] || !between_ok {
             continue;
         }
         let shr = (r.imm & 63) as u8;
@@ -72,7 +59,7 @@ pub(crate) fn plan(insns: &[Insn]) -> Vec<Pair> {
         // or a plain write that does not read it comes before any reader.
         let dead = r.rd == t
             || (j + 1..insns.len().min(j + 1 + REACH))
-                .take_while(|&i| plain(i))
+                .take_while(|&i| plain[i])
                 .find(|&i| touches(&insns[i], t))
                 .is_some_and(|i| insns[i].rd == t && insns[i].rs1 != t && insns[i].rs2 != t);
         // `rs` overwritten by the left shift itself: only if that is not done.

@@ -13,7 +13,7 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::regs::{cmp, get, loc, R, RAX, RCX};
-use super::{alu, pairs, Asm};
+use super::{alu, jump, pairs, Asm};
 
 /// Most operations a branch may skip: longer bodies cost more than a
 /// mispredicted branch saves.
@@ -93,6 +93,22 @@ fn compare_keeping_rax(a: &mut Asm, g1: u8, g2: u8) {
             }
         }
     }
+}
+
+/// Per instruction: a plain register operation (`alu::is_inline`) outside
+/// any select's body, so run unconditionally, and neither leaving the block
+/// nor letting anything look at the registers (the peepholes' ground:
+/// `pairs`, `sext`).
+pub(crate) fn plain_ops(insns: &[Insn]) -> Vec<bool> {
+    let mut plain: Vec<bool> = insns.iter().map(alu::is_inline).collect();
+    for k in 0..insns.len().saturating_sub(1) {
+        if jump::is_branch(insns[k].op) {
+            if let Some(h) = find(insns, k) {
+                plain[k + 1..=k + h.body].fill(false);
+            }
+        }
+    }
+    plain
 }
 
 /// The branch `insns[k]` (at virtual `pc`) and its body, as `find` found

@@ -9,17 +9,24 @@
 use cpu_riscv::{Insn, Op};
 
 use super::regs::{loc, R};
-use super::{alu, select};
+use super::select;
 
 /// How far past the W operation its rd is followed.
 const REACH: usize = 4;
 
-/// Operations whose result depends on their register sources' low 32
-/// bits only (as rs1 and as rs2).
+/// The W operations this leaves unextended (those `alu::emit` does).
+fn is_word(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Addw | Op::Subw | Op::Mulw | Op::Sllw | Op::Srlw | Op::Sraw | Op::Addiw | Op::Slliw | Op::Srliw | Op::Sraiw
+    )
+}
+
+/// Whether `i`'s result depends on register `r`'s low 32 bits only.
 fn reads_low_32(i: &Insn, r: u8) -> bool {
     match i.op {
-        Op::Addw | Op::Subw | Op::Mulw | Op::Sllw | Op::Srlw | Op::Sraw => true,
-        Op::Addiw | Op::Slliw | Op::Srliw | Op::Sraiw => true,
+        // W operations, as rs1 and as rs2.
+        op if is_word(op) => true,
         // rs1 & a mask of 11 bits at most.
         Op::Andi => i.rs1 == r && (0..2048).contains(&i.imm),
         // rs1 << 32 or more: its upper half is shifted out.
@@ -31,37 +38,15 @@ fn reads_low_32(i: &Insn, r: u8) -> bool {
 /// Per instruction: a W operation whose sign extension can be left out.
 pub(crate) fn plan(insns: &[Insn]) -> Vec<bool> {
     let mut out = vec![false; insns.len()];
-    // Instructions a select does: they run conditionally.
-    let mut in_select = vec![false; insns.len()];
-    for k in 0..insns.len().saturating_sub(1) {
-        if super::jump::is_branch(insns[k].op) {
-            if let Some(h) = select::find(insns, k) {
-                in_select[k + 1..=k + h.body].fill(true);
-            }
-        }
-    }
-    let plain = |i: usize| alu::is_inline(&insns[i]) && !in_select[i];
+    let plain = select::plain_ops(insns);
     for (k, w) in insns.iter().enumerate() {
-        let word = matches!(
-            w.op,
-            Op::Addw
-                | Op::Subw
-                | Op::Mulw
-                | Op::Sllw
-                | Op::Srlw
-                | Op::Sraw
-                | Op::Addiw
-                | Op::Slliw
-                | Op::Srliw
-                | Op::Sraiw
-        );
         // Only in host registers (a `Hart` slot is what helpers read).
-        if !word || !plain(k) || !matches!(loc(w.rd), R::Host(_)) {
+        if !is_word(w.op) || !plain[k] || !matches!(loc(w.rd), R::Host(_)) {
             continue;
         }
         let r = w.rd;
         for (m, i) in insns.iter().enumerate().take(k + 1 + REACH).skip(k + 1) {
-            if !plain(m) {
+            if !plain[m] {
                 break;
             }
             // Every field counted as a read of `r` (safe).
