@@ -81,6 +81,7 @@ const A0: u8 = 10;
 const A1: u8 = 11;
 const A2: u8 = 12;
 const A3: u8 = 13;
+const A5: u8 = 15;
 const T3: u8 = 28;
 const T4: u8 = 29;
 
@@ -207,6 +208,80 @@ fn w_results_extended_where_anything_reads_the_upper_half() {
             // In a select's body, taken or not.
             for (c1, c2) in [(A3, A3), (A3, A1)] {
                 check(&[beq_over(c1, c2), w(d, A1, A2), andi(d, d, 255)], &regs);
+            }
+        }
+    }
+}
+
+/// Branch `f3` (beq 0, bne 1, blt 4, bge 5, bltu 6, bgeu 7) to `off` bytes.
+fn branch(f3: u32, rs1: u8, rs2: u8, off: i32) -> u32 {
+    let o = off as u32;
+    (o >> 12 & 1) << 31
+        | (o >> 5 & 0x3f) << 25
+        | u32::from(rs2) << 20
+        | u32::from(rs1) << 15
+        | f3 << 12
+        | (o >> 1 & 0xf) << 8
+        | (o >> 11 & 1) << 7
+        | 0x63
+}
+fn lui(rd: u8, imm20: u32) -> u32 {
+    imm20 << 12 | u32::from(rd) << 7 | 0x37
+}
+
+/// Branches comparing with a register whose value the block knows (`li`,
+/// `lui`, `lui` + `addiw`: `translate::consts`) take it as an immediate,
+/// moved to the right (`c < x` as `x >= c + 1`) where it is on the left:
+/// every branch, either side, at the bounds of each constant, as a side
+/// exit, a select and a loop's back edge, registers pinned or not.
+#[test]
+fn branches_on_known_values() {
+    // (code setting the register to c, c)
+    let known = |t: u8| -> Vec<(Vec<u32>, i64)> {
+        vec![
+            (vec![addi(t, 0, 0)], 0),
+            (vec![addi(t, 0, 9)], 9),
+            (vec![addi(t, 0, 0xfff)], -1),
+            (vec![addi(t, 0, 0x7ff)], 2047),
+            (vec![addi(t, 0, 0x800)], -2048),
+            (vec![lui(t, 0x80000)], -0x8000_0000),
+            (vec![lui(t, 0x80000), addiw(t, t, 0xfff)], 0x7fff_ffff),
+            (vec![lui(t, 0x12345), addi(t, t, 0x678)], 0x1234_5678),
+            // Not known: written in a select's body (skipped: a3 = a5).
+            (vec![addi(t, 0, 5), beq_over(A3, A5), addi(t, 0, 6)], 5),
+        ]
+    };
+    for f3 in [0, 1, 4, 5, 6, 7] {
+        for (x, t) in [(A1, A2), (T4, T3), (A1, T3)] {
+            for (set, c) in known(t) {
+                let values = [c - 1, c, c + 1, 0, -1, i64::MIN, i64::MAX, c ^ (1 << 40)];
+                for v in values {
+                    for (l, r) in [(x, t), (t, x)] {
+                        let shapes: [Vec<u32>; 3] = [
+                            // A side exit (over more than a select's body).
+                            [branch(f3, l, r, 4 * 6), addi(A0, A0, 1), addi(A0, A0, 2), addi(A0, A0, 3)]
+                                .into_iter()
+                                .chain([addi(A0, A0, 4), addi(A0, A0, 5), addi(A5, 0, 1)])
+                                .collect(),
+                            // A select.
+                            vec![branch(f3, l, r, 8), addi(A0, A0, 1), addi(A5, 0, 1)],
+                            // A loop's back edge: the constant set again each time.
+                            vec![addi(A0, A0, 1), addi(x, x, 1), branch(f3, l, r, -8 - 4 * set.len() as i32)],
+                        ];
+                        for shape in shapes {
+                            let mut code = set.clone();
+                            code.extend(&shape);
+                            code.push(WFI);
+                            let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+                                h.x[usize::from(x)] = v as u64;
+                                h.x[usize::from(A3)] = 1;
+                                h.x[usize::from(A5)] = 1;
+                            });
+                            let stop = run_both(&mut cs, 100);
+                            assert!(matches!(stop, Stop::Wfi | Stop::Budget), "{code:08x?}: {stop:?}");
+                        }
+                    }
+                }
             }
         }
     }

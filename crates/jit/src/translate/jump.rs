@@ -7,7 +7,8 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use super::regs::{cmp, get, loc, set_imm, R, RAX};
+use super::consts::{self, Known};
+use super::regs::{cmp_rhs, get, loc, set_imm, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
 /// Entries of the jump cache (`lib.rs`): (virtual pc, code, physical
@@ -122,14 +123,22 @@ pub(crate) fn is_branch(op: Op) -> bool {
     matches!(op, Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu)
 }
 
+/// Flags for branch `i` (its sources' values as `known`); the branch
+/// whose condition they are to take (`consts::compare`).
+pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known) -> Op {
+    let (op, g, rhs) = consts::compare(i.op, i.rs1, i.rs2, known);
+    cmp_rhs(a, g, rhs);
+    op
+}
+
 /// Jump to `l` if branch `i` is taken.
-pub(crate) fn branch_to(a: &mut Asm, i: &Insn, l: DynamicLabel) {
-    cmp(a, i.rs1, i.rs2);
-    jcc(a, i.op, false, l);
+pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, l: DynamicLabel) {
+    let op = compare(a, i, known);
+    jcc(a, op, false, l);
 }
 
 /// A block-ending branch or jump at `off` in the block; false if not one.
-pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32) -> bool {
+pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Known) -> bool {
     let off = i64::from(off);
     let next = off + i64::from(i.len);
     let target = off + i64::from(i.imm);
@@ -154,17 +163,17 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32) -> bool {
             leave_lookup(a, b);
         }
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
-            cmp(a, i.rs1, i.rs2);
+            let op = compare(a, i, known);
             // The conditional jump itself is patched where a target chains.
             if chains(b, target) {
-                chained_jump(a, b, target, Some((i.op, false)));
+                chained_jump(a, b, target, Some((op, false)));
                 leave_to(a, b, next);
             } else if chains(b, next) {
-                chained_jump(a, b, next, Some((i.op, true)));
+                chained_jump(a, b, next, Some((op, true)));
                 leave_to(a, b, target);
             } else {
                 let taken = a.new_dynamic_label();
-                jcc(a, i.op, false, taken);
+                jcc(a, op, false, taken);
                 leave_to(a, b, next);
                 dynasm!(a; .arch x64; =>taken);
                 leave_to(a, b, target);

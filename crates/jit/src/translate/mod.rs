@@ -37,6 +37,7 @@
 //! goes through the TLB, which `cpu-riscv` flushes when that state changes.
 
 mod alu;
+mod consts;
 mod csr;
 mod fp;
 mod jump;
@@ -494,6 +495,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // Shift pairs done as extensions; W results nobody extends.
     let pairs = pairs::plan(insns);
     let no_sext = sext::plan(insns);
+    let known = consts::plan(insns, vpc);
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
@@ -502,19 +504,19 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             off += u32::from(insn.len);
             continue;
         }
-        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off) {
+        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, known[k]) {
             ended = true;
             break;
         }
         if !last && jump::is_branch(insn.op) {
             if let Some(h) = select::find(insns, k) {
-                select::emit(&mut a, insns, k, &h, pc);
+                select::emit(&mut a, insns, k, &h, pc, known[k]);
                 selects += 1;
                 skip = h.body;
             } else {
                 // Not taken: on with the region (`Cpu::decode_block`).
                 let l = a.new_dynamic_label();
-                jump::branch_to(&mut a, insn, l);
+                jump::branch_to(&mut a, insn, known[k], l);
                 side.push((l, k, i64::from(off) + i64::from(insn.imm)));
             }
             off += u32::from(insn.len);

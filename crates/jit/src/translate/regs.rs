@@ -13,6 +13,7 @@ use std::cell::Cell;
 
 use dynasmrt::{dynasm, DynasmApi};
 
+use super::consts::Rhs;
 use super::{Asm, X};
 
 /// The host registers that hold pinned guest registers (dynasm numbering:
@@ -249,6 +250,17 @@ pub(crate) fn cmp(a: &mut Asm, g1: u8, g2: u8) {
             get(a, RAX, g1);
             op_rax!(a, cmp, g2);
         }
+    }
+}
+
+/// Set flags as `cmp x[g], rhs` would.
+pub(crate) fn cmp_rhs(a: &mut Asm, g: u8, rhs: Rhs) {
+    match (rhs, loc(g)) {
+        (Rhs::Reg(g2), _) => cmp(a, g, g2),
+        (Rhs::Imm(0), R::Host(h)) => dynasm!(a; .arch x64; test Rq(h), Rq(h)),
+        (Rhs::Imm(c), R::Host(h)) => dynasm!(a; .arch x64; cmp Rq(h), c),
+        (Rhs::Imm(c), R::Mem(d)) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], c),
+        (Rhs::Imm(c), R::Zero) => dynasm!(a; .arch x64; xor eax, eax; cmp rax, c),
     }
 }
 

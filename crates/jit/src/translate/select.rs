@@ -12,7 +12,8 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
-use super::regs::{cmp, get, loc, R, RAX, RCX};
+use super::consts::{self, Known, Rhs};
+use super::regs::{get, loc, R, RAX, RCX};
 use super::{alu, jump, pairs, Asm};
 
 /// Most operations a branch may skip: longer bodies cost more than a
@@ -67,23 +68,26 @@ fn move_if_not_taken(a: &mut Asm, op: Op, h: u8) {
     }
 }
 
-/// `cl` = 1 if branch `op` is taken by the last compare, else 0.
-fn set_taken(a: &mut Asm, op: Op) {
+/// `rbp` = `rdx` if branch `op` is taken by the last compare.
+fn move_if_taken_to_rbp(a: &mut Asm, op: Op) {
     match op {
-        Op::Beq => dynasm!(a; .arch x64; sete cl),
-        Op::Bne => dynasm!(a; .arch x64; setne cl),
-        Op::Blt => dynasm!(a; .arch x64; setl cl),
-        Op::Bge => dynasm!(a; .arch x64; setge cl),
-        Op::Bltu => dynasm!(a; .arch x64; setb cl),
-        _ => dynasm!(a; .arch x64; setae cl),
+        Op::Beq => dynasm!(a; .arch x64; cmove rbp, rdx),
+        Op::Bne => dynasm!(a; .arch x64; cmovne rbp, rdx),
+        Op::Blt => dynasm!(a; .arch x64; cmovl rbp, rdx),
+        Op::Bge => dynasm!(a; .arch x64; cmovge rbp, rdx),
+        Op::Bltu => dynasm!(a; .arch x64; cmovb rbp, rdx),
+        _ => dynasm!(a; .arch x64; cmovae rbp, rdx),
     }
 }
 
-/// Flags as `cmp x[g1], x[g2]`, `rax` kept.
-fn compare_keeping_rax(a: &mut Asm, g1: u8, g2: u8) {
+/// Flags for branch `br` (`jump::compare`, its operands' values as
+/// `known`), `rax` kept; the branch whose condition they are to take.
+fn compare_keeping_rax(a: &mut Asm, br: &Insn, known: Known) -> Op {
+    let (g1, g2) = (br.rs1, br.rs2);
     match (loc(g1), loc(g2)) {
-        // `regs::cmp` does these without a scratch register.
-        (R::Host(_), _) | (R::Mem(_), R::Zero | R::Host(_)) => cmp(a, g1, g2),
+        // These need no scratch register.
+        (R::Host(_), _) | (R::Mem(_), R::Zero | R::Host(_)) => jump::compare(a, br, known),
+        _ if consts::compare(br.op, g1, g2, known).2 != Rhs::Reg(g2) => jump::compare(a, br, known),
         (_, r2) => {
             get(a, RCX, g1);
             match r2 {
@@ -91,6 +95,7 @@ fn compare_keeping_rax(a: &mut Asm, g1: u8, g2: u8) {
                 R::Mem(d) => dynasm!(a; .arch x64; cmp rcx, QWORD [rbx + d]),
                 R::Zero => dynasm!(a; .arch x64; test rcx, rcx),
             }
+            br.op
         }
     }
 }
@@ -116,7 +121,7 @@ pub(crate) fn plain_ops(insns: &[Insn]) -> Vec<bool> {
 /// register written, so the branch's operands are still as they were),
 /// then the compare, a `cmov` of the new value where the branch is not
 /// taken, and the budget given back the skipped operations where it is.
-pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64) {
+pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64, known: Known) {
     let br = &insns[k];
     let d = h.dest;
     let mut pc = pc.wrapping_add(u64::from(br.len));
@@ -145,25 +150,19 @@ pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64) 
         pc = pc.wrapping_add(u64::from(i.len));
         n += 1;
     }
-    compare_keeping_rax(a, br.rs1, br.rs2);
+    let op = compare_keeping_rax(a, br, known);
     match loc(d) {
-        R::Host(r) => move_if_not_taken(a, br.op, r),
+        R::Host(r) => move_if_not_taken(a, op, r),
         R::Mem(m) => {
             dynasm!(a; .arch x64; mov rcx, QWORD [rbx + m]);
-            move_if_not_taken(a, br.op, RCX);
+            move_if_not_taken(a, op, RCX);
             dynasm!(a; .arch x64; mov QWORD [rbx + m], rcx);
         }
         R::Zero => {}
     }
-    // `mov` and `cmov` keep the flags.
-    set_taken(a, br.op);
-    dynasm!(a; .arch x64; movzx ecx, cl);
-    match h.body {
-        1 => dynasm!(a; .arch x64; add rbp, rcx),
-        2 => dynasm!(a; .arch x64; lea rbp, [rbp + rcx * 2]),
-        4 => dynasm!(a; .arch x64; lea rbp, [rbp + rcx * 4]),
-        m => dynasm!(a; .arch x64; imul ecx, ecx, m as i32; add rbp, rcx),
-    }
+    // `mov`, `lea` and `cmov` keep the flags.
+    dynasm!(a; .arch x64; lea rdx, [rbp + h.body as i32]);
+    move_if_taken_to_rbp(a, op);
 }
 
 #[cfg(test)]
