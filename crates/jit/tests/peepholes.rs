@@ -45,6 +45,9 @@ fn addw(rd: u8, rs1: u8, rs2: u8) -> u32 {
 fn mulw(rd: u8, rs1: u8, rs2: u8) -> u32 {
     r_type(1, 0, rd, rs1, rs2, 0x3b)
 }
+fn sll(rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(0, 1, rd, rs1, rs2, 0x33)
+}
 fn sllw(rd: u8, rs1: u8, rs2: u8) -> u32 {
     r_type(0, 1, rd, rs1, rs2, 0x3b)
 }
@@ -81,6 +84,7 @@ const A0: u8 = 10;
 const A1: u8 = 11;
 const A2: u8 = 12;
 const A3: u8 = 13;
+const A4: u8 = 14;
 const A5: u8 = 15;
 const T3: u8 = 28;
 const T4: u8 = 29;
@@ -247,6 +251,7 @@ fn branches_on_known_values() {
             (vec![lui(t, 0x80000)], -0x8000_0000),
             (vec![lui(t, 0x80000), addiw(t, t, 0xfff)], 0x7fff_ffff),
             (vec![lui(t, 0x12345), addi(t, t, 0x678)], 0x1234_5678),
+            (vec![lui(t, 0x7ffff), addi(t, t, 0x7ff), addi(t, t, 0x7ff), addi(t, t, 0x7ff)], 0x8000_07fd),
             // Not known: written in a select's body (skipped: a3 = a5).
             (vec![addi(t, 0, 5), beq_over(A3, A5), addi(t, 0, 6)], 5),
         ]
@@ -284,5 +289,86 @@ fn branches_on_known_values() {
                 }
             }
         }
+    }
+}
+
+/// Register operations with a source the block knows take it as an
+/// immediate (`translate::consts::with_immediate`): every one, the known
+/// value on either side (or both), at the bounds of what fits and of shift
+/// amounts, destinations pinned or not.
+#[test]
+fn operations_on_known_values() {
+    // (funct7, funct3, opcode): add sub sll slt sltu xor srl sra or and,
+    // addw subw sllw srlw sraw, and mul (never folded).
+    let ops = [
+        (0, 0, 0x33),
+        (0x20, 0, 0x33),
+        (0, 1, 0x33),
+        (0, 2, 0x33),
+        (0, 3, 0x33),
+        (0, 4, 0x33),
+        (0, 5, 0x33),
+        (0x20, 5, 0x33),
+        (0, 6, 0x33),
+        (0, 7, 0x33),
+        (0, 0, 0x3b),
+        (0x20, 0, 0x3b),
+        (0, 1, 0x3b),
+        (0, 5, 0x3b),
+        (0x20, 5, 0x3b),
+        (1, 0, 0x33),
+    ];
+    let known = |t: u8| -> Vec<Vec<u32>> {
+        vec![
+            vec![addi(t, 0, 0)],
+            vec![addi(t, 0, 31)],
+            vec![addi(t, 0, 33)],
+            vec![addi(t, 0, 65)],
+            vec![addi(t, 0, 0xfff)],
+            vec![addi(t, 0, 0x800)],
+            vec![lui(t, 0x80000)],
+            vec![lui(t, 0x80000), addiw(t, t, 0xfff)],
+            // lui 0x80000 (i32::MIN): its negation does not fit (sub stays).
+            vec![lui(t, 0x12345), addi(t, t, 0x678)],
+            // 0x8000_07fd: known, but too wide for an immediate.
+            vec![lui(t, 0x7ffff), addi(t, t, 0x7ff), addi(t, t, 0x7ff), addi(t, t, 0x7ff)],
+        ]
+    };
+    for (f7, f3, opc) in ops {
+        for t in [A2, T3] {
+            for set in known(t) {
+                for v in [0x8000_0000_ffff_8081u64, u64::MAX, 5, 0x7fff_ffff] {
+                    for (rs1, rs2) in [(A1, t), (t, A1), (t, t)] {
+                        for rd in [A0, T4, A1] {
+                            let mut code = set.clone();
+                            code.push(r_type(f7, f3, rd, rs1, rs2, opc));
+                            // Reads of the result, and of the known register after it.
+                            code.extend([add(A3, rd, A1), add(A4, t, A1), WFI]);
+                            let mut cs = testprog::pair(0x10000, &code, CODE, |h| h.x[usize::from(A1)] = v);
+                            assert_eq!(run_both(&mut cs, 100), Stop::Wfi, "{code:08x?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Folding a shift by a known amount into `slli` can make the branch over
+/// it a select, whose body then runs or not: what the body writes is no
+/// longer known after it (`translate::consts::fold` checks, and folds
+/// nothing in such a block).
+#[test]
+fn a_fold_that_makes_a_select_keeps_what_the_select_changes() {
+    for a5 in [0, 1] {
+        let code = [addi(A2, 0, 3), beq_ahead(A3, A5, 2), sll(A0, A1, A2), addi(A0, 0, 7), add(A4, A1, A0), WFI];
+        let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+            h.x[usize::from(A0)] = 100;
+            h.x[usize::from(A1)] = 1000;
+            h.x[usize::from(A3)] = 1;
+            h.x[usize::from(A5)] = a5;
+        });
+        assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+        assert_eq!(cs[1].hart.x[usize::from(A4)], if a5 == 1 { 1100 } else { 1007 });
     }
 }

@@ -55,14 +55,20 @@ fn value(i: &Insn, pc: u64, known: &[Option<i64>; 32]) -> Option<i64> {
 /// Per instruction of the block at virtual `vpc`: the known values of its
 /// source registers (x0 is always known, as zero).
 pub(crate) fn plan(insns: &[Insn], vpc: u64) -> Vec<Known> {
+    plan_of(insns, insns, vpc)
+}
+
+/// As `plan` for the block `insns`, but the values of the sources of
+/// `of`'s instructions (one per instruction of `insns`).
+fn plan_of(insns: &[Insn], of: &[Insn], vpc: u64) -> Vec<Known> {
     let mut known = [None; 32];
     known[0] = Some(0);
     let mut out = Vec::with_capacity(insns.len());
     // Instructions still to pass in a select's body, which runs or not.
     let mut body = 0;
     let mut pc = vpc;
-    for (k, i) in insns.iter().enumerate() {
-        out.push(Known { rs1: known[usize::from(i.rs1 & 31)], rs2: known[usize::from(i.rs2 & 31)] });
+    for (k, (i, o)) in insns.iter().zip(of).enumerate() {
+        out.push(Known { rs1: known[usize::from(o.rs1 & 31)], rs2: known[usize::from(o.rs2 & 31)] });
         match writes(i) {
             Writes::Nothing => {}
             Writes::Rd if i.rd == 0 => {}
@@ -83,6 +89,73 @@ pub(crate) fn plan(insns: &[Insn], vpc: u64) -> Vec<Known> {
         pc = pc.wrapping_add(u64::from(i.len));
     }
     out
+}
+
+/// `i` as the operation with an immediate that does the same, where a
+/// source's value is known (as `k` says) and fits: `add rd, rs1, t` with
+/// `t` known as `addi rd, rs1, t`, `sub` as `addi` of the negation, shifts
+/// by the amount's low bits (Unprivileged spec 4.2.2: only those count),
+/// W operations by the low 32 bits (only those are read); a known left
+/// operand of a commutative one moves right. The later passes see these as
+/// if written so (`slli`/`srli` pairs, selects' bodies).
+pub(crate) fn with_immediate(i: &Insn, k: Known) -> Option<Insn> {
+    let fits = |v: i64| i32::try_from(v).ok();
+    let (op, rs1, imm) = match (i.op, k.rs1, k.rs2) {
+        (_, _, Some(c)) if i.rs2 != 0 => match i.op {
+            Op::Add => (Op::Addi, i.rs1, fits(c)?),
+            Op::Sub => (Op::Addi, i.rs1, fits(c.checked_neg()?)?),
+            Op::And => (Op::Andi, i.rs1, fits(c)?),
+            Op::Or => (Op::Ori, i.rs1, fits(c)?),
+            Op::Xor => (Op::Xori, i.rs1, fits(c)?),
+            Op::Slt => (Op::Slti, i.rs1, fits(c)?),
+            // The immediate is sign-extended, then compared unsigned.
+            Op::Sltu => (Op::Sltiu, i.rs1, fits(c)?),
+            Op::Sll => (Op::Slli, i.rs1, (c & 63) as i32),
+            Op::Srl => (Op::Srli, i.rs1, (c & 63) as i32),
+            Op::Sra => (Op::Srai, i.rs1, (c & 63) as i32),
+            Op::Addw => (Op::Addiw, i.rs1, c as i32),
+            Op::Subw => (Op::Addiw, i.rs1, (c as i32).wrapping_neg()),
+            Op::Sllw => (Op::Slliw, i.rs1, (c & 31) as i32),
+            Op::Srlw => (Op::Srliw, i.rs1, (c & 31) as i32),
+            Op::Sraw => (Op::Sraiw, i.rs1, (c & 31) as i32),
+            _ => return None,
+        },
+        (Op::Add | Op::And | Op::Or | Op::Xor | Op::Addw, Some(c), _) if i.rs1 != 0 && i.rs2 != 0 => {
+            let imm = if i.op == Op::Addw { c as i32 } else { fits(c)? };
+            let op = match i.op {
+                Op::Add => Op::Addi,
+                Op::And => Op::Andi,
+                Op::Or => Op::Ori,
+                Op::Xor => Op::Xori,
+                _ => Op::Addiw,
+            };
+            (op, i.rs2, imm)
+        }
+        _ => return None,
+    };
+    Some(Insn { op, rs1, rs2: 0, imm, ..*i })
+}
+
+/// `insns` (the block at `vpc`) with `with_immediate` done where it can
+/// be (`None`: nowhere), and the known values of the block translated.
+/// Done only if the values each change relied on are still known in the
+/// changed block (a branch over an operation that now takes an immediate
+/// may become a select, whose body then runs or not).
+pub(crate) fn fold(insns: &[Insn], vpc: u64) -> (Option<Vec<Insn>>, Vec<Known>) {
+    let known = plan(insns, vpc);
+    let folded: Vec<Insn> = insns.iter().zip(&known).map(|(i, k)| with_immediate(i, *k).unwrap_or(*i)).collect();
+    if folded == insns {
+        return (None, known);
+    }
+    // The values of the unchanged operations' sources, in the changed block.
+    let after = plan_of(&folded, insns, vpc);
+    let same = insns.iter().zip(&folded).zip(&after).all(|((i, f), k)| i == f || with_immediate(i, *k) == Some(*f));
+    if same {
+        let known = plan(&folded, vpc);
+        (Some(folded), known)
+    } else {
+        (None, known)
+    }
 }
 
 /// The right-hand side of a branch's compare.
@@ -175,6 +248,25 @@ mod tests {
         let p = plan(&b, 0);
         assert_eq!(p[1].rs1, None);
         assert_eq!(p[3].rs1, None, "written in a select's body");
+    }
+
+    #[test]
+    fn operations_with_a_known_source_take_an_immediate() {
+        let r = |op, rs1, rs2| Insn { op, rd: 5, rs1, rs2, ..decode(add(5, rs1.into(), rs2.into())) };
+        let k = |rs1, rs2| Known { rs1, rs2 };
+        let imm = |i: Option<Insn>| i.map(|i| (i.op, i.rs1, i.rs2, i.imm));
+        assert_eq!(imm(with_immediate(&r(Op::Add, 6, 7), k(None, Some(-5)))), Some((Op::Addi, 6, 0, -5)));
+        assert_eq!(imm(with_immediate(&r(Op::Sub, 6, 7), k(None, Some(-5)))), Some((Op::Addi, 6, 0, 5)));
+        // -i32::MIN does not fit: as it was.
+        assert_eq!(with_immediate(&r(Op::Sub, 6, 7), k(None, Some(i64::from(i32::MIN)))), None);
+        assert_eq!(imm(with_immediate(&r(Op::Sll, 6, 7), k(None, Some(65)))), Some((Op::Slli, 6, 0, 1)));
+        assert_eq!(imm(with_immediate(&r(Op::Sraw, 6, 7), k(None, Some(33)))), Some((Op::Sraiw, 6, 0, 1)));
+        assert_eq!(imm(with_immediate(&r(Op::Subw, 6, 7), k(None, Some(1 << 40 | 3)))), Some((Op::Addiw, 6, 0, -3)));
+        // Left operand known: commutative ones only.
+        assert_eq!(imm(with_immediate(&r(Op::And, 6, 7), k(Some(255), None))), Some((Op::Andi, 7, 0, 255)));
+        assert_eq!(with_immediate(&r(Op::Sub, 6, 7), k(Some(255), None)), None);
+        assert_eq!(with_immediate(&r(Op::Mul, 6, 7), k(None, Some(3))), None);
+        assert_eq!(with_immediate(&r(Op::Add, 6, 7), k(None, Some(1 << 40))), None);
     }
 
     #[test]

@@ -490,12 +490,14 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut skip = 0;
     // Guarded stores: (offset, slow path label).
     let mut guarded = Vec::new();
+    // Operations with a source the block knows take it as an immediate.
+    let (folded, known) = consts::fold(insns, vpc);
+    let insns: &[Insn] = folded.as_deref().unwrap_or(insns);
     // Window checks shared by accesses from one base register.
     let checks = mem::plan(insns, direct.as_ref());
     // Shift pairs done as extensions; W results nobody extends.
     let pairs = pairs::plan(insns);
     let no_sext = sext::plan(insns);
-    let known = consts::plan(insns, vpc);
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let pc = vpc.wrapping_add(u64::from(off));
