@@ -137,11 +137,18 @@ pub(crate) fn with_immediate(i: &Insn, k: Known) -> Option<Insn> {
 }
 
 /// `insns` (the block at `vpc`) with `with_immediate` done where it can
-/// be (`None`: nowhere), and the known values of the block translated.
+/// be (`None`: nowhere), and the known values of the block translated
+/// (empty if none is: `Known::default()` for every instruction).
 /// Done only if the values each change relied on are still known in the
 /// changed block (a branch over an operation that now takes an immediate
 /// may become a select, whose body then runs or not).
 pub(crate) fn fold(insns: &[Insn], vpc: u64) -> (Option<Vec<Insn>>, Vec<Known>) {
+    // Most blocks set no register to a constant: nothing to plan (no
+    // values, as an empty plan says).
+    let sets = |i: &Insn| matches!(i.op, Op::Lui | Op::Auipc) || matches!(i.op, Op::Addi | Op::Addiw) && i.rs1 == 0;
+    if !insns.iter().any(sets) {
+        return (None, Vec::new());
+    }
     let known = plan(insns, vpc);
     let folded: Vec<Insn> = insns.iter().zip(&known).map(|(i, k)| with_immediate(i, *k).unwrap_or(*i)).collect();
     if folded == insns {

@@ -512,19 +512,22 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             off += u32::from(insn.len);
             continue;
         }
-        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, known[k]) {
+        if last
+            && is_inline_jump(insn.op)
+            && jump::emit(&mut a, &mut b, insn, off, known.get(k).copied().unwrap_or_default())
+        {
             ended = true;
             break;
         }
         if !last && jump::is_branch(insn.op) {
             if let Some(h) = select::find(insns, k) {
-                select::emit(&mut a, insns, k, &h, pc, known[k]);
+                select::emit(&mut a, insns, k, &h, pc, known.get(k).copied().unwrap_or_default());
                 selects += 1;
                 skip = h.body;
             } else {
                 // Not taken: on with the region (`Cpu::decode_block`).
                 let l = a.new_dynamic_label();
-                jump::branch_to(&mut a, insn, known[k], l);
+                jump::branch_to(&mut a, insn, known.get(k).copied().unwrap_or_default(), l);
                 side.push((l, k, i64::from(off) + i64::from(insn.imm)));
             }
             off += u32::from(insn.len);
