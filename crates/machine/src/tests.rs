@@ -490,3 +490,14 @@ fn dtb_file_replaces_the_tree_on_virt_only() {
     let e = Machine::with_linux_boot(cfg(BoardKind::Virt, &[0x13, 0, 0, 0]), &b).err().unwrap().to_string();
     assert!(e.starts_with(&format!("could not load device tree '{}': No such file", dtb.display())), "{e}");
 }
+
+/// Bare-metal guests (no firmware, or their own) get guarded stores; the
+/// default firmware's operating systems get plain RAM (huge pages).
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn ram_is_guarded_for_bare_metal_only() {
+    use crate::assemble::ram_for;
+    assert!(ram_for(&Firmware::None, 0x8000_0000, 4 << 20).has_guard());
+    assert!(ram_for(&Firmware::File("fw.bin".into()), 0x8000_0000, 4 << 20).has_guard());
+    assert!(!ram_for(&Firmware::Default, 0x8000_0000, 4 << 20).has_guard());
+}
