@@ -35,6 +35,16 @@ pub(crate) fn dump(header: &str, code: &[u8], addr: u64) -> String {
     let (mut mnemonic, mut operands) = (String::new(), String::new());
     while d.can_decode() {
         let start = d.position();
+        // A run of int3 (the padding before an aligned block entry, never
+        // run) on one line.
+        let run = code[start..].iter().take_while(|&&b| b == 0xcc).count();
+        if run > 1 {
+            let ip = addr + start as u64;
+            line(&mut out, ip, &code[start..start + 1], Some(("int3", &format!("# {run} bytes of padding"))));
+            d.set_position(start + run).expect("within the code");
+            d.set_ip(ip + run as u64);
+            continue;
+        }
         d.decode_out(&mut insn);
         let bytes = &code[start..d.position()];
         mnemonic.clear();
@@ -117,6 +127,18 @@ OUT: [size=56]
             assert_eq!(g, w);
         }
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn padding_is_one_line() {
+        // nop; 5 x int3; nop; one int3 (shown as itself).
+        let code = [0x90, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0x90, 0xcc];
+        let out = dump("OUT", &code, 0x1000);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 6, "{out}");
+        assert_eq!(lines[2], "0x00001001:  cc                       int3     # 5 bytes of padding");
+        assert!(lines[3].starts_with("0x00001006:  90 ") && lines[3].trim_end().ends_with("nop"), "{out}");
+        assert!(lines[4].starts_with("0x00001007:  cc ") && lines[4].contains("int3"), "{out}");
     }
 
     #[test]
