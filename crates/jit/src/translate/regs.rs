@@ -260,7 +260,9 @@ pub(crate) fn cmp_rhs(a: &mut Asm, g: u8, rhs: Rhs) {
         (Rhs::Imm(0), R::Host(h)) => dynasm!(a; .arch x64; test Rq(h), Rq(h)),
         (Rhs::Imm(c), R::Host(h)) => dynasm!(a; .arch x64; cmp Rq(h), c),
         (Rhs::Imm(c), R::Mem(d)) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], c),
-        (Rhs::Imm(c), R::Zero) => dynasm!(a; .arch x64; xor eax, eax; cmp rax, c),
+        // Not made by `consts::compare` (x0 stays a register); rdx, not rax,
+        // which a select's body holds.
+        (Rhs::Imm(c), R::Zero) => dynasm!(a; .arch x64; xor edx, edx; cmp rdx, c),
     }
 }
 
