@@ -36,11 +36,12 @@ pub(crate) fn dump(header: &str, code: &[u8], addr: u64) -> String {
     while d.can_decode() {
         let start = d.position();
         // A run of int3 (the padding before an aligned block entry, never
-        // run) on one line.
+        // run) as one entry, its bytes on lines of their own as a long
+        // instruction's are.
         let run = code[start..].iter().take_while(|&&b| b == 0xcc).count();
         if run > 1 {
             let ip = addr + start as u64;
-            line(&mut out, ip, &code[start..start + 1], Some(("int3", &format!("# {run} bytes of padding"))));
+            line(&mut out, ip, &code[start..start + run], Some(("int3", &format!("# {run} bytes of padding"))));
             d.set_position(start + run).expect("within the code");
             d.set_ip(ip + run as u64);
             continue;
@@ -131,14 +132,17 @@ OUT: [size=56]
 
     #[test]
     fn padding_is_one_line() {
-        // nop; 5 x int3; nop; one int3 (shown as itself).
-        let code = [0x90, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0x90, 0xcc];
+        // nop; 10 x int3; nop; one int3 (shown as itself).
+        let mut code = vec![0x90];
+        code.extend([0xcc; 10]);
+        code.extend([0x90, 0xcc]);
         let out = dump("OUT", &code, 0x1000);
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 6, "{out}");
-        assert_eq!(lines[2], "0x00001001:  cc                       int3     # 5 bytes of padding");
-        assert!(lines[3].starts_with("0x00001006:  90 ") && lines[3].trim_end().ends_with("nop"), "{out}");
-        assert!(lines[4].starts_with("0x00001007:  cc ") && lines[4].contains("int3"), "{out}");
+        assert_eq!(lines.len(), 7, "{out}");
+        assert_eq!(lines[2], "0x00001001:  cc cc cc cc cc cc cc cc  int3     # 10 bytes of padding");
+        assert_eq!(lines[3], "0x00001009:  cc cc");
+        assert!(lines[4].starts_with("0x0000100b:  90 ") && lines[4].trim_end().ends_with("nop"), "{out}");
+        assert!(lines[5].starts_with("0x0000100c:  cc ") && lines[5].contains("int3"), "{out}");
     }
 
     #[test]
