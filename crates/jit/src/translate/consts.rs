@@ -4,7 +4,8 @@
 //! immediate: no register read and, for a register kept in the `Hart`, no
 //! reload of the value just stored there (a store-forwarding delay before
 //! the branch can resolve: state machines compare a loaded value with one
-//! `li` after another, and mispredict often).
+//! `li` after another, and mispredict often). A register operation with
+//! one becomes its immediate form (`with_immediate`, `fold`).
 
 use cpu_riscv::{Format, Insn, Op};
 
