@@ -291,14 +291,14 @@ impl Ram {
         self.ptr.as_ptr().expose_provenance() as u64
     }
 
-    /// The host address of RAM's first byte in the guarded mapping, if
-    /// there is one (see `Guard`), with its provenance exposed as in
-    /// `host_base`.
     /// Whether it has the guarded mapping (`new`, where the host allows).
     pub fn has_guard(&self) -> bool {
         self.guard.is_some()
     }
 
+    /// The host address of RAM's first byte in the guarded mapping, if
+    /// there is one (see `Guard`), with its provenance exposed as in
+    /// `host_base`.
     pub(crate) fn guard_base(&self) -> Option<u64> {
         self.guard.as_ref().map(|g| g.ptr.as_ptr().expose_provenance() as u64)
     }
@@ -641,7 +641,7 @@ mod tests {
             [(Ram::new(0x8000_0000, 4 << 20), true), (Ram::new_unguarded(0x8000_0000, 4 << 20), false)]
         {
             assert!(r.low);
-            assert_eq!(r.guard_base().is_some(), guarded);
+            assert_eq!(r.has_guard(), guarded);
             r.write(0x8020_0000, 8, 7).unwrap();
             assert_eq!(r.read(0x8020_0000, 8), Some(7));
         }

@@ -711,7 +711,7 @@ impl Cpu {
     /// unchecked) and makes every page writable.
     pub fn set_store_guard(&mut self, on: bool) -> bool {
         let on = on && self.write_log.is_none();
-        let on = on && self.ram.guard_base().is_some();
+        let on = on && self.ram.has_guard();
         if on == self.guard_stores {
             return on;
         }

@@ -155,12 +155,13 @@ pub(crate) fn fold(insns: &[Insn], vpc: u64) -> (Option<Vec<Insn>>, Vec<Known>) 
     if folded == insns {
         return (None, known);
     }
-    // The values of the unchanged operations' sources, in the changed block.
+    // The values of the unchanged operations' sources, in the changed
+    // block; also those of its branches (the plan's only readers once
+    // folded), which folding leaves as they were.
     let after = plan_of(&folded, insns, vpc);
     let same = insns.iter().zip(&folded).zip(&after).all(|((i, f), k)| i == f || with_immediate(i, *k) == Some(*f));
     if same {
-        let known = plan(&folded, vpc);
-        (Some(folded), known)
+        (Some(folded), after)
     } else {
         (None, known)
     }

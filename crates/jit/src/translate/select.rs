@@ -13,7 +13,7 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::consts::{self, Known, Rhs};
-use super::regs::{get, loc, R, RAX, RCX};
+use super::regs::{cmp_rhs, get, loc, R, RAX, RCX};
 use super::{alu, jump, pairs, Asm};
 
 /// Most operations a branch may skip: longer bodies cost more than a
@@ -83,21 +83,21 @@ fn move_if_taken_to_rbp(a: &mut Asm, op: Op) {
 /// Flags for branch `br` (`jump::compare`, its operands' values as
 /// `known`), `rax` kept; the branch whose condition they are to take.
 fn compare_keeping_rax(a: &mut Asm, br: &Insn, known: Known) -> Op {
-    let (g1, g2) = (br.rs1, br.rs2);
-    match (loc(g1), loc(g2)) {
+    let (op, g, rhs) = consts::compare(br.op, br.rs1, br.rs2, known);
+    match (loc(g), rhs) {
         // These need no scratch register.
-        (R::Host(_), _) | (R::Mem(_), R::Zero | R::Host(_)) => jump::compare(a, br, known),
-        _ if consts::compare(br.op, g1, g2, known).2 != Rhs::Reg(g2) => jump::compare(a, br, known),
-        (_, r2) => {
-            get(a, RCX, g1);
-            match r2 {
+        (R::Host(_), _) | (_, Rhs::Imm(_)) => cmp_rhs(a, g, rhs),
+        (R::Mem(_), Rhs::Reg(g2)) if matches!(loc(g2), R::Zero | R::Host(_)) => cmp_rhs(a, g, rhs),
+        (_, Rhs::Reg(g2)) => {
+            get(a, RCX, g);
+            match loc(g2) {
                 R::Host(h) => dynasm!(a; .arch x64; cmp rcx, Rq(h)),
                 R::Mem(d) => dynasm!(a; .arch x64; cmp rcx, QWORD [rbx + d]),
                 R::Zero => dynasm!(a; .arch x64; test rcx, rcx),
             }
-            br.op
         }
     }
+    op
 }
 
 /// Per instruction: a plain register operation (`alu::is_inline`) outside
