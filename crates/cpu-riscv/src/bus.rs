@@ -537,6 +537,15 @@ impl IrqLines {
         let _ = self.0.kick.set(flag);
     }
 
+    /// Raise the flag `kick_on_raise` set, with no line changing: a device
+    /// changed when it next needs a poll (the CLINT's `mtimecmp`), and the
+    /// run loop should look again.
+    pub fn kick(&self) {
+        if let Some(k) = self.0.kick.get() {
+            k.store(true, Ordering::Release);
+        }
+    }
+
     /// Drive the line for `mip` bit `bit` high or low.
     pub fn set(&self, bit: u8, level: bool) {
         if level {

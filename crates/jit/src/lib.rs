@@ -7,8 +7,8 @@
 //! - integer register-register and register-immediate operations (RV64I, M),
 //!   with nine guest registers in host registers for the whole run: by
 //!   default sp, ra, a0-a5 and s0, then the program's most used (`Pinning`,
-//!   chosen from the registers of the blocks found running at the end of
-//!   budget slices; a new choice flushes the code);
+//!   chosen from the registers of the blocks found running when the run
+//!   loop's slices end; a new choice flushes the code);
 //! - loads and stores through the software TLB's fast path (one compare and
 //!   one add of a host addend, as `Cpu::load`/`Cpu::store` on a hit);
 //! - F and D operations with SSE where the result and flags are certain
@@ -237,7 +237,7 @@ pub struct Jit {
     /// Whether the pinning follows the program (`set_pinning` fixes it).
     adaptive: bool,
     /// Register operands of the blocks found running at the end of a
-    /// budget slice (`sample`), halved at every look.
+    /// slice (`sample`), halved at every look.
     uses: [u64; 32],
     /// Samples since the last look, and samples between looks (doubled
     /// after every change of pinning, so that a program whose use
@@ -264,12 +264,12 @@ pub struct Jit {
 /// check it saves.
 const GUARD_FAULT_ALLOWANCE: u64 = 1024;
 
-/// Samples of running code (one per budget slice that ends in generated
-/// code) before the first look at the pinning, and at most between two
-/// looks: the first look comes after about 16M instructions with the
-/// machine's 256K-instruction slices.
-const FIRST_LOOK: u32 = 64;
-const LAST_LOOK: u32 = 1 << 14;
+/// Samples of running code (one per slice that ends in generated code)
+/// before the first look at the pinning, and at most between two looks:
+/// the first look comes after about 16 ms with the machine's slices of at
+/// most a millisecond, the last ones 2 s apart.
+const FIRST_LOOK: u32 = 16;
+const LAST_LOOK: u32 = 1 << 11;
 
 impl Jit {
     /// A JIT with the default code buffer size.
@@ -347,8 +347,8 @@ impl Jit {
         Ok(())
     }
 
-    /// Count the registers of the block at `pc` (where a budget slice
-    /// ended: a sample of where time goes) and now and then see whether
+    /// Count the registers of the block at `pc` (where a slice ended: a
+    /// sample of where time goes) and now and then see whether
     /// another pinning would keep clearly more of the uses in host
     /// registers (a twentieth of them: changing flushes all code).
     fn sample(&mut self, cpu: &mut Cpu) {
@@ -833,9 +833,12 @@ impl Jit {
         if let Some(p) = helpers::take_panic() {
             std::panic::resume_unwind(p);
         }
-        // The slice's budget ran out (less than a block's worth left) at
-        // the block now at pc: a sample of where the time goes.
-        if self.adaptive && max >= 1 << 12 && left <= u64::from(u8::MAX) {
+        // The slice's budget ran out (less than a block's worth left), or
+        // the exit flag was raised (the run loop's alarm, every millisecond
+        // at least: `machine::run`), at the block now at pc: a sample of
+        // where the time goes.
+        let flagged = cpu.exit_request.load(std::sync::atomic::Ordering::Relaxed);
+        if self.adaptive && max >= 1 << 12 && (left <= u64::from(u8::MAX) || flagged) {
             self.sample(cpu);
         }
         left

@@ -4,6 +4,7 @@
 // Safe Rust only: unsafe code belongs in the crates that need it (jit, softfloat, cpu-riscv).
 #![forbid(unsafe_code)]
 
+mod alarm;
 mod assemble;
 pub mod board;
 pub mod bus;

@@ -2,10 +2,11 @@
 //! block boundaries or while stopped, idling in `wfi`, and how a run ends.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cpu_riscv::{HostPanic, Stop};
 
+use crate::alarm::Alarm;
 use crate::control::{Envelope, EventKind, RunState};
 use crate::devices::GuestRequest;
 use crate::Machine;
@@ -22,12 +23,18 @@ pub enum RunExit {
 }
 
 /// Instructions per slice of guest execution between device polls (the
-/// timer's and the UART's): about 50-100 us under the JIT, for which every
-/// slice leaves generated code and comes back (at 64K instructions that
-/// cost CoreMark and `mix` 3-4%, measured side by side); a quarter of it
-/// in the interpreter, several times slower, for the same latency.
-const SLICE: u64 = 256 * 1024;
+/// timer's and the UART's) in the interpreter: about 100 us.
 const SLICE_INTERP: u64 = 64 * 1024;
+/// Under an engine, a slice ends when the alarm rings (`Machine::next_poll`),
+/// or after this many instructions if it is late. Leaving generated code
+/// costs several microseconds each time: at a slice per 256K instructions
+/// (about 100 us), CoreMark ran 5% slower.
+const SLICE_ENGINE: u64 = 16 << 20;
+/// Under an engine without the alarm (the host gave no thread).
+const SLICE: u64 = 256 * 1024;
+/// The longest time between polls under an engine: console output is
+/// flushed and input read this often at least.
+const POLL_EVERY: Duration = Duration::from_millis(1);
 /// Longest idle sleep while the hart waits for an interrupt.
 const MAX_IDLE: Duration = Duration::from_millis(1);
 
@@ -38,8 +45,10 @@ impl Machine {
     /// goes on as a `cpu_riscv::HostPanic` payload with the guest pc, for
     /// the caller to report.
     pub fn run(&mut self) -> RunExit {
+        // Stopped (and joined) when the run ends, however it ends.
+        let alarm = if self.cpu.has_engine() { Alarm::start(self.cpu.exit_request.clone()) } else { None };
         // The machine is not run again after a panic: only pc and console are used.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_loop()));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_loop(alarm.as_ref())));
         let r = r.map_err(|p| HostPanic::from_payload(p, self.cpu.hart.pc));
         if r.is_ok() {
             self.cpu.bus.poll();
@@ -48,7 +57,7 @@ impl Machine {
         r.unwrap_or_else(|p| std::panic::resume_unwind(Box::new(p)))
     }
 
-    fn run_loop(&mut self) -> RunExit {
+    fn run_loop(&mut self, alarm: Option<&Alarm>) -> RunExit {
         loop {
             if let Some(r) = self.check_exit() {
                 return r;
@@ -59,7 +68,14 @@ impl Machine {
                 }
                 continue;
             }
-            let slice = if self.cpu.has_engine() { SLICE } else { SLICE_INTERP };
+            let slice = match alarm {
+                Some(a) => {
+                    a.set(self.next_poll());
+                    SLICE_ENGINE
+                }
+                None if self.cpu.has_engine() => SLICE,
+                None => SLICE_INTERP,
+            };
             let budget = match self.max_insns {
                 Some(max) if self.executed >= max => return RunExit::InsnLimit,
                 Some(max) => slice.min(max - self.executed),
@@ -73,6 +89,20 @@ impl Machine {
                 self.idle();
             }
         }
+    }
+
+    /// When devices next need a poll: when `mtime` reaches `mtimecmp` (not
+    /// if it has already: the line is up, and polling again changes
+    /// nothing), and `POLL_EVERY` from now at the latest. A guest write to
+    /// `mtimecmp` or `mtime` raises the exit flag (`IrqLines::kick`), so
+    /// that this is looked at again.
+    pub(crate) fn next_poll(&self) -> Instant {
+        let ticks = self.mtimecmp.load(Ordering::Relaxed).saturating_sub(self.cpu.clock.mtime());
+        let until_timer = match ticks {
+            0 => POLL_EVERY,
+            t => Duration::from_nanos(t.saturating_mul(1_000_000_000 / cpu_riscv::bus::TIMEBASE_HZ)),
+        };
+        Instant::now() + until_timer.min(POLL_EVERY)
     }
 
     /// Act on a raised exit flag: serve the monitor's requests, then a

@@ -96,11 +96,14 @@ impl Device for Clint {
                 let old = self.mtimecmp.load(Ordering::Relaxed);
                 self.mtimecmp.store(reg_merge(old, off, size, val), Ordering::Relaxed);
                 self.update_timer();
+                // The run loop's next poll moves with the deadline.
+                self.irq.kick();
             }
             ClintReg::Mtime => {
                 let old = self.clock.mtime();
                 self.clock.set_mtime(reg_merge(old, off, size, val));
                 self.update_timer();
+                self.irq.kick();
             }
         }
         Ok(())
@@ -157,5 +160,25 @@ mod tests {
         c.poll();
         assert_eq!(irq.pending(), 1 << 7);
         assert_eq!(c.read(0xbffc, 4), Ok(clock.mtime() >> 32));
+    }
+
+    #[test]
+    fn writing_the_deadline_or_the_time_kicks_the_hart() {
+        use std::sync::atomic::AtomicBool;
+        let (mut c, irq, clock) = clint();
+        let flag = Arc::new(AtomicBool::new(false));
+        irq.kick_on_raise(flag.clone());
+        let kicked = || flag.swap(false, Ordering::AcqRel);
+        // A deadline far ahead: no line rises, but the run loop must look
+        // again at when to poll.
+        c.write(ClintReg::Mtimecmp as u64, 8, clock.mtime() + (1 << 40)).unwrap();
+        assert_eq!(irq.pending(), 0);
+        assert!(kicked());
+        c.write(ClintReg::Mtime as u64, 8, 1234).unwrap();
+        assert!(kicked());
+        // Neither msip nor reads do.
+        c.write(ClintReg::Msip as u64, 4, 0).unwrap();
+        c.read(ClintReg::Mtimecmp as u64, 8).unwrap();
+        assert!(!kicked());
     }
 }
