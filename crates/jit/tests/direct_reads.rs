@@ -45,6 +45,32 @@ fn the_window_ends_where_ram_does() {
     assert!(stat(&cs[1], "translated") >= 1);
 }
 
+/// The window starts where RAM does: a negative offset from a base in RAM
+/// reads RAM's first bytes, and one reaching below it faults (generated
+/// code takes the offset below RAM's base in two steps).
+#[test]
+fn the_window_starts_where_ram_does() {
+    let code = [
+        0xff85_b503, // 0x00 ld a0,-8(a1)     RAM's first 8 bytes
+        0xff85_8593, // 0x04 addi a1,a1,-8
+        0xfff5_8603, // 0x08 lb a2,-1(a1)     the byte below RAM
+        WFI,         // 0x0c
+    ];
+    let mut cs = pair(&code, |h| h.x[11] = RAM_BASE + 8);
+    for c in &mut cs {
+        c.ram_write(RAM_BASE, 8, 0x1122_3344_5566_7788).expect("in RAM");
+    }
+    assert_eq!(run_both(&mut cs, 100), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 0x1122_3344_5566_7788, "a0");
+        assert_eq!(c.hart.csr.mcause, LOAD_ACCESS_FAULT);
+        assert_eq!(c.hart.csr.mepc, CODE + 0x08);
+        assert_eq!(c.hart.csr.mtval, RAM_BASE - 1);
+        assert_eq!(c.hart.x[12], 0, "a2 not written");
+    }
+    assert!(stat(&cs[1], "translated") >= 1);
+}
+
 /// Sv39 tables at `root` mapping the code page to itself and virtual page
 /// `v` to physical page `p` (PTE layout: Privileged spec 4.3.1).
 fn map(c: &mut Cpu, root: u64, v: u64, p: u64) {

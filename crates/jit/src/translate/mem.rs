@@ -153,9 +153,15 @@ pub(crate) fn translate(
             Check::Covered => (0, 0),
         };
         if check != Check::Covered {
-            match i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)) {
-                Ok(d) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
-                Err(_) => dynasm!(a; .arch x64
+            match (i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)), i32::try_from(w.lo.wrapping_neg() as i64)) {
+                (Ok(d), _) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
+                // A negative offset below RAM at 0x8000_0000: `add` takes
+                // -0x8000_0000 as a sign-extended immediate.
+                (Err(_), Ok(neg)) => dynasm!(a; .arch x64
+                    ; lea rdx, [Rq(base) + lo]
+                    ; add rdx, neg
+                ),
+                (Err(_), Err(_)) => dynasm!(a; .arch x64
                     ; lea rdx, [Rq(base) + lo]
                     ; mov rcx, QWORD w.lo.wrapping_neg() as i64
                     ; add rdx, rcx
