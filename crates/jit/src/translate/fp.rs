@@ -442,7 +442,7 @@ pub(crate) fn emit(
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            let m = mem::translate(a, i, size, false, direct, slow, mem::Check::Own);
+            let m = mem::translate(a, i, size, false, direct, mem::Slow { label: slow, island: None }, mem::Check::Own);
             if size == 8 {
                 mem::load_at!(a, m, mov Rq(RAX), QWORD);
                 dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
@@ -453,7 +453,7 @@ pub(crate) fn emit(
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            let m = mem::translate(a, i, size, true, direct, slow, mem::Check::Own);
+            let m = mem::translate(a, i, size, true, direct, mem::Slow { label: slow, island: None }, mem::Check::Own);
             if size == 8 {
                 dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
                 *site = mem::guarded_site(a, &m);

@@ -133,9 +133,10 @@ pub(crate) fn translate(
     size: u8,
     write: bool,
     direct: Option<&DirectReads>,
-    slow: DynamicLabel,
+    slow: Slow,
     check: Check,
 ) -> Addr {
+    let Slow { label: slow, island } = slow;
     let (rs1, imm) = (i.rs1, i.imm);
     if let Some(w) = direct.filter(|w| !write || w.guarded) {
         // The load's dependency chain is x[rs1], then the load; the
@@ -169,10 +170,10 @@ pub(crate) fn translate(
             }
             // len <= MAX_LEN; `plan` keeps spans within it.
             let last = (w.len - len) as i32;
-            dynasm!(a; .arch x64
-                ; cmp rdx, last
-                ; ja =>slow
-            );
+            dynasm!(a; .arch x64; cmp rdx, last);
+            if !island.is_some_and(|at| super::jcc_short_back(a, super::JA, at)) {
+                dynasm!(a; .arch x64; ja =>slow);
+            }
         }
         // RAM in the host's low 2 GiB (`Ram::new`): the addend is a
         // displacement, and the load reads `[x[rs1] + addend + imm]`.
@@ -260,6 +261,26 @@ macro_rules! store_at {
 }
 pub(crate) use store_at;
 
+/// Where a load's or store's slow path is: its label, and the offset of an
+/// island before the block's entry that jumps there (`block`), which the
+/// window check takes when it reaches it with a short jump.
+#[derive(Clone, Copy)]
+pub(crate) struct Slow {
+    pub label: DynamicLabel,
+    pub island: Option<usize>,
+}
+
+/// Whether `i` (a load or store with window check `check`) checks the
+/// direct-read window, and so has an island (`Slow`).
+pub(crate) fn window_checked(i: &Insn, direct: Option<&DirectReads>, check: Check) -> bool {
+    let write = match kind(i.op) {
+        Some(Mem::Load { .. }) => false,
+        Some(Mem::Store { .. }) => true,
+        None => return false,
+    };
+    direct.is_some_and(|w| !write || w.guarded) && check != Check::Covered
+}
+
 /// The hit path of a load or store; anything else jumps to `slow`.
 /// `direct`: the direct-read window loads may use. Returns the offset of a
 /// guarded store (`guarded_site`).
@@ -268,7 +289,7 @@ pub(crate) fn emit(
     i: &Insn,
     kind: Mem,
     direct: Option<&DirectReads>,
-    slow: DynamicLabel,
+    slow: Slow,
     check: Check,
 ) -> Option<usize> {
     match kind {
