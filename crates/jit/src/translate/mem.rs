@@ -196,10 +196,10 @@ pub(crate) fn translate(
     let (tag, host) = if write { (WRITE_TAG, WRITE_HOST) } else { (READ_TAG, READ_HOST) };
     let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
     entry_of(a, tag_mask);
-    dynasm!(a; .arch x64
-        ; cmp rdx, QWORD [r14 + rcx + tag]
-        ; jne =>slow
-    );
+    dynasm!(a; .arch x64; cmp rdx, QWORD [r14 + rcx + tag]);
+    if !island.is_some_and(|at| super::jcc_short_back(a, JNE, at)) {
+        dynasm!(a; .arch x64; jne =>slow);
+    }
     if let (Some(w), true) = (direct, write) {
         // Under the window's terms (no translation, all of RAM plain) a
         // write entry that hits maps `vaddr` to `vaddr + w.addend`, as the
@@ -261,6 +261,9 @@ macro_rules! store_at {
 }
 pub(crate) use store_at;
 
+/// Condition code of `jne` (x86's `tttn` field).
+const JNE: u8 = 0x5;
+
 /// Where a load's or store's slow path is: its label, and the offset of an
 /// island before the block's entry that jumps there (`block`), which the
 /// window check takes when it reaches it with a short jump.
@@ -270,15 +273,14 @@ pub(crate) struct Slow {
     pub island: Option<usize>,
 }
 
-/// Whether `i` (a load or store with window check `check`) checks the
-/// direct-read window, and so has an island (`Slow`).
-pub(crate) fn window_checked(i: &Insn, direct: Option<&DirectReads>, check: Check) -> bool {
-    let write = match kind(i.op) {
-        Some(Mem::Load { .. }) => false,
+/// Whether `i` is a load or store with a check (window or TLB: not a
+/// covered load), and so has an island (`Slow`).
+pub(crate) fn checked(i: &Insn, check: Check) -> bool {
+    match kind(i.op) {
+        Some(Mem::Load { .. }) => check != Check::Covered,
         Some(Mem::Store { .. }) => true,
-        None => return false,
-    };
-    direct.is_some_and(|w| !write || w.guarded) && check != Check::Covered
+        None => false,
+    }
 }
 
 /// The hit path of a load or store; anything else jumps to `slow`.

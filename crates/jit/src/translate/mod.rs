@@ -454,14 +454,16 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
-    // Islands: a `jmp` to the slow path of each window check, here before
-    // the entry, so that checks near the block's start reach it with a
-    // two-byte `ja` instead of a six-byte one (bytes of hot code cost
-    // about as much as operations: four more per check made CoreMark 3-6%
-    // slower). The last check's is nearest.
+    // Islands: a `jmp` to the slow path of each load's and store's check
+    // (window or TLB), here before the entry, so that checks near the
+    // block's start reach it with a two-byte `ja`/`jne` instead of a
+    // six-byte one (bytes of hot code cost about as much as operations:
+    // four more per check made CoreMark 3-6% slower). The last check's is
+    // nearest. (Side exits through islands too were no faster: a taken one
+    // then jumps twice.)
     let mut islands: Vec<Option<(usize, DynamicLabel)>> = vec![None; insns.len()];
     for (k, i) in insns.iter().enumerate() {
-        if mem::window_checked(i, direct.as_ref(), checks[k]) {
+        if mem::checked(i, checks[k]) {
             let l = a.new_dynamic_label();
             islands[k] = Some((a.offset().0, l));
             dynasm!(a; .arch x64; jmp =>l);
