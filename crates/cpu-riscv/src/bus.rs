@@ -551,9 +551,7 @@ impl IrqLines {
         if level {
             let old = self.0.levels.fetch_or(1 << bit, Ordering::Release);
             if old & 1 << bit == 0 {
-                if let Some(k) = self.0.kick.get() {
-                    k.store(true, Ordering::Release);
-                }
+                self.kick();
             }
         } else {
             self.0.levels.fetch_and(!(1 << bit), Ordering::Release);

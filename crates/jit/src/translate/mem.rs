@@ -197,7 +197,7 @@ pub(crate) fn translate(
     let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
     entry_of(a, tag_mask);
     dynasm!(a; .arch x64; cmp rdx, QWORD [r14 + rcx + tag]);
-    if !island.is_some_and(|at| super::jcc_short_back(a, JNE, at)) {
+    if !island.is_some_and(|at| super::jcc_short_back(a, super::JNE, at)) {
         dynasm!(a; .arch x64; jne =>slow);
     }
     if let (Some(w), true) = (direct, write) {
@@ -261,9 +261,6 @@ macro_rules! store_at {
 }
 pub(crate) use store_at;
 
-/// Condition code of `jne` (x86's `tttn` field).
-const JNE: u8 = 0x5;
-
 /// Where a load's or store's slow path is: its label, and the offset of an
 /// island before the block's entry that jumps there (`block`), which the
 /// window check takes when it reaches it with a short jump.
@@ -273,14 +270,10 @@ pub(crate) struct Slow {
     pub island: Option<usize>,
 }
 
-/// Whether `i` is a load or store with a check (window or TLB: not a
-/// covered load), and so has an island (`Slow`).
+/// Whether `i` is a load or store with a check of its own (window or TLB:
+/// not one covered by an earlier check), and so has an island (`Slow`).
 pub(crate) fn checked(i: &Insn, check: Check) -> bool {
-    match kind(i.op) {
-        Some(Mem::Load { .. }) => check != Check::Covered,
-        Some(Mem::Store { .. }) => true,
-        None => false,
-    }
+    kind(i.op).is_some() && check != Check::Covered
 }
 
 /// The hit path of a load or store; anything else jumps to `slow`.

@@ -666,24 +666,19 @@ pub(crate) fn jcc_short_back(a: &mut Asm, cc: u8, to: usize) -> bool {
     }
 }
 
-/// Condition code of `ja` (x86's `tttn` field).
+/// Condition codes of `ja` and `jne` (x86's `tttn` field).
 pub(crate) const JA: u8 = 0x7;
+pub(crate) const JNE: u8 = 0x5;
 
 /// `jcc` with condition `cc` to `to`, an offset before this one: in two
 /// bytes where it reaches.
 fn jcc_back(a: &mut Asm, cc: u8, to: usize) {
-    let here = a.offset().0;
-    match i8::try_from(to as i64 - (here as i64 + 2)) {
-        Ok(rel) => {
-            a.push(0x70 | cc);
-            a.push(rel as u8);
-        }
-        Err(_) => {
-            let rel = i32::try_from(to as i64 - (here as i64 + 6)).expect("within one block");
-            a.push(0x0f);
-            a.push(0x80 | cc);
-            a.push_i32(rel);
-        }
+    if !jcc_short_back(a, cc, to) {
+        let here = a.offset().0;
+        let rel = i32::try_from(to as i64 - (here as i64 + 6)).expect("within one block");
+        a.push(0x0f);
+        a.push(0x80 | cc);
+        a.push_i32(rel);
     }
 }
 
