@@ -10,7 +10,8 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
-use super::regs::{cmp, get, get32, loc, set, set_imm, R, RAX, RCX, RDX};
+use super::enc::{self, op, Mem, W};
+use super::regs::{cmp, get, get32, hart, loc, set, set_imm, R, RAX, RCX, RDX};
 use super::Asm;
 
 /// Destination of a two-operand operation.
@@ -42,58 +43,63 @@ struct TwoOp {
     zero_is_identity: bool,
 }
 
-/// `dst OP= src` for an ALU operation with all operand forms (`Mem`-`Mem`
-/// through rcx), at width `$r`/`$w` (`Rq`, `QWORD`, `rcx` or `Rd`, `DWORD`, `ecx`).
+/// `dst OP= src` for a group-1 ALU operation (`enc::Alu`) with all operand
+/// forms (`Mem`-`Mem` through rcx), at width `$r`/`$w` (`Rq`, `W::Q` or
+/// `Rd`, `W::D`).
 macro_rules! arith {
-    ($op:ident, $r:ident, $w:ident, $c:ident) => {
+    ($op:ident, $alu:expr, $r:ident, $w:expr) => {
         |a: &mut Asm, d: Dst, s: Src| match (d, s) {
             (Dst::Reg(d), Src::Reg(s)) => dynasm!(a; .arch x64; $op $r(d), $r(s)),
-            (Dst::Reg(d), Src::Mem(m)) => dynasm!(a; .arch x64; $op $r(d), $w [rbx + m]),
-            (Dst::Reg(d), Src::Imm(v)) => match i8::try_from(v) {
-                Ok(b) => dynasm!(a; .arch x64; $op $r(d), BYTE b),
-                Err(_) => dynasm!(a; .arch x64; $op $r(d), v),
-            },
-            (Dst::Mem(m), Src::Reg(s)) => dynasm!(a; .arch x64; $op $w [rbx + m], $r(s)),
-            (Dst::Mem(m), Src::Mem(n)) => dynasm!(a; .arch x64; mov $c, $w [rbx + n]; $op $w [rbx + m], $c),
-            (Dst::Mem(m), Src::Imm(v)) => dynasm!(a; .arch x64; $op $w [rbx + m], v),
-            (Dst::Reg(d), Src::Cl) => dynasm!(a; .arch x64; $op $r(d), $c),
-            (Dst::Mem(m), Src::Cl) => dynasm!(a; .arch x64; $op $w [rbx + m], $c),
+            (Dst::Reg(d), Src::Mem(m)) => enc::rm(a, $w, &[$alu.load], d, hart(m)),
+            (Dst::Reg(d), Src::Imm(v)) => enc::alu_imm_reg(a, $w, $alu, d, v),
+            (Dst::Mem(m), Src::Reg(s)) => enc::rm(a, $w, &[$alu.store], s, hart(m)),
+            (Dst::Mem(m), Src::Mem(n)) => {
+                enc::rm(a, $w, op::MOV_LOAD, RCX, hart(n));
+                enc::rm(a, $w, &[$alu.store], RCX, hart(m));
+            }
+            (Dst::Mem(m), Src::Imm(v)) => enc::alu_imm(a, $w, $alu, hart(m), v),
+            (Dst::Reg(d), Src::Cl) => dynasm!(a; .arch x64; $op $r(d), $r(RCX)),
+            (Dst::Mem(m), Src::Cl) => enc::rm(a, $w, &[$alu.store], RCX, hart(m)),
         }
     };
 }
 
-/// `dst OP= src` for a shift: by `cl` or an immediate (x86 masks counts
-/// to 6 bits, or 5 for 32-bit shifts, as RISC-V does: 2.4, 5.2).
+/// `dst OP= src` for a shift (`/digit` of group 2): by `cl` or an
+/// immediate (x86 masks counts to 6 bits, or 5 for 32-bit shifts, as
+/// RISC-V does: 2.4, 5.2).
 macro_rules! shift {
-    ($op:ident, $r:ident, $w:ident) => {
+    ($op:ident, $digit:expr, $r:ident, $w:expr) => {
         |a: &mut Asm, d: Dst, s: Src| match (d, s) {
             (Dst::Reg(d), Src::Imm(v)) => dynasm!(a; .arch x64; $op $r(d), v as i8),
-            (Dst::Mem(m), Src::Imm(v)) => dynasm!(a; .arch x64; $op $w [rbx + m], v as i8),
+            (Dst::Mem(m), Src::Imm(v)) => {
+                enc::ext(a, $w, op::SHIFT_IMM, $digit, hart(m));
+                a.push(v as u8);
+            }
             (Dst::Reg(d), _) => dynasm!(a; .arch x64; $op $r(d), cl),
-            (Dst::Mem(m), _) => dynasm!(a; .arch x64; $op $w [rbx + m], cl),
+            (Dst::Mem(m), _) => enc::ext(a, $w, op::SHIFT_CL, $digit, hart(m)),
         }
     };
 }
 
 /// `dst *= src`: x86 multiplies only into a register.
 macro_rules! imul {
-    ($w:ident, $r:ident, $rax:ident, $rcx:ident) => {
+    ($r:ident, $w:expr) => {
         |a: &mut Asm, d: Dst, s: Src| {
             let (d, mem) = match d {
                 Dst::Reg(d) => (d, None),
                 Dst::Mem(m) => {
-                    dynasm!(a; .arch x64; mov $rax, $w [rbx + m]);
+                    enc::rm(a, $w, op::MOV_LOAD, RAX, hart(m));
                     (RAX, Some(m))
                 }
             };
             match s {
                 Src::Reg(s) => dynasm!(a; .arch x64; imul $r(d), $r(s)),
-                Src::Mem(n) => dynasm!(a; .arch x64; imul $r(d), $w [rbx + n]),
+                Src::Mem(n) => enc::rm(a, $w, op::IMUL, d, hart(n)),
                 Src::Imm(v) => dynasm!(a; .arch x64; imul $r(d), $r(d), v),
-                Src::Cl => dynasm!(a; .arch x64; imul $r(d), $rcx),
+                Src::Cl => dynasm!(a; .arch x64; imul $r(d), $r(RCX)),
             }
             if let Some(m) = mem {
-                dynasm!(a; .arch x64; mov $w [rbx + m], $rax);
+                enc::rm(a, $w, op::MOV_STORE, RAX, hart(m));
             }
         }
     };
@@ -103,21 +109,21 @@ const fn op(emit: fn(&mut Asm, Dst, Src), word: bool, commutes: bool, zero_is_id
     TwoOp { emit, word, commutes, zero_is_identity }
 }
 
-const ADD: TwoOp = op(arith!(add, Rq, QWORD, rcx), false, true, true);
-const SUB: TwoOp = op(arith!(sub, Rq, QWORD, rcx), false, false, true);
-const AND: TwoOp = op(arith!(and, Rq, QWORD, rcx), false, true, false);
-const OR: TwoOp = op(arith!(or, Rq, QWORD, rcx), false, true, true);
-const XOR: TwoOp = op(arith!(xor, Rq, QWORD, rcx), false, true, true);
-const MUL: TwoOp = op(imul!(QWORD, Rq, rax, rcx), false, true, false);
-const SLL: TwoOp = op(shift!(shl, Rq, QWORD), false, false, true);
-const SRL: TwoOp = op(shift!(shr, Rq, QWORD), false, false, true);
-const SRA: TwoOp = op(shift!(sar, Rq, QWORD), false, false, true);
-const ADDW: TwoOp = op(arith!(add, Rd, DWORD, ecx), true, true, true);
-const SUBW: TwoOp = op(arith!(sub, Rd, DWORD, ecx), true, false, true);
-const MULW: TwoOp = op(imul!(DWORD, Rd, eax, ecx), true, true, false);
-const SLLW: TwoOp = op(shift!(shl, Rd, DWORD), true, false, true);
-const SRLW: TwoOp = op(shift!(shr, Rd, DWORD), true, false, true);
-const SRAW: TwoOp = op(shift!(sar, Rd, DWORD), true, false, true);
+const ADD: TwoOp = op(arith!(add, enc::ADD, Rq, W::Q), false, true, true);
+const SUB: TwoOp = op(arith!(sub, enc::SUB, Rq, W::Q), false, false, true);
+const AND: TwoOp = op(arith!(and, enc::AND, Rq, W::Q), false, true, false);
+const OR: TwoOp = op(arith!(or, enc::OR, Rq, W::Q), false, true, true);
+const XOR: TwoOp = op(arith!(xor, enc::XOR, Rq, W::Q), false, true, true);
+const MUL: TwoOp = op(imul!(Rq, W::Q), false, true, false);
+const SLL: TwoOp = op(shift!(shl, 4, Rq, W::Q), false, false, true);
+const SRL: TwoOp = op(shift!(shr, 5, Rq, W::Q), false, false, true);
+const SRA: TwoOp = op(shift!(sar, 7, Rq, W::Q), false, false, true);
+const ADDW: TwoOp = op(arith!(add, enc::ADD, Rd, W::D), true, true, true);
+const SUBW: TwoOp = op(arith!(sub, enc::SUB, Rd, W::D), true, false, true);
+const MULW: TwoOp = op(imul!(Rd, W::D), true, true, false);
+const SLLW: TwoOp = op(shift!(shl, 4, Rd, W::D), true, false, true);
+const SRLW: TwoOp = op(shift!(shr, 5, Rd, W::D), true, false, true);
+const SRAW: TwoOp = op(shift!(sar, 7, Rd, W::D), true, false, true);
 
 /// Emit `i` (at virtual `pc`) inline if it is one of the simple integer
 /// operations; false if it needs its interpreter handler. `sext`: a W
@@ -410,7 +416,7 @@ fn move_to(a: &mut Asm, h: u8, g: u8, word: bool) {
     match (word, loc(g)) {
         (false, _) => get(a, h, g),
         (true, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
-        (true, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
+        (true, R::Mem(m)) => enc::rm(a, W::Q, op::MOVSXD, h, hart(m)),
         (true, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
     }
 }
@@ -429,10 +435,10 @@ fn lea(a: &mut Asm, rd: u8, rs1: u8, rs2: Option<u8>, imm: i32) -> bool {
         return false;
     }
     match rs2 {
-        None if imm != 0 => dynasm!(a; .arch x64; lea Rq(h), [Rq(b) + imm]),
+        None if imm != 0 => enc::rm(a, W::Q, op::LEA, h, Mem::at(b, imm)),
         None => return false,
         Some(g) => match loc(g) {
-            R::Host(x) if g != rd => dynasm!(a; .arch x64; lea Rq(h), [Rq(b) + Rq(x)]),
+            R::Host(x) if g != rd => enc::rm(a, W::Q, op::LEA, h, Mem { base: b, index: Some(x), disp: 0 }),
             _ => return false,
         },
     }
@@ -454,9 +460,12 @@ fn set_less(a: &mut Asm, rd: u8, unsigned: bool) {
 /// Set flags as `cmp x[g], imm` would.
 fn cmp_imm(a: &mut Asm, g: u8, imm: i32) {
     match loc(g) {
-        R::Host(h) => dynasm!(a; .arch x64; cmp Rq(h), imm),
-        R::Mem(d) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], imm),
-        R::Zero => dynasm!(a; .arch x64; xor eax, eax; cmp rax, imm),
+        R::Host(h) => enc::alu_imm_reg(a, W::Q, enc::CMP, h, imm),
+        R::Mem(d) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), imm),
+        R::Zero => {
+            dynasm!(a; .arch x64; xor eax, eax);
+            enc::alu_imm_reg(a, W::Q, enc::CMP, RAX, imm);
+        }
     }
 }
 

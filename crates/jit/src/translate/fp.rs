@@ -21,10 +21,11 @@ use cpu_riscv::engine::DirectReads;
 use cpu_riscv::{Hart, Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
+use super::enc::{op, W};
 use super::regs::{get, get32, set, RAX, RCX, RDX};
 use super::{mem, Asm, FCSR, MSTATUS};
 
-const F: i32 = offset_of!(Hart, f) as i32;
+const F: i32 = super::field(offset_of!(Hart, f));
 /// mstatus.FS (Privileged spec 3.1.6.6); 3 is Dirty.
 const FS: i32 = 0x6000;
 /// fflags.NX (Unprivileged spec 11.2).
@@ -444,10 +445,10 @@ pub(crate) fn emit(
             let size = if i.op == Fld { 8 } else { 4 };
             let m = mem::translate(a, i, size, false, direct, mem::Slow { label: slow, island: None }, mem::Check::Own);
             if size == 8 {
-                mem::load_at!(a, m, mov Rq(RAX), QWORD);
+                mem::load_at(a, W::Q, op::MOV_LOAD, RAX, &m);
                 dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
             } else {
-                mem::load_at!(a, m, mov Rd(RAX), DWORD);
+                mem::load_at(a, W::D, op::MOV_LOAD, RAX, &m);
                 store_s(a, i.rd);
             }
         }
@@ -457,11 +458,11 @@ pub(crate) fn emit(
             if size == 8 {
                 dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
                 *site = mem::guarded_site(a, &m);
-                mem::store_at!(a, m, QWORD, Rq(RDX));
+                mem::store_at(a, W::Q, RDX, &m);
             } else {
                 dynasm!(a; .arch x64; mov edx, DWORD [rbx + s2]);
                 *site = mem::guarded_site(a, &m);
-                mem::store_at!(a, m, DWORD, Rd(RDX));
+                mem::store_at(a, W::D, RDX, &m);
             }
         }
         _ => unreachable!("not inlinable: {:?}", i.op),

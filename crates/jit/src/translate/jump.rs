@@ -8,6 +8,7 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use super::consts::{self, Known};
+use super::enc::{self, op, W};
 use super::regs::{cmp_rhs, get, loc, set_imm, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
@@ -152,10 +153,10 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
             // The target is computed before rd is written (rd may be rs1);
             // bit 0 cleared (2.5).
             match loc(i.rs1) {
-                R::Host(h) => dynasm!(a; .arch x64; lea rax, [Rq(h) + i.imm]),
+                R::Host(h) => enc::rm(a, W::Q, op::LEA, RAX, enc::Mem::at(h, i.imm)),
                 _ => {
                     get(a, RAX, i.rs1);
-                    dynasm!(a; .arch x64; add rax, i.imm);
+                    enc::alu_imm_reg(a, W::Q, enc::ADD, RAX, i.imm);
                 }
             }
             dynasm!(a; .arch x64; and rax, -2);

@@ -7,7 +7,11 @@ use cpu_riscv::engine::{DirectReads, TLB_LAYOUT};
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
+use super::enc::{self, op, W};
 use super::regs::{get, loc, set, R, RAX, RCX, RDX};
+
+/// The TLB's base (`translate`'s conventions).
+const R14: u8 = 14;
 use super::Asm;
 
 const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
@@ -155,22 +159,24 @@ pub(crate) fn translate(
         };
         if check != Check::Covered {
             match (i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)), i32::try_from(w.lo.wrapping_neg() as i64)) {
-                (Ok(d), _) => dynasm!(a; .arch x64; lea rdx, [Rq(base) + d]),
+                (Ok(d), _) => enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, d)),
                 // A negative offset below RAM at 0x8000_0000: `add` takes
                 // -0x8000_0000 as a sign-extended immediate.
-                (Err(_), Ok(neg)) => dynasm!(a; .arch x64
-                    ; lea rdx, [Rq(base) + lo]
-                    ; add rdx, neg
-                ),
-                (Err(_), Err(_)) => dynasm!(a; .arch x64
-                    ; lea rdx, [Rq(base) + lo]
-                    ; mov rcx, QWORD w.lo.wrapping_neg() as i64
-                    ; add rdx, rcx
-                ),
+                (Err(_), Ok(neg)) => {
+                    enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
+                    dynasm!(a; .arch x64; add rdx, neg);
+                }
+                (Err(_), Err(_)) => {
+                    enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
+                    dynasm!(a; .arch x64
+                        ; mov rcx, QWORD w.lo.wrapping_neg() as i64
+                        ; add rdx, rcx
+                    );
+                }
             }
             // len <= MAX_LEN; `plan` keeps spans within it.
             let last = (w.len - len) as i32;
-            dynasm!(a; .arch x64; cmp rdx, last);
+            enc::alu_imm_reg(a, W::Q, enc::CMP, RDX, last);
             if !island.is_some_and(|at| super::jcc_short_back(a, super::JA, at)) {
                 dynasm!(a; .arch x64; ja =>slow);
             }
@@ -185,18 +191,18 @@ pub(crate) fn translate(
     }
     match loc(rs1) {
         R::Host(h) if imm == 0 => dynasm!(a; .arch x64; mov rax, Rq(h)),
-        R::Host(h) => dynasm!(a; .arch x64; lea rax, [Rq(h) + imm]),
+        R::Host(h) => enc::rm(a, W::Q, op::LEA, RAX, enc::Mem::at(h, imm)),
         _ => {
             get(a, RAX, rs1);
             if imm != 0 {
-                dynasm!(a; .arch x64; add rax, imm);
+                enc::alu_imm_reg(a, W::Q, enc::ADD, RAX, imm);
             }
         }
     }
     let (tag, host) = if write { (WRITE_TAG, WRITE_HOST) } else { (READ_TAG, READ_HOST) };
     let tag_mask = !0xfff_i32 | (i32::from(size) - 1);
     entry_of(a, tag_mask);
-    dynasm!(a; .arch x64; cmp rdx, QWORD [r14 + rcx + tag]);
+    enc::rm(a, W::Q, &[enc::CMP.load], RDX, enc::Mem { base: R14, index: Some(RCX), disp: tag });
     if !island.is_some_and(|at| super::jcc_short_back(a, super::JNE, at)) {
         dynasm!(a; .arch x64; jne =>slow);
     }
@@ -213,7 +219,7 @@ pub(crate) fn translate(
         dynasm!(a; .arch x64; mov rcx, QWORD w.addend as i64);
         return Addr { base: RAX, index: Some(RCX), disp: 0, guarded: false };
     }
-    dynasm!(a; .arch x64; mov rcx, QWORD [r14 + rcx + host]);
+    enc::rm(a, W::Q, op::MOV_LOAD, RCX, enc::Mem { base: R14, index: Some(RCX), disp: host });
     Addr { base: RAX, index: Some(RCX), disp: 0, guarded: false }
 }
 
@@ -236,30 +242,22 @@ fn entry_of(a: &mut Asm, tag_mask: i32) {
     );
 }
 
-/// `$op $r($d), $size [m]` (a load from `Addr` `m`), with no displacement
-/// bytes when it is 0.
-macro_rules! load_at {
-    ($a:expr, $m:expr, $op:ident $r:ident($d:expr), $size:ident) => {
-        match $m.index {
-            None => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + $m.disp]),
-            Some(i) if $m.disp == 0 => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq(i)]),
-            Some(i) => dynasm!($a; .arch x64; $op $r($d), $size [Rq($m.base) + Rq(i) + $m.disp]),
-        }
-    };
+impl Addr {
+    fn mem(&self) -> enc::Mem {
+        enc::Mem { base: self.base, index: self.index, disp: self.disp }
+    }
 }
-pub(crate) use load_at;
 
-/// `mov $size [m], $r($v)` (a store to `Addr` `m`), as `load_at`.
-macro_rules! store_at {
-    ($a:expr, $m:expr, $size:ident, $r:ident($v:expr)) => {
-        match $m.index {
-            None => dynasm!($a; .arch x64; mov $size [Rq($m.base) + $m.disp], $r($v)),
-            Some(i) if $m.disp == 0 => dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq(i)], $r($v)),
-            Some(i) => dynasm!($a; .arch x64; mov $size [Rq($m.base) + Rq(i) + $m.disp], $r($v)),
-        }
-    };
+/// `opcode reg, [m]` at width `w`: a load from `m` (`enc::op`'s loads).
+pub(crate) fn load_at(a: &mut Asm, w: W, opcode: &[u8], reg: u8, m: &Addr) {
+    enc::rm(a, w, opcode, reg, m.mem());
 }
-pub(crate) use store_at;
+
+/// `mov [m], reg` at width `w`: a store to `m`.
+pub(crate) fn store_at(a: &mut Asm, w: W, reg: u8, m: &Addr) {
+    let opcode = if w == W::B { op::MOV_STORE8 } else { op::MOV_STORE };
+    enc::rm(a, w, opcode, reg, m.mem());
+}
 
 /// Where a load's or store's slow path is: its label, and the offset of an
 /// island before the block's entry that jumps there (`block`), which the
@@ -295,15 +293,16 @@ pub(crate) fn emit(
                 R::Host(h) => h,
                 _ => RAX,
             };
-            match (size, signed) {
-                (1, true) => load_at!(a, m, movsx Rq(d), BYTE),
-                (1, false) => load_at!(a, m, movzx Rd(d), BYTE),
-                (2, true) => load_at!(a, m, movsx Rq(d), WORD),
-                (2, false) => load_at!(a, m, movzx Rd(d), WORD),
-                (4, true) => load_at!(a, m, movsxd Rq(d), DWORD),
-                (4, false) => load_at!(a, m, mov Rd(d), DWORD),
-                _ => load_at!(a, m, mov Rq(d), QWORD),
-            }
+            let (w, opcode) = match (size, signed) {
+                (1, true) => (W::Q, op::MOVSX8),
+                (1, false) => (W::D, op::MOVZX8),
+                (2, true) => (W::Q, op::MOVSX16),
+                (2, false) => (W::D, op::MOVZX16),
+                (4, true) => (W::Q, op::MOVSXD),
+                (4, false) => (W::D, op::MOV_LOAD),
+                _ => (W::Q, op::MOV_LOAD),
+            };
+            load_at(a, w, opcode, d, &m);
             if d == RAX {
                 set(a, i.rd, RAX);
             }
@@ -319,12 +318,13 @@ pub(crate) fn emit(
                 }
             };
             let site = guarded_site(a, &m);
-            match size {
-                1 => store_at!(a, m, BYTE, Rb(v)),
-                2 => store_at!(a, m, WORD, Rw(v)),
-                4 => store_at!(a, m, DWORD, Rd(v)),
-                _ => store_at!(a, m, QWORD, Rq(v)),
-            }
+            let w = match size {
+                1 => W::B,
+                2 => W::H,
+                4 => W::D,
+                _ => W::Q,
+            };
+            store_at(a, w, v, &m);
             site
         }
     }

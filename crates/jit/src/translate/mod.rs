@@ -1,9 +1,10 @@
 //! Block translation: the decoder's `Insn`s of one block to x86-64.
 //!
 //! Register conventions inside generated code:
-//! - `rbx`: the `Hart` (guest state, addressed by field offsets), computed
-//!   from the `*mut Cpu` the trampoline is entered with; helpers get that
-//!   same pointer back (`rbx - HART_IN_CPU`), so every access derives from it;
+//! - `rbx`: `RBX_IN_HART` bytes into the `Hart` (guest state, addressed by
+//!   field offsets: `field`), computed from the `*mut Cpu` the trampoline
+//!   is entered with; helpers get that same pointer back (`rbx -
+//!   RBX_IN_CPU`), so every access derives from it;
 //! - `rbp`: the work budget left (instructions retired plus traps taken, as
 //!   `Engine::exec_block` counts), at most `CHUNK` of it, the rest in the
 //!   frame's reserve. A block takes its length off on entry (or, if that
@@ -39,6 +40,7 @@
 mod alu;
 mod consts;
 mod csr;
+mod enc;
 mod fp;
 mod jump;
 mod mem;
@@ -64,16 +66,24 @@ use crate::helpers;
 
 pub(crate) type Asm = VecAssembler<X64Relocation>;
 
-const X: i32 = offset_of!(Hart, x) as i32;
-const PC: i32 = offset_of!(Hart, pc) as i32;
-const NPC: i32 = offset_of!(Hart, npc) as i32;
-const INSTRET: i32 = offset_of!(Hart, instret) as i32;
-const MSTATUS: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mstatus)) as i32;
-const FCSR: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, fcsr)) as i32;
-const CSRS: i32 = offset_of!(Hart, csr) as i32;
-const PRV: i32 = offset_of!(Hart, prv) as i32;
-/// The `Cpu` is at `rbx - HART_IN_CPU`.
-const HART_IN_CPU: i32 = offset_of!(Cpu, hart) as i32;
+/// `rbx` points this far into the `Hart`: 128 bytes into `x`, so that
+/// every integer register is within a one-byte displacement (-128..=127:
+/// `enc`), the `Hart`'s most used fields in generated code.
+const RBX_IN_HART: i32 = offset_of!(Hart, x) as i32 + 128;
+/// The displacement from `rbx` of the `Hart`'s field at `offset`.
+const fn field(offset: usize) -> i32 {
+    offset as i32 - RBX_IN_HART
+}
+const X: i32 = field(offset_of!(Hart, x));
+const PC: i32 = field(offset_of!(Hart, pc));
+const NPC: i32 = field(offset_of!(Hart, npc));
+const INSTRET: i32 = field(offset_of!(Hart, instret));
+const MSTATUS: i32 = field(offset_of!(Hart, csr) + offset_of!(Csrs, mstatus));
+const FCSR: i32 = field(offset_of!(Hart, csr) + offset_of!(Csrs, fcsr));
+const CSRS: i32 = field(offset_of!(Hart, csr));
+const PRV: i32 = field(offset_of!(Hart, prv));
+/// The `Cpu` is at `rbx - RBX_IN_CPU`.
+const RBX_IN_CPU: i32 = offset_of!(Cpu, hart) as i32 + RBX_IN_HART;
 
 /// The trampoline's frame as blocks see it (past the return address).
 const EXIT_FLAG: i32 = 8;
@@ -91,8 +101,8 @@ const FRAME: i32 = 48;
 /// exit request from another thread waits (about 10 us of guest code).
 const CHUNK: i32 = 1 << 14;
 /// `Cpu::next`'s fields, from the `Hart`.
-const NEXT_TLB: i32 = cpu_riscv::engine::NEXT_TLB_IN_CPU as i32 - HART_IN_CPU;
-const NEXT_BANK: i32 = cpu_riscv::engine::NEXT_BANK_IN_CPU as i32 - HART_IN_CPU;
+const NEXT_TLB: i32 = cpu_riscv::engine::NEXT_TLB_IN_CPU as i32 - RBX_IN_CPU;
+const NEXT_BANK: i32 = cpu_riscv::engine::NEXT_BANK_IN_CPU as i32 - RBX_IN_CPU;
 
 /// What the trampoline needs besides the `Hart` and the code.
 #[repr(C)]
@@ -129,7 +139,7 @@ pub(crate) fn prologue(base: usize) -> (Vec<u8>, Prologue) {
         ; push r14
         ; push r15
         ; sub rsp, FRAME
-        ; lea rbx, [rdi + HART_IN_CPU]
+        ; lea rbx, [rdi + RBX_IN_CPU]
         ; mov rax, rsi
         ; mov r14, QWORD [rdx]
         // rbp = min(budget, CHUNK), the rest in reserve.
@@ -270,7 +280,7 @@ fn helper_thunk(a: &mut Asm, base: usize, leave: Option<usize>) {
     dynasm!(a; .arch x64
         ; push rdx
         ; mov rsi, rax
-        ; lea rdi, [rbx - HART_IN_CPU]
+        ; lea rdi, [rbx - RBX_IN_CPU]
         ; mov rax, QWORD helpers::exec_insn as *const () as i64
         ; call rax
         ; pop rdx

@@ -12,7 +12,8 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
-use super::regs::{loc, set, R, RAX};
+use super::enc::{self, op, W};
+use super::regs::{hart, loc, set, R, RAX};
 use super::{select, Asm};
 
 /// What a block does with instruction k (`plan`).
@@ -106,17 +107,17 @@ pub(crate) fn extend(a: &mut Asm, h: u8, from: R, shl: u8, right: Op, shr: u8) {
     match (right, keep, from) {
         (_, _, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
         (Op::Srai, 32, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
-        (Op::Srai, 32, R::Mem(m)) => dynasm!(a; .arch x64; movsxd Rq(h), DWORD [rbx + m]),
+        (Op::Srai, 32, R::Mem(m)) => enc::rm(a, W::Q, op::MOVSXD, h, hart(m)),
         (Op::Srai, 16, R::Host(s)) => dynasm!(a; .arch x64; movsx Rq(h), Rw(s)),
-        (Op::Srai, 16, R::Mem(m)) => dynasm!(a; .arch x64; movsx Rq(h), WORD [rbx + m]),
+        (Op::Srai, 16, R::Mem(m)) => enc::rm(a, W::Q, op::MOVSX16, h, hart(m)),
         (Op::Srai, _, R::Host(s)) => dynasm!(a; .arch x64; movsx Rq(h), Rb(s)),
-        (Op::Srai, _, R::Mem(m)) => dynasm!(a; .arch x64; movsx Rq(h), BYTE [rbx + m]),
+        (Op::Srai, _, R::Mem(m)) => enc::rm(a, W::Q, op::MOVSX8, h, hart(m)),
         (_, 16, R::Host(s)) => dynasm!(a; .arch x64; movzx Rd(h), Rw(s)),
-        (_, 16, R::Mem(m)) => dynasm!(a; .arch x64; movzx Rd(h), WORD [rbx + m]),
+        (_, 16, R::Mem(m)) => enc::rm(a, W::D, op::MOVZX16, h, hart(m)),
         (_, 8, R::Host(s)) => dynasm!(a; .arch x64; movzx Rd(h), Rb(s)),
-        (_, 8, R::Mem(m)) => dynasm!(a; .arch x64; movzx Rd(h), BYTE [rbx + m]),
+        (_, 8, R::Mem(m)) => enc::rm(a, W::D, op::MOVZX8, h, hart(m)),
         (_, _, R::Host(s)) => dynasm!(a; .arch x64; mov Rd(h), Rd(s)),
-        (_, _, R::Mem(m)) => dynasm!(a; .arch x64; mov Rd(h), DWORD [rbx + m]),
+        (_, _, R::Mem(m)) => enc::rm(a, W::D, op::MOV_LOAD, h, hart(m)),
     }
     if right == Op::Srli && !matches!(keep, 8 | 16 | 32) && !matches!(from, R::Zero) {
         dynasm!(a; .arch x64; and Rd(h), ((1u32 << keep) - 1) as i32);

@@ -14,6 +14,7 @@ use std::cell::Cell;
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::consts::Rhs;
+use super::enc::{self, op, Mem, W};
 use super::{Asm, X};
 
 /// The host registers that hold pinned guest registers (dynasm numbering:
@@ -121,6 +122,10 @@ fn current() -> Pinning {
 pub(crate) const RAX: u8 = 0;
 pub(crate) const RCX: u8 = 1;
 pub(crate) const RDX: u8 = 2;
+/// The `Hart`'s base (`translate`'s conventions).
+pub(crate) const RBX: u8 = 3;
+/// The budget (`translate`'s conventions).
+pub(crate) const RBP: u8 = 5;
 
 /// Where guest register `x` is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -138,6 +143,11 @@ pub(crate) fn xr(g: u8) -> i32 {
     X + 8 * i32::from(g & 31)
 }
 
+/// The `Hart`'s field at displacement `d` from `rbx` as a memory operand.
+pub(crate) const fn hart(d: i32) -> Mem {
+    Mem::at(RBX, d)
+}
+
 pub(crate) fn loc(g: u8) -> R {
     let g = g & 31;
     match (g, CURRENT.with(|c| c.get().1[usize::from(g)])) {
@@ -152,7 +162,7 @@ pub(crate) fn get(a: &mut Asm, dst: u8, g: u8) {
     match loc(g) {
         R::Zero => dynasm!(a; .arch x64; xor Rd(dst), Rd(dst)),
         R::Host(h) => dynasm!(a; .arch x64; mov Rq(dst), Rq(h)),
-        R::Mem(d) => dynasm!(a; .arch x64; mov Rq(dst), QWORD [rbx + d]),
+        R::Mem(d) => enc::rm(a, W::Q, op::MOV_LOAD, dst, hart(d)),
     }
 }
 
@@ -161,7 +171,7 @@ pub(crate) fn get32(a: &mut Asm, dst: u8, g: u8) {
     match loc(g) {
         R::Zero => dynasm!(a; .arch x64; xor Rd(dst), Rd(dst)),
         R::Host(h) => dynasm!(a; .arch x64; mov Rd(dst), Rd(h)),
-        R::Mem(d) => dynasm!(a; .arch x64; mov Rd(dst), DWORD [rbx + d]),
+        R::Mem(d) => enc::rm(a, W::D, op::MOV_LOAD, dst, hart(d)),
     }
 }
 
@@ -170,7 +180,7 @@ pub(crate) fn set(a: &mut Asm, g: u8, src: u8) {
     match loc(g) {
         R::Zero => {}
         R::Host(h) => dynasm!(a; .arch x64; mov Rq(h), Rq(src)),
-        R::Mem(d) => dynasm!(a; .arch x64; mov QWORD [rbx + d], Rq(src)),
+        R::Mem(d) => enc::rm(a, W::Q, op::MOV_STORE, src, hart(d)),
     }
 }
 
@@ -185,10 +195,13 @@ pub(crate) fn set_imm(a: &mut Asm, g: u8, v: u64) {
         (R::Host(h), _) if v <= u64::from(u32::MAX) => mov_imm(a, h, v),
         (R::Host(h), Some(s)) => dynasm!(a; .arch x64; mov Rq(h), s),
         (R::Host(h), None) => dynasm!(a; .arch x64; mov Rq(h), QWORD v as i64),
-        (R::Mem(d), Some(s)) => dynasm!(a; .arch x64; mov QWORD [rbx + d], s),
+        (R::Mem(d), Some(s)) => {
+            enc::ext(a, W::Q, op::MOV_IMM, 0, hart(d));
+            a.push_i32(s);
+        }
         (R::Mem(d), None) => {
             mov_imm(a, RCX, v);
-            dynasm!(a; .arch x64; mov QWORD [rbx + d], rcx);
+            enc::rm(a, W::Q, op::MOV_STORE, RCX, hart(d));
         }
     }
 }
@@ -212,8 +225,7 @@ pub(crate) fn mov_imm(a: &mut Asm, r: u8, v: u64) {
 /// `Hart`: helpers, the return to Rust).
 pub(crate) fn spill_all(a: &mut Asm) {
     for (g, h) in current().pairs() {
-        let d = xr(g);
-        dynasm!(a; .arch x64; mov QWORD [rbx + d], Rq(h));
+        enc::rm(a, W::Q, op::MOV_STORE, h, hart(xr(g)));
     }
 }
 
@@ -221,20 +233,8 @@ pub(crate) fn spill_all(a: &mut Asm) {
 /// written it, and on entry).
 pub(crate) fn fill_all(a: &mut Asm) {
     for (g, h) in current().pairs() {
-        let d = xr(g);
-        dynasm!(a; .arch x64; mov Rq(h), QWORD [rbx + d]);
+        enc::rm(a, W::Q, op::MOV_LOAD, h, hart(xr(g)));
     }
-}
-
-/// `rax OP= guest register g`, 64-bit, for the two-operand ALU forms.
-macro_rules! op_rax {
-    ($a:expr, $op:ident, $g:expr) => {
-        match $crate::translate::regs::loc($g) {
-            $crate::translate::regs::R::Host(h) => dynasm!($a; .arch x64; $op rax, Rq(h)),
-            $crate::translate::regs::R::Mem(d) => dynasm!($a; .arch x64; $op rax, QWORD [rbx + d]),
-            $crate::translate::regs::R::Zero => dynasm!($a; .arch x64; xor ecx, ecx; $op rax, rcx),
-        }
-    };
 }
 
 /// Set flags as `cmp x[g1], x[g2]` would.
@@ -243,12 +243,20 @@ pub(crate) fn cmp(a: &mut Asm, g1: u8, g2: u8) {
         // `test` sets the flags of a compare with 0 (CF = OF = 0).
         (R::Host(h), R::Zero) => dynasm!(a; .arch x64; test Rq(h), Rq(h)),
         (R::Host(h), R::Host(h2)) => dynasm!(a; .arch x64; cmp Rq(h), Rq(h2)),
-        (R::Host(h), R::Mem(d)) => dynasm!(a; .arch x64; cmp Rq(h), QWORD [rbx + d]),
-        (R::Mem(d), R::Zero) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], 0),
-        (R::Mem(d), R::Host(h)) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], Rq(h)),
-        (_, _) => {
+        (R::Host(h), R::Mem(d)) => enc::rm(a, W::Q, &[enc::CMP.load], h, hart(d)),
+        (R::Mem(d), R::Zero) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), 0),
+        (R::Mem(d), R::Host(h)) => enc::rm(a, W::Q, &[enc::CMP.store], h, hart(d)),
+        (R::Mem(_), R::Mem(d2)) => {
             get(a, RAX, g1);
-            op_rax!(a, cmp, g2);
+            enc::rm(a, W::Q, &[enc::CMP.load], RAX, hart(d2));
+        }
+        (R::Zero, _) => {
+            get(a, RAX, g1);
+            match loc(g2) {
+                R::Host(h) => dynasm!(a; .arch x64; cmp rax, Rq(h)),
+                R::Mem(d2) => enc::rm(a, W::Q, &[enc::CMP.load], RAX, hart(d2)),
+                R::Zero => dynasm!(a; .arch x64; cmp rax, rax),
+            }
         }
     }
 }
@@ -258,8 +266,8 @@ pub(crate) fn cmp_rhs(a: &mut Asm, g: u8, rhs: Rhs) {
     match (rhs, loc(g)) {
         (Rhs::Reg(g2), _) => cmp(a, g, g2),
         (Rhs::Imm(0), R::Host(h)) => dynasm!(a; .arch x64; test Rq(h), Rq(h)),
-        (Rhs::Imm(c), R::Host(h)) => dynasm!(a; .arch x64; cmp Rq(h), c),
-        (Rhs::Imm(c), R::Mem(d)) => dynasm!(a; .arch x64; cmp QWORD [rbx + d], c),
+        (Rhs::Imm(c), R::Host(h)) => enc::alu_imm_reg(a, W::Q, enc::CMP, h, c),
+        (Rhs::Imm(c), R::Mem(d)) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), c),
         // Not made by `consts::compare` (x0 stays a register); rdx, not rax,
         // which a select's body holds.
         (Rhs::Imm(c), R::Zero) => dynasm!(a; .arch x64; xor edx, edx; cmp rdx, c),

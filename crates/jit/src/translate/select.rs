@@ -13,7 +13,8 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
 use super::consts::{self, Known, Rhs};
-use super::regs::{cmp_rhs, get, loc, R, RAX, RCX};
+use super::enc::{self, op, W};
+use super::regs::{cmp_rhs, get, hart, loc, R, RAX, RBP, RCX, RDX};
 use super::{alu, jump, pairs, Asm};
 
 /// Most operations a branch may skip: longer bodies cost more than a
@@ -92,7 +93,7 @@ fn compare_keeping_rax(a: &mut Asm, br: &Insn, known: Known) -> Op {
             get(a, RCX, g);
             match loc(g2) {
                 R::Host(h) => dynasm!(a; .arch x64; cmp rcx, Rq(h)),
-                R::Mem(d) => dynasm!(a; .arch x64; cmp rcx, QWORD [rbx + d]),
+                R::Mem(d) => enc::rm(a, W::Q, &[enc::CMP.load], RCX, hart(d)),
                 R::Zero => dynasm!(a; .arch x64; test rcx, rcx),
             }
         }
@@ -154,14 +155,14 @@ pub(crate) fn emit(a: &mut Asm, insns: &[Insn], k: usize, h: &Hammock, pc: u64, 
     match loc(d) {
         R::Host(r) => move_if_not_taken(a, op, r),
         R::Mem(m) => {
-            dynasm!(a; .arch x64; mov rcx, QWORD [rbx + m]);
+            enc::rm(a, W::Q, op::MOV_LOAD, RCX, hart(m));
             move_if_not_taken(a, op, RCX);
-            dynasm!(a; .arch x64; mov QWORD [rbx + m], rcx);
+            enc::rm(a, W::Q, op::MOV_STORE, RCX, hart(m));
         }
         R::Zero => {}
     }
     // `mov`, `lea` and `cmov` keep the flags.
-    dynasm!(a; .arch x64; lea rdx, [rbp + h.body as i32]);
+    enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(RBP, h.body as i32));
     move_if_taken_to_rbp(a, op);
 }
 
