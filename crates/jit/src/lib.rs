@@ -104,6 +104,10 @@ struct Block {
     /// Its integer register operands (`translate::count_int_regs`), per
     /// instruction, times 64.
     uses: [u16; 32],
+    /// Guest registers that must hold sign-extended values on entry
+    /// (`translate::Code::round`); else its code sends Rust back here, and
+    /// the interpreter runs it.
+    round: u32,
 }
 
 /// Translation statistics over the whole run (the report, QEMU's `info
@@ -143,6 +147,11 @@ pub struct Stats {
     /// Conditional branches translated as selects, without a jump
     /// (`translate::select`).
     pub selects: u64,
+    /// Blocks looping to their own start with W results left unextended
+    /// round the loop (`translate::sext`), and times such a block was
+    /// entered with one of them not sign-extended (the interpreter ran it).
+    pub round_loops: u64,
+    pub round_unextended: u64,
     /// Times the pinned registers changed (each flushing all code).
     pub repinned: u64,
     /// Guarded stores that faulted (to a page holding code) and went to
@@ -620,11 +629,20 @@ impl Jit {
         // as often as its instructions run, so whole counts would weigh
         // twice by its length.
         let uses = counts.map(|k| (u32::from(k) * 64 / n as u32) as u16);
-        let b =
-            Block { vpc: pc, addr: addr + out.start, n: n as u32, fp, direct: direct.map(|w| w.addend), second, uses };
+        let b = Block {
+            vpc: pc,
+            addr: addr + out.start,
+            n: n as u32,
+            fp,
+            direct: direct.map(|w| w.addend),
+            second,
+            uses,
+            round: out.round,
+        };
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.selects += out.selects;
+        self.stats.round_loops += u64::from(out.round != 0);
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -737,6 +755,10 @@ impl Engine for Jit {
                 }
             }
         };
+        if !translate::sign_extended(&cpu.hart.x, b.round) {
+            self.stats.round_unextended += 1;
+            return self.interpret(cpu, max);
+        }
         if u64::from(b.n) > max {
             return self.interpret(cpu, max);
         }
@@ -767,6 +789,8 @@ impl Engine for Jit {
             ("translate_ns", s.translate_ns),
             ("entered", s.entered),
             ("selects", s.selects),
+            ("round_loops", s.round_loops),
+            ("round_unextended", s.round_unextended),
             ("repinned", s.repinned),
             ("guard_faults", s.guard_faults),
             ("store_guard", u64::from(s.store_guard)),

@@ -372,3 +372,84 @@ fn a_fold_that_makes_a_select_keeps_what_the_select_changes() {
         assert_eq!(cs[1].hart.x[usize::from(A4)], if a5 == 1 { 1100 } else { 1007 });
     }
 }
+
+fn lw(rd: u8, rs1: u8, imm: i32) -> u32 {
+    testprog::i_type(imm, rs1.into(), 2, rd.into(), 0x03)
+}
+fn sw(rs2: u8, rs1: u8, imm: i32) -> u32 {
+    testprog::s_type(imm, rs2.into(), rs1.into(), 2)
+}
+/// `bne rs1, rs2` to `by` bytes from here.
+fn bne(rs1: u8, rs2: u8, by: i32) -> u32 {
+    testprog::b_type(by, rs2.into(), rs1.into(), 1)
+}
+/// `beq rs1, rs2` to `by` bytes from here.
+fn beq(rs1: u8, rs2: u8, by: i32) -> u32 {
+    testprog::b_type(by, rs2.into(), rs1.into(), 0)
+}
+const CSRR_T4_MCYCLE: u32 = 0xb000_2ef3;
+
+/// Loops whose W results stay unextended round the loop
+/// (`translate::sext`: a sum and an index read at the top by W operations
+/// only) against the interpreter: every way out of the loop on the way
+/// (a load's fault or slow path, a helper, a side exit, the loop's end,
+/// the budget spent at every point) sees them extended, and an entry with
+/// one of them not sign-extended runs right too. Each program runs in
+/// slices of every length up to a few rounds, the states compared after
+/// each.
+#[test]
+fn w_results_unextended_round_a_loop_are_exact_on_every_way_out() {
+    const T0: u8 = 5;
+    // The loop's body, then its branch back to the start (`bne a0, x0`).
+    let bodies: Vec<Vec<u32>> = vec![
+        // sum += *p (p walks off the end of RAM: the load faults); a
+        // counter down in a0.
+        vec![lw(T0, A2, 0), addw(A1, A1, A3), addw(A1, A1, T0), addi(A2, A2, 0x7f0), addiw(A0, A0, 0xfff)],
+        // An index (a4) read by a W operation at the top, as `sll`+`srl`
+        // of `(u32)i` scaling do; a store of the sum; a helper.
+        vec![
+            slli(A5, A4, 32),
+            srli(A5, A5, 30),
+            add(A5, A5, A2),
+            lw(T0, A5, 0),
+            sw(A1, A5, 4),
+            addw(A1, A1, T0),
+            addiw(A4, A4, 3),
+            CSRR_T4_MCYCLE,
+            addiw(A0, A0, 0xfff),
+        ],
+        // A side exit on loaded data (the sum pending there).
+        vec![lw(T0, A2, 0), mulw(A1, A1, A3), beq(T0, A3, 16), addi(A2, A2, 4), addiw(A0, A0, 0xfff)],
+    ];
+    let mut loops = 0;
+    let mut unextended = 0;
+    for body in &bodies {
+        let mut code = body.clone();
+        code.push(bne(A0, 0, -4 * body.len() as i32));
+        code.push(WFI);
+        // a1 (the sum) sign-extended, or not (then the interpreter runs
+        // the first round); a3 large enough that the sum changes sign.
+        for a1 in [5u64, 0x7fff_fff0, 0x1_0000_0005, 0xffff_ffff_8000_0000] {
+            for slice in 1..=24u64 {
+                let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+                    h.x[usize::from(A0)] = 40;
+                    h.x[usize::from(A1)] = a1;
+                    h.x[usize::from(A2)] = testprog::RAM_BASE + 0xf000;
+                    h.x[usize::from(A3)] = 0x7654_3210;
+                    h.x[usize::from(A4)] = 0x8000_0001;
+                });
+                let mut rounds = 0;
+                while run_both(&mut cs, slice) == Stop::Budget {
+                    rounds += 1;
+                    assert!(rounds < 10_000, "{code:08x?} never stops");
+                }
+                let stat = |name| cs[1].engine_stats().iter().find(|(n, _)| *n == name).map_or(0, |s| s.1);
+                loops += stat("round_loops");
+                unextended += stat("round_unextended");
+            }
+        }
+    }
+    // The programs exercise what they are meant to.
+    assert!(loops > 0, "no loop left a W result unextended");
+    assert!(unextended > 0, "no loop was entered with one not sign-extended");
+}

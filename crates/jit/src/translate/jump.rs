@@ -138,8 +138,27 @@ pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, l: DynamicLabel) {
     jcc(a, op, false, l);
 }
 
+/// The way round a loop to the block's start that leaves registers
+/// pending (`sext`): to `body`, past the entry's checks, with a budget
+/// check of its own (`short` when it is spent); `exit`: the registers to
+/// extend on the way out of the loop.
+pub(crate) struct Round {
+    pub body: DynamicLabel,
+    pub short: DynamicLabel,
+    pub n: i32,
+    pub exit: u32,
+}
+
+/// Round the loop: the block's length off the budget, and on at `body`
+/// (or to `short` when that leaves it below zero).
+fn go_round(a: &mut Asm, r: &Round) {
+    super::budget(a, -r.n);
+    dynasm!(a; .arch x64; jge =>r.body; jmp =>r.short);
+}
+
 /// A block-ending branch or jump at `off` in the block; false if not one.
-pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Known) -> bool {
+/// `round`: the block loops to its start as `Round` says.
+pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Known, round: Option<&Round>) -> bool {
     let off = i64::from(off);
     let next = off + i64::from(i.len);
     let target = off + i64::from(i.imm);
@@ -147,7 +166,10 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
     match i.op {
         Op::Jal => {
             set_imm(a, i.rd, link);
-            leave_to(a, b, target);
+            match round {
+                Some(r) if target == 0 => go_round(a, r),
+                _ => leave_to(a, b, target),
+            }
         }
         Op::Jalr => {
             // The target is computed before rd is written (rd may be rs1);
@@ -166,7 +188,14 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
             let op = compare(a, i, known);
             // The conditional jump itself is patched where a target chains.
-            if chains(b, target) {
+            if let (Some(r), 0) = (round, target) {
+                let out = a.new_dynamic_label();
+                jcc(a, op, true, out);
+                go_round(a, r);
+                dynasm!(a; .arch x64; =>out);
+                super::sext::extend(a, r.exit);
+                leave_to(a, b, next);
+            } else if chains(b, target) {
                 chained_jump(a, b, target, Some((op, false)));
                 leave_to(a, b, next);
             } else if chains(b, next) {

@@ -61,6 +61,7 @@ pub(crate) use fp::{mode_of, FpMode};
 pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
 pub(crate) use regs::with_pinning;
 pub use regs::Pinning;
+pub(crate) use sext::extended as sign_extended;
 
 use crate::helpers;
 
@@ -339,6 +340,9 @@ pub(crate) struct Code {
     pub selects: u64,
     /// Guarded stores: (offset of the store, offset of its slow path).
     pub guarded: Vec<(usize, usize)>,
+    /// Guest registers its way round a loop leaves pending (`sext`): the
+    /// code runs only if they are sign-extended on entry.
+    pub round: u32,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -453,7 +457,11 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let checks = mem::plan(insns, direct.as_ref());
     // Shift pairs done as extensions; W results nobody extends.
     let pairs = pairs::plan(insns);
-    let no_sext = sext::plan(insns);
+    // A loop to the block's own start may leave W results unextended round
+    // it (`sext`): its way round then skips the entry's checks (of which
+    // such a block has only the budget's) for a budget check of its own.
+    let looping = sext::loops(insns, chain) && second.is_none() && fp.is_none();
+    let sx = sext::plan(insns, &pairs, looping);
     let back_at = a.offset().0;
     budget(&mut a, n);
     if chain {
@@ -461,30 +469,41 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         jump::mov_rax(&mut a, vpc);
         rel32(&mut a, base, refill, 0xe9);
     }
+    let leave_at = a.offset().0;
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
+    let round = (sx.round != 0).then(|| jump::Round {
+        body: a.new_dynamic_label(),
+        short: a.new_dynamic_label(),
+        n,
+        exit: sx.exit,
+    });
     // Islands: a `jmp` to the slow path of each load's and store's check
     // (window or TLB), here before the entry, so that checks near the
     // block's start reach it with a two-byte `ja`/`jne` instead of a
     // six-byte one (bytes of hot code cost about as much as operations:
     // four more per check made CoreMark 3-6% slower). The last check's is
     // nearest. (Side exits through islands too were no faster: a taken one
-    // then jumps twice.)
+    // then jumps twice.) A loop with a way round of its own has them
+    // after its entry's checks, just before the body its way round runs.
     let mut islands: Vec<Option<(usize, DynamicLabel)>> = vec![None; insns.len()];
-    for (k, i) in insns.iter().enumerate() {
-        if mem::checked(i, checks[k]) {
-            let l = a.new_dynamic_label();
-            islands[k] = Some((a.offset().0, l));
-            dynasm!(a; .arch x64; jmp =>l);
+    let mut emit_islands = |a: &mut Asm| {
+        for (k, i) in insns.iter().enumerate() {
+            if mem::checked(i, checks[k]) {
+                let l = a.new_dynamic_label();
+                islands[k] = Some((a.offset().0, l));
+                dynasm!(a; .arch x64; jmp =>l);
+            }
         }
+    };
+    if round.is_none() {
+        emit_islands(&mut a);
     }
     // Every entry (and every self-loop's way round) starts a 32-byte
     // fetch block: CoreMark 5% faster over random layouts, 10% in the
     // packed one. The padding is never run (int3 if it were).
-    while !(base + a.offset().0).is_multiple_of(BLOCK_ALIGN) {
-        a.push(0xcc);
-    }
+    align(&mut a, base);
     let start = a.offset().0;
     dynasm!(a; .arch x64; =>start_label);
     // Every entry of a block running on into the next virtual page (`second`
@@ -510,8 +529,22 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     if let Some(fp) = fp {
         fp::check_mode(&mut a, fp, leave_now);
     }
+    if round.is_some() {
+        // Entered from elsewhere: the registers left pending round the
+        // loop must be sign-extended already (as an `int` is), so that
+        // extending them on a way out changes nothing on this first way
+        // round; else Rust runs the block in the interpreter
+        // (`Block::round`).
+        sext::guard(&mut a, sx.round, leave_at);
+    }
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
+    if let Some(r) = &round {
+        dynasm!(a; .arch x64; jmp =>r.body);
+        emit_islands(&mut a);
+        align(&mut a, base);
+        dynasm!(a; .arch x64; =>r.body);
+    }
     let mut off: u32 = 0;
     // Slow paths: (label, resume label, insn index, pc, and the FP
     // register xmm0 must hold again on resuming, if any).
@@ -538,7 +571,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             off += u32::from(insn.len);
             continue;
         }
-        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, kn) {
+        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, kn, round.as_ref()) {
             ended = true;
             break;
         }
@@ -594,7 +627,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             if !covered_load {
                 slow.push((l_slow, l_resume, k, pc, xmm0));
             }
-        } else if !(alu::emit(&mut a, insn, pc, !no_sext[k]) || fp::emit_csr(&mut a, insn, fp_mode)) {
+        } else if !(alu::emit(&mut a, insn, pc, !sx.skip[k]) || fp::emit_csr(&mut a, insn, fp_mode)) {
+            sext::extend(&mut a, sx.pending[k]);
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
@@ -613,6 +647,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // inline: the handler does it all.
     for (l, resume, k, pc, xmm0) in slow {
         dynasm!(a; .arch x64; =>l);
+        sext::extend(&mut a, sx.pending[k]);
         if let mem::Check::Span { .. } = checks[k] {
             // Its check covered later accesses, which check nothing: the
             // block ends after it (it is the last of `k + 1`, the budget of
@@ -632,9 +667,20 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // Branches taken inside a region: give back the budget not used, leave.
     for (l, k, target) in side {
         dynasm!(a; .arch x64; =>l);
+        sext::extend(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
         budget(&mut a, left);
         jump::leave_to(&mut a, &mut b, target);
+    }
+    // The way round's budget short: the pending registers extended, on as
+    // from the entry.
+    if let Some(r) = &round {
+        dynasm!(a; .arch x64; =>r.short);
+        budget(&mut a, n);
+        sext::extend(&mut a, sx.round);
+        dynasm!(a; .arch x64; lea rcx, [=>start_label]);
+        jump::mov_rax(&mut a, vpc);
+        rel32(&mut a, base, refill, 0xe9);
     }
     // Exit stubs of direct jumps: where they lead until patched.
     let stubs = std::mem::take(&mut b.stubs);
@@ -653,11 +699,19 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         .map(|(at, l)| (at, a.labels().resolve_dynamic(l).expect("slow paths are defined").0))
         .collect();
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, sites: b.sites, selects, guarded }
+    Code { code, start, sites: b.sites, selects, guarded, round: sx.round }
 }
 
 /// Alignment of a block's entry (`block`).
 const BLOCK_ALIGN: usize = 32;
+
+/// Pad with `int3` (never run) to the next `BLOCK_ALIGN` boundary of code
+/// placed at `base`.
+fn align(a: &mut Asm, base: usize) {
+    while !(base + a.offset().0).is_multiple_of(BLOCK_ALIGN) {
+        a.push(0xcc);
+    }
+}
 
 /// Condition code of `jcc_back` (x86's `tttn` field).
 const JL: u8 = 0xc;

@@ -1,18 +1,28 @@
 //! Sign extensions nobody sees: a W operation (`addw`, `mulw`, `addiw`,
 //! ...) sign-extends its 32-bit result to 64 bits (Unprivileged spec 4.2),
-//! one more x86 instruction (`movsxd`) after the 32-bit one. When the next
-//! instructions that touch its rd read only rd's low 32 bits, and one of
-//! them overwrites rd before anything else can look (another W operation,
-//! `andi` with a small mask, `slli` by 32 or more), the upper half is never
-//! read and the extension is left out.
+//! one more x86 instruction (`movsxd`) after the 32-bit one. When every
+//! instruction that reads its rd before rd is next written reads only the
+//! low 32 bits (another W operation, `andi` with a small mask, `slli` by 32
+//! or more, a store of 32 bits or fewer), the extension is left out of the
+//! hot path: the register is *pending* until then, and every way out of
+//! generated code on the way (a slow path, a helper, a side exit, the end
+//! of the block) extends the pending registers first, so the state is
+//! exact wherever anything else can look at it.
+//!
+//! In a block that loops to its own start (the inner loops of C code,
+//! whose `int` counters and sums are W operations) the way round counts as
+//! the start following the end: a counter updated at the bottom and read
+//! at the top by W operations only is never extended while the loop runs;
+//! the loop's exit, and the ways out before the entry (budget spent, a
+//! changed mapping), extend it. Extending a register that is exact (the
+//! entry from elsewhere) changes nothing.
 
 use cpu_riscv::{Insn, Op};
+use dynasmrt::{dynasm, DynasmApi};
 
+use super::pairs::Pair;
 use super::regs::{loc, R};
-use super::select;
-
-/// How far past the W operation its rd is followed.
-const REACH: usize = 4;
+use super::{alu, jump, mem, select, Asm};
 
 /// The W operations this leaves unextended (those `alu::emit` does).
 fn is_word(op: Op) -> bool {
@@ -22,43 +32,150 @@ fn is_word(op: Op) -> bool {
     )
 }
 
-/// Whether `i`'s result depends on register `r`'s low 32 bits only.
-fn reads_low_32(i: &Insn, r: u8) -> bool {
-    match i.op {
-        // W operations, as rs1 and as rs2.
-        op if is_word(op) => true,
-        // rs1 & a mask of 11 bits at most.
-        Op::Andi => i.rs1 == r && (0..2048).contains(&i.imm),
-        // rs1 << 32 or more: its upper half is shifted out.
-        Op::Slli => i.rs1 == r && (i.imm & 63) >= 32,
-        _ => false,
+/// Whether `i` reads register `r` at all (every field counted: safe), and
+/// if so whether only its low 32 bits; `pair`: what `pairs` made of `i`.
+fn reads(i: &Insn, pair: Pair, r: u8) -> Option<bool> {
+    if let Pair::Fused { rs, shl, .. } = pair {
+        // Computed from `rs`, keeping its low 64 - shl bits.
+        if rs == r {
+            return Some(shl >= 32);
+        }
     }
+    if i.rs1 != r && i.rs2 != r {
+        return None;
+    }
+    Some(match i.op {
+        op if is_word(op) && alu::is_inline(i) => true,
+        // rs1 & a mask of 11 bits at most.
+        Op::Andi => (0..2048).contains(&i.imm),
+        // rs1 << 32 or more: its upper half is shifted out.
+        Op::Slli => (i.imm & 63) >= 32,
+        // The stored bytes only, not the address.
+        Op::Sw | Op::Sh | Op::Sb => i.rs1 != r,
+        _ => false,
+    })
 }
 
-/// Per instruction: a W operation whose sign extension can be left out.
-pub(crate) fn plan(insns: &[Insn]) -> Vec<bool> {
-    let mut out = vec![false; insns.len()];
+/// Whether `i` surely writes integer register `r` (and is done as itself:
+/// a dropped left shift of a pair writes nothing).
+fn writes(i: &Insn, pair: Pair, r: u8) -> bool {
+    let int_rd = alu::is_inline(i) || matches!(mem::kind(i.op), Some(mem::Mem::Load { .. })) || i.op == Op::Jal;
+    i.rd == r && int_rd && pair != Pair::Dead
+}
+
+/// A block's sign extensions (`plan`). Register sets are masks of guest
+/// registers, all in host registers.
+pub(crate) struct Plan {
+    /// Per instruction: a W operation whose extension is left out.
+    pub skip: Vec<bool>,
+    /// Per instruction: the registers pending when it starts, to extend on
+    /// its ways out (slow path, helper, side exit).
+    pub pending: Vec<u32>,
+    /// Pending at the block's start on the way round a loop: extended on
+    /// the ways out before the entry.
+    pub round: u32,
+    /// Pending at the end: extended on the loop's exit.
+    pub exit: u32,
+}
+
+/// Whether the block `insns` ends with a jump to its own start that
+/// chains (`chain`): `Plan::round` can then be nonzero.
+pub(crate) fn loops(insns: &[Insn], chain: bool) -> bool {
+    let Some(last) = insns.last() else { return false };
+    let off: i64 = insns[..insns.len() - 1].iter().map(|i| i64::from(i.len)).sum();
+    let to_start = off + i64::from(last.imm) == 0;
+    chain && to_start && (jump::is_branch(last.op) || last.op == Op::Jal)
+}
+
+/// The extensions of block `insns` to leave out, and where the registers
+/// they leave pending must be extended. `looping`: `loops` said so.
+pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
+    let n = insns.len();
+    let mut p = Plan { skip: vec![false; n], pending: vec![0; n], round: 0, exit: 0 };
     let plain = select::plain_ops(insns);
+    // Instructions a select does (its body): they may read or write their
+    // registers or not, so any touching a pending register ends the search.
+    let mut in_select = vec![false; n];
+    for k in 0..n.saturating_sub(1) {
+        if jump::is_branch(insns[k].op) {
+            if let Some(h) = select::find(insns, k) {
+                in_select[k + 1..=k + h.body].fill(true);
+            }
+        }
+    }
+    let mut walked = Vec::with_capacity(n);
     for (k, w) in insns.iter().enumerate() {
         // Only in host registers (a `Hart` slot is what helpers read).
-        if !is_word(w.op) || !plain[k] || !matches!(loc(w.rd), R::Host(_)) {
+        if !is_word(w.op) || !plain[k] || pairs[k] != Pair::None || !matches!(loc(w.rd), R::Host(_)) {
             continue;
         }
         let r = w.rd;
-        for (m, i) in insns.iter().enumerate().take(k + 1 + REACH).skip(k + 1) {
-            if !plain[m] {
+        walked.clear();
+        let (mut m, mut wrapped, mut found) = (k + 1, false, false);
+        // At most once round (back at `k`, which writes `r`).
+        for _ in 0..=n {
+            if m == n {
+                if !looping {
+                    break;
+                }
+                m = 0;
+                wrapped = true;
+            }
+            let i = &insns[m];
+            if in_select[m] && (i.rd == r || i.rs1 == r || i.rs2 == r) {
                 break;
             }
-            // Every field counted as a read of `r` (safe).
-            let reads = i.rs1 == r || i.rs2 == r;
-            if reads && !reads_low_32(i, r) {
+            walked.push(m);
+            if reads(i, pairs[m], r) == Some(false) {
                 break;
             }
+            // Anything else that may write `r` (a helper, an FP
+            // destination of the same number, a dropped shift) ends the
+            // search too: extending what it leaves would be wrong.
             if i.rd == r {
-                out[k] = true;
+                found = writes(i, pairs[m], r);
                 break;
             }
+            m += 1;
+        }
+        if !found {
+            continue;
+        }
+        p.skip[k] = true;
+        let bit = 1u32 << r;
+        for &m in &walked {
+            p.pending[m] |= bit;
+        }
+        if wrapped {
+            p.round |= bit;
+            p.exit |= bit;
         }
     }
-    out
+    p
+}
+
+/// Jump to the code at offset `to` (before this) unless every register of
+/// `mask` holds a sign-extended 32-bit value.
+pub(crate) fn guard(a: &mut Asm, mask: u32, to: usize) {
+    for g in (1..32u8).filter(|g| mask & 1 << g != 0) {
+        if let R::Host(h) = loc(g) {
+            dynasm!(a; .arch x64; movsxd rax, Rd(h); cmp rax, Rq(h));
+            super::jcc_back(a, super::JNE, to);
+        }
+    }
+}
+
+/// Whether guest register values `x` hold every register of `mask`
+/// sign-extended (as `guard` checks).
+pub(crate) fn extended(x: &[u64; 32], mask: u32) -> bool {
+    (1..32).filter(|g| mask & 1 << g != 0).all(|g| x[g] == x[g] as i32 as i64 as u64)
+}
+
+/// Sign-extend the registers of `mask` (their low 32 bits) in place.
+pub(crate) fn extend(a: &mut Asm, mask: u32) {
+    for g in (1..32u8).filter(|g| mask & 1 << g != 0) {
+        if let R::Host(h) = loc(g) {
+            dynasm!(a; .arch x64; movsxd Rq(h), Rd(h));
+        }
+    }
 }
