@@ -119,6 +119,29 @@ fn op_imm(r: &mut impl Entropy, rd: u32) -> u32 {
     i_type(imm, rs(r), f3, rd, 0x13)
 }
 
+/// A loop to its own start, as C's inner loops are: a body of W
+/// operations mostly (`int` sums and indices: `translate::sext` may leave
+/// them unextended round the loop) among other instructions of the
+/// program's kinds (loads, helpers, branches out), then a counter in a
+/// register counted down by `addiw` and `bne` back to the start.
+fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
+    let counter = rd(r);
+    let mut out = Vec::new();
+    for i in 0..2 + r.below(8) as usize {
+        let d = rd(r);
+        out.push(match r.below(4) {
+            0 => random_insn(r, i, n),
+            1 => i_type((r.next() as i32) >> 20, rs(r), 0, d, 0x1b),
+            2 => i_type((r.below(32)) as i32, rs(r), 1, d, 0x1b),
+            _ => r_type([0, 1][r.below(2) as usize], rs(r), rs(r), 0, d, 0x3b),
+        });
+    }
+    out.push(i_type(-1, counter, 0, counter, 0x1b));
+    let back = -4 * out.len() as i32;
+    out.push(b_type(back, 0, counter, 1));
+    out
+}
+
 /// lui / auipc, writing `rd`.
 fn upper(r: &mut impl Entropy, rd: u32) -> u32 {
     let opc = if r.below(2) == 0 { 0x37 } else { 0x17 };
@@ -319,6 +342,8 @@ pub struct Stats {
     pub chained: u64,
     pub cross_page: u64,
     pub selects: u64,
+    /// Loops with W results left unextended round them (`translate::sext`).
+    pub round_loops: u64,
 }
 
 /// Nine distinct registers, of x1-x15 (those the programs use) three times
@@ -338,6 +363,9 @@ pub fn random_pinning(r: &mut impl Entropy) -> crate::Pinning {
 pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let n = 4 + r.below(40) as usize;
     let mut prog: Vec<u32> = Vec::with_capacity(n + 1);
+    if r.below(4) == 0 {
+        prog.extend(counted_loop(r, n));
+    }
     while prog.len() < n {
         let i = prog.len();
         if r.below(8) == 0 && i + 1 < n {
@@ -425,5 +453,6 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         chained: stat("chained"),
         cross_page: stat("cross_page"),
         selects: stat("selects"),
+        round_loops: stat("round_loops"),
     })
 }
