@@ -71,8 +71,9 @@ pub(crate) struct Plan {
     /// Per instruction: the registers pending when it starts, to extend on
     /// its ways out (slow path, helper, side exit).
     pub pending: Vec<u32>,
-    /// Pending at the block's start on the way round a loop: extended on
-    /// the ways out before the entry.
+    /// Pending at the block's start on the way round a loop: checked to be
+    /// sign-extended on entry (`guard`), extended where the way round's
+    /// budget runs out.
     pub round: u32,
     /// Pending at the end: extended on the loop's exit.
     pub exit: u32,
