@@ -10,8 +10,9 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
+use super::consts::Rhs;
 use super::enc::{self, op, Mem, W};
-use super::regs::{cmp, get, get32, hart, loc, set, set_imm, R, RAX, RCX, RDX};
+use super::regs::{cmp, cmp_rhs, get, get32, hart, loc, set, set_imm, R, RAX, RCX, RDX};
 use super::Asm;
 
 /// Destination of a two-operand operation.
@@ -51,7 +52,7 @@ macro_rules! arith {
         |a: &mut Asm, d: Dst, s: Src| match (d, s) {
             (Dst::Reg(d), Src::Reg(s)) => dynasm!(a; .arch x64; $op $r(d), $r(s)),
             (Dst::Reg(d), Src::Mem(m)) => enc::rm(a, $w, &[$alu.load], d, hart(m)),
-            (Dst::Reg(d), Src::Imm(v)) => enc::alu_imm_reg(a, $w, $alu, d, v),
+            (Dst::Reg(d), Src::Imm(v)) => enc::alu_imm(a, $w, $alu, enc::Rm::Reg(d), v),
             (Dst::Mem(m), Src::Reg(s)) => enc::rm(a, $w, &[$alu.store], s, hart(m)),
             (Dst::Mem(m), Src::Mem(n)) => {
                 enc::rm(a, $w, op::MOV_LOAD, RCX, hart(n));
@@ -72,11 +73,11 @@ macro_rules! shift {
         |a: &mut Asm, d: Dst, s: Src| match (d, s) {
             (Dst::Reg(d), Src::Imm(v)) => dynasm!(a; .arch x64; $op $r(d), v as i8),
             (Dst::Mem(m), Src::Imm(v)) => {
-                enc::ext(a, $w, op::SHIFT_IMM, $digit, hart(m));
+                enc::ext(a, $w, op::SHIFT_IMM, $digit, hart(m).into());
                 a.push(v as u8);
             }
             (Dst::Reg(d), _) => dynasm!(a; .arch x64; $op $r(d), cl),
-            (Dst::Mem(m), _) => enc::ext(a, $w, op::SHIFT_CL, $digit, hart(m)),
+            (Dst::Mem(m), _) => enc::ext(a, $w, op::SHIFT_CL, $digit, hart(m).into()),
         }
     };
 }
@@ -194,7 +195,7 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64, sext: bool) -> bool {
         Op::Ori => two(a, OR, rd, s1, imm_src, None),
         Op::Andi => two(a, AND, rd, s1, imm_src, None),
         Op::Slti | Op::Sltiu => {
-            cmp_imm(a, s1, imm);
+            cmp_rhs(a, s1, Rhs::Imm(imm));
             set_less(a, rd, i.op == Op::Sltiu);
         }
         Op::Slli => two(a, SLL, rd, s1, Src::Imm(i32::from(sh)), None),
@@ -455,18 +456,6 @@ fn set_less(a: &mut Asm, rd: u8, unsigned: bool) {
     }
     dynasm!(a; .arch x64; movzx eax, al);
     set(a, rd, RAX);
-}
-
-/// Set flags as `cmp x[g], imm` would.
-fn cmp_imm(a: &mut Asm, g: u8, imm: i32) {
-    match loc(g) {
-        R::Host(h) => enc::alu_imm_reg(a, W::Q, enc::CMP, h, imm),
-        R::Mem(d) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), imm),
-        R::Zero => {
-            dynasm!(a; .arch x64; xor eax, eax);
-            enc::alu_imm_reg(a, W::Q, enc::CMP, RAX, imm);
-        }
-    }
 }
 
 /// rax = rax / rcx (or the remainder, `rem`), at width `$r` (`Rd`, with

@@ -27,6 +27,19 @@ impl Mem {
     }
 }
 
+/// The `r/m` operand of an instruction: a register or memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Rm {
+    Reg(u8),
+    Mem(Mem),
+}
+
+impl From<Mem> for Rm {
+    fn from(m: Mem) -> Rm {
+        Rm::Mem(m)
+    }
+}
+
 /// Operand size: 8, 16 (the 0x66 prefix), 32 or 64 bits (REX.W).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum W {
@@ -40,23 +53,40 @@ pub(crate) enum W {
 /// size `w`) and whose `r/m` operand is `m`: `opcode reg, [m]` or
 /// `opcode [m], reg`, as the opcode says. The caller appends an immediate.
 pub(crate) fn rm(a: &mut Asm, w: W, opcode: &[u8], reg: u8, m: Mem) {
-    // spl, bpl, sil, dil exist only with a REX prefix (without one, 4-7
-    // name ah, ch, dh, bh).
-    let byte_reg = w == W::B && (4..8).contains(&reg);
-    emit(a, w, opcode, reg, m, byte_reg);
+    emit(a, w, opcode, reg, Rm::Mem(m), byte_reg(w, reg));
 }
 
 /// An instruction whose ModRM `reg` field is the opcode extension
-/// `digit` (`opcode /digit`) with `r/m` operand `m`.
-pub(crate) fn ext(a: &mut Asm, w: W, opcode: &[u8], digit: u8, m: Mem) {
-    emit(a, w, opcode, digit & 7, m, false);
+/// `digit` (`opcode /digit`) with `r/m` operand `to`.
+pub(crate) fn ext(a: &mut Asm, w: W, opcode: &[u8], digit: u8, to: Rm) {
+    let force_rex = matches!(to, Rm::Reg(r) if byte_reg(w, r));
+    emit(a, w, opcode, digit & 7, to, force_rex);
 }
 
-fn emit(a: &mut Asm, w: W, opcode: &[u8], reg: u8, m: Mem, force_rex: bool) {
-    debug_assert!(m.index != Some(4), "rsp cannot be an index");
+/// Whether register `r` at width `w` needs a REX prefix of its own: spl,
+/// bpl, sil and dil exist only with one (without, 4-7 name ah, ch, dh, bh).
+fn byte_reg(w: W, r: u8) -> bool {
+    w == W::B && (4..8).contains(&r)
+}
+
+fn emit(a: &mut Asm, w: W, opcode: &[u8], reg: u8, to: Rm, force_rex: bool) {
     if w == W::H {
         a.push(0x66);
     }
+    let m = match to {
+        Rm::Reg(r) => {
+            // Mod 11: the register itself.
+            let rex = 0x40 | u8::from(w == W::Q) << 3 | (reg >> 3 & 1) << 2 | (r >> 3 & 1);
+            if rex != 0x40 || force_rex {
+                a.push(rex);
+            }
+            a.extend(opcode.iter().copied());
+            a.push(0xc0 | (reg & 7) << 3 | (r & 7));
+            return;
+        }
+        Rm::Mem(m) => m,
+    };
+    debug_assert!(m.index != Some(4), "rsp cannot be an index");
     let (base, index) = (m.base & 15, m.index.unwrap_or(4) & 15);
     let rex = 0x40 | u8::from(w == W::Q) << 3 | (reg >> 3 & 1) << 2 | (index >> 3) << 1 | base >> 3;
     if rex != 0x40 || force_rex {
@@ -126,37 +156,21 @@ pub(crate) const SUB: Alu = Alu { load: 0x2b, store: 0x29, ext: 5 };
 pub(crate) const XOR: Alu = Alu { load: 0x33, store: 0x31, ext: 6 };
 pub(crate) const CMP: Alu = Alu { load: 0x3b, store: 0x39, ext: 7 };
 
-/// `op [m], imm` of group 1, with the shorter immediate where it fits.
-pub(crate) fn alu_imm(a: &mut Asm, w: W, alu: Alu, m: Mem, imm: i32) {
+/// `op r/m, imm` of group 1, with the shorter immediate where it fits
+/// (dynasm-rs takes four bytes for an immediate known only at run time).
+pub(crate) fn alu_imm(a: &mut Asm, w: W, alu: Alu, to: impl Into<Rm>, imm: i32) {
+    // 0x83/0x81 are the 16-, 32- and 64-bit forms (bytes have 0x80).
+    debug_assert!(w != W::B);
+    let to = to.into();
     match i8::try_from(imm) {
         Ok(b) => {
-            ext(a, w, op::GRP1_IMM8, alu.ext, m);
+            ext(a, w, op::GRP1_IMM8, alu.ext, to);
             a.push(b as u8);
         }
         Err(_) => {
-            ext(a, w, op::GRP1_IMM32, alu.ext, m);
+            ext(a, w, op::GRP1_IMM32, alu.ext, to);
             a.push_i32(imm);
         }
-    }
-}
-
-/// `op r, imm` of group 1 on a register, with the shorter immediate where
-/// it fits (dynasm-rs takes four bytes for an immediate known only at run
-/// time).
-pub(crate) fn alu_imm_reg(a: &mut Asm, w: W, alu: Alu, r: u8, imm: i32) {
-    if w == W::H {
-        a.push(0x66);
-    }
-    let rex = 0x40 | u8::from(w == W::Q) << 3 | (r >> 3 & 1);
-    if rex != 0x40 || (w == W::B && (4..8).contains(&r)) {
-        a.push(rex);
-    }
-    let short = i8::try_from(imm).ok();
-    a.push(if short.is_some() { op::GRP1_IMM8[0] } else { op::GRP1_IMM32[0] });
-    a.push(0xc0 | alu.ext << 3 | (r & 7));
-    match short {
-        Some(b) => a.push(b as u8),
-        None => a.push_i32(imm),
     }
 }
 
@@ -334,7 +348,7 @@ mod tests {
                 ] {
                     let code = if short { c8 } else { c32 };
                     let i = Instruction::with2(code, sized(w, r), imm).unwrap();
-                    assert_eq!(ours(|a| alu_imm_reg(a, w, alu, r, imm)), iced(i), "{code:?} {r} {imm}");
+                    assert_eq!(ours(|a| alu_imm(a, w, alu, Rm::Reg(r), imm)), iced(i), "{code:?} {r} {imm}");
                 }
             }
         }
@@ -364,7 +378,7 @@ mod tests {
             let i = Instruction::with2(Code::Mov_rm64_imm32, operand(m), -7).unwrap();
             assert_eq!(
                 ours(|a| {
-                    ext(a, W::Q, op::MOV_IMM, 0, m);
+                    ext(a, W::Q, op::MOV_IMM, 0, m.into());
                     a.push_i32(-7)
                 }),
                 iced(i),
@@ -373,14 +387,14 @@ mod tests {
             let i = Instruction::with2(Code::Shl_rm32_imm8, operand(m), 3u32).unwrap();
             assert_eq!(
                 ours(|a| {
-                    ext(a, W::D, op::SHIFT_IMM, 4, m);
+                    ext(a, W::D, op::SHIFT_IMM, 4, m.into());
                     a.push(3)
                 }),
                 iced(i),
                 "{m:?}"
             );
             let i = Instruction::with2(Code::Sar_rm64_CL, operand(m), Register::CL).unwrap();
-            assert_eq!(ours(|a| ext(a, W::Q, op::SHIFT_CL, 7, m)), iced(i), "{m:?}");
+            assert_eq!(ours(|a| ext(a, W::Q, op::SHIFT_CL, 7, m.into())), iced(i), "{m:?}");
         }
     }
 }

@@ -178,7 +178,7 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
                 R::Host(h) => enc::rm(a, W::Q, op::LEA, RAX, enc::Mem::at(h, i.imm)),
                 _ => {
                     get(a, RAX, i.rs1);
-                    enc::alu_imm_reg(a, W::Q, enc::ADD, RAX, i.imm);
+                    enc::alu_imm(a, W::Q, enc::ADD, enc::Rm::Reg(RAX), i.imm);
                 }
             }
             dynasm!(a; .arch x64; and rax, -2);

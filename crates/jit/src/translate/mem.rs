@@ -8,10 +8,7 @@ use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use super::enc::{self, op, W};
-use super::regs::{get, loc, set, R, RAX, RCX, RDX};
-
-/// The TLB's base (`translate`'s conventions).
-const R14: u8 = 14;
+use super::regs::{get, loc, set, R, R14, RAX, RCX, RDX};
 use super::Asm;
 
 const TLB_SHIFT: i8 = TLB_LAYOUT.entry_size.trailing_zeros() as i8;
@@ -176,7 +173,7 @@ pub(crate) fn translate(
             }
             // len <= MAX_LEN; `plan` keeps spans within it.
             let last = (w.len - len) as i32;
-            enc::alu_imm_reg(a, W::Q, enc::CMP, RDX, last);
+            enc::alu_imm(a, W::Q, enc::CMP, enc::Rm::Reg(RDX), last);
             if !island.is_some_and(|at| super::jcc_short_back(a, super::JA, at)) {
                 dynasm!(a; .arch x64; ja =>slow);
             }
@@ -195,7 +192,7 @@ pub(crate) fn translate(
         _ => {
             get(a, RAX, rs1);
             if imm != 0 {
-                enc::alu_imm_reg(a, W::Q, enc::ADD, RAX, imm);
+                enc::alu_imm(a, W::Q, enc::ADD, enc::Rm::Reg(RAX), imm);
             }
         }
     }

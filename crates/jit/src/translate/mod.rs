@@ -463,6 +463,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let looping = sext::loops(insns, chain) && second.is_none() && fp.is_none();
     let sx = sext::plan(insns, &pairs, looping);
     let back_at = a.offset().0;
+    let back_label = a.new_dynamic_label();
+    dynasm!(a; .arch x64; =>back_label);
     budget(&mut a, n);
     if chain {
         dynasm!(a; .arch x64; lea rcx, [=>start_label]);
@@ -673,14 +675,11 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         jump::leave_to(&mut a, &mut b, target);
     }
     // The way round's budget short: the pending registers extended, on as
-    // from the entry.
+    // from the entry's.
     if let Some(r) = &round {
         dynasm!(a; .arch x64; =>r.short);
-        budget(&mut a, n);
         sext::extend(&mut a, sx.round);
-        dynasm!(a; .arch x64; lea rcx, [=>start_label]);
-        jump::mov_rax(&mut a, vpc);
-        rel32(&mut a, base, refill, 0xe9);
+        dynasm!(a; .arch x64; jmp =>back_label);
     }
     // Exit stubs of direct jumps: where they lead until patched.
     let stubs = std::mem::take(&mut b.stubs);

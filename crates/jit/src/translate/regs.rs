@@ -126,6 +126,8 @@ pub(crate) const RDX: u8 = 2;
 pub(crate) const RBX: u8 = 3;
 /// The budget (`translate`'s conventions).
 pub(crate) const RBP: u8 = 5;
+/// The software TLB (`translate`'s conventions).
+pub(crate) const R14: u8 = 14;
 
 /// Where guest register `x` is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -196,7 +198,7 @@ pub(crate) fn set_imm(a: &mut Asm, g: u8, v: u64) {
         (R::Host(h), Some(s)) => dynasm!(a; .arch x64; mov Rq(h), s),
         (R::Host(h), None) => dynasm!(a; .arch x64; mov Rq(h), QWORD v as i64),
         (R::Mem(d), Some(s)) => {
-            enc::ext(a, W::Q, op::MOV_IMM, 0, hart(d));
+            enc::ext(a, W::Q, op::MOV_IMM, 0, hart(d).into());
             a.push_i32(s);
         }
         (R::Mem(d), None) => {
@@ -246,16 +248,12 @@ pub(crate) fn cmp(a: &mut Asm, g1: u8, g2: u8) {
         (R::Host(h), R::Mem(d)) => enc::rm(a, W::Q, &[enc::CMP.load], h, hart(d)),
         (R::Mem(d), R::Zero) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), 0),
         (R::Mem(d), R::Host(h)) => enc::rm(a, W::Q, &[enc::CMP.store], h, hart(d)),
-        (R::Mem(_), R::Mem(d2)) => {
+        (_, g2) => {
             get(a, RAX, g1);
-            enc::rm(a, W::Q, &[enc::CMP.load], RAX, hart(d2));
-        }
-        (R::Zero, _) => {
-            get(a, RAX, g1);
-            match loc(g2) {
+            match g2 {
                 R::Host(h) => dynasm!(a; .arch x64; cmp rax, Rq(h)),
                 R::Mem(d2) => enc::rm(a, W::Q, &[enc::CMP.load], RAX, hart(d2)),
-                R::Zero => dynasm!(a; .arch x64; cmp rax, rax),
+                R::Zero => dynasm!(a; .arch x64; test rax, rax),
             }
         }
     }
@@ -266,7 +264,7 @@ pub(crate) fn cmp_rhs(a: &mut Asm, g: u8, rhs: Rhs) {
     match (rhs, loc(g)) {
         (Rhs::Reg(g2), _) => cmp(a, g, g2),
         (Rhs::Imm(0), R::Host(h)) => dynasm!(a; .arch x64; test Rq(h), Rq(h)),
-        (Rhs::Imm(c), R::Host(h)) => enc::alu_imm_reg(a, W::Q, enc::CMP, h, c),
+        (Rhs::Imm(c), R::Host(h)) => enc::alu_imm(a, W::Q, enc::CMP, enc::Rm::Reg(h), c),
         (Rhs::Imm(c), R::Mem(d)) => enc::alu_imm(a, W::Q, enc::CMP, hart(d), c),
         // Not made by `consts::compare` (x0 stays a register); rdx, not rax,
         // which a select's body holds.

@@ -13,9 +13,12 @@
 //! whose `int` counters and sums are W operations) the way round counts as
 //! the start following the end: a counter updated at the bottom and read
 //! at the top by W operations only is never extended while the loop runs;
-//! the loop's exit, and the ways out before the entry (budget spent, a
-//! changed mapping), extend it. Extending a register that is exact (the
-//! entry from elsewhere) changes nothing.
+//! the loop's exit extends it, and so does its way round when the budget
+//! runs out there. The way round skips the block's entry, which checks
+//! (`guard`) that such registers hold sign-extended values, as an `int`
+//! does (else Rust runs the block in the interpreter): so on the first
+//! round, where their values come from outside, extending them on a way
+//! out changes nothing.
 
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
@@ -169,7 +172,7 @@ pub(crate) fn guard(a: &mut Asm, mask: u32, to: usize) {
 /// Whether guest register values `x` hold every register of `mask`
 /// sign-extended (as `guard` checks).
 pub(crate) fn extended(x: &[u64; 32], mask: u32) -> bool {
-    (1..32).filter(|g| mask & 1 << g != 0).all(|g| x[g] == x[g] as i32 as i64 as u64)
+    mask == 0 || (1..32).filter(|g| mask & 1 << g != 0).all(|g| x[g] == x[g] as i32 as i64 as u64)
 }
 
 /// Sign-extend the registers of `mask` (their low 32 bits) in place.
