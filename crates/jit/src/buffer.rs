@@ -1,8 +1,8 @@
 //! The code buffer: one executable mapping reserved up front and filled from
-//! the start; when full, everything is flushed and filling starts again (as
-//! QEMU's `tb_flush`). Code never moves, so addresses handed out stay valid
-//! until the next flush (growing a dynasmrt `Assembler` may move its buffer,
-//! dynasm-rs issue 78, hence this).
+//! the start; when full, everything is flushed and filling starts again at
+//! the start (as QEMU's `tb_flush`). Code never moves, so addresses handed
+//! out stay valid until the next flush (growing a dynasmrt `Assembler` may
+//! move its buffer, dynasm-rs issue 78, hence this).
 //!
 //! The mapping is read-write-execute, as QEMU's on most hosts, so that
 //! adding a block costs no system call (switching protections per block
@@ -22,8 +22,6 @@ enum Mapping {
 pub(crate) struct CodeBuffer {
     map: Mapping,
     used: usize,
-    /// Code below this offset is kept by `clear` (`keep`).
-    floor: usize,
     cap: usize,
     base: usize,
     /// Layout randomization (`set_layout_seed`): the seed and the number
@@ -50,20 +48,13 @@ impl CodeBuffer {
             )
         };
         if p != libc::MAP_FAILED {
-            return Ok(CodeBuffer {
-                map: Mapping::Rwx(p.cast()),
-                used: 0,
-                floor: 0,
-                cap,
-                base: p as usize,
-                layout: None,
-            });
+            return Ok(CodeBuffer { map: Mapping::Rwx(p.cast()), used: 0, cap, base: p as usize, layout: None });
         }
         let mut m = MutableBuffer::new(cap)?;
         m.set_len(cap);
         let buf = m.make_exec()?;
         let base = buf.as_ptr() as usize;
-        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, floor: 0, cap, base, layout: None })
+        Ok(CodeBuffer { map: Mapping::Toggled(Some(buf)), used: 0, cap, base, layout: None })
     }
 
     /// The address the next appended code will have.
@@ -93,21 +84,10 @@ impl CodeBuffer {
         self.cap - self.used >= len
     }
 
-    /// Forget all code appended since `keep` (the caller drops every
-    /// pointer into it).
+    /// Forget all code and fill from the start again (the caller drops
+    /// every pointer into it).
     pub(crate) fn clear(&mut self) {
-        self.used = self.floor;
-    }
-
-    /// Forget all code, the kept too (the caller drops every pointer into it).
-    pub(crate) fn clear_all(&mut self) {
-        self.floor = 0;
         self.used = 0;
-    }
-
-    /// Keep the code appended so far through every `clear` (the prologue).
-    pub(crate) fn keep(&mut self) {
-        self.floor = self.used;
     }
 
     /// Copy `code` (assembled for address `next_addr()`) in; returns its address.

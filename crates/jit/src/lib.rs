@@ -61,6 +61,9 @@ use translate::{Context, FpMode};
 
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
+/// Room a new pinning's code starts in after the old code (`Jit::restart`);
+/// with less left, it starts at the buffer's start.
+const RESTART_ROOM: usize = 64 << 10;
 
 /// Runs of a block in the interpreter before it is translated (the default
 /// of `Jit::set_hot_threshold`). Translating costs about as much as thirty
@@ -208,7 +211,8 @@ struct Patch {
 }
 
 pub struct Jit {
-    /// The prologue (`translate::prologue`, kept through flushes), then blocks.
+    /// The shared code (`Shared`) for the pinning in use, then blocks; the
+    /// code of earlier pinnings, dropped, before them.
     code: CodeBuffer,
     /// The trampoline and the code blocks jump to, for the pinning in use.
     shared: Shared,
@@ -344,15 +348,28 @@ impl Jit {
     /// trampoline and helper thunk, which store and load the pinned
     /// registers, are generated anew for it.
     fn repin_now(&mut self, cpu: &mut Cpu, p: Pinning) -> std::io::Result<()> {
+        self.restart(cpu, p, false)?;
+        self.stats.repinned += 1;
+        Ok(())
+    }
+
+    /// Drop every block and install the shared code for pinning `p`: at
+    /// the buffer's start with `from_start` (it is full), else after the
+    /// code there is. New code does not reuse addresses until the buffer
+    /// fills: `perf` names code by the first line of the map that covers
+    /// its address (perf 6.1), so a block over an old one's bytes would
+    /// have its samples named after the old one (`-perfmap`).
+    fn restart(&mut self, cpu: &mut Cpu, p: Pinning, from_start: bool) -> std::io::Result<()> {
         self.flush(cpu);
-        self.code.clear_all();
+        if from_start || !self.code.fits(RESTART_ROOM) {
+            self.code.clear();
+        }
         self.shared = Shared::install(&mut self.code, p)?;
         if let Some(map) = &mut self.perfmap {
             let (addr, size) = self.shared.tramp_range;
             map.add(addr, size, perfmap::PROLOGUE_NAME);
         }
         self.pinning = p;
-        self.stats.repinned += 1;
         Ok(())
     }
 
@@ -450,19 +467,19 @@ impl Jit {
         self.perfmap = Some(Box::new(map));
     }
 
-    /// Bytes of code buffer used by blocks and its capacity for them: as
-    /// QEMU's `tcg_code_size`/`tcg_code_capacity`, without the prologue.
+    /// Bytes of code buffer used by the blocks there are (translated since
+    /// the last flush) and its capacity for them: as QEMU's
+    /// `tcg_code_size`/`tcg_code_capacity`, without the prologue.
     pub fn code_usage(&self) -> (usize, usize) {
-        let prologue = self.shared.tramp_range.1;
-        (self.code.used() - prologue, self.code.capacity() - prologue)
+        let (at, prologue) = self.shared.tramp_range;
+        (self.code.next_addr() - (at + prologue), self.code.capacity() - prologue)
     }
 
-    /// Forget every block (the buffer is full, or a new pinning). Only
-    /// between blocks.
+    /// Forget every block (the buffer is full, or a new pinning); the code
+    /// buffer is left to `restart`. Only between blocks.
     fn flush(&mut self, cpu: &mut Cpu) {
         self.blocks.clear();
         self.insns.clear();
-        self.code.clear();
         self.guard_sites.clear();
         self.clear_cache();
         self.incoming.clear();
@@ -590,7 +607,8 @@ impl Jit {
         let n = insns.len();
         // Room for the code, else start afresh.
         if !self.code.fits(512 * n + 1024) {
-            self.flush(cpu);
+            // A failed mprotect loses the buffer; nothing runs in it then.
+            self.restart(cpu, self.pinning, true).ok()?;
             // The flush forgot the range just registered: register it again.
             cpu.decode_block(pc, pa);
         }
@@ -892,16 +910,14 @@ struct Shared {
 }
 
 impl Shared {
-    /// Generate the shared code for pinning `p` at the start of `buffer`
-    /// (empty), and keep it there through flushes.
+    /// Generate the shared code for pinning `p` at the end of `buffer`.
     fn install(buffer: &mut CodeBuffer, p: Pinning) -> std::io::Result<Shared> {
         let (code, off) = translate::with_pinning(p, || translate::prologue(buffer.next_addr()));
         let addr = buffer.append(&code)?;
-        buffer.keep();
         // SAFETY: `addr` is the start of the trampoline just written to
         // executable memory, which has this signature (see
         // `translate::prologue`) and lives until the buffer is dropped or
-        // cleared whole (`Jit::repin_now`, which installs a new one and
+        // cleared (`Jit::restart`, which installs a new one and
         // replaces this pointer).
         let entry = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
         Ok(Shared {

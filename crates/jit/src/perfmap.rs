@@ -9,8 +9,11 @@
 //!
 //! Lines are buffered; they reach the file when the buffer fills, at least
 //! every `FLUSH_EVERY` while the JIT runs (so that `perf top` can name code
-//! of a running guest) and when the map is dropped. When the code buffer is
-//! flushed, new lines name reused addresses again: perf takes the last.
+//! of a running guest) and when the map is dropped. perf (6.1) names a
+//! sample by the first line covering its address, so code is not put over
+//! older code's bytes while the buffer has room (`Jit::restart`): only
+//! after the buffer filled (64 MiB of code by default) do new lines name
+//! reused addresses, whose samples perf then names after the old blocks.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
