@@ -242,6 +242,43 @@ impl Cpu {
         DecodedBlock { insns, second }
     }
 
+    /// Up to `max` instructions of straight-line code from physical `pa`
+    /// on, for an engine to copy into a block it translates (a short block
+    /// its jumps lead to): fewer where the page ends (no instruction
+    /// straddles it), a device overlays the bytes, or RAM ends. Decoding
+    /// only: nothing is logged or registered (`add_block_part` does that
+    /// for what the engine keeps).
+    pub fn peek_code(&self, pa: u64, max: usize) -> Vec<Insn> {
+        let mut out = Vec::new();
+        let end = (pa & !PAGE_MASK) + crate::mem::PAGE_SIZE;
+        let mut a = pa;
+        while out.len() < max && a + 2 <= end && !self.bus.overlaps(a, 4) {
+            let Some(lo) = self.ram.read(a, 2) else { break };
+            let raw = match lo as u32 {
+                lo if lo & 3 != 3 => lo,
+                _ if a + 4 > end => break,
+                lo => match self.ram.read(a + 2, 2) {
+                    Some(hi) => lo | (hi as u32) << 16,
+                    None => break,
+                },
+            };
+            let insn = crate::decode::decode(raw);
+            a += u64::from(insn.len);
+            out.push(insn);
+        }
+        out
+    }
+
+    /// Physical bytes `[start, end)` (in one page) are part of the engine
+    /// block at `block_pa` from now on: writes to them drop it, as to the
+    /// bytes `decode_block` registered.
+    pub fn add_block_part(&mut self, block_pa: u64, start: u64, end: u64) {
+        debug_assert!(start < end && (end - 1) & !PAGE_MASK == start & !PAGE_MASK);
+        if self.blocks.insert_ext(block_pa, start, end) {
+            self.code_page_added(start & !PAGE_MASK);
+        }
+    }
+
     /// The engine blocks overwritten (or all flushed) since the last call.
     pub fn take_dropped_code(&mut self) -> DroppedCode {
         DroppedCode {

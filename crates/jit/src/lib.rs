@@ -57,7 +57,7 @@ use cpu_riscv::{Cpu, Engine, Insn};
 use buffer::CodeBuffer;
 use perfmap::PerfMap;
 pub use translate::Pinning;
-use translate::{Context, FpMode};
+use translate::{Context, FpMode, Tail};
 
 /// Default size of the code buffer.
 pub const DEFAULT_CODE_SIZE: usize = 64 << 20;
@@ -155,6 +155,9 @@ pub struct Stats {
     /// entered with one of them not sign-extended (the interpreter ran it).
     pub round_loops: u64,
     pub round_unextended: u64,
+    /// Side exits that do the short block they lead to themselves
+    /// (`translate::Tail`).
+    pub threaded: u64,
     /// Times the pinned registers changed (each flushing all code).
     pub repinned: u64,
     /// Guarded stores that faulted (to a page holding code) and went to
@@ -615,6 +618,7 @@ impl Jit {
         let ptr = self.insns.add(insns);
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
+        let tails = if chaining { tails_of(cpu, pa, insns) } else { Vec::new() };
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
@@ -627,7 +631,7 @@ impl Jit {
             after: self.shared.after,
             refill: self.shared.refill,
         };
-        let out = translate::with_pinning(self.pinning, || translate::block(insns, ptr, at, base, env));
+        let out = translate::with_pinning(self.pinning, || translate::block(insns, ptr, at, base, env, &tails));
         if !self.code.fits(out.code.len()) {
             return None; // cannot happen with the reserve above; the interpreter runs it
         }
@@ -661,6 +665,7 @@ impl Jit {
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.selects += out.selects;
         self.stats.round_loops += u64::from(out.round != 0);
+        self.stats.threaded += out.threaded;
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -809,6 +814,7 @@ impl Engine for Jit {
             ("selects", s.selects),
             ("round_loops", s.round_loops),
             ("round_unextended", s.round_unextended),
+            ("threaded", s.threaded),
             ("repinned", s.repinned),
             ("guard_faults", s.guard_faults),
             ("store_guard", u64::from(s.store_guard)),
@@ -931,6 +937,23 @@ impl Shared {
             code: Some(code),
         })
     }
+}
+
+/// Code the side exits of block `insns` at physical `pa` may do themselves
+/// (`translate::Tail`): in its page, registered as part of the block.
+fn tails_of(cpu: &mut Cpu, pa: u64, insns: &[Insn]) -> Vec<Tail> {
+    let mut tails: Vec<Tail> = Vec::new();
+    for delta in translate::side_exits(insns) {
+        let tpa = pa.wrapping_add(delta as u64);
+        if tpa & !0xfff != pa & !0xfff || tails.iter().any(|t| t.delta() == delta) {
+            continue;
+        }
+        if let Some(t) = Tail::of(delta, &cpu.peek_code(tpa, translate::MAX_TAIL)) {
+            cpu.add_block_part(pa, tpa, tpa + t.bytes());
+            tails.push(t);
+        }
+    }
+    tails
 }
 
 /// The virtual page after `pc`'s.

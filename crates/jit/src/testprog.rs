@@ -142,6 +142,31 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// A branch in a region to a short block of operations and a jump
+/// (`if (c) { i++; continue; }`: `translate::Tail`): the branch at index
+/// `i`, instructions of the program's kinds after it, a jump over the
+/// short block, then the short block, whose jump leads to some instruction
+/// of the program (of `n`), the branch's own region's start at times.
+fn threaded_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
+    let body = 2 + r.below(4) as usize;
+    let ops = r.below(4) as usize;
+    let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
+    let mut out = vec![b_type(4 * (body as i32 + 2), rs(r), rs(r), f3)];
+    for k in 0..body {
+        out.push(random_insn(r, i + 1 + k, n));
+    }
+    out.push(j_type(4 * (ops as i32 + 2), 0));
+    for _ in 0..ops {
+        let d = rd(r);
+        out.push(if r.below(2) == 0 { op(r, d) } else { op_imm(r, d) });
+    }
+    let at = (i + out.len()) as i32;
+    let t = if r.below(2) == 0 { i as i32 } else { r.below(n as u64 + 1) as i32 };
+    let link = if r.below(4) == 0 { rd(r) } else { 0 };
+    out.push(j_type((t - at) * 4, link));
+    out
+}
+
 /// lui / auipc, writing `rd`.
 fn upper(r: &mut impl Entropy, rd: u32) -> u32 {
     let opc = if r.below(2) == 0 { 0x37 } else { 0x17 };
@@ -344,6 +369,8 @@ pub struct Stats {
     pub selects: u64,
     /// Loops with W results left unextended round them (`translate::sext`).
     pub round_loops: u64,
+    /// Side exits through a short block (`translate::Tail`).
+    pub threaded: u64,
 }
 
 /// Nine distinct registers, of x1-x15 (those the programs use) three times
@@ -368,7 +395,9 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     }
     while prog.len() < n {
         let i = prog.len();
-        if r.below(8) == 0 && i + 1 < n {
+        if r.below(10) == 0 && i + 8 < n {
+            prog.extend(threaded_exit(r, i, n));
+        } else if r.below(8) == 0 && i + 1 < n {
             let body = 1 + r.below((n - i - 1).min(5) as u64) as usize;
             prog.extend(hammock(r, body));
         } else {
@@ -454,5 +483,6 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         cross_page: stat("cross_page"),
         selects: stat("selects"),
         round_loops: stat("round_loops"),
+        threaded: stat("threaded"),
     })
 }

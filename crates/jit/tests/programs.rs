@@ -19,7 +19,7 @@ fn random_programs_match_the_interpreter() {
         .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
     let (mut total_translated, mut total_chained, mut total_cross, mut total_selects) = (0, 0, 0, 0);
-    let mut total_round = 0;
+    let (mut total_round, mut total_threaded) = (0, 0);
     for case in 0..cases {
         let s = run_case(&mut r).unwrap_or_else(|e| panic!("case {case}: {e}"));
         total_translated += s.translated;
@@ -27,9 +27,11 @@ fn random_programs_match_the_interpreter() {
         total_cross += s.cross_page;
         total_selects += s.selects;
         total_round += s.round_loops;
+        total_threaded += s.threaded;
     }
     assert!(total_selects >= cases / 10, "only {total_selects} branches done as selects");
     assert!(total_round >= cases / 20, "only {total_round} loops left W results unextended");
+    assert!(total_threaded >= cases / 20, "only {total_threaded} side exits through short blocks");
     assert!(total_cross >= cases / 20, "only {total_cross} blocks crossed a page");
     assert!(total_translated >= cases, "the JIT translated only {total_translated} blocks");
     assert!(total_chained >= cases / 4, "only {total_chained} chained jumps");

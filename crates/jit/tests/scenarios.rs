@@ -302,6 +302,43 @@ fn writes_into_a_region_after_its_first_block_drop_it() {
     assert!(stat(&cs[1], "invalidated") >= 1, "the written region was dropped");
 }
 
+/// A side exit that does the short block it leads to itself
+/// (`translate::Tail`: `addi a0,a0,1; j` back to the loop) copies that
+/// block's bytes: a store over them (no fence.i) must drop the region
+/// copying them too, and the new instruction run. 9 rounds, the store,
+/// 9 more: a0 = 9 + 9 * 100.
+#[test]
+fn writes_to_code_a_side_exit_copied_drop_the_region() {
+    use jit::testprog::{b_type, i_type, j_type, s_type};
+    let code = [
+        i_type(10, 0, 0, 6, 0x13),  // 0x00 addi t1,zero,10
+        i_type(-1, 6, 0, 6, 0x13),  // 0x04 addi t1,t1,-1
+        b_type(16, 0, 6, 1),        // 0x08 bne t1,zero,0x18
+        i_type(1, 29, 0, 29, 0x13), // 0x0c addi t4,t4,1
+        i_type(1, 29, 0, 29, 0x13), // 0x10 addi t4,t4,1
+        j_type(12, 0),              // 0x14 jal zero,0x20
+        i_type(1, 10, 0, 10, 0x13), // 0x18 addi a0,a0,1     <- rewritten
+        j_type(-24, 0),             // 0x1c jal zero,0x04
+        b_type(20, 0, 9, 1),        // 0x20 bne s1,zero,0x34
+        s_type(0, 11, 12, 2),       // 0x24 sw a1,0(a2)
+        i_type(1, 0, 0, 9, 0x13),   // 0x28 addi s1,zero,1
+        j_type(-44, 0),             // 0x2c jal zero,0x00
+        WFI,                        // 0x30
+        WFI,                        // 0x34
+    ];
+    let mut cs = pair(&code, CODE, |h| {
+        h.x[11] = u64::from(i_type(100, 10, 0, 10, 0x13)); // a1: addi a0,a0,100
+        h.x[12] = CODE + 0x18; // a2
+    });
+    assert_eq!(run_both(&mut cs, 400), Stop::Wfi);
+    for c in &cs {
+        assert_eq!(c.hart.x[10], 9 + 9 * 100, "a0: the rewritten short block ran");
+        assert_eq!(c.hart.x[29], 4, "t4: the loop's exits");
+    }
+    assert!(stat(&cs[1], "threaded") >= 2, "the side exit did the short block, before and after the store");
+    assert!(stat(&cs[1], "invalidated") >= 1, "the region copying the written bytes was dropped");
+}
+
 /// A block with FP fast paths is translated for each FP mode it meets
 /// (`FpMode`); the direct jump into it must follow the mode in use, not
 /// stay on a variant whose entry check sends every run back to Rust.

@@ -48,6 +48,7 @@ mod pairs;
 pub(crate) mod regs;
 mod select;
 mod sext;
+mod tail;
 
 use std::mem::offset_of;
 
@@ -62,6 +63,7 @@ pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
 pub(crate) use regs::with_pinning;
 pub use regs::Pinning;
 pub(crate) use sext::extended as sign_extended;
+pub(crate) use tail::{side_exits, Tail, MAX_TAIL};
 
 use crate::helpers;
 
@@ -343,6 +345,8 @@ pub(crate) struct Code {
     /// Guest registers its way round a loop leaves pending (`sext`): the
     /// code runs only if they are sign-extended on entry.
     pub round: u32,
+    /// Side exits threaded through a `Tail`.
+    pub threaded: u64,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -425,8 +429,9 @@ pub(crate) struct Env {
 }
 
 /// Translate `insns` (one block at `at`) for address `base` as `env` says.
-/// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers.
-pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env) -> Code {
+/// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers. `tails`:
+/// code its side exits may copy (`tail`), by target.
+pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env, tails: &[Tail]) -> Code {
     let Env { chain, fp, direct, thunk, exit, after, refill } = env;
     let At { pa, vpc, second } = at;
     // Room for a typical block up front: growing the buffers as code is
@@ -666,13 +671,26 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         }
         dynasm!(a; .arch x64; jmp =>resume);
     }
-    // Branches taken inside a region: give back the budget not used, leave.
+    // Branches taken inside a region: give back the budget not used, leave
+    // (through the tail there, if one fits in what is given back).
+    let mut threaded = 0;
     for (l, k, target) in side {
         dynasm!(a; .arch x64; =>l);
         sext::extend(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
-        budget(&mut a, left);
-        jump::leave_to(&mut a, &mut b, target);
+        match tails.iter().find(|t| t.delta() == target && t.len() <= left) {
+            Some(t) if chain => {
+                if left > t.len() {
+                    budget(&mut a, left - t.len());
+                }
+                tail::emit(&mut a, &mut b, t);
+                threaded += 1;
+            }
+            _ => {
+                budget(&mut a, left);
+                jump::leave_to(&mut a, &mut b, target);
+            }
+        }
     }
     // The way round's budget short: the pending registers extended, on as
     // from the entry's.
@@ -698,7 +716,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         .map(|(at, l)| (at, a.labels().resolve_dynamic(l).expect("slow paths are defined").0))
         .collect();
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, sites: b.sites, selects, guarded, round: sx.round }
+    Code { code, start, sites: b.sites, selects, guarded, round: sx.round, threaded }
 }
 
 /// Alignment of a block's entry (`block`).
@@ -829,7 +847,7 @@ mod tests {
         let pa = 0x8000_0100;
         // beq a0, a1, -8 (taken); falls through to +4.
         let insns = [cpu_riscv::decode::decode(0xfeb50ce3)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV, &[]);
         assert_eq!(out.sites.len(), 2);
         for s in &out.sites {
             if s.pa < pa {
@@ -845,7 +863,7 @@ mod tests {
         assert_eq!(to, [(pa - 8, 0x1000_00f8), (pa + 4, 0x1000_0104)]);
         // jal x0, -0x200: leaves the page, so it is looked up.
         let insns = [cpu_riscv::decode::decode(0xe01ff06f)];
-        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV);
+        let out = block(&insns, insns.as_ptr(), At { pa, vpc: 0x1000_0100, second: None }, 0x10_0000, ENV, &[]);
         assert!(out.sites.is_empty());
     }
 
@@ -861,6 +879,7 @@ mod tests {
                 at,
                 base,
                 Env { thunk: base, exit: base, after: base, refill: base, ..ENV },
+                &[],
             );
             assert!((base + out.start).is_multiple_of(BLOCK_ALIGN), "base {base:#x}");
             // What comes before the entry ends in a jump, then int3 up to it.

@@ -1,0 +1,74 @@
+//! Side exits threaded through short blocks. A taken branch inside a
+//! region that leads to a few simple operations and a direct jump (`if (c)
+//! { i++; continue; }`, a `switch` case's `state = 3; break;`) does those
+//! operations on its way out and goes on where the jump leads: one block
+//! change (the small block's budget check and a jump) fewer each time it
+//! is taken, and where the jump leads back to the region's start, a loop
+//! of one block. The copied bytes become part of the region
+//! (`Cpu::add_block_part`), so that writing them drops it.
+
+use cpu_riscv::{Insn, Op};
+
+use super::{alu, jump, regs, Asm, Builder};
+
+/// Most instructions copied, the jump included.
+pub(crate) const MAX_TAIL: usize = 4;
+
+/// The code at `delta` bytes from the region's start to copy into its side
+/// exits there: simple operations, then a `jal`.
+#[derive(Debug, Clone)]
+pub(crate) struct Tail {
+    delta: i64,
+    /// Never empty; the last a `jal`.
+    insns: Vec<Insn>,
+}
+
+impl Tail {
+    /// The tail of code `run` (decoded at `delta`): its operations up to
+    /// and including the first `jal`, if all before it are simple
+    /// (`alu::is_inline`: they only write rd, and are done inline).
+    pub(crate) fn of(delta: i64, run: &[Insn]) -> Option<Tail> {
+        let end = run.iter().position(|i| !alu::is_inline(i))?;
+        (run[end].op == Op::Jal).then(|| Tail { delta, insns: run[..=end].to_vec() })
+    }
+
+    /// Its length in bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.insns.iter().map(|i| u64::from(i.len)).sum()
+    }
+
+    pub(crate) fn delta(&self) -> i64 {
+        self.delta
+    }
+
+    /// Its length in instructions (as the budget counts).
+    pub(crate) fn len(&self) -> i32 {
+        self.insns.len() as i32
+    }
+}
+
+/// The targets (bytes from the start) of `insns`'s branches that may
+/// become side exits: conditional branches before the last instruction.
+pub(crate) fn side_exits(insns: &[Insn]) -> impl Iterator<Item = i64> + '_ {
+    let n = insns.len();
+    let mut off = 0i64;
+    insns.iter().enumerate().filter_map(move |(k, i)| {
+        let at = off;
+        off += i64::from(i.len);
+        (k + 1 < n && jump::is_branch(i.op)).then(|| at + i64::from(i.imm))
+    })
+}
+
+/// Do `t`'s operations, then its jump (`jump::leave_to`).
+pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
+    let Some((jal, ops)) = t.insns.split_last() else { return };
+    let mut off = t.delta;
+    for i in ops {
+        let done = alu::emit(a, i, b.vpc.wrapping_add(off as u64), true);
+        debug_assert!(done, "Tail::of takes only inline operations");
+        off += i64::from(i.len);
+    }
+    let link = b.vpc.wrapping_add(off as u64).wrapping_add(u64::from(jal.len));
+    regs::set_imm(a, jal.rd, link);
+    jump::leave_to(a, b, off + i64::from(jal.imm));
+}
