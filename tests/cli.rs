@@ -462,8 +462,10 @@ fn map_line(l: &str) -> (u64, u64, &str) {
 /// `-perfmap` writes one line per translated block, `START SIZE NAME` in
 /// perf's format, named after the guest function (QEMU 8's names), after the
 /// trampoline's line; blocks are exactly those the JIT reports translating.
-/// No two lines name the same bytes, across new pinnings too (each drops
-/// every block): perf names a sample by the first line covering it.
+/// No two lines name the same bytes, across new pinnings too where the
+/// run has any (each drops every block; the JIT's own test forces them:
+/// `perfmap_lines_never_name_the_same_bytes_across_new_pinnings`): perf
+/// names a sample by the first line covering it.
 #[test]
 fn perfmap_names_each_block_after_its_guest_function() {
     let roms = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms/build");
@@ -489,7 +491,6 @@ fn perfmap_names_each_block_after_its_guest_function() {
     let tramps: Vec<usize> = (0..all.len()).filter(|&k| all[k].2 == "tcg-prologue-buffer").collect();
     let repins = report.split("(changed ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok());
     assert_eq!(repins, Some(tramps.len() - 1), "a trampoline per pinning: {report}");
-    assert!(tramps.len() > 1, "the run goes through a new pinning: {report}");
     let last = *tramps.last().unwrap();
     let current = &all[last + 1..];
     let blocks: Vec<(u64, u64, &str)> = all.iter().copied().filter(|b| b.2 != "tcg-prologue-buffer").collect();

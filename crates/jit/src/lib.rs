@@ -158,6 +158,9 @@ pub struct Stats {
     /// Side exits that do the short block they lead to themselves
     /// (`translate::Tail`).
     pub threaded: u64,
+    /// Loops that keep registers of the `Hart` in host registers while
+    /// they go round (a pinning of their own).
+    pub loop_pinned: u64,
     /// Times the pinned registers changed (each flushing all code).
     pub repinned: u64,
     /// Guarded stores that faulted (to a page holding code) and went to
@@ -666,6 +669,7 @@ impl Jit {
         self.stats.selects += out.selects;
         self.stats.round_loops += u64::from(out.round != 0);
         self.stats.threaded += out.threaded;
+        self.stats.loop_pinned += u64::from(out.own_pinning);
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -815,6 +819,7 @@ impl Engine for Jit {
             ("round_loops", s.round_loops),
             ("round_unextended", s.round_unextended),
             ("threaded", s.threaded),
+            ("loop_pinned", s.loop_pinned),
             ("repinned", s.repinned),
             ("guard_faults", s.guard_faults),
             ("store_guard", u64::from(s.store_guard)),

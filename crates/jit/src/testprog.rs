@@ -371,6 +371,8 @@ pub struct Stats {
     pub round_loops: u64,
     /// Side exits through a short block (`translate::Tail`).
     pub threaded: u64,
+    /// Loops with a pinning of their own (`translate::regs::loop_pinning`).
+    pub loop_pinned: u64,
 }
 
 /// Nine distinct registers, of x1-x15 (those the programs use) three times
@@ -484,5 +486,6 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         selects: stat("selects"),
         round_loops: stat("round_loops"),
         threaded: stat("threaded"),
+        loop_pinned: stat("loop_pinned"),
     })
 }

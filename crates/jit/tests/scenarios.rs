@@ -563,3 +563,40 @@ fn hot_registers_get_pinned() {
         assert!(names.contains(&hot), "{hot} not pinned: {line}");
     }
 }
+
+/// `-perfmap`: perf names a sample by the first line of the map covering
+/// it, so a new pinning's code goes after the old rather than over it: no
+/// two lines name the same bytes, however often the pinning changes.
+#[test]
+fn perfmap_lines_never_name_the_same_bytes_across_new_pinnings() {
+    use cpu_riscv::engine::Engine;
+    use jit::testprog::{i_type, j_type};
+    let path = std::env::temp_dir().join(format!("tern-scenarios-perfmap-{}.map", std::process::id()));
+    // addi a0,a0,1; j back
+    let mut c = testprog::cpu(&[i_type(1, 10, 0, 10, 0x13), j_type(-4, 0)], &[j_type(0, 0)]);
+    let mut jit = Jit::with_code_size(1 << 20).expect("code buffer");
+    jit.set_hot_threshold(0);
+    jit.set_perfmap(jit::perfmap::PerfMap::create(&path).expect("map file"));
+    let other = jit::Pinning::new([5, 6, 7, 28, 29, 30, 31, 18, 9]).unwrap();
+    for p in [other, jit::Pinning::DEFAULT, other] {
+        jit.exec_block(&mut c, 1000);
+        jit.set_pinning(&mut c, p).expect("new pinning");
+    }
+    jit.exec_block(&mut c, 1000);
+    assert_eq!(c.hart.x[10], 2000, "a0: the loop ran under each pinning");
+    drop(jit);
+    let text = std::fs::read_to_string(&path).expect("map written");
+    let _ = std::fs::remove_file(&path);
+    let mut lines: Vec<(u64, u64, String)> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(3, ' ').collect();
+            (u64::from_str_radix(f[0], 16).unwrap(), u64::from_str_radix(f[1], 16).unwrap(), f[2].to_string())
+        })
+        .collect();
+    let tramps = lines.iter().filter(|l| l.2 == "tcg-prologue-buffer").count();
+    assert_eq!(tramps, 4, "a trampoline per pinning: {text}");
+    assert!(lines.len() >= 8, "the loop's code once per pinning: {text}");
+    lines.sort();
+    assert!(lines.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0), "lines overlap: {text}");
+}

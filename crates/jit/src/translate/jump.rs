@@ -147,6 +147,9 @@ pub(crate) struct Round {
     pub short: DynamicLabel,
     pub n: i32,
     pub exit: u32,
+    /// The loop's own pinning's swaps (`regs::loop_pinning`), undone on
+    /// the way out.
+    pub swaps: super::regs::Swaps,
 }
 
 /// Round the loop: the block's length off the budget, and on at `body`
@@ -194,6 +197,7 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
                 go_round(a, r);
                 dynasm!(a; .arch x64; =>out);
                 super::sext::extend(a, r.exit);
+                super::regs::swap_out(a, &r.swaps);
                 leave_to(a, b, next);
             } else if chains(b, target) {
                 chained_jump(a, b, target, Some((op, false)));

@@ -15,7 +15,9 @@
 //! - nine guest registers (`regs::Pinning`: by default sp, ra, a0-a5, s0;
 //!   the `Jit` picks the program's most used) in `rsi`, `rdi`, `r8`-`r13`,
 //!   `r15`, for the whole run; the `Hart` holds them only outside generated
-//!   code and across helper calls;
+//!   code and across helper calls. A loop to its own start may keep other
+//!   guest registers in some of them while it goes round
+//!   (`regs::loop_pinning`), swapping back on every way out;
 //! - `rax`, `rcx`, `rdx`, `xmm0`, `xmm1`: scratch;
 //! - the trampoline's frame (`[rsp + 8..]` in blocks): the exit-request
 //!   flag, the `instret` bias, the jump cache of the TLB bank in use and
@@ -347,6 +349,8 @@ pub(crate) struct Code {
     pub round: u32,
     /// Side exits threaded through a `Tail`.
     pub threaded: u64,
+    /// A loop with a pinning of its own (`regs::loop_pinning`).
+    pub own_pinning: bool,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -466,7 +470,21 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // it (`sext`): its way round then skips the entry's checks (of which
     // such a block has only the budget's) for a budget check of its own.
     let looping = sext::loops(insns, chain) && second.is_none() && fp.is_none();
-    let sx = sext::plan(insns, &pairs, looping);
+    // Such a loop may keep registers the run leaves in the `Hart` in host
+    // registers of its own while it goes round (`regs::loop_pinning`): its
+    // body is generated under that pinning, swapped in past the entry's
+    // checks and out on every way out of the loop.
+    let own = looping.then(|| {
+        let mut uses = [0u16; 32];
+        insns.iter().for_each(|i| count_int_regs(i, &mut uses));
+        regs::loop_pinning(insns, &uses)
+    });
+    let (own_pins, swaps) = own.flatten().map_or((None, Vec::new()), |(p, s)| (Some(p), s));
+    let own_scope = || own_pins.map(regs::enter);
+    let sx = {
+        let _own = own_scope();
+        sext::plan(insns, &pairs, looping)
+    };
     let back_at = a.offset().0;
     let back_label = a.new_dynamic_label();
     dynasm!(a; .arch x64; =>back_label);
@@ -480,11 +498,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
-    let round = (sx.round != 0).then(|| jump::Round {
+    let round = (sx.round != 0 || !swaps.is_empty()).then(|| jump::Round {
         body: a.new_dynamic_label(),
         short: a.new_dynamic_label(),
         n,
         exit: sx.exit,
+        swaps: swaps.clone(),
     });
     // Islands: a `jmp` to the slow path of each load's and store's check
     // (window or TLB), here before the entry, so that checks near the
@@ -547,6 +566,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
     if let Some(r) = &round {
+        regs::swap_in(&mut a, &swaps);
         dynasm!(a; .arch x64; jmp =>r.body);
         emit_islands(&mut a);
         align(&mut a, base);
@@ -569,6 +589,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut skip = 0;
     // Guarded stores: (offset, slow path label).
     let mut guarded = Vec::new();
+    let body_scope = own_scope();
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let kn = known.get(k).copied().unwrap_or_default();
@@ -636,25 +657,37 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             }
         } else if !(alu::emit(&mut a, insn, pc, !sx.skip[k]) || fp::emit_csr(&mut a, insn, fp_mode)) {
             sext::extend(&mut a, sx.pending[k]);
+            regs::swap_out(&mut a, &swaps);
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the
             // length of the array `insn_ptrs` points to.
             call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
             if last {
                 end_after_helper(&mut a, base, chain, after);
                 ended = true;
+            } else {
+                regs::swap_in(&mut a, &swaps);
             }
         }
         off += u32::from(insn.len);
     }
     if !ended {
         // Fell off the end (page end, length cap, device overlay).
+        regs::swap_out(&mut a, &swaps);
         jump::leave_to(&mut a, &mut b, i64::from(off));
     }
+    drop(body_scope);
+    // The way out of code under the loop's own pinning: the registers
+    // pending there extended (under it), then the run's pinning back.
+    let leave_loop = |a: &mut Asm, pending: u32| {
+        let _own = own_scope();
+        sext::extend(a, pending);
+        regs::swap_out(a, &swaps);
+    };
     // A TLB miss, MMIO, misaligned or faulting access, an FP case not done
     // inline: the handler does it all.
     for (l, resume, k, pc, xmm0) in slow {
         dynasm!(a; .arch x64; =>l);
-        sext::extend(&mut a, sx.pending[k]);
+        leave_loop(&mut a, sx.pending[k]);
         if let mem::Check::Span { .. } = checks[k] {
             // Its check covered later accesses, which check nothing: the
             // block ends after it (it is the last of `k + 1`, the budget of
@@ -666,6 +699,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             continue;
         }
         call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
+        regs::swap_in(&mut a, &swaps);
         if let Some(r) = xmm0 {
             fp::reload_xmm0(&mut a, r);
         }
@@ -676,7 +710,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut threaded = 0;
     for (l, k, target) in side {
         dynasm!(a; .arch x64; =>l);
-        sext::extend(&mut a, sx.pending[k]);
+        leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
         match tails.iter().find(|t| t.delta() == target && t.len() <= left) {
             Some(t) if chain => {
@@ -696,7 +730,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // from the entry's.
     if let Some(r) = &round {
         dynasm!(a; .arch x64; =>r.short);
-        sext::extend(&mut a, sx.round);
+        leave_loop(&mut a, sx.round);
         dynasm!(a; .arch x64; jmp =>back_label);
     }
     // Exit stubs of direct jumps: where they lead until patched.
@@ -716,7 +750,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         .map(|(at, l)| (at, a.labels().resolve_dynamic(l).expect("slow paths are defined").0))
         .collect();
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, sites: b.sites, selects, guarded, round: sx.round, threaded }
+    Code { code, start, sites: b.sites, selects, guarded, round: sx.round, threaded, own_pinning: !swaps.is_empty() }
 }
 
 /// Alignment of a block's entry (`block`).

@@ -7,7 +7,10 @@
 //! the registers of the code it finds running and re-pins when another set
 //! would serve better), so every block, the trampoline and the helper
 //! thunk must agree on it: all of them are generated under one
-//! `with_pinning` scope, and a new pinning flushes all code.
+//! `with_pinning` scope, and a new pinning flushes all code. Inside a loop
+//! that goes round by itself a block may swap some for registers of its
+//! own (`loop_pinning`), as long as it swaps back before anything else
+//! runs: its way out, helpers, slow paths.
 
 use std::cell::Cell;
 
@@ -103,19 +106,77 @@ thread_local! {
 /// Run `f`, which generates code, with pinning `p`; restores the previous
 /// one after (also if `f` panics).
 pub(crate) fn with_pinning<T>(p: Pinning, f: impl FnOnce() -> T) -> T {
+    let _restore = enter(p);
+    f()
+}
+
+/// The pinning in effect (`with_pinning`).
+pub(crate) fn current() -> Pinning {
+    CURRENT.with(|c| c.get().0)
+}
+
+/// Generate code with pinning `p` until the result is dropped (then the
+/// previous one again): `with_pinning` for code emitted in pieces.
+pub(crate) fn enter(p: Pinning) -> impl Drop {
     struct Restore((Pinning, [u8; 32]));
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
         }
     }
-    let _restore = Restore(CURRENT.with(|c| c.replace((p, table(p)))));
-    f()
+    Restore(CURRENT.with(|c| c.replace((p, table(p)))))
 }
 
-/// The pinning in effect (`with_pinning`).
-fn current() -> Pinning {
-    CURRENT.with(|c| c.get().0)
+/// A loop's own pinning (`loop_pinning`): (host register, the guest
+/// register the run's pinning keeps there, the one the loop keeps there).
+pub(crate) type Swaps = Vec<(u8, u8, u8)>;
+
+/// For the loop `insns` under the pinning in effect: the pinning that
+/// keeps its most used registers of those left in the `Hart` in the host
+/// registers of pinned ones it never names (a loop counter or sum in the
+/// `Hart` chains each round through memory: a store and a load's
+/// forwarding, some five cycles), and the swaps between the two; `None`
+/// if nothing would move. `uses`: each register's count of operands in
+/// the loop (`count_int_regs`).
+pub(crate) fn loop_pinning(insns: &[cpu_riscv::Insn], uses: &[u16; 32]) -> Option<(Pinning, Swaps)> {
+    // Every register number any field names (FP ones too: only fewer
+    // candidates), so that a victim is surely not read or written.
+    let mut named = 1u32;
+    for i in insns {
+        named |= 1 << (i.rd & 31) | 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31);
+    }
+    let p = current();
+    let mut wanted: Vec<u8> = (1..32u8).filter(|g| uses[usize::from(*g)] > 0 && !p.0.contains(g)).collect();
+    wanted.sort_by_key(|&g| std::cmp::Reverse(uses[usize::from(g)]));
+    let mut out = p.0;
+    let mut swaps = Swaps::new();
+    let mut wanted = wanted.into_iter();
+    for (k, slot) in out.iter_mut().enumerate() {
+        if named & 1 << *slot != 0 {
+            continue;
+        }
+        let Some(g) = wanted.next() else { break };
+        swaps.push((HOSTS[k], *slot, g));
+        *slot = g;
+    }
+    (!swaps.is_empty()).then_some((Pinning(out), swaps))
+}
+
+/// Enter a loop with its own pinning: the run's registers out of the host
+/// registers `swaps` names, the loop's in.
+pub(crate) fn swap_in(a: &mut Asm, swaps: &Swaps) {
+    for &(h, run, own) in swaps {
+        enc::rm(a, W::Q, op::MOV_STORE, h, hart(xr(run)));
+        enc::rm(a, W::Q, op::MOV_LOAD, h, hart(xr(own)));
+    }
+}
+
+/// Leave a loop with its own pinning: back to the run's.
+pub(crate) fn swap_out(a: &mut Asm, swaps: &Swaps) {
+    for &(h, run, own) in swaps {
+        enc::rm(a, W::Q, op::MOV_STORE, h, hart(xr(own)));
+        enc::rm(a, W::Q, op::MOV_LOAD, h, hart(xr(run)));
+    }
 }
 
 /// Scratch host registers of generated code (never pinned).
@@ -300,6 +361,31 @@ mod tests {
         });
         assert_eq!(loc(5), R::Mem(xr(5)));
         assert_eq!(loc(2), R::Host(12));
+    }
+
+    /// A loop keeps its most used registers of the `Hart` in the host
+    /// registers of pinned ones it never names, in their order.
+    #[test]
+    fn a_loop_pins_its_registers_in_place_of_pinned_ones_it_never_names() {
+        use cpu_riscv::decode::decode;
+        // addw t3,a5,t3; addi a3,a3,192; bne t6,a3,.. (t3 x28, t6 x31)
+        let insns = [decode(0x01c7_8e3b), decode(0x0c06_8693), decode(0xfedf_96e3)];
+        let mut uses = [0u16; 32];
+        insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
+        let (p, swaps) = loop_pinning(&insns, &uses).expect("t3 and t6 get host registers");
+        // sp (r12) and a0 (r13), the first pinned ones not named.
+        assert_eq!(swaps, [(12, 2, 28), (13, 10, 31)]);
+        with_pinning(p, || {
+            assert_eq!(loc(28), R::Host(12));
+            assert_eq!(loc(31), R::Host(13));
+            assert_eq!(loc(2), R::Mem(xr(2)));
+            assert_eq!(loc(15), R::Host(15), "a5 stays");
+        });
+        // Nothing to move: every register it uses is pinned already.
+        let insns = [decode(0x00b5_0533)]; // add a0,a0,a1
+        let mut uses = [0u16; 32];
+        insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
+        assert!(loop_pinning(&insns, &uses).is_none());
     }
 
     #[test]

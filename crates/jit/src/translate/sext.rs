@@ -23,8 +23,9 @@
 use cpu_riscv::{Insn, Op};
 use dynasmrt::{dynasm, DynasmApi};
 
+use super::enc::{self, op, W};
 use super::pairs::Pair;
-use super::regs::{loc, R};
+use super::regs::{self, loc, R, RAX};
 use super::{alu, jump, mem, select, Asm};
 
 /// The W operations this leaves unextended (those `alu::emit` does).
@@ -160,12 +161,18 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
 
 /// Jump to the code at offset `to` (before this) unless every register of
 /// `mask` holds a sign-extended 32-bit value.
+/// (Under the run's pinning where the loop has its own: `regs::loop_pinning`.)
 pub(crate) fn guard(a: &mut Asm, mask: u32, to: usize) {
     for g in (1..32u8).filter(|g| mask & 1 << g != 0) {
-        if let R::Host(h) = loc(g) {
-            dynasm!(a; .arch x64; movsxd rax, Rd(h); cmp rax, Rq(h));
-            super::jcc_back(a, super::JNE, to);
+        match loc(g) {
+            R::Host(h) => dynasm!(a; .arch x64; movsxd rax, Rd(h); cmp rax, Rq(h)),
+            R::Mem(d) => {
+                enc::rm(a, W::Q, op::MOVSXD, RAX, regs::hart(d));
+                enc::rm(a, W::Q, &[enc::CMP.load], RAX, regs::hart(d));
+            }
+            R::Zero => continue,
         }
+        super::jcc_back(a, super::JNE, to);
     }
 }
 
