@@ -138,7 +138,13 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     }
     out.push(i_type(-1, counter, 0, counter, 0x1b));
     let back = -4 * out.len() as i32;
-    out.push(b_type(back, 0, counter, 1));
+    // Back while the counter is not zero, above zero, or not below it
+    // (compares with x0 of a W result: `translate::jump::compare`).
+    out.push(match r.below(3) {
+        0 => b_type(back, 0, counter, 1),
+        1 => b_type(back, counter, 0, 4),
+        _ => b_type(back, 0, counter, 5),
+    });
     out
 }
 

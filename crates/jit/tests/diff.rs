@@ -1,7 +1,8 @@
 //! Differential test: random hart state and a random valid encoding of every
-//! operation in `ops.rs` (plus random compressed encodings), each run as a
-//! one-instruction block through the interpreter and through the JIT; the
-//! resulting hart state and memory must be identical.
+//! operation in `ops.rs` (plus random compressed encodings), each run as
+//! the one instruction of a block (and a `j .` after it) through the
+//! interpreter and through the JIT; the resulting hart state and memory
+//! must be identical.
 //!
 //! `TERN_JIT_DIFF_CASES=N` sets the number of cases (default below);
 //! `TERN_JIT_DIFF_SEED` the seed.
@@ -13,8 +14,11 @@ use jit::Jit;
 
 const RAM_BASE: u64 = 0x8000_0000;
 const RAM_SIZE: usize = 0x8000;
-/// The instruction sits at the end of this page, so its block has one instruction.
+/// The instruction sits at the end of this page; the next page starts with
+/// `j .`, where its block (running on into that page) ends.
 const CODE_PAGE: u64 = RAM_BASE + 0x1000;
+/// `jal x0, 0`.
+const J_SELF: u32 = 0x0000_006f;
 /// Registers often point here (loads and stores hit RAM, with any imm).
 const DATA: u64 = RAM_BASE + 0x4000;
 const TRAP_VEC: u64 = RAM_BASE + 0x100;
@@ -118,6 +122,7 @@ fn setup(c: &mut Cpu, state: &Hart, data: &[u8], raw: u32, len: u8) {
     c.ram_write_bytes(RAM_BASE, data).expect("RAM");
     // Through the physical write path, so the old block is dropped as for any code write.
     c.phys_write(state.pc, len, u64::from(raw)).expect("code in RAM");
+    c.phys_write(CODE_PAGE + 0x1000, 4, u64::from(J_SELF)).expect("code in RAM");
     c.hart = state.clone();
     c.flush_tlb();
     // Warm the TLB for the data pages (in the hart's own privilege), so that
@@ -197,8 +202,11 @@ fn one_instruction_blocks_match_the_interpreter() {
         }
         setup(&mut interp, &state, &data, raw, len);
         setup(&mut jitted, &state, &data, raw, len);
-        let si = interp.run(1);
-        let sj = jitted.run(1);
+        // The instruction and the `j .` (a block of two, which the JIT runs
+        // only with the budget for both), or the instruction and whatever
+        // it leads to.
+        let si = interp.run(2);
+        let sj = jitted.run(2);
         let what = describe(&insn, raw, &state);
         assert_eq!(si, sj, "case {case}: {what}: stop reason");
         assert!(interp.hart == jitted.hart, "case {case}: {what}: {}", diff(&interp.hart, &jitted.hart));
@@ -218,5 +226,6 @@ fn one_instruction_blocks_match_the_interpreter() {
     }
     let stats: std::collections::HashMap<_, _> = jitted.engine_stats().into_iter().collect();
     assert!(stats["translated"] >= cases / 2, "the JIT translated too few blocks: {stats:?}");
+    assert!(stats["entered"] >= cases / 2, "generated code ran too few cases: {stats:?}");
     assert!(stats["buffer_flushes"] > 0, "the small code buffer never filled: {stats:?}");
 }

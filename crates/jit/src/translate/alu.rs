@@ -146,6 +146,8 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64, sext: bool) -> bool {
         Op::Add if lea(a, rd, s1, Some(s2), 0) => {}
         Op::Addi if lea(a, rd, s1, None, imm) => {}
         Op::Add => two(a, ADD, rd, s1, src2(), Some(s2)),
+        // neg / negw: x0 - rs2.
+        Op::Sub | Op::Subw if s1 == 0 => negate(a, rd, s2, i.op == Op::Subw, sext),
         Op::Sub => two(a, SUB, rd, s1, src2(), Some(s2)),
         Op::And => two(a, AND, rd, s1, src2(), Some(s2)),
         Op::Or => two(a, OR, rd, s1, src2(), Some(s2)),
@@ -203,6 +205,12 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64, sext: bool) -> bool {
         Op::Srai => two(a, SRA, rd, s1, Src::Imm(i32::from(sh)), None),
         Op::Addiw => two(a, w(ADDW), rd, s1, imm_src, None),
         Op::Slliw => two(a, w(SLLW), rd, s1, Src::Imm(i32::from(shw)), None),
+        // Shifted right by 1 or more, the low half has bit 31 clear: the
+        // 32-bit `shr`, which clears the upper half, extends it already
+        // (but in place in the `Hart` it would leave the upper half).
+        Op::Srliw if shw != 0 && !(rd == s1 && matches!(loc(rd), R::Mem(_))) => {
+            two(a, TwoOp { word: false, ..SRLW }, rd, s1, Src::Imm(i32::from(shw)), None)
+        }
         Op::Srliw => two(a, w(SRLW), rd, s1, Src::Imm(i32::from(shw)), None),
         Op::Sraiw => two(a, w(SRAW), rd, s1, Src::Imm(i32::from(shw)), None),
         Op::Lui => set_imm(a, rd, imm as i64 as u64),
@@ -419,6 +427,29 @@ fn move_to(a: &mut Asm, h: u8, g: u8, word: bool) {
         (true, R::Host(s)) => dynasm!(a; .arch x64; movsxd Rq(h), Rd(s)),
         (true, R::Mem(m)) => enc::rm(a, W::Q, op::MOVSXD, h, hart(m)),
         (true, R::Zero) => dynasm!(a; .arch x64; xor Rd(h), Rd(h)),
+    }
+}
+
+/// rd = -x[g] in one `neg`; with `word` of the low half, sign-extended
+/// where `sext` (as `emit` takes it).
+fn negate(a: &mut Asm, rd: u8, g: u8, word: bool, sext: bool) {
+    let h = match loc(rd) {
+        R::Zero => return,
+        R::Host(h) => h,
+        R::Mem(_) => RAX,
+    };
+    if g != rd || h == RAX {
+        get(a, h, g);
+    }
+    if !word {
+        dynasm!(a; .arch x64; neg Rq(h));
+    } else if sext {
+        dynasm!(a; .arch x64; neg Rd(h); movsxd Rq(h), Rd(h));
+    } else {
+        dynasm!(a; .arch x64; neg Rd(h));
+    }
+    if h == RAX {
+        set(a, rd, RAX);
     }
 }
 

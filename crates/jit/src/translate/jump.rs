@@ -126,15 +126,33 @@ pub(crate) fn is_branch(op: Op) -> bool {
 
 /// Flags for branch `i` (its sources' values as `known`); the branch
 /// whose condition they are to take (`consts::compare`).
-pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known) -> Op {
+/// `pending`: registers whose value is their low half sign-extended
+/// (`sext`); one compared with x0 is compared by its low half, which
+/// orders the same way, signed or not (`sext::reads` counts on it).
+pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known, pending: u32) -> Op {
+    let low = |g: u8| match loc(g) {
+        R::Host(h) if g != 0 && pending & 1 << g != 0 => Some(h),
+        _ => None,
+    };
+    match (i.rs1, i.rs2, low(i.rs1), low(i.rs2)) {
+        (_, 0, Some(h), _) => {
+            dynasm!(a; .arch x64; test Rd(h), Rd(h));
+            return i.op;
+        }
+        (0, _, _, Some(h)) => {
+            dynasm!(a; .arch x64; xor eax, eax; cmp eax, Rd(h));
+            return i.op;
+        }
+        _ => {}
+    }
     let (op, g, rhs) = consts::compare(i.op, i.rs1, i.rs2, known);
     cmp_rhs(a, g, rhs);
     op
 }
 
-/// Jump to `l` if branch `i` is taken.
-pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, l: DynamicLabel) {
-    let op = compare(a, i, known);
+/// Jump to `l` if branch `i` is taken (`pending` as `compare` takes it).
+pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, pending: u32, l: DynamicLabel) {
+    let op = compare(a, i, known, pending);
     jcc(a, op, false, l);
 }
 
@@ -160,8 +178,17 @@ fn go_round(a: &mut Asm, r: &Round) {
 }
 
 /// A block-ending branch or jump at `off` in the block; false if not one.
-/// `round`: the block loops to its start as `Round` says.
-pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Known, round: Option<&Round>) -> bool {
+/// `round`: the block loops to its start as `Round` says; `pending` as
+/// `compare` takes it.
+pub(crate) fn emit(
+    a: &mut Asm,
+    b: &mut Builder,
+    i: &Insn,
+    off: u32,
+    known: Known,
+    pending: u32,
+    round: Option<&Round>,
+) -> bool {
     let off = i64::from(off);
     let next = off + i64::from(i.len);
     let target = off + i64::from(i.imm);
@@ -189,7 +216,7 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, i: &Insn, off: u32, known: Know
             leave_lookup(a, b);
         }
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
-            let op = compare(a, i, known);
+            let op = compare(a, i, known, pending);
             // The conditional jump itself is patched where a target chains.
             if let (Some(r), 0) = (round, target) {
                 let out = a.new_dynamic_label();

@@ -599,7 +599,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             off += u32::from(insn.len);
             continue;
         }
-        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, kn, round.as_ref()) {
+        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, kn, sx.pending[k], round.as_ref()) {
             ended = true;
             break;
         }
@@ -611,7 +611,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             } else {
                 // Not taken: on with the region (`Cpu::decode_block`).
                 let l = a.new_dynamic_label();
-                jump::branch_to(&mut a, insn, kn, l);
+                jump::branch_to(&mut a, insn, kn, sx.pending[k], l);
                 side.push((l, k, i64::from(off) + i64::from(insn.imm)));
             }
             off += u32::from(insn.len);

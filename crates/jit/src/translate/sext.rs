@@ -56,6 +56,9 @@ fn reads(i: &Insn, pair: Pair, r: u8) -> Option<bool> {
         Op::Slli => (i.imm & 63) >= 32,
         // The stored bytes only, not the address.
         Op::Sw | Op::Sh | Op::Sb => i.rs1 != r,
+        // A compare with x0, of the low half (`jump::compare`; a select's
+        // branch, which compares all of it, ends the search before this).
+        op if jump::is_branch(op) => i.rs1 == 0 || i.rs2 == 0,
         _ => false,
     })
 }
@@ -98,13 +101,14 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
     let n = insns.len();
     let mut p = Plan { skip: vec![false; n], pending: vec![0; n], round: 0, exit: 0 };
     let plain = select::plain_ops(insns);
-    // Instructions a select does (its body): they may read or write their
-    // registers or not, so any touching a pending register ends the search.
+    // Instructions a select does (its branch and body): the body may read
+    // or write their registers or not, and the branch compares all 64
+    // bits, so any touching a pending register ends the search.
     let mut in_select = vec![false; n];
     for k in 0..n.saturating_sub(1) {
         if jump::is_branch(insns[k].op) {
             if let Some(h) = select::find(insns, k) {
-                in_select[k + 1..=k + h.body].fill(true);
+                in_select[k..=k + h.body].fill(true);
             }
         }
     }
