@@ -389,20 +389,26 @@ fn is_inline_jump(op: Op) -> bool {
 /// for the latency a load puts on their paths, chose worse pinnings for
 /// `qsort`, measured.)
 pub(crate) fn count_int_regs(i: &Insn, uses: &mut [u16; 32]) {
+    let (rd, rs1, rs2) = int_operands(i);
+    for (on, g) in [(rd, i.rd), (rs1, i.rs1), (rs2, i.rs2)] {
+        if on && g != 0 {
+            let u = &mut uses[usize::from(g & 31)];
+            *u = u.saturating_add(1);
+        }
+    }
+}
+
+/// Whether `i`'s rd, rs1 and rs2 fields are integer registers it uses, by
+/// its format in the operation table.
+fn int_operands(i: &Insn) -> (bool, bool, bool) {
     use cpu_riscv::Format as F;
-    let (rd, rs1, rs2) = match i.info().map(|o| o.format) {
+    match i.info().map(|o| o.format) {
         Some(F::R | F::Amo) => (true, true, true),
         Some(F::I | F::Shift | F::Load | F::Jalr | F::Csr | F::Lr) => (true, true, false),
         Some(F::Store | F::B | F::Sfence) => (false, true, true),
         Some(F::U | F::J | F::CsrI | F::FCmp | F::FtoXrm | F::FtoX) => (true, false, false),
         Some(F::FLoad | F::FStore | F::XtoFrm | F::XtoF) => (false, true, false),
         _ => (false, false, false),
-    };
-    for (on, g) in [(rd, i.rd), (rs1, i.rs1), (rs2, i.rs2)] {
-        if on && g != 0 {
-            let u = &mut uses[usize::from(g & 31)];
-            *u = u.saturating_add(1);
-        }
     }
 }
 
@@ -477,7 +483,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let own = looping.then(|| {
         let mut uses = [0u16; 32];
         insns.iter().for_each(|i| count_int_regs(i, &mut uses));
-        regs::loop_pinning(insns, &uses)
+        let written = insns.iter().filter(|i| int_operands(i).0).fold(0u32, |w, i| w | 1 << (i.rd & 31));
+        regs::loop_pinning(insns, &uses, written)
     });
     let (own_pins, swaps) = own.flatten().map_or((None, Vec::new()), |(p, s)| (Some(p), s));
     let own_scope = || own_pins.map(regs::enter);

@@ -132,13 +132,15 @@ pub(crate) fn enter(p: Pinning) -> impl Drop {
 pub(crate) type Swaps = Vec<(u8, u8, u8)>;
 
 /// For the loop `insns` under the pinning in effect: the pinning that
-/// keeps its most used registers of those left in the `Hart` in the host
-/// registers of pinned ones it never names (a loop counter or sum in the
-/// `Hart` chains each round through memory: a store and a load's
-/// forwarding, some five cycles), and the swaps between the two; `None`
-/// if nothing would move. `uses`: each register's count of operands in
-/// the loop (`count_int_regs`).
-pub(crate) fn loop_pinning(insns: &[cpu_riscv::Insn], uses: &[u16; 32]) -> Option<(Pinning, Swaps)> {
+/// keeps its most used registers of those it writes (`written`) and the
+/// run leaves in the `Hart` in the host registers of pinned ones it never
+/// names (a loop counter or sum in the `Hart` chains each round through
+/// memory: a store and a load's forwarding, some five cycles; one it only
+/// reads costs a load folded into an operation, less than swapping it in
+/// and out of short loops), and the swaps between the two; `None` if
+/// nothing would move. `uses`: each register's count of operands in the
+/// loop (`count_int_regs`).
+pub(crate) fn loop_pinning(insns: &[cpu_riscv::Insn], uses: &[u16; 32], written: u32) -> Option<(Pinning, Swaps)> {
     // Every register number any field names (FP ones too: only fewer
     // candidates), so that a victim is surely not read or written.
     let mut named = 1u32;
@@ -146,7 +148,8 @@ pub(crate) fn loop_pinning(insns: &[cpu_riscv::Insn], uses: &[u16; 32]) -> Optio
         named |= 1 << (i.rd & 31) | 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31);
     }
     let p = current();
-    let mut wanted: Vec<u8> = (1..32u8).filter(|g| uses[usize::from(*g)] > 0 && !p.0.contains(g)).collect();
+    let mut wanted: Vec<u8> =
+        (1..32u8).filter(|g| uses[usize::from(*g)] > 0 && written & 1 << g != 0 && !p.0.contains(g)).collect();
     wanted.sort_by_key(|&g| std::cmp::Reverse(uses[usize::from(g)]));
     let mut out = p.0;
     let mut swaps = Swaps::new();
@@ -372,7 +375,8 @@ mod tests {
         let insns = [decode(0x01c7_8e3b), decode(0x0c06_8693), decode(0xfedf_96e3)];
         let mut uses = [0u16; 32];
         insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-        let (p, swaps) = loop_pinning(&insns, &uses).expect("t3 and t6 get host registers");
+        let written = 1 << 28 | 1 << 13;
+        let (p, swaps) = loop_pinning(&insns, &uses, written | 1 << 31).expect("t3 and t6 get host registers");
         // sp (r12) and a0 (r13), the first pinned ones not named.
         assert_eq!(swaps, [(12, 2, 28), (13, 10, 31)]);
         with_pinning(p, || {
@@ -381,11 +385,14 @@ mod tests {
             assert_eq!(loc(2), R::Mem(xr(2)));
             assert_eq!(loc(15), R::Host(15), "a5 stays");
         });
+        // t6 is only read: it stays in the `Hart`.
+        let (_, swaps) = loop_pinning(&insns, &uses, written).expect("t3 gets a host register");
+        assert_eq!(swaps, [(12, 2, 28)]);
         // Nothing to move: every register it uses is pinned already.
         let insns = [decode(0x00b5_0533)]; // add a0,a0,a1
         let mut uses = [0u16; 32];
         insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-        assert!(loop_pinning(&insns, &uses).is_none());
+        assert!(loop_pinning(&insns, &uses, 1 << 10).is_none());
     }
 
     #[test]
