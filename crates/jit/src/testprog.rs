@@ -150,14 +150,20 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
 
 /// A branch in a region to a short block of operations and a jump
 /// (`if (c) { i++; continue; }`: `translate::Tail`): the branch at index
-/// `i`, instructions of the program's kinds after it, a jump over the
-/// short block, then the short block, whose jump leads to some instruction
-/// of the program (of `n`), the branch's own region's start at times.
+/// `i` (or after a jump to it), instructions of the program's kinds after
+/// it, a jump over the short block, then the short block, whose jump
+/// leads to some instruction of the program (of `n`), or back to the
+/// branch.
 fn threaded_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
     let body = 2 + r.below(4) as usize;
     let ops = r.below(4) as usize;
     let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
-    let mut out = vec![b_type(4 * (body as i32 + 2), rs(r), rs(r), f3)];
+    // Half the time a block starts at the branch (a jump to it before),
+    // and the short block leads back there: a loop round the side exit.
+    let lead = r.below(2) == 0;
+    let mut out = if lead { vec![j_type(4, 0)] } else { Vec::new() };
+    let i = i + out.len();
+    out.push(b_type(4 * (body as i32 + 2), rs(r), rs(r), f3));
     for k in 0..body {
         out.push(random_insn(r, i + 1 + k, n));
     }
@@ -166,8 +172,8 @@ fn threaded_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
         let d = rd(r);
         out.push(if r.below(2) == 0 { op(r, d) } else { op_imm(r, d) });
     }
-    let at = (i + out.len()) as i32;
-    let t = if r.below(2) == 0 { i as i32 } else { r.below(n as u64 + 1) as i32 };
+    let at = (i - usize::from(lead) + out.len()) as i32;
+    let t = if lead || r.below(2) == 0 { i as i32 } else { r.below(n as u64 + 1) as i32 };
     let link = if r.below(4) == 0 { rd(r) } else { 0 };
     out.push(j_type((t - at) * 4, link));
     out

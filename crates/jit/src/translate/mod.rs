@@ -572,6 +572,13 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
+    // Past the entry's checks: where a side exit whose tail leads back to
+    // the start goes round (`tail`), if there is nothing else to check.
+    let past_entry = (chain && round.is_none() && second.is_none() && fp.is_none()).then(|| {
+        let l = a.new_dynamic_label();
+        dynasm!(a; .arch x64; =>l);
+        l
+    });
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
         dynasm!(a; .arch x64; jmp =>r.body);
@@ -720,6 +727,17 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
         match tails.iter().find(|t| t.delta() == target && t.len() <= left) {
+            // Back to the start: round past the entry, with one budget
+            // check for the tail and the next round (as the entry's, back
+            // to `back_label` when short: the tail's own part of the
+            // budget fits in what was given back).
+            Some(t) if t.target() == 0 && past_entry.is_some() => {
+                tail::ops(&mut a, &b, t);
+                budget(&mut a, left - t.len() - n);
+                let body = past_entry.expect("checked");
+                dynasm!(a; .arch x64; jge =>body; jmp =>back_label);
+                threaded += 1;
+            }
             Some(t) if chain => {
                 if left > t.len() {
                     budget(&mut a, left - t.len());

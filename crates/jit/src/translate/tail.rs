@@ -41,6 +41,12 @@ impl Tail {
         self.delta
     }
 
+    /// Where its `jal` leads (bytes from the region's start).
+    pub(crate) fn target(&self) -> i64 {
+        let before: i64 = self.insns[..self.insns.len() - 1].iter().map(|i| i64::from(i.len)).sum();
+        self.insns.last().map_or(0, |j| self.delta + before + i64::from(j.imm))
+    }
+
     /// Its length in instructions (as the budget counts).
     pub(crate) fn len(&self) -> i32 {
         self.insns.len() as i32
@@ -61,6 +67,12 @@ pub(crate) fn side_exits(insns: &[Insn]) -> impl Iterator<Item = i64> + '_ {
 
 /// Do `t`'s operations, then its jump (`jump::leave_to`).
 pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
+    ops(a, b, t);
+    jump::leave_to(a, b, t.target());
+}
+
+/// Do `t`'s operations and its `jal`'s link, not its jump.
+pub(crate) fn ops(a: &mut Asm, b: &Builder, t: &Tail) {
     let Some((jal, ops)) = t.insns.split_last() else { return };
     let mut off = t.delta;
     for i in ops {
@@ -70,5 +82,4 @@ pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
     }
     let link = b.vpc.wrapping_add(off as u64).wrapping_add(u64::from(jal.len));
     regs::set_imm(a, jal.rd, link);
-    jump::leave_to(a, b, off + i64::from(jal.imm));
 }
