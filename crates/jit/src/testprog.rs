@@ -152,8 +152,8 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
 /// (`if (c) { i++; continue; }`: `translate::Tail`): the branch at index
 /// `i` (or after a jump to it), instructions of the program's kinds after
 /// it, a jump over the short block, then the short block, whose jump
-/// leads to some instruction of the program (of `n`), or back to the
-/// branch.
+/// leads to some instruction of the program (of `n`), back to the branch,
+/// or through x9 (a `return`).
 fn threaded_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
     let body = 2 + r.below(4) as usize;
     let ops = r.below(4) as usize;
@@ -175,7 +175,12 @@ fn threaded_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
     let at = (i - usize::from(lead) + out.len()) as i32;
     let t = if lead || r.below(2) == 0 { i as i32 } else { r.below(n as u64 + 1) as i32 };
     let link = if r.below(4) == 0 { rd(r) } else { 0 };
-    out.push(j_type((t - at) * 4, link));
+    if !lead && r.below(4) == 0 {
+        // A `return`: jalr through x9, which points into the program.
+        out.push(i_type((r.below(8) as i32 - 4) * 4, 9, 0, link, 0x67));
+    } else {
+        out.push(j_type((t - at) * 4, link));
+    }
     out
 }
 

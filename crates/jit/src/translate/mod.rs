@@ -731,8 +731,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             // check for the tail and the next round (as the entry's, back
             // to `back_label` when short: the tail's own part of the
             // budget fits in what was given back).
-            Some(t) if t.target() == 0 && past_entry.is_some() => {
-                tail::ops(&mut a, &b, t);
+            Some(t) if t.target() == Some(0) && past_entry.is_some() => {
+                tail::ops_and_link(&mut a, &b, t);
                 budget(&mut a, left - t.len() - n);
                 let body = past_entry.expect("checked");
                 dynasm!(a; .arch x64; jge =>body; jmp =>back_label);

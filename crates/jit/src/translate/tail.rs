@@ -1,14 +1,15 @@
 //! Side exits threaded through short blocks. A taken branch inside a
-//! region that leads to a few simple operations and a direct jump (`if (c)
-//! { i++; continue; }`, a `switch` case's `state = 3; break;`) does those
-//! operations on its way out and goes on where the jump leads: one block
-//! change (the small block's budget check and a jump) fewer each time it
-//! is taken, and where the jump leads back to the region's start, a loop
-//! of one block. The copied bytes become part of the region
+//! region that leads to a few simple operations and a jump (`if (c) { i++;
+//! continue; }`, a `switch` case's `state = 3; break;`, `return 0;`) does
+//! those operations on its way out and goes on where the jump leads: one
+//! block change (the small block's budget check and a jump) fewer each
+//! time it is taken, and where the jump leads back to the region's start,
+//! a loop of one block. The copied bytes become part of the region
 //! (`Cpu::add_block_part`), so that writing them drops it.
 
 use cpu_riscv::{Insn, Op};
 
+use super::consts::Known;
 use super::{alu, jump, regs, Asm, Builder};
 
 /// Most instructions copied, the jump included.
@@ -25,11 +26,12 @@ pub(crate) struct Tail {
 
 impl Tail {
     /// The tail of code `run` (decoded at `delta`): its operations up to
-    /// and including the first `jal`, if all before it are simple
-    /// (`alu::is_inline`: they only write rd, and are done inline).
+    /// and including the first `jal` or `jalr` (a `return x;`), if all
+    /// before it are simple (`alu::is_inline`: they only write rd, and
+    /// are done inline).
     pub(crate) fn of(delta: i64, run: &[Insn]) -> Option<Tail> {
         let end = run.iter().position(|i| !alu::is_inline(i))?;
-        (run[end].op == Op::Jal).then(|| Tail { delta, insns: run[..=end].to_vec() })
+        matches!(run[end].op, Op::Jal | Op::Jalr).then(|| Tail { delta, insns: run[..=end].to_vec() })
     }
 
     /// Its length in bytes.
@@ -41,10 +43,12 @@ impl Tail {
         self.delta
     }
 
-    /// Where its `jal` leads (bytes from the region's start).
-    pub(crate) fn target(&self) -> i64 {
-        let before: i64 = self.insns[..self.insns.len() - 1].iter().map(|i| i64::from(i.len)).sum();
-        self.insns.last().map_or(0, |j| self.delta + before + i64::from(j.imm))
+    /// Where its `jal` leads (bytes from the region's start); `None` for
+    /// a `jalr`.
+    pub(crate) fn target(&self) -> Option<i64> {
+        let (last, ops) = self.insns.split_last()?;
+        let before: i64 = ops.iter().map(|i| i64::from(i.len)).sum();
+        (last.op == Op::Jal).then(|| self.delta + before + i64::from(last.imm))
     }
 
     /// Its length in instructions (as the budget counts).
@@ -65,21 +69,32 @@ pub(crate) fn side_exits(insns: &[Insn]) -> impl Iterator<Item = i64> + '_ {
     })
 }
 
-/// Do `t`'s operations, then its jump (`jump::leave_to`).
+/// Do `t`'s operations, then its jump (as a block's last: `jump::emit`).
 pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
-    ops(a, b, t);
-    jump::leave_to(a, b, t.target());
+    let Some((jump, _)) = t.insns.split_last() else { return };
+    let off = ops(a, b, t);
+    let done = jump::emit(a, b, jump, off, Known::default(), 0, None);
+    debug_assert!(done, "Tail::of ends every tail with a jump");
 }
 
-/// Do `t`'s operations and its `jal`'s link, not its jump.
-pub(crate) fn ops(a: &mut Asm, b: &Builder, t: &Tail) {
-    let Some((jal, ops)) = t.insns.split_last() else { return };
+/// Do `t`'s operations (not its jump); returns the jump's offset from the
+/// region's start.
+fn ops(a: &mut Asm, b: &Builder, t: &Tail) -> u32 {
     let mut off = t.delta;
-    for i in ops {
+    for i in &t.insns[..t.insns.len().saturating_sub(1)] {
         let done = alu::emit(a, i, b.vpc.wrapping_add(off as u64), true);
         debug_assert!(done, "Tail::of takes only inline operations");
         off += i64::from(i.len);
     }
-    let link = b.vpc.wrapping_add(off as u64).wrapping_add(u64::from(jal.len));
-    regs::set_imm(a, jal.rd, link);
+    off as u32
+}
+
+/// Do `t`'s operations and its `jal`'s link, for a way round to the
+/// region's start (`target` 0).
+pub(crate) fn ops_and_link(a: &mut Asm, b: &Builder, t: &Tail) {
+    let off = ops(a, b, t);
+    if let Some(jal) = t.insns.last() {
+        let link = b.vpc.wrapping_add(u64::from(off)).wrapping_add(u64::from(jal.len));
+        regs::set_imm(a, jal.rd, link);
+    }
 }
