@@ -945,7 +945,9 @@ impl Shared {
 }
 
 /// Code the side exits of block `insns` at physical `pa` may do themselves
-/// (`translate::Tail`): in its page, registered as part of the block.
+/// (`translate::Tail`): in its page, registered as part of the block (all
+/// of it, though a branch done as a select copies none: a write there then
+/// costs a needless translation, nothing worse).
 fn tails_of(cpu: &mut Cpu, pa: u64, insns: &[Insn]) -> Vec<Tail> {
     let mut tails: Vec<Tail> = Vec::new();
     for delta in translate::side_exits(insns) {

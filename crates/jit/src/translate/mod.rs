@@ -726,19 +726,19 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
-        match tails.iter().find(|t| t.delta() == target && t.len() <= left) {
+        let tail = tails.iter().find(|t| chain && t.delta() == target && t.len() <= left);
+        match (tail, past_entry) {
             // Back to the start: round past the entry, with one budget
             // check for the tail and the next round (as the entry's, back
             // to `back_label` when short: the tail's own part of the
             // budget fits in what was given back).
-            Some(t) if t.target() == Some(0) && past_entry.is_some() => {
+            (Some(t), Some(body)) if t.target() == Some(0) => {
                 tail::ops_and_link(&mut a, &b, t);
                 budget(&mut a, left - t.len() - n);
-                let body = past_entry.expect("checked");
                 dynasm!(a; .arch x64; jge =>body; jmp =>back_label);
                 threaded += 1;
             }
-            Some(t) if chain => {
+            (Some(t), _) => {
                 if left > t.len() {
                     budget(&mut a, left - t.len());
                 }
