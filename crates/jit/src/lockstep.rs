@@ -17,7 +17,10 @@
 //! same time. Interrupt lines driven by other threads are not frozen; the
 //! run loop samples them between blocks only, as before.
 //!
-//! Chaining is off, so each JIT run is one block.
+//! Chaining is off, so each JIT run is one block, which may go round by
+//! itself (a loop to its own start, a side exit leading back to it:
+//! `translate::Env::loops`) or copy a short block into a side exit: the
+//! interpreter replays however many instructions that ran.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -423,6 +423,10 @@ pub(crate) fn uses_fp_mode(insns: &[Insn]) -> bool {
 pub(crate) struct Env {
     /// Chain direct jumps and look up others (else every exit returns).
     pub chain: bool,
+    /// Let the block go round by itself (a loop to its start, a side exit
+    /// leading back to it) and copy short blocks into its side exits
+    /// (`tail`); these run more instructions in one run of the block.
+    pub loops: bool,
     /// The FP fast paths' mode (`None`: it has none: `!uses_fp_mode`).
     pub fp: Option<FpMode>,
     /// The direct-read window its loads use (and its stores: guarded, or
@@ -442,7 +446,7 @@ pub(crate) struct Env {
 /// `insn_ptrs[i]` is a stable pointer to `insns[i]` for helpers. `tails`:
 /// code its side exits may copy (`tail`), by target.
 pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize, env: Env, tails: &[Tail]) -> Code {
-    let Env { chain, fp, direct, thunk, exit, after, refill } = env;
+    let Env { chain, loops, fp, direct, thunk, exit, after, refill } = env;
     let At { pa, vpc, second } = at;
     // Room for a typical block up front: growing the buffers as code is
     // pushed was most of translation's time (realloc after realloc).
@@ -475,7 +479,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // A loop to the block's own start may leave W results unextended round
     // it (`sext`): its way round then skips the entry's checks (of which
     // such a block has only the budget's) for a budget check of its own.
-    let looping = sext::loops(insns, chain) && second.is_none() && fp.is_none();
+    let looping = sext::loops(insns, loops) && second.is_none() && fp.is_none();
     // Such a loop may keep registers the run leaves in the `Hart` in host
     // registers of its own while it goes round (`regs::loop_pinning`): its
     // body is generated under that pinning, swapped in past the entry's
@@ -574,7 +578,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     jcc_back(&mut a, JL, back_at);
     // Past the entry's checks: where a side exit whose tail leads back to
     // the start goes round (`tail`), if there is nothing else to check.
-    let past_entry = (chain && round.is_none() && second.is_none() && fp.is_none()).then(|| {
+    let past_entry = (loops && round.is_none() && second.is_none() && fp.is_none()).then(|| {
         let l = a.new_dynamic_label();
         dynasm!(a; .arch x64; =>l);
         l
@@ -726,7 +730,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
-        let tail = tails.iter().find(|t| chain && t.delta() == target && t.len() <= left);
+        let tail = tails.iter().find(|t| loops && t.delta() == target && t.len() <= left);
         match (tail, past_entry) {
             // Back to the start: round past the entry, with one budget
             // check for the tail and the next round (as the entry's, back
@@ -893,6 +897,7 @@ mod tests {
     /// not sites.
     const ENV: Env = Env {
         chain: true,
+        loops: true,
         fp: None,
         direct: None,
         thunk: 0x10_0000,

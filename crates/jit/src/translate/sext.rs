@@ -86,13 +86,14 @@ pub(crate) struct Plan {
     pub exit: u32,
 }
 
-/// Whether the block `insns` ends with a jump to its own start that
-/// chains (`chain`): `Plan::round` can then be nonzero.
-pub(crate) fn loops(insns: &[Insn], chain: bool) -> bool {
+/// Whether the block `insns` ends with a jump to its own start and may go
+/// round by itself (`allowed`: `Env::loops`): `Plan::round` can then be
+/// nonzero.
+pub(crate) fn loops(insns: &[Insn], allowed: bool) -> bool {
     let Some(last) = insns.last() else { return false };
     let off: i64 = insns[..insns.len() - 1].iter().map(|i| i64::from(i.len)).sum();
     let to_start = off + i64::from(last.imm) == 0;
-    chain && to_start && (jump::is_branch(last.op) || last.op == Op::Jal)
+    allowed && to_start && (jump::is_branch(last.op) || last.op == Op::Jal)
 }
 
 /// The extensions of block `insns` to leave out, and where the registers
