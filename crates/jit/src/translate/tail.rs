@@ -16,11 +16,11 @@ use super::{alu, jump, regs, Asm, Builder};
 pub(crate) const MAX_TAIL: usize = 4;
 
 /// The code at `delta` bytes from the region's start to copy into its side
-/// exits there: simple operations, then a `jal`.
+/// exits there: simple operations, then a `jal` or `jalr`.
 #[derive(Debug, Clone)]
 pub(crate) struct Tail {
     delta: i64,
-    /// Never empty; the last a `jal`.
+    /// Never empty; the last a `jal` or `jalr` (`Tail::of`).
     insns: Vec<Insn>,
 }
 
