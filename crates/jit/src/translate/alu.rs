@@ -156,6 +156,11 @@ pub(crate) fn emit(a: &mut Asm, i: &Insn, pc: u64, sext: bool) -> bool {
         Op::Sll => by_cl(a, SLL, i),
         Op::Srl => by_cl(a, SRL, i),
         Op::Sra => by_cl(a, SRA, i),
+        // sgtz, snez: x0 < rs2 is rs2 > 0 (signed), rs2 != 0 (unsigned).
+        Op::Slt | Op::Sltu if s1 == 0 => {
+            cmp_rhs(a, s2, Rhs::Imm(0));
+            set_flag(a, rd, if i.op == Op::Slt { Cond::Greater } else { Cond::NotEqual });
+        }
         Op::Slt | Op::Sltu => {
             cmp(a, s1, s2);
             set_less(a, rd, i.op == Op::Sltu);
@@ -270,6 +275,15 @@ pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
     };
     // rs1 from `rax` (in place), or where it lives (`get`).
     let s1 = src(i.rs1);
+    // rs1 OP 0 (mv, sext.w: `if (x < m) m = x;` on `int`s): one move.
+    if o.zero_is_identity && matches!(s2, Src::Imm(0)) {
+        match (s1, o.word) {
+            (Src::Reg(RAX), false) => {}
+            (Src::Reg(RAX), true) => dynasm!(a; .arch x64; movsxd rax, eax),
+            _ => move_to(a, RAX, i.rs1, o.word),
+        }
+        return;
+    }
     match (s1, s2) {
         (Src::Reg(RAX), _) => {}
         (_, Src::Reg(RAX)) if o.commutes => s2 = s1,
@@ -480,13 +494,34 @@ fn lea(a: &mut Asm, rd: u8, rs1: u8, rs2: Option<u8>, imm: i32) -> bool {
 /// rd = 1 if the last compare found its first operand less than the second
 /// (as unsigned numbers if `unsigned`), else 0.
 fn set_less(a: &mut Asm, rd: u8, unsigned: bool) {
-    if unsigned {
-        dynasm!(a; .arch x64; setb al);
-    } else {
-        dynasm!(a; .arch x64; setl al);
+    set_flag(a, rd, if unsigned { Cond::Below } else { Cond::Less });
+}
+
+/// A condition of the last compare (`set_flag`).
+#[derive(Clone, Copy)]
+enum Cond {
+    Below,
+    Less,
+    Greater,
+    NotEqual,
+}
+
+/// rd = 1 if condition `c` of the last compare holds, else 0: zero-extended
+/// straight into rd's host register if it has one.
+fn set_flag(a: &mut Asm, rd: u8, c: Cond) {
+    match c {
+        Cond::Below => dynasm!(a; .arch x64; setb al),
+        Cond::Less => dynasm!(a; .arch x64; setl al),
+        Cond::Greater => dynasm!(a; .arch x64; setg al),
+        Cond::NotEqual => dynasm!(a; .arch x64; setne al),
     }
-    dynasm!(a; .arch x64; movzx eax, al);
-    set(a, rd, RAX);
+    match loc(rd) {
+        R::Host(h) => dynasm!(a; .arch x64; movzx Rd(h), al),
+        _ => {
+            dynasm!(a; .arch x64; movzx eax, al);
+            set(a, rd, RAX);
+        }
+    }
 }
 
 /// rax = rax / rcx (or the remainder, `rem`), at width `$r` (`Rd`, with
