@@ -82,6 +82,7 @@ pub(crate) fn report(jit: &Jit) -> String {
     let _ = writeln!(t, "avg guest insns/TB  {avg_insns:.1} max={}", s.max_block_insns);
     let _ = writeln!(t, "chained jumps       {}", s.chained);
     let _ = writeln!(t, "branches as selects {}", s.selects);
+    let _ = writeln!(t, "loops going round   {}", s.self_loops);
     let _ = writeln!(t, "loops left unextended {} (entered unextended {})", s.round_loops, s.round_unextended);
     let _ = writeln!(t, "side exits threaded {}", s.threaded);
     let _ = writeln!(t, "loops pinned apart {}", s.loop_pinned);

@@ -150,6 +150,9 @@ pub struct Stats {
     /// Conditional branches translated as selects, without a jump
     /// (`translate::select`).
     pub selects: u64,
+    /// Blocks looping to their own start, going round past the entry
+    /// (`translate::jump::Round`).
+    pub self_loops: u64,
     /// Blocks looping to their own start with W results left unextended
     /// round the loop (`translate::sext`), and times such a block was
     /// entered with one of them not sign-extended (the interpreter ran it).
@@ -672,6 +675,7 @@ impl Jit {
         self.stats.translated += 1;
         self.stats.cross_page += u64::from(second.is_some());
         self.stats.selects += out.selects;
+        self.stats.self_loops += u64::from(out.looping);
         self.stats.round_loops += u64::from(out.round != 0);
         self.stats.threaded += out.threaded;
         self.stats.loop_pinned += u64::from(out.own_pinning);
@@ -821,6 +825,7 @@ impl Engine for Jit {
             ("translate_ns", s.translate_ns),
             ("entered", s.entered),
             ("selects", s.selects),
+            ("self_loops", s.self_loops),
             ("round_loops", s.round_loops),
             ("round_unextended", s.round_unextended),
             ("threaded", s.threaded),

@@ -156,8 +156,8 @@ pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, pending: u32, l: Dy
     jcc(a, op, false, l);
 }
 
-/// The way round a loop to the block's start that leaves registers
-/// pending (`sext`) or keeps a pinning of its own (`swaps`): to `body`,
+/// The way round a loop to the block's start, which may leave registers
+/// pending (`sext`) or keep a pinning of its own (`swaps`): to `body`,
 /// past the entry's checks, with a budget check of its own (`short` when
 /// it is spent); `exit`: the registers to extend on the way out of the
 /// loop.

@@ -344,6 +344,8 @@ pub(crate) struct Code {
     pub selects: u64,
     /// Guarded stores: (offset of the store, offset of its slow path).
     pub guarded: Vec<(usize, usize)>,
+    /// A loop to its own start, going round by itself (`jump::Round`).
+    pub looping: bool,
     /// Guest registers its way round a loop leaves pending (`sext`): the
     /// code runs only if they are sign-extended on entry.
     pub round: u32,
@@ -476,10 +478,18 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let checks = mem::plan(insns, direct.as_ref());
     // Shift pairs done as extensions; W results nobody extends.
     let pairs = pairs::plan(insns);
-    // A loop to the block's own start may leave W results unextended round
-    // it (`sext`): its way round then skips the entry's checks (of which
-    // such a block has only the budget's) for a budget check of its own.
-    let looping = sext::loops(insns, loops) && second.is_none() && fp.is_none();
+    // A loop to the block's own start goes round past the entry's checks
+    // with a budget check of its own (no jump to an exit stub and back to
+    // the entry each round), and may leave W results unextended round it
+    // (`sext`). FP blocks of the fast mode too: nothing in a block changes
+    // the mode but a CSR write, which ends it, so going round needs no
+    // new check (inline FP operations only accrue flags; a helper's may
+    // too, which leaves frm and NX, so the mode, as they were:
+    // `fp::mode_of`): mix's FP loop skips eight instructions a round. Not
+    // the slower modes, whose code a state that has become fast should
+    // leave on its next entry, for the fast mode's.
+    let fp_stays = matches!(fp, None | Some(FpMode::Fast));
+    let looping = sext::loops(insns, loops) && second.is_none() && fp_stays;
     // Such a loop may keep registers the run leaves in the `Hart` in host
     // registers of its own while it goes round (`regs::loop_pinning`): its
     // body is generated under that pinning, swapped in past the entry's
@@ -509,7 +519,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
-    let round = (sx.round != 0 || !swaps.is_empty()).then(|| jump::Round {
+    let round = looping.then(|| jump::Round {
         body: a.new_dynamic_label(),
         short: a.new_dynamic_label(),
         n,
@@ -578,7 +588,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     jcc_back(&mut a, JL, back_at);
     // Past the entry's checks: where a side exit whose tail leads back to
     // the start goes round (`tail`), if there is nothing else to check.
-    let past_entry = (loops && round.is_none() && second.is_none() && fp.is_none()).then(|| {
+    let past_entry = (loops && round.is_none() && second.is_none() && fp_stays).then(|| {
         let l = a.new_dynamic_label();
         dynasm!(a; .arch x64; =>l);
         l
@@ -779,7 +789,17 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         .map(|(at, l)| (at, a.labels().resolve_dynamic(l).expect("slow paths are defined").0))
         .collect();
     let code = a.finalize().expect("block assembles: all labels are defined");
-    Code { code, start, sites: b.sites, selects, guarded, round: sx.round, threaded, own_pinning: !swaps.is_empty() }
+    Code {
+        code,
+        start,
+        sites: b.sites,
+        selects,
+        guarded,
+        looping,
+        round: sx.round,
+        threaded,
+        own_pinning: !swaps.is_empty(),
+    }
 }
 
 /// Alignment of a block's entry (`block`).
