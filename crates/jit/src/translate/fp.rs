@@ -132,9 +132,9 @@ fn check_boxed(a: &mut Asm, r: u8, slow: DynamicLabel) {
 fn check_result_d(a: &mut Asm, slow: DynamicLabel) {
     dynasm!(a; .arch x64
         ; movq rax, xmm0
-        ; mov rcx, rax
-        ; shr rcx, 52
-        ; and ecx, 0x7ff
+        // The exponent: shifted left past the sign, then right past the rest.
+        ; lea rcx, [rax + rax]
+        ; shr rcx, 53
         ; sub ecx, 2
         ; cmp ecx, 0x7fd
         ; jae =>slow
@@ -145,9 +145,8 @@ fn check_result_d(a: &mut Asm, slow: DynamicLabel) {
 fn check_result_s(a: &mut Asm, slow: DynamicLabel) {
     dynasm!(a; .arch x64
         ; movd eax, xmm0
-        ; mov ecx, eax
-        ; shr ecx, 23
-        ; and ecx, 0xff
+        ; lea ecx, [rax + rax]
+        ; shr ecx, 24
         ; sub ecx, 2
         ; cmp ecx, 0xfd
         ; jae =>slow
