@@ -148,6 +148,28 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// A small value and a W operation on it (`translate::ranges` does it in
+/// 64 bits): `andi` with a mask of up to 12 bits (sometimes negative: no
+/// bound), `lbu` or `srliw`, then `negw`, `addw`, `subw`, `addiw` or
+/// `slliw` reading it.
+fn narrowed(r: &mut impl Entropy) -> [u32; 2] {
+    let (d, s) = (rd(r), rs(r));
+    let first = match r.below(3) {
+        0 => i_type((r.next() as i32) >> 20, s, 7, d, 0x13),
+        1 => i_type(r.below(64) as i32 * 8, 8, 4, d, 0x03),
+        _ => i_type(r.below(32) as i32, s, 5, d, 0x1b),
+    };
+    let (d2, other) = (rd(r), if r.below(2) == 0 { d } else { rs(r) });
+    let second = match r.below(5) {
+        0 => r_type(0x20, d, 0, 0, d2, 0x3b),
+        1 => r_type(0, other, d, 0, d2, 0x3b),
+        2 => r_type(0x20, other, d, 0, d2, 0x3b),
+        3 => i_type((r.next() as i32) >> 20, d, 0, d2, 0x1b),
+        _ => i_type(r.below(32) as i32, d, 1, d2, 0x1b),
+    };
+    [first, second]
+}
+
 /// A branch in a region to a short block of operations and a jump
 /// (`if (c) { i++; continue; }`: `translate::Tail`): the branch at index
 /// `i` (or after a jump to it), instructions of the program's kinds after
@@ -416,6 +438,8 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         let i = prog.len();
         if r.below(10) == 0 && i + 8 < n {
             prog.extend(threaded_exit(r, i, n));
+        } else if r.below(12) == 0 && i + 2 < n {
+            prog.extend(narrowed(r));
         } else if r.below(8) == 0 && i + 1 < n {
             let body = 1 + r.below((n - i - 1).min(5) as u64) as usize;
             prog.extend(hammock(r, body));

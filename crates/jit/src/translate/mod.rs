@@ -47,6 +47,7 @@ mod fp;
 mod jump;
 mod mem;
 mod pairs;
+mod ranges;
 pub(crate) mod regs;
 mod select;
 mod sext;
@@ -474,6 +475,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // Operations with a source the block knows take it as an immediate.
     let (folded, known) = consts::fold(insns, vpc);
     let insns: &[Insn] = folded.as_deref().unwrap_or(insns);
+    // W operations on small values as 64-bit ones (no extension).
+    let widened = ranges::narrow(insns);
+    let insns: &[Insn] = widened.as_deref().unwrap_or(insns);
     // Window checks shared by accesses from one base register.
     let checks = mem::plan(insns, direct.as_ref());
     // Shift pairs done as extensions; W results nobody extends.
