@@ -226,10 +226,15 @@ fn hammock(r: &mut impl Entropy, body: usize) -> Vec<u32> {
             1 => 0,
             _ => d,
         };
-        out.push(match r.below(16) {
+        out.push(match r.below(20) {
             0 => i_type(0, 8, 3, w, 0x03), // ld w, 0(x8)
             1 => upper(r, w),
             2..=6 => op(r, w),
+            // The commonest bodies: `x = c;` (li: addi from x0), `x = y;`
+            // (c.mv: add from x0), `x = (int)y;` (sext.w: addiw 0).
+            16 => i_type((r.next() as i32) >> 20, 0, 0, w, 0x13),
+            17 => r_type(0, rs(r), 0, 0, w, 0x33),
+            18 => i_type(0, rs(r), 0, w, 0x1b),
             _ => op_imm(r, w),
         });
     }

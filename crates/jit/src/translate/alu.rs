@@ -275,12 +275,18 @@ pub(crate) fn to_rax(a: &mut Asm, i: &Insn, pc: u64, d: u8, d_in_rax: bool) {
     };
     // rs1 from `rax` (in place), or where it lives (`get`).
     let s1 = src(i.rs1);
-    // rs1 OP 0 (mv, sext.w: `if (x < m) m = x;` on `int`s): one move.
-    if o.zero_is_identity && matches!(s2, Src::Imm(0)) {
-        match (s1, o.word) {
+    // rs1 OP 0 (mv, sext.w: `if (x < m) m = x;` on `int`s), or 0 OP rs2
+    // (c.mv is `add rd, x0, rs2`): one move.
+    let copied = match (s1, s2) {
+        (_, Src::Imm(0)) if o.zero_is_identity => Some((s1, i.rs1)),
+        (Src::Imm(0), Src::Reg(_) | Src::Mem(_)) if o.zero_is_identity && o.commutes && i.rs1 == 0 => Some((s2, i.rs2)),
+        _ => None,
+    };
+    if let Some((from, g)) = copied {
+        match (from, o.word) {
             (Src::Reg(RAX), false) => {}
             (Src::Reg(RAX), true) => dynasm!(a; .arch x64; movsxd rax, eax),
-            _ => move_to(a, RAX, i.rs1, o.word),
+            _ => move_to(a, RAX, g, o.word),
         }
         return;
     }
