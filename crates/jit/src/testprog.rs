@@ -148,6 +148,21 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// A three-way compare: two branches on the same two registers, the
+/// second either way round (`if (k == x) ...; if (k < x) ...`), to
+/// instructions of the program (of `n`) from index `i`.
+fn three_way(r: &mut impl Entropy, i: usize, n: usize) -> [u32; 2] {
+    fn branch(r: &mut impl Entropy, at: usize, n: usize, x: u32, y: u32) -> u32 {
+        let t = r.below(n as u64 + 1) as i32;
+        let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
+        b_type((t - at as i32) * 4, y, x, f3)
+    }
+    let (x, y) = (rs(r), rs(r));
+    let first = branch(r, i, n, x, y);
+    let (x2, y2) = if r.below(2) == 0 { (x, y) } else { (y, x) };
+    [first, branch(r, i + 1, n, x2, y2)]
+}
+
 /// A small value and a W operation on it (`translate::ranges` does it in
 /// 64 bits): `andi` with a mask of up to 12 bits (sometimes negative: no
 /// bound), `lbu` or `srliw`, then `negw`, `addw`, `subw`, `addiw` or
@@ -445,6 +460,8 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
             prog.extend(threaded_exit(r, i, n));
         } else if r.below(12) == 0 && i + 2 < n {
             prog.extend(narrowed(r));
+        } else if r.below(12) == 0 && i + 2 < n {
+            prog.extend(three_way(r, i, n));
         } else if r.below(8) == 0 && i + 1 < n {
             let body = 1 + r.below((n - i - 1).min(5) as u64) as usize;
             prog.extend(hammock(r, body));

@@ -150,6 +150,24 @@ pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known, pending: u32) -> Op {
     op
 }
 
+/// Jump to `l` if branch `op` is taken, the flags being those of `cmp
+/// rs1, rs2` (or, `swapped`, of `cmp rs2, rs1`: the condition mirrored).
+pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, l: DynamicLabel) {
+    if !swapped {
+        jcc(a, op, false, l);
+        return;
+    }
+    match op {
+        Op::Beq => dynasm!(a; .arch x64; je =>l),
+        Op::Bne => dynasm!(a; .arch x64; jne =>l),
+        // rs1 < rs2 is rs2 > rs1, and so on.
+        Op::Blt => dynasm!(a; .arch x64; jg =>l),
+        Op::Bge => dynasm!(a; .arch x64; jle =>l),
+        Op::Bltu => dynasm!(a; .arch x64; ja =>l),
+        _ => dynasm!(a; .arch x64; jbe =>l),
+    }
+}
+
 /// Jump to `l` if branch `i` is taken (`pending` as `compare` takes it).
 pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, pending: u32, l: DynamicLabel) {
     let op = compare(a, i, known, pending);

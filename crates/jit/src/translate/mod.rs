@@ -621,11 +621,17 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut skip = 0;
     // Guarded stores: (offset, slow path label).
     let mut guarded = Vec::new();
+    // The registers the flags compare (`cmp rs1, rs2`), when the previous
+    // instruction was a side exit's branch of two plain registers: a next
+    // branch of the same two (`beq a3,a4; bgeu a3,a4`, either way round:
+    // a three-way compare) needs no compare of its own.
+    let mut flags: Option<(u8, u8)> = None;
     let body_scope = own_scope();
     for (k, insn) in insns.iter().enumerate() {
         let last = k + 1 == insns.len();
         let kn = known.get(k).copied().unwrap_or_default();
         let pc = vpc.wrapping_add(u64::from(off));
+        let flags_of = flags.take();
         if skip > 0 {
             skip -= 1;
             off += u32::from(insn.len);
@@ -643,7 +649,23 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             } else {
                 // Not taken: on with the region (`Cpu::decode_block`).
                 let l = a.new_dynamic_label();
-                jump::branch_to(&mut a, insn, kn, sx.pending[k], l);
+                let pair = (insn.rs1, insn.rs2);
+                let plain = kn == consts::Known::default() && sx.pending[k] & (1 << pair.0 | 1 << pair.1) & !1 == 0;
+                // (Reused, the flags still compare the registers as they did.)
+                flags = match flags_of {
+                    Some(f) if plain && f == pair => {
+                        jump::jump_if(&mut a, insn.op, false, l);
+                        flags_of
+                    }
+                    Some(f) if plain && f == (pair.1, pair.0) => {
+                        jump::jump_if(&mut a, insn.op, true, l);
+                        flags_of
+                    }
+                    _ => {
+                        jump::branch_to(&mut a, insn, kn, sx.pending[k], l);
+                        plain.then_some(pair)
+                    }
+                };
                 side.push((l, k, i64::from(off) + i64::from(insn.imm)));
             }
             off += u32::from(insn.len);
