@@ -615,8 +615,8 @@ impl Jit {
         // per-block `-d exec` lines. Without chaining (`-accel lockstep`:
         // its oracle replays as many instructions as the block ran) a block
         // still may.
-        let looping = cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
-        let chaining = self.chain && looping;
+        let loops = cpu.dlog.mask & (LOG_EXEC | LOG_CPU) == 0;
+        let chaining = self.chain && loops;
         let n = insns.len();
         // Room for the code, else start afresh.
         if !self.code.fits(512 * n + 1024) {
@@ -628,13 +628,13 @@ impl Jit {
         let ptr = self.insns.add(insns);
         // SAFETY: `ptr` points to the `n` instructions just added to the arena.
         let insns = unsafe { std::slice::from_raw_parts(ptr, n) };
-        let tails = if looping { tails_of(cpu, pa, insns) } else { Vec::new() };
+        let tails = if loops { tails_of(cpu, pa, insns) } else { Vec::new() };
         let base = self.code.next_addr();
         let fp = translate::uses_fp_mode(insns).then_some(fp);
         let at = translate::At { pa, vpc: pc, second: second.map(|p2| (next_page(pc), p2)) };
         let env = translate::Env {
             chain: chaining,
-            loops: looping,
+            loops,
             fp,
             direct,
             thunk: if chaining { self.shared.thunk } else { self.shared.thunk_unchained },

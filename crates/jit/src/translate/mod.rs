@@ -401,6 +401,15 @@ pub(crate) fn count_int_regs(i: &Insn, uses: &mut [u16; 32]) {
     }
 }
 
+/// `insns`' integer operand counts per register (`count_int_regs`), and the
+/// integer registers they write.
+pub(crate) fn int_uses(insns: &[Insn]) -> ([u16; 32], u32) {
+    let mut uses = [0u16; 32];
+    insns.iter().for_each(|i| count_int_regs(i, &mut uses));
+    let written = insns.iter().filter(|i| int_operands(i).0).fold(0u32, |w, i| w | 1 << (i.rd & 31));
+    (uses, written)
+}
+
 /// Whether `i`'s rd, rs1 and rs2 fields are integer registers it uses, by
 /// its format in the operation table.
 fn int_operands(i: &Insn) -> (bool, bool, bool) {
@@ -499,9 +508,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // body is generated under that pinning, swapped in past the entry's
     // checks and out on every way out of the loop.
     let own = looping.then(|| {
-        let mut uses = [0u16; 32];
-        insns.iter().for_each(|i| count_int_regs(i, &mut uses));
-        let written = insns.iter().filter(|i| int_operands(i).0).fold(0u32, |w, i| w | 1 << (i.rd & 31));
+        let (uses, written) = int_uses(insns);
         regs::loop_pinning(insns, &uses, written)
     });
     let (own_pins, swaps) = own.flatten().map_or((None, Vec::new()), |(p, s)| (Some(p), s));

@@ -144,8 +144,8 @@ pub(crate) type Swaps = Vec<(u8, u8, u8)>;
 /// 27% faster for keeping its busiest in place of pinned ones it uses
 /// once or twice.
 pub(crate) fn loop_pinning(insns: &[cpu_riscv::Insn], uses: &[u16; 32], written: u32) -> Option<(Pinning, Swaps)> {
-    // Every register number any field names (FP ones too: only fewer
-    // candidates), so that a victim is surely not read or written.
+    // Every register number any field names (FP ones too: a victim counted
+    // named when it is not only goes later).
     let mut named = 1u32;
     for i in insns {
         named |= 1 << (i.rd & 31) | 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31);
@@ -352,6 +352,7 @@ pub(crate) fn cmp_rhs(a: &mut Asm, g: u8, rhs: Rhs) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::int_uses;
     use super::*;
 
     #[test]
@@ -387,9 +388,8 @@ mod tests {
         use cpu_riscv::decode::decode;
         // addw t3,a5,t3; addi a3,a3,192; bne t6,a3,.. (t3 x28, t6 x31)
         let insns = [decode(0x01c7_8e3b), decode(0x0c06_8693), decode(0xfedf_96e3)];
-        let mut uses = [0u16; 32];
-        insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-        let written = 1 << 28 | 1 << 13;
+        let (uses, written) = int_uses(&insns);
+        assert_eq!(written, 1 << 28 | 1 << 13);
         let (p, swaps) = loop_pinning(&insns, &uses, written | 1 << 31).expect("t3 and t6 get host registers");
         // sp (r12) and a0 (r13), the first pinned ones not named.
         assert_eq!(swaps, [(12, 2, 28), (13, 10, 31)]);
@@ -404,9 +404,8 @@ mod tests {
         assert_eq!(swaps, [(12, 2, 28)]);
         // Nothing to move: every register it uses is pinned already.
         let insns = [decode(0x00b5_0533)]; // add a0,a0,a1
-        let mut uses = [0u16; 32];
-        insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-        assert!(loop_pinning(&insns, &uses, 1 << 10).is_none());
+        let (uses, written) = int_uses(&insns);
+        assert!(loop_pinning(&insns, &uses, written).is_none());
     }
 
     /// Where the loop names every pinned register, its busiest written one
@@ -421,9 +420,7 @@ mod tests {
         let mut insns: Vec<_> = (1..10).map(|g| add(10, 10, g)).collect();
         insns.push(add(5, 3, 10));
         insns.push(add(11, 10, 2));
-        let mut uses = [0u16; 32];
-        insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-        let written = insns.iter().fold(0u32, |w, i| w | 1 << i.rd);
+        let (uses, written) = int_uses(&insns);
         with_pinning(p, || {
             let (own, swaps) = loop_pinning(&insns, &uses, written).expect("x10 gets a host register");
             // x10 (20 uses, written: 40) takes the host register of x1
@@ -439,9 +436,9 @@ mod tests {
             // Every pinned register written and used thrice (6): x10,
             // written once (2), gains nothing.
             let insns: Vec<_> = (1..10).map(|g| add(g, g, g)).chain([add(10, 1, 0)]).collect();
-            let mut uses = [0u16; 32];
-            insns.iter().for_each(|i| super::super::count_int_regs(i, &mut uses));
-            assert_eq!(loop_pinning(&insns, &uses, 0x7fe), None);
+            let (uses, written) = int_uses(&insns);
+            assert_eq!(written, 0x7fe);
+            assert_eq!(loop_pinning(&insns, &uses, written), None);
         });
     }
 
