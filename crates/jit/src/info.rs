@@ -86,6 +86,7 @@ pub(crate) fn report(jit: &Jit) -> String {
     let _ = writeln!(t, "loops left unextended {} (entered unextended {})", s.round_loops, s.round_unextended);
     let _ = writeln!(t, "side exits threaded {}", s.threaded);
     let _ = writeln!(t, "loops pinned apart {}", s.loop_pinned);
+    let _ = writeln!(t, "loops checked at entry {} ({} base registers)", s.hoisting_loops, s.hoisted_bases);
     let pinned: Vec<&str> =
         jit.pinning().guest().iter().map(|&g| cpu_riscv::hart::XREG_NAMES[usize::from(g)]).collect();
     let _ = writeln!(t, "pinned registers    {} (changed {} times)", pinned.join(" "), s.repinned);

@@ -164,6 +164,10 @@ pub struct Stats {
     /// Loops that keep registers of the `Hart` in host registers while
     /// they go round (a pinning of their own).
     pub loop_pinned: u64,
+    /// Loops that check their accesses from some base registers once per
+    /// entry, not every round (`translate::mem::hoist`), and those bases.
+    pub hoisting_loops: u64,
+    pub hoisted_bases: u64,
     /// Times the pinned registers changed (each flushing all code).
     pub repinned: u64,
     /// Guarded stores that faulted (to a page holding code) and went to
@@ -679,6 +683,8 @@ impl Jit {
         self.stats.round_loops += u64::from(out.round != 0);
         self.stats.threaded += out.threaded;
         self.stats.loop_pinned += u64::from(out.own_pinning);
+        self.stats.hoisting_loops += u64::from(out.hoisted > 0);
+        self.stats.hoisted_bases += u64::from(out.hoisted);
         self.stats.guest_insns += n as u64;
         self.stats.code_bytes += out.code.len() as u64;
         let guest_bytes: u64 = insns.iter().map(|i| u64::from(i.len)).sum();
@@ -830,6 +836,8 @@ impl Engine for Jit {
             ("round_unextended", s.round_unextended),
             ("threaded", s.threaded),
             ("loop_pinned", s.loop_pinned),
+            ("hoisting_loops", s.hoisting_loops),
+            ("hoisted_bases", s.hoisted_bases),
             ("repinned", s.repinned),
             ("guard_faults", s.guard_faults),
             ("store_guard", u64::from(s.store_guard)),

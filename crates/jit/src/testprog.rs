@@ -148,6 +148,35 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// A loop walking a pointer, as copies and scans do: a register set from
+/// x8 (data) before it, loads and stores from it at small offsets, moved
+/// by `addi` (at times in a select's body: maybe not), by a stride of a
+/// byte to past a page, up or down (`translate::mem::hoist`: checked at
+/// the loop's entry), then a counter counted down to zero as in
+/// `counted_loop`. Walks reach the program (self-modifying stores) and
+/// RAM's ends (faults, which the handler skips).
+fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
+    let (w, counter) = (rd(r), rd(r));
+    let mut out = vec![i_type((r.below(64) as i32 - 32) * 8, 8, 0, w, 0x13)];
+    let stride = [1, 2, 4, 8, 64, 2040][r.below(6) as usize] * if r.below(3) == 0 { -1 } else { 1 };
+    let mut body = Vec::new();
+    for i in 0..1 + r.below(6) as usize {
+        let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
+        body.push(match r.below(6) {
+            0 | 1 => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
+            2 => s_type(imm, rs(r), w, r.below(4) as u32),
+            3 if r.below(3) == 0 => b_type(8, rs(r), rs(r), [0, 1, 4, 5, 6, 7][r.below(6) as usize]),
+            3 => random_insn(r, i + 1, n),
+            _ => i_type(stride, w, 0, w, 0x13),
+        });
+    }
+    body.push(i_type(stride, w, 0, w, 0x13));
+    body.push(i_type(-1, counter, 0, counter, 0x1b));
+    body.push(b_type(-4 * body.len() as i32, 0, counter, 1));
+    out.extend(body);
+    out
+}
+
 /// A three-way compare: two branches on the same two registers, the
 /// second either way round (`if (k == x) ...; if (k < x) ...`), to
 /// instructions of the program (of `n`) from index `i`.
@@ -432,6 +461,8 @@ pub struct Stats {
     pub threaded: u64,
     /// Loops with a pinning of their own (`translate::regs::loop_pinning`).
     pub loop_pinned: u64,
+    /// Loops checking some bases at their entry (`translate::mem::hoist`).
+    pub hoisting_loops: u64,
 }
 
 /// Nine distinct registers, of x1-x15 (those the programs use) three times
@@ -451,8 +482,10 @@ pub fn random_pinning(r: &mut impl Entropy) -> crate::Pinning {
 pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let n = 4 + r.below(40) as usize;
     let mut prog: Vec<u32> = Vec::with_capacity(n + 1);
-    if r.below(4) == 0 {
-        prog.extend(counted_loop(r, n));
+    match r.below(8) {
+        0 | 1 => prog.extend(counted_loop(r, n)),
+        2 => prog.extend(walking_loop(r, n)),
+        _ => {}
     }
     while prog.len() < n {
         let i = prog.len();
@@ -550,5 +583,6 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         round_loops: stat("round_loops"),
         threaded: stat("threaded"),
         loop_pinned: stat("loop_pinned"),
+        hoisting_loops: stat("hoisting_loops"),
     })
 }

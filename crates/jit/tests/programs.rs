@@ -19,7 +19,7 @@ fn random_programs_match_the_interpreter() {
         .unwrap_or(if cfg!(debug_assertions) { 2000 } else { 20_000 });
     let mut r = Rng(0x005e_ed0f_c0de | 1);
     let (mut total_translated, mut total_chained, mut total_cross, mut total_selects) = (0, 0, 0, 0);
-    let (mut total_round, mut total_threaded, mut total_own) = (0, 0, 0);
+    let (mut total_round, mut total_threaded, mut total_own, mut total_hoisting) = (0, 0, 0, 0);
     for case in 0..cases {
         let s = run_case(&mut r).unwrap_or_else(|e| panic!("case {case}: {e}"));
         total_translated += s.translated;
@@ -29,7 +29,9 @@ fn random_programs_match_the_interpreter() {
         total_round += s.round_loops;
         total_threaded += s.threaded;
         total_own += s.loop_pinned;
+        total_hoisting += s.hoisting_loops;
     }
+    assert!(total_hoisting >= cases / 20, "only {total_hoisting} loops checked bases at their entry");
     assert!(total_selects >= cases / 10, "only {total_selects} branches done as selects");
     assert!(total_round >= cases / 20, "only {total_round} loops left W results unextended");
     assert!(total_threaded >= cases / 20, "only {total_threaded} side exits through short blocks");

@@ -73,12 +73,7 @@ pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
     // Per first access: the bytes its check covers (offsets from the base).
     let mut span = vec![(0i64, 0i64); insns.len()];
     for (k, i) in insns.iter().enumerate() {
-        let size = match kind(i.op) {
-            Some(Mem::Load { size, .. }) => Some(size),
-            Some(Mem::Store { size }) if w.guarded => Some(size),
-            _ => None,
-        };
-        if let Some(size) = size {
+        if let Some(size) = windowed(i, w) {
             let (lo, hi) = (i64::from(i.imm), i64::from(i.imm) + i64::from(size));
             let b = usize::from(i.rs1 & 31);
             match open[b].map(|f| (f, span[f].0.min(lo), span[f].1.max(hi))) {
@@ -101,6 +96,131 @@ pub(crate) fn plan(insns: &[Insn], direct: Option<&DirectReads>) -> Vec<Check> {
         }
     }
     out
+}
+
+/// The size of `i`'s access if it is one under window `w`: a load, or a
+/// store if the window is guarded.
+fn windowed(i: &Insn, w: &DirectReads) -> Option<u8> {
+    match kind(i.op) {
+        Some(Mem::Load { size, .. }) => Some(size),
+        Some(Mem::Store { size }) if w.guarded => Some(size),
+        _ => None,
+    }
+}
+
+/// A base register whose accesses in a loop going round are checked once,
+/// at the loop's entry, for every round until it is entered again: the
+/// `len` bytes from `x[base] + lo` there hold all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Hoisted {
+    pub base: u8,
+    pub lo: i32,
+    pub len: u32,
+}
+
+/// The base registers of a loop's accesses under window `direct` that one
+/// check at its entry covers (`Hoisted`), given that the loop goes round at
+/// most `later` times after its first round before it is entered again
+/// (its budget, `translate::block`). Those the loop changes only by `addi
+/// b, b, c` (maybe in a select's body, so maybe not), whose values in any
+/// round lie within `later` times a round's drift of those in the first.
+pub(crate) fn hoist(insns: &[Insn], direct: Option<&DirectReads>, later: i64) -> Vec<Hoisted> {
+    let Some(w) = direct else { return Vec::new() };
+    let mut out = Vec::new();
+    for b in 1..32u8 {
+        // Drift from the round's start, down and up; the accesses' bytes
+        // as offsets from the base at the round's start.
+        let (mut down, mut up) = (0i64, 0i64);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut moved_otherwise = false;
+        for i in insns {
+            if let Some(size) = windowed(i, w).filter(|_| i.rs1 == b) {
+                lo = lo.min(down + i64::from(i.imm));
+                hi = hi.max(up + i64::from(i.imm) + i64::from(size));
+            }
+            if super::int_operands(i).0 && i.rd == b {
+                match (i.op, i.rs1 == b) {
+                    (Op::Addi, true) if i.imm < 0 => down += i64::from(i.imm),
+                    (Op::Addi, true) => up += i64::from(i.imm),
+                    _ => moved_otherwise = true,
+                }
+            }
+        }
+        if moved_otherwise || lo > hi {
+            continue;
+        }
+        let (lo, hi) = (lo + later * down, hi + later * up);
+        match (i32::try_from(lo), u32::try_from(hi - lo)) {
+            (Ok(lo), Ok(len)) if u64::from(len) <= w.len => out.push(Hoisted { base: b, lo, len }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `checks` with the accesses from `hoisted` bases covered: the checks of
+/// a loop's body once its entry checked those (`entry_check`).
+pub(crate) fn uncheck(
+    insns: &[Insn],
+    direct: Option<&DirectReads>,
+    checks: &[Check],
+    hoisted: &[Hoisted],
+) -> Vec<Check> {
+    let Some(w) = direct else { return checks.to_vec() };
+    let from = |b: u8| hoisted.iter().any(|h| h.base == b);
+    insns
+        .iter()
+        .zip(checks)
+        .map(|(i, &c)| if windowed(i, w).is_some() && from(i.rs1) { Check::Covered } else { c })
+        .collect()
+}
+
+/// At a loop's entry: jump to `slow` unless the bytes of `h` lie in
+/// window `w`. Uses rax, rcx and rdx.
+pub(crate) fn entry_check(a: &mut Asm, w: &DirectReads, h: &Hoisted, slow: DynamicLabel) {
+    let base = base_reg(a, h.base);
+    window_check(a, w, base, h.lo, u64::from(h.len), slow, None);
+}
+
+/// The host register holding guest register `g` (loaded into rax if it
+/// has none).
+fn base_reg(a: &mut Asm, g: u8) -> u8 {
+    match loc(g) {
+        R::Host(h) => h,
+        _ => {
+            get(a, RAX, g);
+            RAX
+        }
+    }
+}
+
+/// Jump to `slow` unless the `len` bytes from `x[base] + lo` (host register
+/// `base`) all lie in window `w` (`len <= w.len`): rdx = that address - the
+/// window's start, unsigned, at most `w.len - len`. A two-byte jump to
+/// `island` if it reaches. Uses rcx and rdx.
+fn window_check(a: &mut Asm, w: &DirectReads, base: u8, lo: i32, len: u64, slow: DynamicLabel, island: Option<usize>) {
+    match (i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)), i32::try_from(w.lo.wrapping_neg() as i64)) {
+        (Ok(d), _) => enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, d)),
+        // A negative offset below RAM at 0x8000_0000: `add` takes
+        // -0x8000_0000 as a sign-extended immediate.
+        (Err(_), Ok(neg)) => {
+            enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
+            dynasm!(a; .arch x64; add rdx, neg);
+        }
+        (Err(_), Err(_)) => {
+            enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
+            dynasm!(a; .arch x64
+                ; mov rcx, QWORD w.lo.wrapping_neg() as i64
+                ; add rdx, rcx
+            );
+        }
+    }
+    // len <= w.len <= MAX_LEN, an i32.
+    let last = (w.len - len) as i32;
+    enc::alu_imm(a, W::Q, enc::CMP, enc::Rm::Reg(RDX), last);
+    if !island.is_some_and(|at| super::jcc_short_back(a, super::JA, at)) {
+        dynasm!(a; .arch x64; ja =>slow);
+    }
 }
 
 /// A host address `[base + index + disp]` (dynasm register numbers; no
@@ -141,42 +261,12 @@ pub(crate) fn translate(
     let (rs1, imm) = (i.rs1, i.imm);
     if let Some(w) = direct.filter(|w| !write || w.guarded) {
         // The load's dependency chain is x[rs1], then the load; the
-        // window check (rdx = vaddr - lo <= len - size, unsigned) is off it.
-        let base = match loc(rs1) {
-            R::Host(h) => h,
-            _ => {
-                get(a, RAX, rs1);
-                RAX
-            }
-        };
-        let (lo, len) = match check {
-            Check::Own => (imm, u64::from(size)),
-            Check::Span { lo, len } => (lo, u64::from(len)),
-            Check::Covered => (0, 0),
-        };
-        if check != Check::Covered {
-            match (i32::try_from(i64::from(lo).wrapping_sub(w.lo as i64)), i32::try_from(w.lo.wrapping_neg() as i64)) {
-                (Ok(d), _) => enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, d)),
-                // A negative offset below RAM at 0x8000_0000: `add` takes
-                // -0x8000_0000 as a sign-extended immediate.
-                (Err(_), Ok(neg)) => {
-                    enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
-                    dynasm!(a; .arch x64; add rdx, neg);
-                }
-                (Err(_), Err(_)) => {
-                    enc::rm(a, W::Q, op::LEA, RDX, enc::Mem::at(base, lo));
-                    dynasm!(a; .arch x64
-                        ; mov rcx, QWORD w.lo.wrapping_neg() as i64
-                        ; add rdx, rcx
-                    );
-                }
-            }
-            // len <= MAX_LEN; `plan` keeps spans within it.
-            let last = (w.len - len) as i32;
-            enc::alu_imm(a, W::Q, enc::CMP, enc::Rm::Reg(RDX), last);
-            if !island.is_some_and(|at| super::jcc_short_back(a, super::JA, at)) {
-                dynasm!(a; .arch x64; ja =>slow);
-            }
+        // window check is off it.
+        let base = base_reg(a, rs1);
+        match check {
+            Check::Own => window_check(a, w, base, imm, u64::from(size), slow, island),
+            Check::Span { lo, len } => window_check(a, w, base, lo, u64::from(len), slow, island),
+            Check::Covered => {}
         }
         // RAM in the host's low 2 GiB (`Ram::new`): the addend is a
         // displacement, and the load reads `[x[rs1] + addend + imm]`.
@@ -324,5 +414,49 @@ pub(crate) fn emit(
             store_at(a, w, v, &m);
             site
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testprog::{b_type, i_type, s_type};
+    use cpu_riscv::decode::decode;
+
+    const LBU_T0_A5: u32 = 0x0007_c283; // lbu t0,0(a5)
+    const ADDI_A5_1: u32 = 0x0017_8793; // addi a5,a5,1
+    const ADDI_A3_1: u32 = 0x0016_8693; // addi a3,a3,1
+
+    fn window(guarded: bool) -> DirectReads {
+        DirectReads { lo: 0x8000_0000, len: 0x800_0000, addend: 0x1000_0000, guarded }
+    }
+
+    fn hoisted(words: &[u32], w: &DirectReads, later: i64) -> Vec<(u8, i32, u32)> {
+        let insns: Vec<Insn> = words.iter().map(|&x| decode(x)).collect();
+        hoist(&insns, Some(w), later).iter().map(|h| (h.base, h.lo, h.len)).collect()
+    }
+
+    #[test]
+    fn bases_moved_by_addi_are_checked_for_every_round_at_the_entry() {
+        // A byte copy: `*d++ = *s++` (s in a5, d in a3, the store after
+        // d's addi, so at -1), 100 more rounds at most.
+        let copy = [LBU_T0_A5, ADDI_A5_1, ADDI_A3_1, s_type(-1, 5, 13, 0), b_type(-16, 15, 11, 1)];
+        assert_eq!(hoisted(&copy, &window(true), 100), [(13, -1, 102), (15, 0, 101)]);
+        // Stores under an unguarded window are checked by the TLB, not here.
+        assert_eq!(hoisted(&copy, &window(false), 100), [(15, 0, 101)]);
+        // Walking down 8 at a time: the bytes reach 100 rounds down.
+        let down = [i_type(8, 15, 3, 5, 0x03), i_type(-8, 15, 0, 15, 0x13), b_type(-8, 15, 11, 1)];
+        assert_eq!(hoisted(&down, &window(true), 100), [(15, 8 - 800, 800 + 8)]);
+        // An addi that may not run (a select's body) widens both ways: the
+        // base may stay, or move as far as every addi.
+        let maybe = [b_type(8, 0, 12, 0), i_type(4, 15, 0, 15, 0x13), i_type(-4, 15, 0, 15, 0x13), LBU_T0_A5];
+        assert_eq!(hoisted(&maybe, &window(true), 10), [(15, -44, 89)]);
+        // A base the loop loads, or moves otherwise, is checked every round.
+        let chase = [i_type(0, 15, 3, 15, 0x03), b_type(-4, 0, 15, 1)];
+        assert_eq!(hoisted(&chase, &window(true), 100), []);
+        let slli = [LBU_T0_A5, i_type(1, 15, 1, 15, 0x13), b_type(-8, 15, 11, 1)];
+        assert_eq!(hoisted(&slli, &window(true), 100), []);
+        // Bytes wider than the window: no.
+        assert_eq!(hoisted(&copy, &window(true), 0x800_0000), []);
     }
 }

@@ -354,6 +354,9 @@ pub(crate) struct Code {
     pub threaded: u64,
     /// A loop with a pinning of its own (`regs::loop_pinning`).
     pub own_pinning: bool,
+    /// Base registers whose accesses a loop checks at its entry
+    /// (`mem::hoist`).
+    pub hoisted: u32,
 }
 
 /// Where a block's code is: its physical address and virtual pc, and if it
@@ -412,7 +415,7 @@ pub(crate) fn int_uses(insns: &[Insn]) -> ([u16; 32], u32) {
 
 /// Whether `i`'s rd, rs1 and rs2 fields are integer registers it uses, by
 /// its format in the operation table.
-fn int_operands(i: &Insn) -> (bool, bool, bool) {
+pub(crate) fn int_operands(i: &Insn) -> (bool, bool, bool) {
     use cpu_riscv::Format as F;
     match i.info().map(|o| o.format) {
         Some(F::R | F::Amo) => (true, true, true),
@@ -545,8 +548,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // nearest. (Side exits through islands too were no faster: a taken one
     // then jumps twice.) A loop with a way round of its own has them
     // after its entry's checks, just before the body its way round runs.
-    let mut islands: Vec<Option<(usize, DynamicLabel)>> = vec![None; insns.len()];
-    let mut emit_islands = |a: &mut Asm| {
+    let emit_islands = |a: &mut Asm, checks: &[mem::Check]| {
+        let mut islands: Vec<Option<(usize, DynamicLabel)>> = vec![None; insns.len()];
         for (k, i) in insns.iter().enumerate() {
             if mem::checked(i, checks[k]) {
                 let l = a.new_dynamic_label();
@@ -554,10 +557,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
                 dynasm!(a; .arch x64; jmp =>l);
             }
         }
+        islands
     };
-    if round.is_none() {
-        emit_islands(&mut a);
-    }
+    let mut islands = match round {
+        None => emit_islands(&mut a, &checks),
+        Some(_) => Vec::new(),
+    };
     // Every entry (and every self-loop's way round) starts a 32-byte
     // fetch block: CoreMark 5% faster over random layouts, 10% in the
     // packed one. The padding is never run (int3 if it were).
@@ -604,139 +609,62 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         l
     });
+    // A loop going round checks the accesses from base registers it only
+    // moves by `addi` once, at its entry, for all the rounds it may go
+    // before it comes back through the entry: at most `CHUNK / n` after
+    // the first, as each takes `n` of a budget that the entry left at
+    // most `CHUNK` (`refill_budget` adds at most `CHUNK` to less than `n`).
+    // Its body then checks them no more; where that entry check fails
+    // (bytes near the window's ends), a second body checks them as
+    // any block does.
+    let hoisted = match (&round, &direct) {
+        (Some(_), Some(_)) => mem::hoist(insns, direct.as_ref(), i64::from(CHUNK / n)),
+        _ => Vec::new(),
+    };
+    let fast_checks = mem::uncheck(insns, direct.as_ref(), &checks, &hoisted);
+    let checked_body = (!hoisted.is_empty()).then(|| a.new_dynamic_label());
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
+        if let (Some(l), Some(w)) = (checked_body, &direct) {
+            let _own = own_scope();
+            for h in &hoisted {
+                mem::entry_check(&mut a, w, h, l);
+            }
+        }
         dynasm!(a; .arch x64; jmp =>r.body);
-        emit_islands(&mut a);
+        islands = emit_islands(&mut a, &fast_checks);
         align(&mut a, base);
         dynasm!(a; .arch x64; =>r.body);
     }
-    let mut off: u32 = 0;
-    // Slow paths: (label, resume label, insn index, pc, and the FP
-    // register xmm0 must hold again on resuming, if any).
-    let mut slow = Vec::new();
-    // The FP register whose value xmm0 holds (`fp::emit`), kept across the
-    // integer operations between FP ones.
-    let mut xmm0: Option<u8> = None;
-    // Taken conditional branches inside a region: (label, insn index,
-    // target from the block's start).
-    let mut side = Vec::new();
-    let mut ended = false;
-    // Branches done as selects, and the instructions of the current one's
-    // body still to pass over (`select::emit` did them).
-    let mut selects = 0;
-    let mut skip = 0;
-    // Guarded stores: (offset, slow path label).
-    let mut guarded = Vec::new();
-    // The registers the flags compare (`cmp rs1, rs2`), when the previous
-    // instruction was a side exit's branch of two plain registers: a next
-    // branch of the same two (`beq a3,a4; bgeu a3,a4`, either way round:
-    // a three-way compare) needs no compare of its own.
-    let mut flags: Option<(u8, u8)> = None;
-    let body_scope = own_scope();
-    for (k, insn) in insns.iter().enumerate() {
-        let last = k + 1 == insns.len();
-        let kn = known.get(k).copied().unwrap_or_default();
-        let pc = vpc.wrapping_add(u64::from(off));
-        let flags_of = flags.take();
-        if skip > 0 {
-            skip -= 1;
-            off += u32::from(insn.len);
-            continue;
+    let ctx = Body {
+        insns,
+        known: &known,
+        vpc,
+        sx: &sx,
+        pairs: &pairs,
+        direct: direct.as_ref(),
+        fp_mode,
+        swaps: &swaps,
+        base,
+        thunk,
+        insn_ptrs,
+        n,
+        chain,
+        after,
+    };
+    let mut out = Out::default();
+    {
+        let _own = own_scope();
+        emit_body(&mut a, &mut b, &ctx, &fast_checks, &islands, round.as_ref(), &mut out);
+        if let (Some(l), Some(r)) = (checked_body, &round) {
+            let islands = emit_islands(&mut a, &checks);
+            align(&mut a, base);
+            dynasm!(a; .arch x64; =>l);
+            let checked = jump::Round { body: l, swaps: r.swaps.clone(), ..*r };
+            emit_body(&mut a, &mut b, &ctx, &checks, &islands, Some(&checked), &mut out);
         }
-        if last && is_inline_jump(insn.op) && jump::emit(&mut a, &mut b, insn, off, kn, sx.pending[k], round.as_ref()) {
-            ended = true;
-            break;
-        }
-        if !last && jump::is_branch(insn.op) {
-            if let Some(h) = select::find(insns, k) {
-                select::emit(&mut a, insns, k, &h, pc, kn);
-                selects += 1;
-                skip = h.body;
-            } else {
-                // Not taken: on with the region (`Cpu::decode_block`).
-                let l = a.new_dynamic_label();
-                let pair = (insn.rs1, insn.rs2);
-                let plain = kn == consts::Known::default() && sx.pending[k] & (1 << pair.0 | 1 << pair.1) & !1 == 0;
-                // (Reused, the flags still compare the registers as they did.)
-                flags = match flags_of {
-                    Some(f) if plain && f == pair => {
-                        jump::jump_if(&mut a, insn.op, false, l);
-                        flags_of
-                    }
-                    Some(f) if plain && f == (pair.1, pair.0) => {
-                        jump::jump_if(&mut a, insn.op, true, l);
-                        flags_of
-                    }
-                    _ => {
-                        jump::branch_to(&mut a, insn, kn, sx.pending[k], l);
-                        plain.then_some(pair)
-                    }
-                };
-                side.push((l, k, i64::from(off) + i64::from(insn.imm)));
-            }
-            off += u32::from(insn.len);
-            continue;
-        }
-        match pairs[k] {
-            pairs::Pair::None => {}
-            pairs::Pair::Dead => {
-                off += u32::from(insn.len);
-                continue;
-            }
-            pairs::Pair::Fused { rs, shl, right, shr } => {
-                pairs::emit(&mut a, insn.rd, rs, shl, right, shr);
-                off += u32::from(insn.len);
-                continue;
-            }
-        }
-        let mem_kind = mem::kind(insn.op);
-        let plain_csr = csr::inlinable(insn);
-        // xmm0 stays as `fp::emit` left it through integer operations.
-        let fp_inline = mem_kind.is_none() && plain_csr.is_none() && fp::inlinable(insn, fp_mode);
-        if !(fp_inline || alu::is_inline(insn)) {
-            xmm0 = None;
-        }
-        if mem_kind.is_some() || plain_csr.is_some() || fp_inline {
-            let l_slow = islands[k].map_or_else(|| a.new_dynamic_label(), |(_, l)| l);
-            let l_resume = a.new_dynamic_label();
-            let mut site = None;
-            let to = mem::Slow { label: l_slow, island: islands[k].map(|(at, _)| at) };
-            match (mem_kind, plain_csr) {
-                (Some(kind), _) => site = mem::emit(&mut a, insn, kind, direct.as_ref(), to, checks[k]),
-                (None, Some(p)) => csr::emit(&mut a, insn, p, l_slow),
-                (None, None) => xmm0 = fp::emit(&mut a, insn, fp_mode, direct.as_ref(), l_slow, xmm0, &mut site),
-            }
-            if let Some(at) = site {
-                guarded.push((at, l_slow));
-            }
-            dynasm!(a; .arch x64; =>l_resume);
-            // A covered load cannot fail (its bytes were checked to be RAM).
-            let covered_load = checks[k] == mem::Check::Covered && matches!(mem_kind, Some(mem::Mem::Load { .. }));
-            if !covered_load {
-                slow.push((l_slow, l_resume, k, pc, xmm0));
-            }
-        } else if !(alu::emit(&mut a, insn, pc, !sx.skip[k]) || fp::emit_csr(&mut a, insn, fp_mode)) {
-            sext::extend(&mut a, sx.pending[k]);
-            regs::swap_out(&mut a, &swaps);
-            // SAFETY of the pointer arithmetic: `k < insns.len()`, the
-            // length of the array `insn_ptrs` points to.
-            call_helper(&mut a, base, thunk, insn_ptrs.wrapping_add(k), pc, n, k);
-            if last {
-                end_after_helper(&mut a, base, chain, after);
-                ended = true;
-            } else {
-                regs::swap_in(&mut a, &swaps);
-            }
-        }
-        off += u32::from(insn.len);
     }
-    if !ended {
-        // Fell off the end (page end, length cap, device overlay).
-        regs::swap_out(&mut a, &swaps);
-        jump::leave_to(&mut a, &mut b, i64::from(off));
-    }
-    drop(body_scope);
+    let Out { slow, side, guarded, selects } = out;
     // The way out of code under the loop's own pinning: the registers
     // pending there extended (under it), then the run's pinning back.
     let leave_loop = |a: &mut Asm, pending: u32| {
@@ -746,10 +674,10 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     };
     // A TLB miss, MMIO, misaligned or faulting access, an FP case not done
     // inline: the handler does it all.
-    for (l, resume, k, pc, xmm0) in slow {
+    for (l, resume, k, pc, xmm0, check) in slow {
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
-        if let mem::Check::Span { .. } = checks[k] {
+        if let mem::Check::Span { .. } = check {
             // Its check covered later accesses, which check nothing: the
             // block ends after it (it is the last of `k + 1`, the budget of
             // the rest given back), so they never run unchecked.
@@ -832,6 +760,169 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         round: sx.round,
         threaded,
         own_pinning: !swaps.is_empty(),
+        hoisted: hoisted.len() as u32,
+    }
+}
+
+/// What the body of a block is generated from (`block`).
+struct Body<'x> {
+    insns: &'x [Insn],
+    known: &'x [consts::Known],
+    vpc: u64,
+    sx: &'x sext::Plan,
+    pairs: &'x [pairs::Pair],
+    direct: Option<&'x DirectReads>,
+    fp_mode: FpMode,
+    swaps: &'x regs::Swaps,
+    base: usize,
+    thunk: usize,
+    insn_ptrs: *const Insn,
+    n: i32,
+    chain: bool,
+    after: usize,
+}
+
+/// What a block's bodies leave to be generated after them (`emit_body`).
+#[derive(Default)]
+struct Out {
+    /// Slow paths: (label, resume label, insn index, pc, the FP register
+    /// xmm0 must hold again on resuming if any, the access's check).
+    slow: Vec<(DynamicLabel, DynamicLabel, usize, u64, Option<u8>, mem::Check)>,
+    /// Taken conditional branches inside a region: (label, insn index,
+    /// target from the block's start).
+    side: Vec<(DynamicLabel, usize, i64)>,
+    /// Guarded stores: (offset, slow path label).
+    guarded: Vec<(usize, DynamicLabel)>,
+    /// Branches done as selects.
+    selects: u64,
+}
+
+/// The body of a block: its instructions with the window checks `checks`
+/// (`mem::plan`), the islands of those checks (`block`) and, for a loop
+/// going round, its way round.
+fn emit_body(
+    a: &mut Asm,
+    b: &mut Builder,
+    c: &Body,
+    checks: &[mem::Check],
+    islands: &[Option<(usize, DynamicLabel)>],
+    round: Option<&jump::Round>,
+    out: &mut Out,
+) {
+    let mut off: u32 = 0;
+    // The FP register whose value xmm0 holds (`fp::emit`), kept across the
+    // integer operations between FP ones.
+    let mut xmm0: Option<u8> = None;
+    let mut ended = false;
+    // The instructions of the current select's body still to pass over
+    // (`select::emit` did them).
+    let mut skip = 0;
+    // The registers the flags compare (`cmp rs1, rs2`), when the previous
+    // instruction was a side exit's branch of two plain registers: a next
+    // branch of the same two (`beq a3,a4; bgeu a3,a4`, either way round:
+    // a three-way compare) needs no compare of its own.
+    let mut flags: Option<(u8, u8)> = None;
+    for (k, insn) in c.insns.iter().enumerate() {
+        let last = k + 1 == c.insns.len();
+        let kn = c.known.get(k).copied().unwrap_or_default();
+        let pc = c.vpc.wrapping_add(u64::from(off));
+        let flags_of = flags.take();
+        if skip > 0 {
+            skip -= 1;
+            off += u32::from(insn.len);
+            continue;
+        }
+        if last && is_inline_jump(insn.op) && jump::emit(a, b, insn, off, kn, c.sx.pending[k], round) {
+            ended = true;
+            break;
+        }
+        if !last && jump::is_branch(insn.op) {
+            if let Some(h) = select::find(c.insns, k) {
+                select::emit(a, c.insns, k, &h, pc, kn);
+                out.selects += 1;
+                skip = h.body;
+            } else {
+                // Not taken: on with the region (`Cpu::decode_block`).
+                let l = a.new_dynamic_label();
+                let pair = (insn.rs1, insn.rs2);
+                let plain = kn == consts::Known::default() && c.sx.pending[k] & (1 << pair.0 | 1 << pair.1) & !1 == 0;
+                // (Reused, the flags still compare the registers as they did.)
+                flags = match flags_of {
+                    Some(f) if plain && f == pair => {
+                        jump::jump_if(a, insn.op, false, l);
+                        flags_of
+                    }
+                    Some(f) if plain && f == (pair.1, pair.0) => {
+                        jump::jump_if(a, insn.op, true, l);
+                        flags_of
+                    }
+                    _ => {
+                        jump::branch_to(a, insn, kn, c.sx.pending[k], l);
+                        plain.then_some(pair)
+                    }
+                };
+                out.side.push((l, k, i64::from(off) + i64::from(insn.imm)));
+            }
+            off += u32::from(insn.len);
+            continue;
+        }
+        match c.pairs[k] {
+            pairs::Pair::None => {}
+            pairs::Pair::Dead => {
+                off += u32::from(insn.len);
+                continue;
+            }
+            pairs::Pair::Fused { rs, shl, right, shr } => {
+                pairs::emit(a, insn.rd, rs, shl, right, shr);
+                off += u32::from(insn.len);
+                continue;
+            }
+        }
+        let mem_kind = mem::kind(insn.op);
+        let plain_csr = csr::inlinable(insn);
+        // xmm0 stays as `fp::emit` left it through integer operations.
+        let fp_inline = mem_kind.is_none() && plain_csr.is_none() && fp::inlinable(insn, c.fp_mode);
+        if !(fp_inline || alu::is_inline(insn)) {
+            xmm0 = None;
+        }
+        if mem_kind.is_some() || plain_csr.is_some() || fp_inline {
+            let l_slow = islands[k].map_or_else(|| a.new_dynamic_label(), |(_, l)| l);
+            let l_resume = a.new_dynamic_label();
+            let mut site = None;
+            let to = mem::Slow { label: l_slow, island: islands[k].map(|(at, _)| at) };
+            match (mem_kind, plain_csr) {
+                (Some(kind), _) => site = mem::emit(a, insn, kind, c.direct, to, checks[k]),
+                (None, Some(p)) => csr::emit(a, insn, p, l_slow),
+                (None, None) => xmm0 = fp::emit(a, insn, c.fp_mode, c.direct, l_slow, xmm0, &mut site),
+            }
+            if let Some(at) = site {
+                out.guarded.push((at, l_slow));
+            }
+            dynasm!(a; .arch x64; =>l_resume);
+            // A covered load cannot fail (its bytes were checked to be RAM).
+            let covered_load = checks[k] == mem::Check::Covered && matches!(mem_kind, Some(mem::Mem::Load { .. }));
+            if !covered_load {
+                out.slow.push((l_slow, l_resume, k, pc, xmm0, checks[k]));
+            }
+        } else if !(alu::emit(a, insn, pc, !c.sx.skip[k]) || fp::emit_csr(a, insn, c.fp_mode)) {
+            sext::extend(a, c.sx.pending[k]);
+            regs::swap_out(a, c.swaps);
+            // SAFETY of the pointer arithmetic: `k < insns.len()`, the
+            // length of the array `insn_ptrs` points to.
+            call_helper(a, c.base, c.thunk, c.insn_ptrs.wrapping_add(k), pc, c.n, k);
+            if last {
+                end_after_helper(a, c.base, c.chain, c.after);
+                ended = true;
+            } else {
+                regs::swap_in(a, c.swaps);
+            }
+        }
+        off += u32::from(insn.len);
+    }
+    if !ended {
+        // Fell off the end (page end, length cap, device overlay).
+        regs::swap_out(a, c.swaps);
+        jump::leave_to(a, b, i64::from(off));
     }
 }
 
