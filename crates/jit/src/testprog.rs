@@ -177,6 +177,44 @@ fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// A loop round a side exit's short block that walks a pointer: a
+/// register set from x8 (data), loads and stores from it, a branch to a
+/// short block that moves it by `addi` (a stride of a byte to past a
+/// page, up or down) and jumps back to them (`translate::Tail`: a block
+/// going round through its tail, its bases checked at its entry), else on
+/// through instructions of the program's kinds. Walks reach the program
+/// and RAM's ends.
+fn walking_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
+    let w = rd(r);
+    let stride = [1, 4, 8, 2040][r.below(4) as usize] * if r.below(3) == 0 { -1 } else { 1 };
+    // A block starts at the accesses (the jump's target).
+    let mut out = vec![i_type((r.below(64) as i32 - 32) * 8, 8, 0, w, 0x13), j_type(4, 0)];
+    let start = out.len();
+    for _ in 0..1 + r.below(2) {
+        let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
+        out.push(match r.below(3) {
+            0 => s_type(imm, rs(r), w, r.below(4) as u32),
+            _ => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
+        });
+    }
+    let body = 1 + r.below(3) as usize;
+    let ops = r.below(3) as usize;
+    // The branch, the body, the jump over the short block.
+    let f3 = [0, 1, 4, 5, 6, 7][r.below(6) as usize];
+    out.push(b_type(4 * (body as i32 + 2), rs(r), rs(r), f3));
+    for _ in 0..body {
+        out.push(random_insn(r, i + out.len(), n));
+    }
+    out.push(j_type(4 * (ops as i32 + 3), 0));
+    for _ in 0..ops {
+        let d = rd(r);
+        out.push(if r.below(2) == 0 { op(r, d) } else { op_imm(r, d) });
+    }
+    out.push(i_type(stride, w, 0, w, 0x13));
+    out.push(j_type(-4 * (out.len() - start) as i32, 0));
+    out
+}
+
 /// A three-way compare: two branches on the same two registers, the
 /// second either way round (`if (k == x) ...; if (k < x) ...`), to
 /// instructions of the program (of `n`) from index `i`.
@@ -491,6 +529,8 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
         let i = prog.len();
         if r.below(10) == 0 && i + 8 < n {
             prog.extend(threaded_exit(r, i, n));
+        } else if r.below(16) == 0 && i + 12 < n {
+            prog.extend(walking_exit(r, i, n));
         } else if r.below(12) == 0 && i + 2 < n {
             prog.extend(narrowed(r));
         } else if r.below(12) == 0 && i + 2 < n {

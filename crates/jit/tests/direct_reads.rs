@@ -281,10 +281,12 @@ fn accesses_from_one_base_share_a_check_and_still_fault_alone() {
 /// at its entry for every round it may go before it is entered again
 /// (`translate::mem::hoist`), and checks them every round where that is
 /// not known to hold (near RAM's ends): walking up or down, one byte at a
-/// time or more, it faults on the first byte past RAM, as the interpreter
-/// does, in one run or cut into many.
+/// time or more, going round by itself or through a side exit's short
+/// block (`translate::Tail`) that moves the bases, it faults on the first
+/// byte past RAM, as the interpreter does, in one run or cut into many.
 #[test]
 fn a_loop_walking_its_bases_faults_where_ram_ends() {
+    use testprog::{b_type, i_type, j_type, s_type};
     for (stride, from, budget) in [
         (1, RAM_BASE + 0x8000, 10_000_000),
         (1, RAM_END - 100, 10_000_000),
@@ -294,43 +296,57 @@ fn a_loop_walking_its_bases_faults_where_ram_ends() {
         (-8, RAM_BASE + 0x8000, 7_777),
         (2040, RAM_BASE + 0x6000, 10_000_000),
     ] {
-        let code = [
-            testprog::i_type(0, 11, 4, 5, 0x03),       // 0x00 lbu t0,0(a1)
-            0x0055_0533,                               // 0x04 add a0,a0,t0
-            testprog::s_type(0, 5, 12, 0),             // 0x08 sb t0,0(a2)
-            testprog::i_type(stride, 11, 0, 11, 0x13), // 0x0c addi a1,a1,stride
-            testprog::i_type(stride, 12, 0, 12, 0x13), // 0x10 addi a2,a2,stride
-            testprog::b_type(-0x14, 13, 11, 1),        // 0x14 bne a1,a3,0x00
-            WFI,                                       // 0x18
+        let round = [
+            i_type(0, 11, 4, 5, 0x03),       // 0x00 lbu t0,0(a1)
+            0x0055_0533,                     // 0x04 add a0,a0,t0
+            s_type(0, 5, 12, 0),             // 0x08 sb t0,0(a2)
+            i_type(stride, 11, 0, 11, 0x13), // 0x0c addi a1,a1,stride
+            i_type(stride, 12, 0, 12, 0x13), // 0x10 addi a2,a2,stride
+            b_type(-0x14, 13, 11, 1),        // 0x14 bne a1,a3,0x00
+            WFI,                             // 0x18
         ];
-        // The stores 0x4000 behind the loads walking up, ahead walking
-        // down: in RAM, away from the code, until the loads fault.
-        let behind = if stride > 0 { -0x4000 } else { 0x4000 };
-        let mut cs = pair(&code, |h| {
-            h.x[11] = from;
-            h.x[12] = from.wrapping_add_signed(behind);
-            h.x[13] = 1; // never met
-        });
-        for c in &mut cs {
-            for k in (0x2000..RAM_SIZE as u64).step_by(8) {
-                c.ram_write(RAM_BASE + k, 8, k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).expect("in RAM");
+        let tail = [
+            i_type(0, 11, 4, 5, 0x03),       // 0x00 lbu t0,0(a1)
+            s_type(0, 5, 12, 0),             // 0x04 sb t0,0(a2)
+            b_type(0x14, 11, 13, 1),         // 0x08 bne a3,a1,0x1c
+            0x0055_0533,                     // 0x0c add a0,a0,t0
+            0x0055_0533,                     // 0x10 add a0,a0,t0
+            0x0055_0533,                     // 0x14 add a0,a0,t0 (room for the tail)
+            WFI,                             // 0x18
+            i_type(stride, 11, 0, 11, 0x13), // 0x1c addi a1,a1,stride
+            i_type(stride, 12, 0, 12, 0x13), // 0x20 addi a2,a2,stride
+            j_type(-0x24, 0),                // 0x24 j 0x00
+        ];
+        for (shape, code) in [("round", &round[..]), ("tail", &tail[..])] {
+            // The stores 0x4000 behind the loads walking up, ahead walking
+            // down: in RAM, away from the code, until the loads fault.
+            let behind = if stride > 0 { -0x4000 } else { 0x4000 };
+            let mut cs = pair(code, |h| {
+                h.x[11] = from;
+                h.x[12] = from.wrapping_add_signed(behind);
+                h.x[13] = 1; // never met
+            });
+            for c in &mut cs {
+                for k in (0x2000..RAM_SIZE as u64).step_by(8) {
+                    c.ram_write(RAM_BASE + k, 8, k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).expect("in RAM");
+                }
             }
+            let what = format!("{shape}: stride {stride}, from {from:#x}, budget {budget}");
+            while run_both(&mut cs, budget) == Stop::Budget {}
+            // The first byte the walk meets past RAM (Privileged spec 3.1.16: mtval).
+            let s = stride.unsigned_abs() as u64;
+            let first_out = match stride > 0 {
+                true => from + (RAM_END - from).div_ceil(s) * s,
+                false => from - ((from - RAM_BASE) / s + 1) * s,
+            };
+            for c in &cs {
+                assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE), "{what}");
+                assert_eq!(c.hart.csr.mtval, first_out, "{what}");
+            }
+            // (2040 bytes a round, for all the rounds one entry may go, is
+            // more than all of RAM: checked every round.)
+            let hoisted = stat(&cs[1], "hoisting_loops") >= 1;
+            assert_eq!(hoisted, s <= 8, "{what}: checked at the loop's entry");
         }
-        let what = format!("stride {stride}, from {from:#x}, budget {budget}");
-        while run_both(&mut cs, budget) == Stop::Budget {}
-        // The first byte the walk meets past RAM (Privileged spec 3.1.16: mtval).
-        let s = stride.unsigned_abs() as u64;
-        let first_out = match stride > 0 {
-            true => from + (RAM_END - from).div_ceil(s) * s,
-            false => from - ((from - RAM_BASE) / s + 1) * s,
-        };
-        for c in &cs {
-            assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE), "{what}");
-            assert_eq!(c.hart.csr.mtval, first_out, "{what}");
-        }
-        // (2040 bytes a round, for all the rounds one entry may go, is more
-        // than all of RAM: checked every round.)
-        let hoisted = stat(&cs[1], "hoisting_loops") >= 1;
-        assert_eq!(hoisted, s <= 8, "{what}: checked at the loop's entry");
     }
 }

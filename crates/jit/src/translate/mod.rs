@@ -559,8 +559,32 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         }
         islands
     };
+    // A loop going round checks the accesses from base registers it only
+    // moves by `addi` once, at its entry, for all the rounds it may go
+    // before it comes back through the entry: at most `CHUNK / n` after
+    // the first, as each takes `n` of a budget that the entry left below
+    // `CHUNK` (`refill_budget` adds at most `CHUNK` to less than `n`). So
+    // does a block going round through side exits' tails (`tail`), each
+    // round `k + 1` instructions and the tail's, its bases moved in them.
+    // Its body then checks them no more; where that entry check fails
+    // (bytes near the window's ends), a second body checks them as any
+    // block does.
+    let tail_rounds = loops && round.is_none() && second.is_none() && fp_stays;
+    let hoisted = match (&round, &direct) {
+        (Some(_), Some(_)) => mem::hoist(insns, direct.as_ref(), i64::from(CHUNK / n)),
+        (None, Some(_)) if tail_rounds => match tail::ways_round(insns, tails) {
+            Some((shortest, moves)) => {
+                let all: Vec<Insn> = insns.iter().chain(&moves).copied().collect();
+                mem::hoist(&all, direct.as_ref(), i64::from(CHUNK / shortest))
+            }
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let fast_checks = mem::uncheck(insns, direct.as_ref(), &checks, &hoisted);
+    let checked_body = (!hoisted.is_empty()).then(|| a.new_dynamic_label());
     let mut islands = match round {
-        None => emit_islands(&mut a, &checks),
+        None => emit_islands(&mut a, &fast_checks),
         Some(_) => Vec::new(),
     };
     // Every entry (and every self-loop's way round) starts a 32-byte
@@ -604,25 +628,16 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     jcc_back(&mut a, JL, back_at);
     // Past the entry's checks: where a side exit whose tail leads back to
     // the start goes round (`tail`), if there is nothing else to check.
-    let past_entry = (loops && round.is_none() && second.is_none() && fp_stays).then(|| {
+    if let (None, Some(l), Some(w)) = (&round, checked_body, &direct) {
+        for h in &hoisted {
+            mem::entry_check(&mut a, w, h, l);
+        }
+    }
+    let past_entry = tail_rounds.then(|| {
         let l = a.new_dynamic_label();
         dynasm!(a; .arch x64; =>l);
         l
     });
-    // A loop going round checks the accesses from base registers it only
-    // moves by `addi` once, at its entry, for all the rounds it may go
-    // before it comes back through the entry: at most `CHUNK / n` after
-    // the first, as each takes `n` of a budget that the entry left at
-    // most `CHUNK` (`refill_budget` adds at most `CHUNK` to less than `n`).
-    // Its body then checks them no more; where that entry check fails
-    // (bytes near the window's ends), a second body checks them as
-    // any block does.
-    let hoisted = match (&round, &direct) {
-        (Some(_), Some(_)) => mem::hoist(insns, direct.as_ref(), i64::from(CHUNK / n)),
-        _ => Vec::new(),
-    };
-    let fast_checks = mem::uncheck(insns, direct.as_ref(), &checks, &hoisted);
-    let checked_body = (!hoisted.is_empty()).then(|| a.new_dynamic_label());
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
         if let (Some(l), Some(w)) = (checked_body, &direct) {
@@ -655,13 +670,16 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     let mut out = Out::default();
     {
         let _own = own_scope();
-        emit_body(&mut a, &mut b, &ctx, &fast_checks, &islands, round.as_ref(), &mut out);
-        if let (Some(l), Some(r)) = (checked_body, &round) {
+        let fast = Pass { checks: &fast_checks, islands: &islands, round: round.as_ref(), past: past_entry };
+        emit_body(&mut a, &mut b, &ctx, &fast, &mut out);
+        if let Some(l) = checked_body {
             let islands = emit_islands(&mut a, &checks);
             align(&mut a, base);
             dynasm!(a; .arch x64; =>l);
-            let checked = jump::Round { body: l, swaps: r.swaps.clone(), ..*r };
-            emit_body(&mut a, &mut b, &ctx, &checks, &islands, Some(&checked), &mut out);
+            let checked = round.as_ref().map(|r| jump::Round { body: l, swaps: r.swaps.clone(), ..*r });
+            let past = past_entry.map(|_| l);
+            let pass = Pass { checks: &checks, islands: &islands, round: checked.as_ref(), past };
+            emit_body(&mut a, &mut b, &ctx, &pass, &mut out);
         }
     }
     let Out { slow, side, guarded, selects } = out;
@@ -697,12 +715,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // Branches taken inside a region: give back the budget not used, leave
     // (through the tail there, if one fits in what is given back).
     let mut threaded = 0;
-    for (l, k, target) in side {
+    for (l, k, target, past) in side {
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
         let tail = tails.iter().find(|t| loops && t.delta() == target && t.len() <= left);
-        match (tail, past_entry) {
+        match (tail, past) {
             // Back to the start: round past the entry, with one budget
             // check for the tail and the next round (as the entry's, back
             // to `back_label` when short: the tail's own part of the
@@ -789,26 +807,29 @@ struct Out {
     /// xmm0 must hold again on resuming if any, the access's check).
     slow: Vec<(DynamicLabel, DynamicLabel, usize, u64, Option<u8>, mem::Check)>,
     /// Taken conditional branches inside a region: (label, insn index,
-    /// target from the block's start).
-    side: Vec<(DynamicLabel, usize, i64)>,
+    /// target from the block's start, where a tail back to the start goes
+    /// round).
+    side: Vec<(DynamicLabel, usize, i64, Option<DynamicLabel>)>,
     /// Guarded stores: (offset, slow path label).
     guarded: Vec<(usize, DynamicLabel)>,
     /// Branches done as selects.
     selects: u64,
 }
 
-/// The body of a block: its instructions with the window checks `checks`
-/// (`mem::plan`), the islands of those checks (`block`) and, for a loop
-/// going round, its way round.
-fn emit_body(
-    a: &mut Asm,
-    b: &mut Builder,
-    c: &Body,
-    checks: &[mem::Check],
-    islands: &[Option<(usize, DynamicLabel)>],
-    round: Option<&jump::Round>,
-    out: &mut Out,
-) {
+/// One of a block's bodies (`block`): the window checks of its accesses
+/// (`mem::plan`) and their islands, for a loop going round its way round,
+/// and where its side exits' tails back to the start go round (past the
+/// entry's checks).
+struct Pass<'x> {
+    checks: &'x [mem::Check],
+    islands: &'x [Option<(usize, DynamicLabel)>],
+    round: Option<&'x jump::Round>,
+    past: Option<DynamicLabel>,
+}
+
+/// The body of a block: its instructions as `p` says.
+fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
+    let Pass { checks, islands, round, past } = *p;
     let mut off: u32 = 0;
     // The FP register whose value xmm0 holds (`fp::emit`), kept across the
     // integer operations between FP ones.
@@ -861,7 +882,7 @@ fn emit_body(
                         plain.then_some(pair)
                     }
                 };
-                out.side.push((l, k, i64::from(off) + i64::from(insn.imm)));
+                out.side.push((l, k, i64::from(off) + i64::from(insn.imm), past));
             }
             off += u32::from(insn.len);
             continue;

@@ -69,6 +69,35 @@ pub(crate) fn side_exits(insns: &[Insn]) -> impl Iterator<Item = i64> + '_ {
     })
 }
 
+/// The ways round a region through its side exits' tails back to its
+/// start (`translate::block` takes the first of `tails` for a target that
+/// fits in what the side exit gives back): the fewest instructions a
+/// round takes then, and the instructions of those tails. `None` if
+/// there are none. Any side exit may count (a branch done as a select is
+/// never taken): more ways, only a wider bound.
+pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<(i32, Vec<Insn>)> {
+    let n = insns.len() as i32;
+    let mut shortest = None;
+    let mut moves = Vec::new();
+    let mut off = 0i64;
+    for (k, i) in insns.iter().enumerate() {
+        let at = off;
+        off += i64::from(i.len);
+        if k as i32 + 1 == n || !jump::is_branch(i.op) {
+            continue;
+        }
+        let left = n - k as i32 - 1;
+        let target = at + i64::from(i.imm);
+        if let Some(t) = tails.iter().find(|t| t.delta() == target && t.len() <= left).filter(|t| t.target() == Some(0))
+        {
+            let round = k as i32 + 1 + t.len();
+            shortest = Some(shortest.map_or(round, |s: i32| s.min(round)));
+            moves.extend_from_slice(&t.insns);
+        }
+    }
+    shortest.map(|s| (s, moves))
+}
+
 /// Do `t`'s operations, then its jump (as a block's last: `jump::emit`).
 pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
     let Some((jump, _)) = t.insns.split_last() else { return };
