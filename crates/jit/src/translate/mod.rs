@@ -626,13 +626,14 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
-    // Past the entry's checks: where a side exit whose tail leads back to
-    // the start goes round (`tail`), if there is nothing else to check.
+    // The hoisted window checks of a block going round through tails.
     if let (None, Some(l), Some(w)) = (&round, checked_body, &direct) {
         for h in &hoisted {
             mem::entry_check(&mut a, w, h, l);
         }
     }
+    // Past the entry's checks: where a side exit whose tail leads back to
+    // the start goes round (`tail`), if there is nothing else to check.
     let past_entry = tail_rounds.then(|| {
         let l = a.new_dynamic_label();
         dynasm!(a; .arch x64; =>l);
