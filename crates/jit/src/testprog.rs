@@ -149,7 +149,8 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
 }
 
 /// A loop walking a pointer, as copies and scans do: a register set from
-/// x8 (data) before it, loads and stores from it at small offsets, moved
+/// x8 (data) before it, loads and stores (integer or FP) from it at small
+/// offsets, moved
 /// by `addi` (at times in a select's body: maybe not), by a stride of a
 /// byte to past a page, up or down (`translate::mem::hoist`: checked at
 /// the loop's entry), then a counter counted down to zero as in
@@ -162,9 +163,13 @@ fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     let mut body = Vec::new();
     for i in 0..1 + r.below(6) as usize {
         let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
-        body.push(match r.below(6) {
+        body.push(match r.below(7) {
             0 | 1 => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
             2 => s_type(imm, rs(r), w, r.below(4) as u32),
+            // fld / flw, fsd / fsw of f0-f3 (FP accesses are checked at the
+            // entry too).
+            6 if r.below(2) == 0 => i_type(imm, w, 2 + r.below(2) as u32, r.below(4) as u32, 0x07),
+            6 => s_type(imm, r.below(4) as u32, w, 2 + r.below(2) as u32) & !0x7f | 0x27,
             3 if r.below(3) == 0 => b_type(8, rs(r), rs(r), [0, 1, 4, 5, 6, 7][r.below(6) as usize]),
             3 => random_insn(r, i + 1, n),
             _ => i_type(stride, w, 0, w, 0x13),

@@ -317,7 +317,17 @@ fn a_loop_walking_its_bases_faults_where_ram_ends() {
             i_type(stride, 12, 0, 12, 0x13), // 0x20 addi a2,a2,stride
             j_type(-0x24, 0),                // 0x24 j 0x00
         ];
-        for (shape, code) in [("round", &round[..]), ("tail", &tail[..])] {
+        // FP accesses from the same base, the fld's bytes past the lbu's.
+        let fp = [
+            i_type(0, 11, 4, 5, 0x03),          // 0x00 lbu t0,0(a1)
+            i_type(8, 11, 3, 0, 0x07),          // 0x04 fld ft0,8(a1)
+            s_type(0, 0, 12, 3) & !0x7f | 0x27, // 0x08 fsd ft0,0(a2)
+            i_type(stride, 11, 0, 11, 0x13),    // 0x0c addi a1,a1,stride
+            i_type(stride, 12, 0, 12, 0x13),    // 0x10 addi a2,a2,stride
+            b_type(-0x14, 13, 11, 1),           // 0x14 bne a1,a3,0x00
+            WFI,                                // 0x18
+        ];
+        for (shape, code) in [("round", &round[..]), ("tail", &tail[..]), ("fp", &fp[..])] {
             // The stores 0x4000 behind the loads walking up, ahead walking
             // down: in RAM, away from the code, until the loads fault.
             let behind = if stride > 0 { -0x4000 } else { 0x4000 };
@@ -325,6 +335,9 @@ fn a_loop_walking_its_bases_faults_where_ram_ends() {
                 h.x[11] = from;
                 h.x[12] = from.wrapping_add_signed(behind);
                 h.x[13] = 1; // never met
+                             // FP on, in the state its fast paths need (NX accrued, RNE).
+                h.csr.mstatus |= 3 << 13 | 1 << 63; // FS Dirty, so SD
+                h.csr.fcsr = 1;
             });
             for c in &mut cs {
                 for k in (0x2000..RAM_SIZE as u64).step_by(8) {
@@ -340,8 +353,11 @@ fn a_loop_walking_its_bases_faults_where_ram_ends() {
                 false => from - ((from - RAM_BASE) / s + 1) * s,
             };
             for c in &cs {
-                assert_eq!((c.hart.csr.mcause, c.hart.csr.mepc), (LOAD_ACCESS_FAULT, CODE), "{what}");
-                assert_eq!(c.hart.csr.mtval, first_out, "{what}");
+                assert_eq!(c.hart.csr.mcause, LOAD_ACCESS_FAULT, "{what}");
+                // (The fld, 8 bytes on, meets the end first walking up.)
+                if shape != "fp" || stride < 0 {
+                    assert_eq!((c.hart.csr.mepc, c.hart.csr.mtval), (CODE, first_out), "{what}");
+                }
             }
             // (2040 bytes a round, for all the rounds one entry may go, is
             // more than all of RAM: checked every round.)

@@ -256,7 +256,8 @@ macro_rules! fma {
 }
 
 /// The fast path of `i` (`inlinable(i, mode)`) in a block of `mode`; the
-/// slow path at `slow`; loads may use the direct-read window `direct`.
+/// slow path at `slow`; loads may use the direct-read window `direct`,
+/// checked there as its `mem::Check` says (`Covered`: at a loop's entry).
 ///
 /// `held` is the FP register whose value xmm0 holds, if any: a double
 /// operation on it takes it from there rather than through memory (a
@@ -267,13 +268,14 @@ pub(crate) fn emit(
     a: &mut Asm,
     i: &Insn,
     mode: FpMode,
-    direct: Option<&DirectReads>,
+    direct: Option<(&DirectReads, mem::Check)>,
     slow: DynamicLabel,
     held: Option<u8>,
     site: &mut Option<usize>,
 ) -> Option<u8> {
     use Op::*;
     let (s1, s2, s3, d) = (fr(i.rs1), fr(i.rs2), fr(i.rs3), fr(i.rd));
+    let (check, direct) = (direct.map_or(mem::Check::Own, |d| d.1), direct.map(|d| d.0));
     match i.op {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD => {
             if held == Some(i.rs1 & 31) && i.op != FsqrtD {
@@ -442,7 +444,7 @@ pub(crate) fn emit(
         }
         Fld | Flw => {
             let size = if i.op == Fld { 8 } else { 4 };
-            let m = mem::translate(a, i, size, false, direct, mem::Slow { label: slow, island: None }, mem::Check::Own);
+            let m = mem::translate(a, i, size, false, direct, mem::Slow { label: slow, island: None }, check);
             if size == 8 {
                 mem::load_at(a, W::Q, op::MOV_LOAD, RAX, &m);
                 dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
@@ -453,7 +455,7 @@ pub(crate) fn emit(
         }
         Fsd | Fsw => {
             let size = if i.op == Fsd { 8 } else { 4 };
-            let m = mem::translate(a, i, size, true, direct, mem::Slow { label: slow, island: None }, mem::Check::Own);
+            let m = mem::translate(a, i, size, true, direct, mem::Slow { label: slow, island: None }, check);
             if size == 8 {
                 dynasm!(a; .arch x64; mov rdx, QWORD [rbx + s2]);
                 *site = mem::guarded_site(a, &m);

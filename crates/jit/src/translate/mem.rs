@@ -108,6 +108,19 @@ fn windowed(i: &Insn, w: &DirectReads) -> Option<u8> {
     }
 }
 
+/// The size of `i`'s access under window `w` and whether it is a store,
+/// FP loads and stores too (`fp::emit`): those a loop's entry may check
+/// (`hoist`).
+fn hoistable(i: &Insn, w: &DirectReads) -> Option<(u8, bool)> {
+    match i.op {
+        Op::Fld => Some((8, false)),
+        Op::Flw => Some((4, false)),
+        Op::Fsd if w.guarded => Some((8, true)),
+        Op::Fsw if w.guarded => Some((4, true)),
+        _ => windowed(i, w).map(|size| (size, matches!(kind(i.op), Some(Mem::Store { .. })))),
+    }
+}
+
 /// A base register whose accesses in a loop going round are checked once,
 /// at the loop's entry, for every round until it is entered again: the
 /// `len` bytes from `x[base] + lo` there hold all of them.
@@ -141,14 +154,15 @@ pub(crate) fn hoist(insns: &[Insn], direct: Option<&DirectReads>, later: i64) ->
         // Loads' and stores' bytes from the round's start, every addi done.
         let (mut loads, mut stores) = (Vec::new(), Vec::new());
         for i in insns {
-            if let Some(size) = windowed(i, w).filter(|_| i.rs1 == b) {
+            if let Some((size, store)) = hoistable(i, w).filter(|_| i.rs1 == b) {
                 lo = lo.min(down + i64::from(i.imm));
                 hi = hi.max(up + i64::from(i.imm) + i64::from(size));
                 let at = down + up + i64::from(i.imm);
                 let bytes = (at, at + i64::from(size));
-                match kind(i.op) {
-                    Some(Mem::Store { .. }) => stores.push(bytes),
-                    _ => loads.push(bytes),
+                if store {
+                    stores.push(bytes);
+                } else {
+                    loads.push(bytes);
                 }
             }
             if super::int_operands(i).0 && i.rd == b {
@@ -186,7 +200,7 @@ pub(crate) fn uncheck(
     insns
         .iter()
         .zip(checks)
-        .map(|(i, &c)| if windowed(i, w).is_some() && from(i.rs1) { Check::Covered } else { c })
+        .map(|(i, &c)| if hoistable(i, w).is_some() && from(i.rs1) { Check::Covered } else { c })
         .collect()
 }
 

@@ -915,7 +915,10 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
             match (mem_kind, plain_csr) {
                 (Some(kind), _) => site = mem::emit(a, insn, kind, c.direct, to, checks[k]),
                 (None, Some(p)) => csr::emit(a, insn, p, l_slow),
-                (None, None) => xmm0 = fp::emit(a, insn, c.fp_mode, c.direct, l_slow, xmm0, &mut site),
+                (None, None) => {
+                    let direct = c.direct.map(|w| (w, checks[k]));
+                    xmm0 = fp::emit(a, insn, c.fp_mode, direct, l_slow, xmm0, &mut site);
+                }
             }
             if let Some(at) = site {
                 out.guarded.push((at, l_slow));
