@@ -158,18 +158,12 @@ fn counted_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
 /// RAM's ends (faults, which the handler skips).
 fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     let (w, counter) = (rd(r), rd(r));
-    let mut out = vec![i_type((r.below(64) as i32 - 32) * 8, 8, 0, w, 0x13)];
-    let stride = [1, 2, 4, 8, 64, 2040][r.below(6) as usize] * if r.below(3) == 0 { -1 } else { 1 };
+    let mut out = vec![walker(r, w)];
+    let stride = stride(r);
     let mut body = Vec::new();
     for i in 0..1 + r.below(6) as usize {
-        let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
-        body.push(match r.below(7) {
-            0 | 1 => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
-            2 => s_type(imm, rs(r), w, r.below(4) as u32),
-            // fld / flw, fsd / fsw of f0-f3 (FP accesses are checked at the
-            // entry too).
-            6 if r.below(2) == 0 => i_type(imm, w, 2 + r.below(2) as u32, r.below(4) as u32, 0x07),
-            6 => s_type(imm, r.below(4) as u32, w, 2 + r.below(2) as u32) & !0x7f | 0x27,
+        body.push(match r.below(6) {
+            0..=2 => walker_access(r, w),
             3 if r.below(3) == 0 => b_type(8, rs(r), rs(r), [0, 1, 4, 5, 6, 7][r.below(6) as usize]),
             3 => random_insn(r, i + 1, n),
             _ => i_type(stride, w, 0, w, 0x13),
@@ -182,6 +176,29 @@ fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
     out
 }
 
+/// `addi w, x8, imm`: a walking pointer into the data area.
+fn walker(r: &mut impl Entropy, w: u32) -> u32 {
+    i_type((r.below(64) as i32 - 32) * 8, 8, 0, w, 0x13)
+}
+
+/// A walk's stride: a byte to past a page, up or (a third of the time) down.
+fn stride(r: &mut impl Entropy) -> i32 {
+    [1, 2, 4, 8, 64, 2040][r.below(6) as usize] * if r.below(3) == 0 { -1 } else { 1 }
+}
+
+/// A load or store from walking pointer `w` at a small offset: integer
+/// mostly, at times fld / flw, fsd / fsw of f0-f3 (FP accesses are checked
+/// at a loop's entry too).
+fn walker_access(r: &mut impl Entropy, w: u32) -> u32 {
+    let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
+    match r.below(6) {
+        0..=2 => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
+        3 => s_type(imm, rs(r), w, r.below(4) as u32),
+        4 => i_type(imm, w, 2 + r.below(2) as u32, r.below(4) as u32, 0x07),
+        _ => s_type(imm, r.below(4) as u32, w, 2 + r.below(2) as u32) & !0x7f | 0x27,
+    }
+}
+
 /// A loop round a side exit's short block that walks a pointer: a
 /// register set from x8 (data), loads and stores from it, a branch to a
 /// short block that moves it by `addi` (a stride of a byte to past a
@@ -191,16 +208,12 @@ fn walking_loop(r: &mut impl Entropy, n: usize) -> Vec<u32> {
 /// and RAM's ends.
 fn walking_exit(r: &mut impl Entropy, i: usize, n: usize) -> Vec<u32> {
     let w = rd(r);
-    let stride = [1, 4, 8, 2040][r.below(4) as usize] * if r.below(3) == 0 { -1 } else { 1 };
+    let stride = stride(r);
     // A block starts at the accesses (the jump's target).
-    let mut out = vec![i_type((r.below(64) as i32 - 32) * 8, 8, 0, w, 0x13), j_type(4, 0)];
+    let mut out = vec![walker(r, w), j_type(4, 0)];
     let start = out.len();
     for _ in 0..1 + r.below(2) {
-        let imm = (r.below(16) as i32 - 8) * if r.below(4) == 0 { 1 } else { 8 };
-        out.push(match r.below(3) {
-            0 => s_type(imm, rs(r), w, r.below(4) as u32),
-            _ => i_type(imm, w, [0, 1, 2, 3, 4, 5, 6][r.below(7) as usize], rd(r), 0x03),
-        });
+        out.push(walker_access(r, w));
     }
     let body = 1 + r.below(3) as usize;
     let ops = r.below(3) as usize;

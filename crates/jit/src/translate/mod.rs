@@ -626,11 +626,19 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
-    // The hoisted window checks of a block going round through tails.
-    if let (None, Some(l), Some(w)) = (&round, checked_body, &direct) {
-        for h in &hoisted {
-            mem::entry_check(&mut a, w, h, l);
+    // The hoisted window checks, to the checked body when they fail: here
+    // for a block going round through tails, after the swap for a loop
+    // going round by itself.
+    let entry_checks = |a: &mut Asm| {
+        if let (Some(l), Some(w)) = (checked_body, &direct) {
+            let _own = own_scope();
+            for h in &hoisted {
+                mem::entry_check(a, w, h, l);
+            }
         }
+    };
+    if round.is_none() {
+        entry_checks(&mut a);
     }
     // Past the entry's checks: where a side exit whose tail leads back to
     // the start goes round (`tail`), if there is nothing else to check.
@@ -641,12 +649,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     });
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
-        if let (Some(l), Some(w)) = (checked_body, &direct) {
-            let _own = own_scope();
-            for h in &hoisted {
-                mem::entry_check(&mut a, w, h, l);
-            }
-        }
+        entry_checks(&mut a);
         dynasm!(a; .arch x64; jmp =>r.body);
         islands = emit_islands(&mut a, &fast_checks);
         align(&mut a, base);
@@ -720,7 +723,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
-        let tail = tails.iter().find(|t| loops && t.delta() == target && t.len() <= left);
+        let tail = tail::for_exit(tails, target, left).filter(|_| loops);
         match (tail, past) {
             // Back to the start: round past the entry, with one budget
             // check for the tail and the next round (as the entry's, back

@@ -60,18 +60,29 @@ impl Tail {
 /// The targets (bytes from the start) of `insns`'s branches that may
 /// become side exits: conditional branches before the last instruction.
 pub(crate) fn side_exits(insns: &[Insn]) -> impl Iterator<Item = i64> + '_ {
+    exits(insns).map(|(_, target)| target)
+}
+
+/// Those branches' indices and targets.
+fn exits(insns: &[Insn]) -> impl Iterator<Item = (usize, i64)> + '_ {
     let n = insns.len();
     let mut off = 0i64;
     insns.iter().enumerate().filter_map(move |(k, i)| {
         let at = off;
         off += i64::from(i.len);
-        (k + 1 < n && jump::is_branch(i.op)).then(|| at + i64::from(i.imm))
+        (k + 1 < n && jump::is_branch(i.op)).then(|| (k, at + i64::from(i.imm)))
     })
 }
 
+/// The tail a side exit to `target` takes, `left` instructions of the
+/// region after it: the first of `tails` there that fits in the budget
+/// they give back.
+pub(crate) fn for_exit(tails: &[Tail], target: i64, left: i32) -> Option<&Tail> {
+    tails.iter().find(|t| t.delta() == target && t.len() <= left)
+}
+
 /// The ways round a region through its side exits' tails back to its
-/// start (`translate::block` takes the first of `tails` for a target that
-/// fits in what the side exit gives back): the fewest instructions a
+/// start (`for_exit`, as `translate::block` takes them): the fewest instructions a
 /// round takes then, and the instructions of those tails. `None` if
 /// there are none. Any side exit may count (a branch done as a select is
 /// never taken): more ways, only a wider bound.
@@ -79,17 +90,9 @@ pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<(i32, Vec<Ins
     let n = insns.len() as i32;
     let mut shortest = None;
     let mut moves = Vec::new();
-    let mut off = 0i64;
-    for (k, i) in insns.iter().enumerate() {
-        let at = off;
-        off += i64::from(i.len);
-        if k as i32 + 1 == n || !jump::is_branch(i.op) {
-            continue;
-        }
+    for (k, target) in exits(insns) {
         let left = n - k as i32 - 1;
-        let target = at + i64::from(i.imm);
-        if let Some(t) = tails.iter().find(|t| t.delta() == target && t.len() <= left).filter(|t| t.target() == Some(0))
-        {
+        if let Some(t) = for_exit(tails, target, left).filter(|t| t.target() == Some(0)) {
             let round = k as i32 + 1 + t.len();
             shortest = Some(shortest.map_or(round, |s: i32| s.min(round)));
             moves.extend_from_slice(&t.insns);
