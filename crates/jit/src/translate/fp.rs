@@ -260,8 +260,9 @@ macro_rules! fma {
 /// checked there as its `mem::Check` says (`Covered`: at a loop's entry).
 ///
 /// `held` is the FP register whose value xmm0 holds, if any: a double
-/// operation on it takes it from there rather than through memory (a
-/// store-to-load forward on the dependency chain of FP code). Returns the
+/// operation on it (any operand but a square root's) takes it from there
+/// rather than through memory (a store-to-load forward on the dependency
+/// chain of FP code). Returns the
 /// register xmm0 holds after `i` (its rd after double arithmetic, which
 /// leaves the result in xmm0), for the next instruction.
 pub(crate) fn emit(
@@ -278,10 +279,36 @@ pub(crate) fn emit(
     let (check, direct) = (direct.map_or(mem::Check::Own, |d| d.1), direct.map(|d| d.0));
     match i.op {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD => {
-            if held == Some(i.rs1 & 31) && i.op != FsqrtD {
-                arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3, held);
-            } else {
-                arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3);
+            let fused = matches!(i.op, FmaddD | FmsubD | FnmsubD | FnmaddD);
+            match held {
+                Some(r) if r == i.rs1 & 31 && i.op != FsqrtD => {
+                    arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3, held)
+                }
+                // Sums and products of numbers are the same either way
+                // round (NaNs, whose payloads would tell, are slow paths).
+                Some(r) if r == i.rs2 & 31 && matches!(i.op, FaddD | FmulD) => match i.op {
+                    FaddD => dynasm!(a; .arch x64; addsd xmm0, QWORD [rbx + s1]),
+                    _ => dynasm!(a; .arch x64; mulsd xmm0, QWORD [rbx + s1]),
+                },
+                Some(r) if r == i.rs2 & 31 && matches!(i.op, FsubD | FdivD) => {
+                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s1]);
+                    match i.op {
+                        FsubD => dynasm!(a; .arch x64; subsd xmm1, xmm0),
+                        _ => dynasm!(a; .arch x64; divsd xmm1, xmm0),
+                    }
+                    dynasm!(a; .arch x64; movapd xmm0, xmm1);
+                }
+                // An accumulator: xmm0 = rs1 * rs2 + xmm0 (the 231 forms).
+                Some(r) if r == i.rs3 & 31 && fused => {
+                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s1]);
+                    match i.op {
+                        FmaddD => dynasm!(a; .arch x64; vfmadd231sd xmm0, xmm1, QWORD [rbx + s2]),
+                        FmsubD => dynasm!(a; .arch x64; vfmsub231sd xmm0, xmm1, QWORD [rbx + s2]),
+                        FnmsubD => dynasm!(a; .arch x64; vfnmadd231sd xmm0, xmm1, QWORD [rbx + s2]),
+                        _ => dynasm!(a; .arch x64; vfnmsub231sd xmm0, xmm1, QWORD [rbx + s2]),
+                    }
+                }
+                _ => arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3),
             }
             check_result_d(a, slow);
             dynasm!(a; .arch x64; movsd QWORD [rbx + d], xmm0);
@@ -469,6 +496,27 @@ pub(crate) fn emit(
         _ => unreachable!("not inlinable: {:?}", i.op),
     }
     None
+}
+
+/// The FP register a loop going round by itself (`insns`, in a block of
+/// `mode`) keeps in xmm0 from one round to the next: the result of its
+/// last double arithmetic (`emit` leaves it there), if double arithmetic
+/// in the loop reads it, as an accumulator's or a recurrence's is. The
+/// loop loads it on entry and again before going round wherever xmm0
+/// holds another (`emit_body`), so this choice is only a guess at what
+/// saves most.
+pub(crate) fn loop_held(insns: &[Insn], mode: FpMode) -> Option<u8> {
+    use Op::*;
+    let arith = |i: &Insn| {
+        matches!(i.op, FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD)
+            && inlinable(i, mode)
+    };
+    let r = insns.iter().rev().find(|i| arith(i))?.rd & 31;
+    let fused = |i: &Insn| matches!(i.op, FmaddD | FmsubD | FnmsubD | FnmaddD);
+    let reads = |i: &Insn| {
+        arith(i) && (i.rs1 & 31 == r || (i.op != FsqrtD && i.rs2 & 31 == r) || (fused(i) && i.rs3 & 31 == r))
+    };
+    insns.iter().any(reads).then_some(r)
 }
 
 /// xmm0 = FP register `r` (after a slow path, which the fast path's

@@ -647,8 +647,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; =>l);
         l
     });
+    let loop_xmm0 = round.as_ref().and_then(|_| fp::loop_held(insns, fp_mode));
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
+        if let Some(f) = loop_xmm0 {
+            fp::reload_xmm0(&mut a, f);
+        }
         entry_checks(&mut a);
         dynasm!(a; .arch x64; jmp =>r.body);
         islands = emit_islands(&mut a, &fast_checks);
@@ -670,6 +674,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         n,
         chain,
         after,
+        xmm0: loop_xmm0,
     };
     let mut out = Out::default();
     {
@@ -802,6 +807,9 @@ struct Body<'x> {
     n: i32,
     chain: bool,
     after: usize,
+    /// The FP register xmm0 holds at the start of a loop's body, on entry
+    /// and on every way round (`fp::loop_held`).
+    xmm0: Option<u8>,
 }
 
 /// What a block's bodies leave to be generated after them (`emit_body`).
@@ -837,7 +845,7 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
     let mut off: u32 = 0;
     // The FP register whose value xmm0 holds (`fp::emit`), kept across the
     // integer operations between FP ones.
-    let mut xmm0: Option<u8> = None;
+    let mut xmm0: Option<u8> = c.xmm0;
     let mut ended = false;
     // The instructions of the current select's body still to pass over
     // (`select::emit` did them).
@@ -856,6 +864,12 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
             skip -= 1;
             off += u32::from(insn.len);
             continue;
+        }
+        if let (true, Some(_), Some(r)) = (last, round, c.xmm0) {
+            // Round again with xmm0 as the body starts (`fp::loop_held`).
+            if xmm0 != Some(r) {
+                fp::reload_xmm0(a, r);
+            }
         }
         if last && is_inline_jump(insn.op) && jump::emit(a, b, insn, off, kn, c.sx.pending[k], round) {
             ended = true;
