@@ -394,18 +394,19 @@ fn random_insn(r: &mut impl Entropy, i: usize, n: usize) -> u32 {
             i_type(csr, 0, 2, rd(r), 0x73)
         }
         20 | 21 => {
-            // Double arithmetic on f0-f3 (chains through one register are
-            // common: results carried in xmm0), RNE or dynamic rounding, or
-            // a fused multiply-add.
+            // Double (mostly) or single arithmetic on f0-f3 (chains through
+            // one register are common: results carried in xmm0), RNE or
+            // dynamic rounding, or a fused multiply-add.
             let (d, a, b, c) = (r.below(4) as u32, r.below(4) as u32, r.below(4) as u32, r.below(4) as u32);
             let rm = if r.below(2) == 0 { 0 } else { 7 };
+            let fmt = u32::from(r.below(3) != 0);
             match r.below(6) {
-                0 => r_type(0x01, b, a, rm, d, 0x53),                                  // fadd.d
-                1 => r_type(0x05, b, a, rm, d, 0x53),                                  // fsub.d
-                2 => r_type(0x09, b, a, rm, d, 0x53),                                  // fmul.d
-                3 => r_type(0x0d, b, a, rm, d, 0x53),                                  // fdiv.d
-                4 => r_type(0x2d, 0, a, rm, d, 0x53),                                  // fsqrt.d
-                _ => c << 27 | 1 << 25 | b << 20 | a << 15 | rm << 12 | d << 7 | 0x43, // fmadd.d
+                0 => r_type(fmt, b, a, rm, d, 0x53),                                     // fadd
+                1 => r_type(0x04 | fmt, b, a, rm, d, 0x53),                              // fsub
+                2 => r_type(0x08 | fmt, b, a, rm, d, 0x53),                              // fmul
+                3 => r_type(0x0c | fmt, b, a, rm, d, 0x53),                              // fdiv
+                4 => r_type(0x2c | fmt, 0, a, rm, d, 0x53),                              // fsqrt
+                _ => c << 27 | fmt << 25 | b << 20 | a << 15 | rm << 12 | d << 7 | 0x43, // fmadd
             }
         }
         _ => {
@@ -601,15 +602,17 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     }
     // FP usable (FS Dirty) most of the time, then mostly in the state the
     // JIT's FP fast paths need (NX accrued, RNE); f0-f3 hold doubles of
-    // every kind (normal, zero, tiny, huge, infinite, NaN).
+    // every kind (normal, zero, tiny, huge, infinite, NaN) or singles.
     if r.below(4) != 0 {
         h.csr.mstatus |= 3 << 13 | 1 << 63;
         h.csr.fcsr = if r.below(4) != 0 { 1 } else { r.below(256) };
     }
     for f in 0..4 {
-        h.f[f] = match r.below(6) {
+        h.f[f] = match r.below(8) {
             0 => [0.0f64, -0.0, f64::MIN_POSITIVE, 1e300, f64::INFINITY, f64::NAN][r.below(6) as usize].to_bits(),
             1 => r.next(),
+            // A single, NaN-boxed (11.2).
+            2 | 3 => 0xffff_ffff_0000_0000 | u64::from(((r.below(2000) as f32 - 1000.0) / 3.0).to_bits()),
             _ => ((r.below(2000) as f64 - 1000.0) / (1.0 + r.below(7) as f64)).to_bits(),
         };
     }

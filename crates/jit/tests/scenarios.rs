@@ -268,6 +268,89 @@ fn fp_results_carried_to_the_next_operation_match_the_interpreter() {
     assert!(stat(&cs[1], "translated") >= 1);
 }
 
+/// An FP operation with dynamic rounding: `funct7`, registers rd, rs1, rs2.
+fn fop(funct7: u32, rd: u32, rs1: u32, rs2: u32) -> u32 {
+    funct7 << 25 | rs2 << 20 | rs1 << 15 | 7 << 12 | rd << 7 | 0x53
+}
+
+/// `fmadd` (`fmt` 1: double, 0: single) rd = rs1 * rs2 + rs3.
+fn fmadd(fmt: u32, rd: u32, rs1: u32, rs2: u32, rs3: u32) -> u32 {
+    rs3 << 27 | fmt << 25 | rs2 << 20 | rs1 << 15 | 7 << 12 | rd << 7 | 0x43
+}
+
+/// xmm0's register taken as any operand (`fp::held_operand`: rs2 of a
+/// quotient, a difference and a product, a fused multiply-add's addend),
+/// singles apart from doubles (a double reading a NaN-boxed single reads
+/// a NaN), and a loop's recurrence kept in xmm0 from one round to the next
+/// (`fp::loop_held`: `f5`, written last, read first, as a divisor, in a
+/// recurrence that keeps every round's error; taken into xmm0 on every
+/// entry, with xmm0 holding another, and again before going round after a
+/// helper call).
+#[test]
+fn fp_operands_carried_in_xmm0_by_width_and_round_a_loop_match_the_interpreter() {
+    let code = [
+        testprog::i_type(5, 0, 0, 6, 0x13), // 0x00 li t1,5
+        fop(0x01, 10, 9, 9),                // 0x04 fadd.d f10,f9,f9  (xmm0 holds f10 into the loop)
+        fop(0x0d, 2, 3, 5),                 // 0x08 fdiv.d f2,f3,f5   (rs2: the last round's f5)
+        fop(0x01, 5, 2, 5),                 // 0x0c fadd.d f5,f2,f5   (rs1)
+        fop(0x05, 7, 9, 5),                 // 0x10 fsub.d f7,f9,f5   (rs2)
+        fmadd(1, 8, 6, 9, 7),               // 0x14 fmadd.d f8,f6,f9,f7 (rs3)
+        fop(0x00, 20, 21, 22),              // 0x18 fadd.s f20,f21,f22
+        fop(0x0c, 20, 23, 20),              // 0x1c fdiv.s f20,f23,f20 (rs2, a single)
+        fop(0x01, 24, 20, 9),               // 0x20 fadd.d f24,f20,f9 (a single as a double: NaN)
+        fmadd(0, 25, 21, 22, 25),           // 0x24 fmadd.s f25,f21,f22,f25
+        0xfff3_0313,                        // 0x28 addi t1,t1,-1
+        fop(0x09, 5, 6, 5),                 // 0x2c fmul.d f5,f6,f5   (from memory: xmm0 holds f25)
+        0xf140_25f3,                        // 0x30 csrr a1,mhartid   (a helper: xmm0 lost)
+        testprog::b_type(-0x2c, 0, 6, 1),   // 0x34 bne t1,zero,0x08  (the loop)
+        0xfff3_8393,                        // 0x38 addi t2,t2,-1
+        testprog::b_type(-0x3c, 0, 7, 1),   // 0x3c bne t2,zero,0x00  (into it again)
+        WFI,                                // 0x40
+    ];
+    let single = |v: f32| 0xffff_ffff_0000_0000 | u64::from(v.to_bits());
+    let mut cs = pair(&code, CODE, |h| {
+        h.csr.mstatus |= 3 << 13 | 1 << 63; // FS Dirty (and SD)
+        h.csr.fcsr = 1; // NX accrued, frm RNE: the fast paths are inline
+        h.x[7] = 8;
+        for (r, v) in [(3, 3.0f64), (5, 1.5), (6, 1.0), (9, 0.25)] {
+            h.f[r] = v.to_bits();
+        }
+        for (r, v) in [(21, 1.25f32), (22, 2.5), (23, 7.0), (25, 0.5)] {
+            h.f[r] = single(v);
+        }
+    });
+    assert_eq!(run_both(&mut cs, 1000), Stop::Wfi);
+    let (mut d, mut s) = ([0f64; 32], [0f32; 32]);
+    for (r, v) in [(3, 3.0f64), (5, 1.5), (6, 1.0), (9, 0.25)] {
+        d[r] = v;
+    }
+    for (r, v) in [(21, 1.25f32), (22, 2.5), (23, 7.0), (25, 0.5)] {
+        s[r] = v;
+    }
+    for _ in 0..40 {
+        d[2] = d[3] / d[5];
+        d[5] += d[2];
+        d[7] = d[9] - d[5];
+        d[8] = d[6].mul_add(d[9], d[7]);
+        s[20] = s[21] + s[22];
+        s[20] = s[23] / s[20];
+        s[25] = s[21].mul_add(s[22], s[25]);
+        d[5] *= d[6];
+    }
+    for c in &cs {
+        for r in [2, 5, 7, 8] {
+            assert_eq!(c.hart.f[r], d[r].to_bits(), "f{r}");
+        }
+        for r in [20, 25] {
+            assert_eq!(c.hart.f[r], single(s[r]), "f{r}");
+        }
+        assert_eq!(c.hart.f[24], 0x7ff8_0000_0000_0000, "f24: the canonical NaN");
+        assert_eq!(c.hart.f[10], 0.5f64.to_bits());
+        assert_eq!(c.hart.csr.fcsr, 1);
+    }
+    assert!(stat(&cs[1], "self_loops") >= 1, "the loop goes round in generated code");
+}
+
 /// Translation regions run on through forward branches not taken
 /// (`Cpu::decode_block`): the loop body `beq` (never taken) `; addi
 /// a0,a0,1; addi t1,t1,-1; bne` is one region. The guest then stores

@@ -235,6 +235,57 @@ macro_rules! arith {
     }};
 }
 
+/// xmm0 = `$op` with xmm0 as its second operand (`Held::Rs2`: sums and
+/// products of numbers are the same either way round, and NaNs, whose
+/// payloads would tell, are slow paths; differences and quotients go
+/// through xmm1) or a fused multiply-add's addend (`Held::Rs3`: the 231
+/// forms, xmm0 = rs1 * rs2 + xmm0).
+macro_rules! on_held {
+    ($a:expr, $op:expr, $h:expr, $w:ident, $mov:ident, $add:ident, $sub:ident, $mul:ident, $div:ident,
+     $mova:ident, $madd:ident, $msub:ident, $nmadd:ident, $nmsub:ident, $s1:expr, $s2:expr) => {{
+        use Op::*;
+        match ($h, $op) {
+            (Held::Rs2, FaddD | FaddS) => dynasm!($a; .arch x64; $add xmm0, $w [rbx + $s1]),
+            (Held::Rs2, FmulD | FmulS) => dynasm!($a; .arch x64; $mul xmm0, $w [rbx + $s1]),
+            (Held::Rs2, FsubD | FsubS) => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $sub xmm1, xmm0; $mova xmm0, xmm1),
+            (Held::Rs2, _) => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $div xmm1, xmm0; $mova xmm0, xmm1),
+            (_, FmaddD | FmaddS) => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $madd xmm0, xmm1, $w [rbx + $s2]),
+            (_, FmsubD | FmsubS) => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $msub xmm0, xmm1, $w [rbx + $s2]),
+            (_, FnmsubD | FnmsubS) => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $nmadd xmm0, xmm1, $w [rbx + $s2]),
+            _ => dynasm!($a; .arch x64; $mov xmm1, $w [rbx + $s1]; $nmsub xmm0, xmm1, $w [rbx + $s2]),
+        }
+    }};
+}
+
+/// Which operand of an arithmetic operation xmm0 holds (`held_operand`).
+#[derive(Clone, Copy)]
+enum Held {
+    Rs1,
+    Rs2,
+    Rs3,
+}
+
+/// Tag of a held register (`emit`'s `held`) whose single xmm0 holds; a
+/// double's has none, so that neither is taken for the other.
+const SINGLE: u8 = 0x20;
+
+/// Which operand of arithmetic `i` is `held` (a register as `emit` takes
+/// it, `tag` the operation's width's) and can be taken from xmm0: rs1 (not
+/// a square root's), rs2 of the two-operand ones, a fused multiply-add's
+/// rs3.
+fn held_operand(i: &Insn, held: Option<u8>, tag: u8) -> Option<Held> {
+    use Op::*;
+    let h = held?;
+    let is = |r: u8| h == r & 31 | tag;
+    match i.op {
+        FsqrtD | FsqrtS => None,
+        _ if is(i.rs1) => Some(Held::Rs1),
+        FaddD | FsubD | FmulD | FdivD | FaddS | FsubS | FmulS | FdivS if is(i.rs2) => Some(Held::Rs2),
+        FmaddD | FmsubD | FnmsubD | FnmaddD | FmaddS | FmsubS | FnmsubS | FnmaddS if is(i.rs3) => Some(Held::Rs3),
+        _ => None,
+    }
+}
+
 /// The FMA3 instruction for RISC-V's fused multiply-add `$op`.
 macro_rules! fma {
     ($a:expr, $op:expr, sd, $w:ident, $s3:expr) => {
@@ -259,11 +310,11 @@ macro_rules! fma {
 /// slow path at `slow`; loads may use the direct-read window `direct`,
 /// checked there as its `mem::Check` says (`Covered`: at a loop's entry).
 ///
-/// `held` is the FP register whose value xmm0 holds, if any: a double
-/// operation on it (any operand but a square root's) takes it from there
-/// rather than through memory (a store-to-load forward on the dependency
-/// chain of FP code). Returns the
-/// register xmm0 holds after `i` (its rd after double arithmetic, which
+/// `held` is the FP register whose value xmm0 holds, if any (a single's
+/// tagged `SINGLE`, in xmm0's low half): arithmetic of its width on it (as
+/// `held_operand` finds it) takes it from there rather than through memory
+/// (a store-to-load forward on the dependency chain of FP code). Returns
+/// the register xmm0 holds after `i` (its rd after arithmetic, which
 /// leaves the result in xmm0), for the next instruction.
 pub(crate) fn emit(
     a: &mut Asm,
@@ -279,36 +330,29 @@ pub(crate) fn emit(
     let (check, direct) = (direct.map_or(mem::Check::Own, |d| d.1), direct.map(|d| d.0));
     match i.op {
         FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD => {
-            let fused = matches!(i.op, FmaddD | FmsubD | FnmsubD | FnmaddD);
-            match held {
-                Some(r) if r == i.rs1 & 31 && i.op != FsqrtD => {
+            match held_operand(i, held, 0) {
+                Some(Held::Rs1) => {
                     arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3, held)
                 }
-                // Sums and products of numbers are the same either way
-                // round (NaNs, whose payloads would tell, are slow paths).
-                Some(r) if r == i.rs2 & 31 && matches!(i.op, FaddD | FmulD) => match i.op {
-                    FaddD => dynasm!(a; .arch x64; addsd xmm0, QWORD [rbx + s1]),
-                    _ => dynasm!(a; .arch x64; mulsd xmm0, QWORD [rbx + s1]),
-                },
-                Some(r) if r == i.rs2 & 31 && matches!(i.op, FsubD | FdivD) => {
-                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s1]);
-                    match i.op {
-                        FsubD => dynasm!(a; .arch x64; subsd xmm1, xmm0),
-                        _ => dynasm!(a; .arch x64; divsd xmm1, xmm0),
-                    }
-                    dynasm!(a; .arch x64; movapd xmm0, xmm1);
-                }
-                // An accumulator: xmm0 = rs1 * rs2 + xmm0 (the 231 forms).
-                Some(r) if r == i.rs3 & 31 && fused => {
-                    dynasm!(a; .arch x64; movsd xmm1, QWORD [rbx + s1]);
-                    match i.op {
-                        FmaddD => dynasm!(a; .arch x64; vfmadd231sd xmm0, xmm1, QWORD [rbx + s2]),
-                        FmsubD => dynasm!(a; .arch x64; vfmsub231sd xmm0, xmm1, QWORD [rbx + s2]),
-                        FnmsubD => dynasm!(a; .arch x64; vfnmadd231sd xmm0, xmm1, QWORD [rbx + s2]),
-                        _ => dynasm!(a; .arch x64; vfnmsub231sd xmm0, xmm1, QWORD [rbx + s2]),
-                    }
-                }
-                _ => arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3),
+                Some(h) => on_held!(
+                    a,
+                    i.op,
+                    h,
+                    QWORD,
+                    movsd,
+                    addsd,
+                    subsd,
+                    mulsd,
+                    divsd,
+                    movapd,
+                    vfmadd231sd,
+                    vfmsub231sd,
+                    vfnmadd231sd,
+                    vfnmsub231sd,
+                    s1,
+                    s2
+                ),
+                None => arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3),
             }
             check_result_d(a, slow);
             dynasm!(a; .arch x64; movsd QWORD [rbx + d], xmm0);
@@ -321,6 +365,8 @@ pub(crate) fn emit(
             dynasm!(a; .arch x64; mov QWORD [rbx + d], rax);
         }
         FaddS | FsubS | FmulS | FdivS | FsqrtS | FmaddS | FmsubS | FnmsubS | FnmaddS => {
+            // Every operand's boxing checked, xmm0's too: a loop takes its
+            // register into xmm0 on entry whatever it holds (`loop_held`).
             check_boxed(a, i.rs1, slow);
             if i.op != FsqrtS {
                 check_boxed(a, i.rs2, slow);
@@ -328,9 +374,33 @@ pub(crate) fn emit(
             if matches!(i.op, FmaddS | FmsubS | FnmsubS | FnmaddS) {
                 check_boxed(a, i.rs3, slow);
             }
-            arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3);
+            match held_operand(i, held, SINGLE) {
+                Some(Held::Rs1) => {
+                    arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3, held)
+                }
+                Some(h) => on_held!(
+                    a,
+                    i.op,
+                    h,
+                    DWORD,
+                    movss,
+                    addss,
+                    subss,
+                    mulss,
+                    divss,
+                    movaps,
+                    vfmadd231ss,
+                    vfmsub231ss,
+                    vfnmadd231ss,
+                    vfnmsub231ss,
+                    s1,
+                    s2
+                ),
+                None => arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3),
+            }
             check_result_s(a, slow);
             store_s(a, i.rd);
+            return Some(i.rd & 31 | SINGLE);
         }
         // double -> single: rounds (flags as arithmetic); single -> double is exact.
         FcvtSD => {
@@ -499,28 +569,29 @@ pub(crate) fn emit(
 }
 
 /// The FP register a loop going round by itself (`insns`, in a block of
-/// `mode`) keeps in xmm0 from one round to the next: the result of its
-/// last double arithmetic (`emit` leaves it there), if double arithmetic
-/// in the loop reads it, as an accumulator's or a recurrence's is. The
+/// `mode`) keeps in xmm0 from one round to the next (as `emit` takes
+/// `held`): the result of its last arithmetic (`emit` leaves it there), if
+/// arithmetic of its width in the loop reads it from xmm0, as an
+/// accumulator's or a recurrence's is. The
 /// loop loads it on entry and again before going round wherever xmm0
 /// holds another (`emit_body`), so this choice is only a guess at what
 /// saves most.
 pub(crate) fn loop_held(insns: &[Insn], mode: FpMode) -> Option<u8> {
     use Op::*;
-    let arith = |i: &Insn| {
-        matches!(i.op, FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD)
-            && inlinable(i, mode)
-    };
-    let r = insns.iter().rev().find(|i| arith(i))?.rd & 31;
-    let fused = |i: &Insn| matches!(i.op, FmaddD | FmsubD | FnmsubD | FnmaddD);
-    let reads = |i: &Insn| {
-        arith(i) && (i.rs1 & 31 == r || (i.op != FsqrtD && i.rs2 & 31 == r) || (fused(i) && i.rs3 & 31 == r))
-    };
-    insns.iter().any(reads).then_some(r)
+    let single =
+        |i: &Insn| matches!(i.op, FaddS | FsubS | FmulS | FdivS | FsqrtS | FmaddS | FmsubS | FnmsubS | FnmaddS);
+    let double =
+        |i: &Insn| matches!(i.op, FaddD | FsubD | FmulD | FdivD | FsqrtD | FmaddD | FmsubD | FnmsubD | FnmaddD);
+    let arith = |i: &Insn| (single(i) || double(i)) && inlinable(i, mode);
+    let last = insns.iter().rev().find(|i| arith(i))?;
+    let held = last.rd & 31 | if single(last) { SINGLE } else { 0 };
+    let tag = |i: &Insn| if single(i) { SINGLE } else { 0 };
+    insns.iter().any(|i| arith(i) && held_operand(i, Some(held), tag(i)).is_some()).then_some(held)
 }
 
-/// xmm0 = FP register `r` (after a slow path, which the fast path's
-/// successor may take it as holding: `emit`).
+/// xmm0 = FP register `r` (a held register as `emit` takes it, a single's
+/// tagged: its boxed bits, the single in the low half), after a slow path,
+/// which the fast path's successor may take it as holding.
 pub(crate) fn reload_xmm0(a: &mut Asm, r: u8) {
     dynasm!(a; .arch x64; movsd xmm0, QWORD [rbx + fr(r)]);
 }
