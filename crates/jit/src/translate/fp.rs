@@ -241,6 +241,14 @@ macro_rules! arith {
 /// through xmm1) or a fused multiply-add's addend (`Held::Rs3`: the 231
 /// forms, xmm0 = rs1 * rs2 + xmm0).
 macro_rules! on_held {
+    ($a:expr, $op:expr, $h:expr, sd, $s1:expr, $s2:expr) => {
+        on_held!($a, $op, $h, QWORD, movsd, addsd, subsd, mulsd, divsd, movapd,
+            vfmadd231sd, vfmsub231sd, vfnmadd231sd, vfnmsub231sd, $s1, $s2)
+    };
+    ($a:expr, $op:expr, $h:expr, ss, $s1:expr, $s2:expr) => {
+        on_held!($a, $op, $h, DWORD, movss, addss, subss, mulss, divss, movaps,
+            vfmadd231ss, vfmsub231ss, vfnmadd231ss, vfnmsub231ss, $s1, $s2)
+    };
     ($a:expr, $op:expr, $h:expr, $w:ident, $mov:ident, $add:ident, $sub:ident, $mul:ident, $div:ident,
      $mova:ident, $madd:ident, $msub:ident, $nmadd:ident, $nmsub:ident, $s1:expr, $s2:expr) => {{
         use Op::*;
@@ -334,24 +342,7 @@ pub(crate) fn emit(
                 Some(Held::Rs1) => {
                     arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3, held)
                 }
-                Some(h) => on_held!(
-                    a,
-                    i.op,
-                    h,
-                    QWORD,
-                    movsd,
-                    addsd,
-                    subsd,
-                    mulsd,
-                    divsd,
-                    movapd,
-                    vfmadd231sd,
-                    vfmsub231sd,
-                    vfnmadd231sd,
-                    vfnmsub231sd,
-                    s1,
-                    s2
-                ),
+                Some(h) => on_held!(a, i.op, h, sd, s1, s2),
                 None => arith!(a, i.op, QWORD, movsd, sqrtsd, addsd, subsd, mulsd, divsd, sd, s1, s2, s3),
             }
             check_result_d(a, slow);
@@ -378,24 +369,7 @@ pub(crate) fn emit(
                 Some(Held::Rs1) => {
                     arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3, held)
                 }
-                Some(h) => on_held!(
-                    a,
-                    i.op,
-                    h,
-                    DWORD,
-                    movss,
-                    addss,
-                    subss,
-                    mulss,
-                    divss,
-                    movaps,
-                    vfmadd231ss,
-                    vfmsub231ss,
-                    vfnmadd231ss,
-                    vfnmsub231ss,
-                    s1,
-                    s2
-                ),
+                Some(h) => on_held!(a, i.op, h, ss, s1, s2),
                 None => arith!(a, i.op, DWORD, movss, sqrtss, addss, subss, mulss, divss, ss, s1, s2, s3),
             }
             check_result_s(a, slow);
