@@ -453,3 +453,37 @@ fn w_results_unextended_round_a_loop_are_exact_on_every_way_out() {
     assert!(loops > 0, "no loop left a W result unextended");
     assert!(unextended > 0, "no loop was entered with one not sign-extended");
 }
+
+/// A region going round through a side exit whose tail leads back to its
+/// start, the way round laid out inline (`emit_body`: the branch inverted
+/// to the region's way on, the tail and the next round's budget check
+/// after it), with W results about: the budget cut at every point, each
+/// run against the interpreter (a way round short of budget leaves for
+/// Rust with the registers as the interpreter has them).
+#[test]
+fn a_side_exit_going_round_inline_matches_the_interpreter_at_every_budget() {
+    let code = [
+        mulw(A1, A1, A3),           // 0x00
+        addiw(A0, A0, 0xfff),       // 0x04
+        bne(A0, 0, 12),             // 0x08 to the tail: round again
+        addw(A5, A1, A1),           // 0x0c
+        WFI,                        // 0x10
+        addi(A2, A2, 4),            // 0x14 the tail
+        testprog::j_type(-0x18, 0), // 0x18 j 0x00
+    ];
+    let mut threaded = 0;
+    for slice in 1..=24u64 {
+        let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+            h.x[usize::from(A0)] = 40;
+            h.x[usize::from(A1)] = 5;
+            h.x[usize::from(A3)] = 0x7654_3211;
+        });
+        let mut runs = 0;
+        while run_both(&mut cs, slice) == Stop::Budget {
+            runs += 1;
+            assert!(runs < 10_000, "never stops");
+        }
+        threaded += cs[1].engine_stats().iter().find(|(n, _)| *n == "threaded").map_or(0, |s| s.1);
+    }
+    assert!(threaded > 0, "no side exit went round through its tail");
+}

@@ -150,9 +150,11 @@ pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known, pending: u32) -> Op {
     op
 }
 
-/// Jump to `l` if branch `op` is taken, the flags being those of `cmp
-/// rs1, rs2` (or, `swapped`, of `cmp rs2, rs1`: the condition mirrored).
-pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, l: DynamicLabel) {
+/// Jump to `l` if branch `op` is taken (with `invert`, if it is not), the
+/// flags being those of `cmp rs1, rs2` (or, `swapped`, of `cmp rs2, rs1`:
+/// the condition mirrored).
+pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, invert: bool, l: DynamicLabel) {
+    let op = if invert { inverse(op) } else { op };
     if !swapped {
         jcc(a, op, false, l);
         return;
@@ -168,10 +170,23 @@ pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, l: DynamicLabel) {
     }
 }
 
-/// Jump to `l` if branch `i` is taken (`pending` as `compare` takes it).
-pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, pending: u32, l: DynamicLabel) {
+/// Jump to `l` if branch `i` is taken (with `invert`, if it is not;
+/// `pending` as `compare` takes it).
+pub(crate) fn branch_to(a: &mut Asm, i: &Insn, known: Known, pending: u32, invert: bool, l: DynamicLabel) {
     let op = compare(a, i, known, pending);
-    jcc(a, op, false, l);
+    jcc(a, op, invert, l);
+}
+
+/// The branch taken exactly when `op` is not.
+fn inverse(op: Op) -> Op {
+    match op {
+        Op::Beq => Op::Bne,
+        Op::Bne => Op::Beq,
+        Op::Blt => Op::Bge,
+        Op::Bge => Op::Blt,
+        Op::Bltu => Op::Bgeu,
+        _ => Op::Bltu,
+    }
 }
 
 /// The way round a loop to the block's start, which may leave registers

@@ -675,6 +675,9 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         chain,
         after,
         xmm0: loop_xmm0,
+        tails,
+        loops,
+        back: back_label,
     };
     let mut out = Out::default();
     {
@@ -691,7 +694,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             emit_body(&mut a, &mut b, &ctx, &pass, &mut out);
         }
     }
-    let Out { slow, side, guarded, selects } = out;
+    let Out { slow, side, guarded, selects, mut threaded } = out;
     // The way out of code under the loop's own pinning: the registers
     // pending there extended (under it), then the run's pinning back.
     let leave_loop = |a: &mut Asm, pending: u32| {
@@ -722,32 +725,22 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         dynasm!(a; .arch x64; jmp =>resume);
     }
     // Branches taken inside a region: give back the budget not used, leave
-    // (through the tail there, if one fits in what is given back).
-    let mut threaded = 0;
-    for (l, k, target, past) in side {
+    // (through the tail there, if one fits in what is given back). Those
+    // whose tail leads round to the start went round inline (`emit_body`).
+    for (l, k, target) in side {
         dynasm!(a; .arch x64; =>l);
         leave_loop(&mut a, sx.pending[k]);
         let left = n - k as i32 - 1;
         let tail = tail::for_exit(tails, target, left).filter(|_| loops);
-        match (tail, past) {
-            // Back to the start: round past the entry, with one budget
-            // check for the tail and the next round (as the entry's, back
-            // to `back_label` when short: the tail's own part of the
-            // budget fits in what was given back).
-            (Some(t), Some(body)) if t.target() == Some(0) => {
-                tail::ops_and_link(&mut a, &b, t);
-                budget(&mut a, left - t.len() - n);
-                dynasm!(a; .arch x64; jge =>body; jmp =>back_label);
-                threaded += 1;
-            }
-            (Some(t), _) => {
+        match tail {
+            Some(t) => {
                 if left > t.len() {
                     budget(&mut a, left - t.len());
                 }
                 tail::emit(&mut a, &mut b, t);
                 threaded += 1;
             }
-            _ => {
+            None => {
                 budget(&mut a, left);
                 jump::leave_to(&mut a, &mut b, target);
             }
@@ -810,6 +803,11 @@ struct Body<'x> {
     /// The FP register xmm0 holds at the start of a loop's body, on entry
     /// and on every way round (`fp::loop_held`).
     xmm0: Option<u8>,
+    /// Code side exits may copy (`tail`), if the block may go round
+    /// through them (`Env::loops`), and the block's start.
+    tails: &'x [Tail],
+    loops: bool,
+    back: DynamicLabel,
 }
 
 /// What a block's bodies leave to be generated after them (`emit_body`).
@@ -819,13 +817,14 @@ struct Out {
     /// xmm0 must hold again on resuming if any, the access's check).
     slow: Vec<(DynamicLabel, DynamicLabel, usize, u64, Option<u8>, mem::Check)>,
     /// Taken conditional branches inside a region: (label, insn index,
-    /// target from the block's start, where a tail back to the start goes
-    /// round).
-    side: Vec<(DynamicLabel, usize, i64, Option<DynamicLabel>)>,
+    /// target from the block's start).
+    side: Vec<(DynamicLabel, usize, i64)>,
     /// Guarded stores: (offset, slow path label).
     guarded: Vec<(usize, DynamicLabel)>,
     /// Branches done as selects.
     selects: u64,
+    /// Side exits threaded through a `Tail`.
+    threaded: u64,
 }
 
 /// One of a block's bodies (`block`): the window checks of its accesses
@@ -885,22 +884,46 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
                 let l = a.new_dynamic_label();
                 let pair = (insn.rs1, insn.rs2);
                 let plain = kn == consts::Known::default() && c.sx.pending[k] & (1 << pair.0 | 1 << pair.1) & !1 == 0;
+                let target = i64::from(off) + i64::from(insn.imm);
+                // Taken, through a tail back to the start: round inline (a
+                // loop's way on, mostly taken), the region on past it.
+                let left = c.n - k as i32 - 1;
+                let round_tail = past.and_then(|body| {
+                    let t = tail::for_exit(c.tails, target, left).filter(|t| c.loops && t.target() == Some(0))?;
+                    Some((t, body))
+                });
+                let invert = round_tail.is_some();
                 // (Reused, the flags still compare the registers as they did.)
                 flags = match flags_of {
                     Some(f) if plain && f == pair => {
-                        jump::jump_if(a, insn.op, false, l);
+                        jump::jump_if(a, insn.op, false, invert, l);
                         flags_of
                     }
                     Some(f) if plain && f == (pair.1, pair.0) => {
-                        jump::jump_if(a, insn.op, true, l);
+                        jump::jump_if(a, insn.op, true, invert, l);
                         flags_of
                     }
                     _ => {
-                        jump::branch_to(a, insn, kn, c.sx.pending[k], l);
+                        jump::branch_to(a, insn, kn, c.sx.pending[k], invert, l);
                         plain.then_some(pair)
                     }
                 };
-                out.side.push((l, k, i64::from(off) + i64::from(insn.imm), past));
+                match round_tail {
+                    // Round past the entry, with one budget check for the
+                    // tail and the next round (as the entry's, back to the
+                    // start when short: the tail's own part of the budget
+                    // fits in what was given back); `l` is the way on.
+                    Some((t, body)) => {
+                        // As every way out: the registers pending here
+                        // extended (the start assumes none pending).
+                        sext::extend(a, c.sx.pending[k]);
+                        tail::ops_and_link(a, b, t);
+                        budget(a, left - t.len() - c.n);
+                        dynasm!(a; .arch x64; jge =>body; jmp =>c.back; =>l);
+                        out.threaded += 1;
+                    }
+                    None => out.side.push((l, k, target)),
+                }
             }
             off += u32::from(insn.len);
             continue;
