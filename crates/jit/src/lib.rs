@@ -234,12 +234,14 @@ pub struct Jit {
     insns: InsnArena,
     /// Jump caches for indirect jumps and jumps leaving the page, one per
     /// TLB bank (`Cpu::tlb_bank`): entry `translate::jump_cache_index(vpc)`
-    /// of bank b's holds `(vpc, code, pa, 0)` of a block translated for the
-    /// state of bank b, or `(u64::MAX, ..)`. Read by generated code (hence
-    /// `Cell`: written only between runs). Its entries hold while the
-    /// translation of `vpc` to `pa` does: until the TLB's generation
+    /// of bank b's holds `(vpc, code)` of a block translated for the state
+    /// of bank b, or `(u64::MAX, ..)`, and `cache_pa` the same entry's
+    /// block's physical address. Read by generated code (hence `Cell`:
+    /// written only between runs). Its entries hold while the translation
+    /// of `vpc` to `pa` does: until the TLB's generation
     /// (`cache_generation`) changes. Privilege changes switch caches.
-    cache: Box<[[Cell<u64>; 4]]>,
+    cache: Box<[[Cell<u64>; 2]]>,
+    cache_pa: Box<[Cell<u64>]>,
     /// Entries filled since the cache was last cleared (all of them if this
     /// is full), so that clearing, which comes with every TLB flush, is cheap.
     cache_filled: Vec<u16>,
@@ -319,9 +321,8 @@ impl Jit {
             shared,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
-            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
-                .map(|_| [Cell::new(u64::MAX), Cell::new(0), Cell::new(0), Cell::new(0)])
-                .collect(),
+            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
+            cache_pa: (0..TLB_BANKS << translate::JUMP_CACHE_BITS).map(|_| Cell::new(0)).collect(),
             cache_filled: Vec::new(),
             cache_generation: 0,
             incoming: HashMap::default(),
@@ -511,14 +512,15 @@ impl Jit {
         }
         e[0].set(b.vpc);
         e[1].set(b.addr as u64);
-        e[2].set(pa);
+        self.cache_pa[i].set(pa);
     }
 
     /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
     fn cache_remove(&self, b: &Block, pa: u64) {
         for bank in 0..TLB_BANKS {
-            let e = &self.cache[cache_slot(bank, b.vpc)];
-            if e[0].get() == b.vpc && e[2].get() == pa {
+            let i = cache_slot(bank, b.vpc);
+            let e = &self.cache[i];
+            if e[0].get() == b.vpc && self.cache_pa[i].get() == pa {
                 e[0].set(u64::MAX);
             }
         }

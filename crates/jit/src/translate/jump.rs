@@ -12,8 +12,8 @@ use super::enc::{self, op, W};
 use super::regs::{cmp_rhs, get, loc, set_imm, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
-/// Entries of the jump cache (`lib.rs`): (virtual pc, code, physical
-/// address), 32 bytes each.
+/// Entries of the jump cache (`lib.rs`): (virtual pc, code), 16 bytes
+/// each.
 pub(crate) const JUMP_CACHE_BITS: u32 = 12;
 
 /// The jump cache entry of virtual pc `vpc`.
@@ -60,15 +60,14 @@ pub(crate) fn leave_lookup(a: &mut Asm, b: &Builder) {
 pub(crate) fn lookup(a: &mut Asm) {
     let miss = a.new_dynamic_label();
     dynasm!(a; .arch x64
-        // ((pc >> 1) & mask) << 5 (`jump_cache_index`, 32-byte entries), in
-        // one instruction fewer.
+        // Entry `(pc >> 1) & mask` (`jump_cache_index`) is 16 bytes at
+        // `(pc & mask << 1) * 8`: scaled by the address, no shift.
         ; mov ecx, eax
         ; and ecx, ((1 << JUMP_CACHE_BITS) - 1) << 1
-        ; shl ecx, 4
-        ; add rcx, QWORD [rsp + CACHE]
-        ; cmp rax, QWORD [rcx]
+        ; mov rdx, QWORD [rsp + CACHE]
+        ; cmp rax, QWORD [rdx + rcx * 8]
         ; jne =>miss
-        ; jmp QWORD [rcx + 8]
+        ; jmp QWORD [rdx + rcx * 8 + 8]
         ; =>miss
     );
 }

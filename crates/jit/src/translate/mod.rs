@@ -249,7 +249,7 @@ fn next_common(a: &mut Asm, base: usize, exit: usize) {
     dynasm!(a; .arch x64
         ; mov r14, QWORD [rbx + NEXT_TLB]
         ; mov rcx, QWORD [rbx + NEXT_BANK]
-        ; shl rcx, (JUMP_CACHE_BITS + 5) as i8
+        ; shl rcx, (JUMP_CACHE_BITS + 4) as i8
         ; add rcx, QWORD [rsp + CACHE0]
         ; mov QWORD [rsp + CACHE], rcx
         ; mov rax, QWORD [rbx + PC]
