@@ -108,12 +108,12 @@ pub(crate) fn leave_to(a: &mut Asm, b: &mut Builder, delta: i64) {
 /// The jump (rel32) taken when branch `op`'s condition holds (or, with
 /// `invert`, does not), after a `cmp` of rs1 with rs2.
 fn jcc(a: &mut Asm, op: Op, invert: bool, l: DynamicLabel) {
-    match (op, invert) {
-        (Op::Beq, false) | (Op::Bne, true) => dynasm!(a; .arch x64; je =>l),
-        (Op::Bne, false) | (Op::Beq, true) => dynasm!(a; .arch x64; jne =>l),
-        (Op::Blt, false) | (Op::Bge, true) => dynasm!(a; .arch x64; jl =>l),
-        (Op::Bge, false) | (Op::Blt, true) => dynasm!(a; .arch x64; jge =>l),
-        (Op::Bltu, false) | (Op::Bgeu, true) => dynasm!(a; .arch x64; jb =>l),
+    match if invert { inverse(op) } else { op } {
+        Op::Beq => dynasm!(a; .arch x64; je =>l),
+        Op::Bne => dynasm!(a; .arch x64; jne =>l),
+        Op::Blt => dynasm!(a; .arch x64; jl =>l),
+        Op::Bge => dynasm!(a; .arch x64; jge =>l),
+        Op::Bltu => dynasm!(a; .arch x64; jb =>l),
         _ => dynasm!(a; .arch x64; jae =>l),
     }
 }
@@ -153,12 +153,11 @@ pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known, pending: u32) -> Op {
 /// flags being those of `cmp rs1, rs2` (or, `swapped`, of `cmp rs2, rs1`:
 /// the condition mirrored).
 pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, invert: bool, l: DynamicLabel) {
-    let op = if invert { inverse(op) } else { op };
     if !swapped {
-        jcc(a, op, false, l);
+        jcc(a, op, invert, l);
         return;
     }
-    match op {
+    match if invert { inverse(op) } else { op } {
         Op::Beq => dynasm!(a; .arch x64; je =>l),
         Op::Bne => dynasm!(a; .arch x64; jne =>l),
         // rs1 < rs2 is rs2 > rs1, and so on.

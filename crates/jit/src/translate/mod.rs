@@ -676,7 +676,6 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
         after,
         xmm0: loop_xmm0,
         tails,
-        loops,
         back: back_label,
     };
     let mut out = Out::default();
@@ -803,10 +802,8 @@ struct Body<'x> {
     /// The FP register xmm0 holds at the start of a loop's body, on entry
     /// and on every way round (`fp::loop_held`).
     xmm0: Option<u8>,
-    /// Code side exits may copy (`tail`), if the block may go round
-    /// through them (`Env::loops`), and the block's start.
+    /// Code side exits may copy (`tail`), and the block's start.
     tails: &'x [Tail],
-    loops: bool,
     back: DynamicLabel,
 }
 
@@ -886,12 +883,10 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
                 let plain = kn == consts::Known::default() && c.sx.pending[k] & (1 << pair.0 | 1 << pair.1) & !1 == 0;
                 let target = i64::from(off) + i64::from(insn.imm);
                 // Taken, through a tail back to the start: round inline (a
-                // loop's way on, mostly taken), the region on past it.
+                // loop's way on, mostly taken), the region on past it. (A
+                // way round past the entry means the block may loop.)
                 let left = c.n - k as i32 - 1;
-                let round_tail = past.and_then(|body| {
-                    let t = tail::for_exit(c.tails, target, left).filter(|t| c.loops && t.target() == Some(0))?;
-                    Some((t, body))
-                });
+                let round_tail = past.and_then(|body| Some((tail::going_round(c.tails, target, left)?, body)));
                 let invert = round_tail.is_some();
                 // (Reused, the flags still compare the registers as they did.)
                 flags = match flags_of {

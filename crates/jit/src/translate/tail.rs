@@ -81,9 +81,16 @@ pub(crate) fn for_exit(tails: &[Tail], target: i64, left: i32) -> Option<&Tail> 
     tails.iter().find(|t| t.delta() == target && t.len() <= left)
 }
 
+/// The tail a side exit to `target` takes (`for_exit`) if it leads back
+/// to the region's start: a way round, which `translate::emit_body` lays
+/// out inline and `ways_round` bounds.
+pub(crate) fn going_round(tails: &[Tail], target: i64, left: i32) -> Option<&Tail> {
+    for_exit(tails, target, left).filter(|t| t.target() == Some(0))
+}
+
 /// The ways round a region through its side exits' tails back to its
-/// start (`for_exit`, as `translate::block` takes them): the fewest instructions a
-/// round takes then, and the instructions of those tails. `None` if
+/// start (`going_round`): the fewest instructions a round takes then, and
+/// the instructions of those tails. `None` if
 /// there are none. Any side exit may count (a branch done as a select is
 /// never taken): more ways, only a wider bound.
 pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<(i32, Vec<Insn>)> {
@@ -92,7 +99,7 @@ pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<(i32, Vec<Ins
     let mut moves = Vec::new();
     for (k, target) in exits(insns) {
         let left = n - k as i32 - 1;
-        if let Some(t) = for_exit(tails, target, left).filter(|t| t.target() == Some(0)) {
+        if let Some(t) = going_round(tails, target, left) {
             let round = k as i32 + 1 + t.len();
             shortest = Some(shortest.map_or(round, |s: i32| s.min(round)));
             moves.extend_from_slice(&t.insns);
