@@ -487,3 +487,51 @@ fn a_side_exit_going_round_inline_matches_the_interpreter_at_every_budget() {
     }
     assert!(threaded > 0, "no side exit went round through its tail");
 }
+
+/// A loop going round through a side exit's tail with registers the run
+/// leaves in the `Hart` (a partition scan: index, value, pointer) keeps
+/// them in host registers of its own (`translate::regs::loop_pinning`),
+/// swapped out on every way out: the bound's exit, the region's way on
+/// (which names the pinned registers it took the place of: a0, a5), and
+/// the budget cut at every point, each run against the interpreter.
+#[test]
+fn a_loop_through_a_tail_keeps_its_registers_in_host_ones_on_every_way_out() {
+    const T5: u8 = 30;
+    const T6: u8 = 31;
+    let xor = |rd: u8, rs1: u8, rs2: u8| r_type(0, 4, rd, rs1, rs2, 0x33);
+    let code = [
+        addiw(T3, T3, 1),                         // 0x00 i++
+        testprog::b_type(0x20 - 0x04, 29, 28, 5), // 0x04 bge t3,t4: out at 0x20
+        xor(T5, T5, T3),                          // 0x08
+        testprog::b_type(0x24 - 0x0c, 13, 30, 6), // 0x0c bltu t5,a3: the tail
+        addw(A5, T5, A0),                         // 0x10 the way on
+        add(A0, A0, A5),                          // 0x14
+        sw(A0, T6, 0),                            // 0x18
+        bne(A5, A5, 0x08 - 0x1c),                 // 0x1c the region's end (backward): never taken
+        WFI,                                      // 0x20
+        addi(T6, T6, 4),                          // 0x24 the tail
+        testprog::j_type(-0x28, 0),               // 0x28 j 0x00
+    ];
+    // Out through the bound (a3 large) or the way on (at round 20).
+    for bound in [0x1000, 20] {
+        let (mut pinned, mut threaded) = (0, 0);
+        for slice in 1..=30u64 {
+            let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+                h.x[usize::from(T4)] = 30;
+                h.x[usize::from(A3)] = bound;
+                h.x[usize::from(A0)] = 7;
+                h.x[usize::from(A5)] = 9;
+                h.x[usize::from(T6)] = testprog::RAM_BASE + 0x8000;
+            });
+            let mut runs = 0;
+            while run_both(&mut cs, slice) == Stop::Budget {
+                runs += 1;
+                assert!(runs < 10_000, "never stops");
+            }
+            pinned += testprog::stat(&cs[1], "loop_pinned");
+            threaded += testprog::stat(&cs[1], "threaded");
+        }
+        assert!(threaded > 0, "no side exit went round through its tail");
+        assert!(pinned > 0, "the loop kept no registers of its own");
+    }
+}

@@ -9,7 +9,7 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
 use super::consts::{self, Known};
 use super::enc::{self, op, W};
-use super::regs::{cmp_rhs, get, loc, set_imm, R, RAX};
+use super::regs::{cmp_rhs, get, loc, set_imm, swap_out, Swaps, R, RAX};
 use super::{Asm, Builder, CACHE, NPC, PC};
 
 /// Entries of the jump cache (`lib.rs`): (virtual pc, code), 16 bytes
@@ -188,18 +188,15 @@ fn inverse(op: Op) -> Op {
 }
 
 /// The way round a loop to the block's start, which may leave registers
-/// pending (`sext`) or keep a pinning of its own (`swaps`): to `body`,
-/// past the entry's checks, with a budget check of its own (`short` when
-/// it is spent); `exit`: the registers to extend on the way out of the
-/// loop.
+/// pending (`sext`): to `body`, past the entry's checks, with a budget
+/// check of its own (`short` when it is spent); `exit`: the registers to
+/// extend on the way out of the loop.
+#[derive(Clone, Copy)]
 pub(crate) struct Round {
     pub body: DynamicLabel,
     pub short: DynamicLabel,
     pub n: i32,
     pub exit: u32,
-    /// The loop's own pinning's swaps (`regs::loop_pinning`), undone on
-    /// the way out.
-    pub swaps: super::regs::Swaps,
 }
 
 /// Round the loop: the block's length off the budget, and on at `body`
@@ -211,7 +208,10 @@ fn go_round(a: &mut Asm, r: &Round) {
 
 /// A block-ending branch or jump at `off` in the block; false if not one.
 /// `round`: the block loops to its start as `Round` says; `pending` as
-/// `compare` takes it.
+/// `compare` takes it; `swaps`: the block's own pinning
+/// (`regs::loop_pinning`), undone on every way out (after the compare:
+/// its moves keep the flags).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn emit(
     a: &mut Asm,
     b: &mut Builder,
@@ -220,6 +220,7 @@ pub(crate) fn emit(
     known: Known,
     pending: u32,
     round: Option<&Round>,
+    swaps: &Swaps,
 ) -> bool {
     let off = i64::from(off);
     let next = off + i64::from(i.len);
@@ -230,7 +231,10 @@ pub(crate) fn emit(
             set_imm(a, i.rd, link);
             match round {
                 Some(r) if target == 0 => go_round(a, r),
-                _ => leave_to(a, b, target),
+                _ => {
+                    swap_out(a, swaps);
+                    leave_to(a, b, target);
+                }
             }
         }
         Op::Jalr => {
@@ -245,6 +249,7 @@ pub(crate) fn emit(
             }
             dynasm!(a; .arch x64; and rax, -2);
             set_imm(a, i.rd, link);
+            swap_out(a, swaps);
             leave_lookup(a, b);
         }
         Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
@@ -256,9 +261,12 @@ pub(crate) fn emit(
                 go_round(a, r);
                 dynasm!(a; .arch x64; =>out);
                 super::sext::extend(a, r.exit);
-                super::regs::swap_out(a, &r.swaps);
+                swap_out(a, swaps);
                 leave_to(a, b, next);
-            } else if chains(b, target) {
+                return true;
+            }
+            swap_out(a, swaps);
+            if chains(b, target) {
                 chained_jump(a, b, target, Some((op, false)));
                 leave_to(a, b, next);
             } else if chains(b, next) {

@@ -506,15 +506,28 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // leave on its next entry, for the fast mode's.
     let fp_stays = matches!(fp, None | Some(FpMode::Fast));
     let looping = sext::loops(insns, loops) && second.is_none() && fp_stays;
+    // A block going round through side exits' tails (`tail`) instead.
+    let tail_rounds = loops && !looping && second.is_none() && fp_stays;
+    let ways = tail_rounds.then(|| tail::ways_round(insns, tails)).flatten();
     // Such a loop may keep registers the run leaves in the `Hart` in host
     // registers of its own while it goes round (`regs::loop_pinning`): its
     // body is generated under that pinning, swapped in past the entry's
-    // checks and out on every way out of the loop.
-    let own = looping.then(|| {
-        let (uses, written) = int_uses(insns);
-        regs::loop_pinning(insns, &uses, written)
-    });
-    let (own_pins, swaps) = own.flatten().map_or((None, Vec::new()), |(p, s)| (Some(p), s));
+    // checks and out on every way out of the loop. (For a loop through
+    // tails, by the uses of what a round may run: qsort's partition scans
+    // keep their index and bound in host registers.)
+    let own = match &ways {
+        _ if looping => {
+            let (uses, written) = int_uses(insns);
+            regs::loop_pinning(insns, &uses, written)
+        }
+        Some(w) => {
+            let body = w.body(insns);
+            let (uses, written) = int_uses(&body);
+            regs::loop_pinning(&body, &uses, written)
+        }
+        None => None,
+    };
+    let (own_pins, swaps) = own.map_or((None, Vec::new()), |(p, s)| (Some(p), s));
     let own_scope = || own_pins.map(regs::enter);
     let sx = {
         let _own = own_scope();
@@ -533,13 +546,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     dynasm!(a; .arch x64; =>leave_now);
     jump::mov_rax(&mut a, vpc);
     jump::exit_rax(&mut a, &b);
-    let round = looping.then(|| jump::Round {
-        body: a.new_dynamic_label(),
-        short: a.new_dynamic_label(),
-        n,
-        exit: sx.exit,
-        swaps: swaps.clone(),
-    });
+    let round =
+        looping.then(|| jump::Round { body: a.new_dynamic_label(), short: a.new_dynamic_label(), n, exit: sx.exit });
     // Islands: a `jmp` to the slow path of each load's and store's check
     // (window or TLB), here before the entry, so that checks near the
     // block's start reach it with a two-byte `ja`/`jne` instead of a
@@ -569,16 +577,12 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     // Its body then checks them no more; where that entry check fails
     // (bytes near the window's ends), a second body checks them as any
     // block does.
-    let tail_rounds = loops && round.is_none() && second.is_none() && fp_stays;
-    let hoisted = match (&round, &direct) {
-        (Some(_), Some(_)) => mem::hoist(insns, direct.as_ref(), i64::from(CHUNK / n)),
-        (None, Some(_)) if tail_rounds => match tail::ways_round(insns, tails) {
-            Some((shortest, moves)) => {
-                let all: Vec<Insn> = insns.iter().chain(&moves).copied().collect();
-                mem::hoist(&all, direct.as_ref(), i64::from(CHUNK / shortest))
-            }
-            None => Vec::new(),
-        },
+    let hoisted = match (&round, &direct, &ways) {
+        (Some(_), Some(_), _) => mem::hoist(insns, direct.as_ref(), i64::from(CHUNK / n)),
+        (None, Some(_), Some(w)) => {
+            let all: Vec<Insn> = insns.iter().chain(&w.moves).copied().collect();
+            mem::hoist(&all, direct.as_ref(), i64::from(CHUNK / w.shortest))
+        }
         _ => Vec::new(),
     };
     let fast_checks = mem::uncheck(insns, direct.as_ref(), &checks, &hoisted);
@@ -626,9 +630,8 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
     }
     budget(&mut a, -n);
     jcc_back(&mut a, JL, back_at);
-    // The hoisted window checks, to the checked body when they fail: here
-    // for a block going round through tails, after the swap for a loop
-    // going round by itself.
+    // The hoisted window checks, to the checked body when they fail: after
+    // the swap to the loop's own pinning (which both bodies run under).
     let entry_checks = |a: &mut Asm| {
         if let (Some(l), Some(w)) = (checked_body, &direct) {
             let _own = own_scope();
@@ -637,16 +640,18 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             }
         }
     };
-    if round.is_none() {
-        entry_checks(&mut a);
-    }
     // Past the entry's checks: where a side exit whose tail leads back to
     // the start goes round (`tail`), if there is nothing else to check.
     let past_entry = tail_rounds.then(|| {
+        regs::swap_in(&mut a, &swaps);
+        entry_checks(&mut a);
         let l = a.new_dynamic_label();
         dynasm!(a; .arch x64; =>l);
         l
     });
+    if round.is_none() && past_entry.is_none() {
+        entry_checks(&mut a);
+    }
     let loop_xmm0 = round.as_ref().and_then(|_| fp::loop_held(insns, fp_mode));
     if let Some(r) = &round {
         regs::swap_in(&mut a, &swaps);
@@ -687,7 +692,7 @@ pub(crate) fn block(insns: &[Insn], insn_ptrs: *const Insn, at: At, base: usize,
             let islands = emit_islands(&mut a, &checks);
             align(&mut a, base);
             dynasm!(a; .arch x64; =>l);
-            let checked = round.as_ref().map(|r| jump::Round { body: l, swaps: r.swaps.clone(), ..*r });
+            let checked = round.as_ref().map(|r| jump::Round { body: l, ..*r });
             let past = past_entry.map(|_| l);
             let pass = Pass { checks: &checks, islands: &islands, round: checked.as_ref(), past };
             emit_body(&mut a, &mut b, &ctx, &pass, &mut out);
@@ -867,7 +872,7 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
                 fp::reload_xmm0(a, r);
             }
         }
-        if last && is_inline_jump(insn.op) && jump::emit(a, b, insn, off, kn, c.sx.pending[k], round) {
+        if last && is_inline_jump(insn.op) && jump::emit(a, b, insn, off, kn, c.sx.pending[k], round, c.swaps) {
             ended = true;
             break;
         }
@@ -914,7 +919,9 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
                         sext::extend(a, c.sx.pending[k]);
                         tail::ops_and_link(a, b, t);
                         budget(a, left - t.len() - c.n);
-                        dynasm!(a; .arch x64; jge =>body; jmp =>c.back; =>l);
+                        dynasm!(a; .arch x64; jge =>body);
+                        regs::swap_out(a, c.swaps);
+                        dynasm!(a; .arch x64; jmp =>c.back; =>l);
                         out.threaded += 1;
                     }
                     None => out.side.push((l, k, target)),

@@ -89,30 +89,50 @@ pub(crate) fn going_round(tails: &[Tail], target: i64, left: i32) -> Option<&Tai
 }
 
 /// The ways round a region through its side exits' tails back to its
-/// start (`going_round`): the fewest instructions a round takes then, and
-/// the instructions of those tails. `None` if
-/// there are none. Any side exit may count (a branch done as a select is
-/// never taken): more ways, only a wider bound.
-pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<(i32, Vec<Insn>)> {
+/// start (`going_round`).
+pub(crate) struct WaysRound {
+    /// The fewest instructions a round takes.
+    pub shortest: i32,
+    /// The instructions of those tails.
+    pub moves: Vec<Insn>,
+    /// The region's instructions any round may run: up to the last branch
+    /// with a way round.
+    pub reach: usize,
+}
+
+/// The ways round `insns` (`WaysRound`); `None` if there are none. Any
+/// side exit may count (a branch done as a select is never taken): more
+/// ways, only a wider bound.
+pub(crate) fn ways_round(insns: &[Insn], tails: &[Tail]) -> Option<WaysRound> {
     let n = insns.len() as i32;
-    let mut shortest = None;
-    let mut moves = Vec::new();
+    let mut ways: Option<WaysRound> = None;
     for (k, target) in exits(insns) {
         let left = n - k as i32 - 1;
         if let Some(t) = going_round(tails, target, left) {
             let round = k as i32 + 1 + t.len();
-            shortest = Some(shortest.map_or(round, |s: i32| s.min(round)));
-            moves.extend_from_slice(&t.insns);
+            let w = ways.get_or_insert(WaysRound { shortest: round, moves: Vec::new(), reach: 0 });
+            w.shortest = w.shortest.min(round);
+            w.moves.extend_from_slice(&t.insns);
+            w.reach = k + 1;
         }
     }
-    shortest.map(|s| (s, moves))
+    ways
+}
+
+impl WaysRound {
+    /// The instructions of the loop these ways make: the region's up to
+    /// the last of them, and their tails'.
+    pub(crate) fn body(&self, insns: &[Insn]) -> Vec<Insn> {
+        insns[..self.reach].iter().chain(&self.moves).copied().collect()
+    }
 }
 
 /// Do `t`'s operations, then its jump (as a block's last: `jump::emit`).
 pub(crate) fn emit(a: &mut Asm, b: &mut Builder, t: &Tail) {
     let Some((jump, _)) = t.insns.split_last() else { return };
     let off = ops(a, b, t);
-    let done = jump::emit(a, b, jump, off, Known::default(), 0, None);
+    // (After the way out's swap, if any: under the run's pinning.)
+    let done = jump::emit(a, b, jump, off, Known::default(), 0, None, &Vec::new());
     debug_assert!(done, "Tail::of ends every tail with a jump");
 }
 
