@@ -137,7 +137,43 @@ pub(crate) fn with_immediate(i: &Insn, k: Known) -> Option<Insn> {
     Some(Insn { op, rs1, rs2: 0, imm, ..*i })
 }
 
-/// `insns` (the block at `vpc`) with `with_immediate` done where it can
+/// `i` (at virtual `pc`) as the instruction that sets its result where
+/// that is known (`value`) from a known register: `la`'s `auipc; addi`,
+/// `li; addi` give the `addi` one `mov` of the sum instead of an addition
+/// after the first's `mov`. As `lui` of it where the value fits 32 signed
+/// bits, else as `auipc` at `pc`; `None` otherwise (x0's are constants
+/// already).
+fn as_constant(i: &Insn, k: Known, pc: u64) -> Option<Insn> {
+    if i.rs1 == 0 || !matches!(i.op, Op::Addi | Op::Addiw) {
+        return None;
+    }
+    let v = match i.op {
+        Op::Addi => k.rs1?.wrapping_add(i64::from(i.imm)),
+        _ => i64::from(k.rs1?.wrapping_add(i64::from(i.imm)) as i32),
+    };
+    let (op, imm) = match i32::try_from(v) {
+        Ok(v) => (Op::Lui, v),
+        Err(_) => (Op::Auipc, i32::try_from((v as u64).wrapping_sub(pc) as i64).ok()?),
+    };
+    Some(Insn { op, rs1: 0, rs2: 0, imm, ..*i })
+}
+
+/// `i` at `pc` as the constant it sets (`as_constant`) or with an
+/// immediate (`with_immediate`), where either can be.
+fn folded(i: &Insn, k: Known, pc: u64) -> Option<Insn> {
+    as_constant(i, k, pc).or_else(|| with_immediate(i, k))
+}
+
+/// The virtual pc of each of `insns`, from `vpc`.
+fn pcs(insns: &[Insn], vpc: u64) -> impl Iterator<Item = u64> + '_ {
+    insns.iter().scan(vpc, |pc, i| {
+        let at = *pc;
+        *pc = pc.wrapping_add(u64::from(i.len));
+        Some(at)
+    })
+}
+
+/// `insns` (the block at `vpc`) with `folded` done where it can
 /// be (`None`: nowhere), and the known values of the block translated
 /// (empty if none is: `Known::default()` for every instruction).
 /// Done only if the values each change relied on are still known in the
@@ -151,17 +187,23 @@ pub(crate) fn fold(insns: &[Insn], vpc: u64) -> (Option<Vec<Insn>>, Vec<Known>) 
         return (None, Vec::new());
     }
     let known = plan(insns, vpc);
-    let folded: Vec<Insn> = insns.iter().zip(&known).map(|(i, k)| with_immediate(i, *k).unwrap_or(*i)).collect();
-    if folded == insns {
+    let out: Vec<Insn> =
+        insns.iter().zip(&known).zip(pcs(insns, vpc)).map(|((i, k), pc)| folded(i, *k, pc).unwrap_or(*i)).collect();
+    if out == insns {
         return (None, known);
     }
     // The values of the unchanged operations' sources, in the changed
     // block; also those of its branches (the plan's only readers once
     // folded), which folding leaves as they were.
-    let after = plan_of(&folded, insns, vpc);
-    let same = insns.iter().zip(&folded).zip(&after).all(|((i, f), k)| i == f || with_immediate(i, *k) == Some(*f));
+    let after = plan_of(&out, insns, vpc);
+    let same = insns
+        .iter()
+        .zip(&out)
+        .zip(&after)
+        .zip(pcs(insns, vpc))
+        .all(|(((i, f), k), pc)| i == f || folded(i, *k, pc) == Some(*f));
     if same {
-        (Some(folded), after)
+        (Some(out), after)
     } else {
         (None, known)
     }
@@ -276,6 +318,32 @@ mod tests {
         assert_eq!(with_immediate(&r(Op::Sub, 6, 7), k(Some(255), None)), None);
         assert_eq!(with_immediate(&r(Op::Mul, 6, 7), k(None, Some(3))), None);
         assert_eq!(with_immediate(&r(Op::Add, 6, 7), k(None, Some(1 << 40))), None);
+    }
+
+    #[test]
+    fn an_addition_to_a_known_register_sets_its_sum() {
+        fn auipc(rd: u32, imm20: u32) -> u32 {
+            (imm20 << 12) | (rd << 7) | 0x17
+        }
+        let ops = |b: &[Insn], vpc| fold(b, vpc).0.map(|f| f.iter().map(|i| (i.op, i.rs1, i.imm)).collect::<Vec<_>>());
+        // la a4, sym (auipc; addi) in RAM at 0x8000_0000: the sum is no
+        // 32-bit signed value, so an `auipc` of it at the `addi`'s pc.
+        let la = block(&[auipc(14, 0x16), addi(14, 14, -1948)]);
+        let sum = 0x8000_0000i64 + 0x16000 - 1948;
+        assert_eq!(
+            ops(&la, 0x8000_0000),
+            Some(vec![(Op::Auipc, 0, 0x16000), (Op::Auipc, 0, (sum - 0x8000_0004) as i32)])
+        );
+        // li a0, 44; addi a0, a0, 5; addiw a1, a0, -50: `lui`s of 49 and -1.
+        let li = block(&[addi(10, 0, 44), addi(10, 10, 5), (addi(11, 10, -50) & !0x7f) | 0x1b]);
+        assert_eq!(ops(&li, 0), Some(vec![(Op::Addi, 0, 44), (Op::Lui, 0, 49), (Op::Lui, 0, -1)]));
+        // Unknown source: as it was.
+        assert_eq!(ops(&block(&[addi(10, 0, 1), addi(11, 12, 5)]), 0), None);
+        // Far from the pc and no 32-bit value: as it was.
+        let far = block(&[lui(10, 0x80000), addi(10, 10, -1)]);
+        assert_eq!(ops(&far, 0x4000_0000_0000), None);
+        // Near the pc (code high in the address space): an `auipc`.
+        assert_eq!(ops(&far, 0xffff_ffff_8000_0000), Some(vec![(Op::Lui, 0, i32::MIN), (Op::Auipc, 0, -5)]));
     }
 
     #[test]

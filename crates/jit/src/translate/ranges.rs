@@ -29,6 +29,8 @@ fn bound(i: &Insn, b: &[Option<u64>; 32]) -> Option<u64> {
         },
         // Below the next power of two.
         Op::Or | Op::Xor => Some(u64::MAX.checked_shr((src(i.rs1)? | src(i.rs2)?).leading_zeros()).unwrap_or(0)),
+        // (A constant, as `consts::fold` makes them.)
+        Op::Lui if imm >= 0 => Some(imm as u64),
         Op::Lbu => Some(0xff),
         Op::Lhu => Some(0xffff),
         Op::Slt | Op::Sltu | Op::Slti | Op::Sltiu => Some(1),
