@@ -235,7 +235,7 @@ pub struct Jit {
     /// Jump caches for indirect jumps and jumps leaving the page, one per
     /// TLB bank (`Cpu::tlb_bank`): entry `translate::jump_cache_index(vpc)`
     /// of bank b's holds `(vpc, code)` of a block translated for the state
-    /// of bank b, or `(u64::MAX, ..)`, and `cache_pa` the same entry's
+    /// of bank b, or `(translate::jump_cache_empty(i), ..)`, and `cache_pa` the same entry's
     /// block's physical address. Read by generated code (hence `Cell`:
     /// written only between runs). Its entries hold while the translation
     /// of `vpc` to `pa` does: until the TLB's generation
@@ -321,7 +321,9 @@ impl Jit {
             shared,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
-            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS).map(|_| [Cell::new(u64::MAX), Cell::new(0)]).collect(),
+            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
+                .map(|i| [Cell::new(translate::jump_cache_empty(i)), Cell::new(0)])
+                .collect(),
             cache_pa: (0..TLB_BANKS << translate::JUMP_CACHE_BITS).map(|_| Cell::new(0)).collect(),
             cache_filled: Vec::new(),
             cache_generation: 0,
@@ -507,7 +509,7 @@ impl Jit {
         let i = cache_slot(bank, b.vpc);
         let e = &self.cache[i];
         // An entry in use since the last clear is on the list already.
-        if e[0].get() == u64::MAX && self.cache_filled.len() < self.cache.len() {
+        if e[0].get() == translate::jump_cache_empty(i) && self.cache_filled.len() < self.cache.len() {
             self.cache_filled.push(i as u16);
         }
         e[0].set(b.vpc);
@@ -521,19 +523,20 @@ impl Jit {
             let i = cache_slot(bank, b.vpc);
             let e = &self.cache[i];
             if e[0].get() == b.vpc && self.cache_pa[i].get() == pa {
-                e[0].set(u64::MAX);
+                e[0].set(translate::jump_cache_empty(i));
             }
         }
     }
 
     fn clear_cache(&mut self) {
         if self.cache_filled.len() >= self.cache.len() {
-            for e in self.cache.iter() {
-                e[0].set(u64::MAX);
+            for (i, e) in self.cache.iter().enumerate() {
+                e[0].set(translate::jump_cache_empty(i));
             }
         } else {
             for &i in &self.cache_filled {
-                self.cache[usize::from(i)][0].set(u64::MAX);
+                let i = usize::from(i);
+                self.cache[i][0].set(translate::jump_cache_empty(i));
             }
         }
         self.cache_filled.clear();

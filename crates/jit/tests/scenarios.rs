@@ -683,3 +683,41 @@ fn perfmap_lines_never_name_the_same_bytes_across_new_pinnings() {
     lines.sort();
     assert!(lines.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0), "lines overlap: {text}");
 }
+
+/// `jalr` clears its target's bit 0 (Unprivileged spec 2.5): calls and
+/// returns to odd addresses, chained and through the jump cache (whose
+/// tags no odd address matches: it misses, and the exit clears the bit),
+/// go where the interpreter goes, and a `jalr` to -1 (all bits set: the
+/// last entry's index) takes the fetch fault at -2, never a stale entry.
+#[test]
+fn jalr_to_odd_targets_clears_bit_0_through_the_jump_cache() {
+    let code = [
+        testprog::i_type(-1, 5, 0, 5, 0x13), // 0x00 addi t0,t0,-1
+        testprog::i_type(1, 11, 0, 1, 0x67), // 0x04 jalr ra,1(a1): the function
+        testprog::b_type(-8, 0, 5, 1),       // 0x08 bne t0,x0,0x00
+        testprog::i_type(0, 12, 0, 1, 0x67), // 0x0c jalr ra,0(a2): -1
+        WFI,                                 // 0x10
+        WFI,
+        WFI,
+        WFI,
+        testprog::i_type(3, 10, 0, 10, 0x13), // 0x20 addi a0,a0,3
+        testprog::i_type(1, 1, 0, 0, 0x67),   // 0x24 jalr x0,1(ra): return
+    ];
+    for slice in [1u64, 3, 7, 1000] {
+        let mut cs = pair(&code, CODE, |h| {
+            h.x[5] = 20;
+            h.x[11] = CODE + 0x20;
+            h.x[12] = u64::MAX;
+        });
+        let mut runs = 0;
+        while run_both(&mut cs, slice) == Stop::Budget {
+            runs += 1;
+            assert!(runs < 10_000, "never stops");
+        }
+        let h = &cs[1].hart;
+        assert_eq!(h.x[10], 60, "the function ran 20 times");
+        // The instruction access fault at -2 (Privileged spec 3.1.15: mcause 1).
+        assert_eq!((h.csr.mcause, h.csr.mepc, h.pc), (1, u64::MAX - 1, testprog::TRAP_VEC + 4));
+        assert!(stat(&cs[1], "chained") > 0);
+    }
+}

@@ -21,15 +21,24 @@ pub(crate) fn jump_cache_index(vpc: u64) -> usize {
     (vpc >> 1) as usize & ((1 << JUMP_CACHE_BITS) - 1)
 }
 
+/// The tag of an empty jump cache entry `i`: a pc of another entry, so
+/// that no address looked up there matches it, odd ones (a `jalr`'s
+/// target before bit 0 is cleared) included.
+pub(crate) fn jump_cache_empty(i: usize) -> u64 {
+    ((i & ((1 << JUMP_CACHE_BITS) - 1)) as u64 ^ 1) << 1
+}
+
 /// Set `pc` (and `npc`) to `rax` and return to Rust: code shared by all
 /// blocks (`exit_common`, in the prologue), reached by a `jmp`.
 pub(crate) fn exit_rax(a: &mut Asm, b: &Builder) {
     super::rel32(a, b.base, b.exit, 0xe9);
 }
 
-/// `pc` = `npc` = `rax`, then return to Rust.
+/// `pc` = `npc` = `rax` (bit 0 cleared: a `jalr`'s target is cleared
+/// only here, on the lookup's miss), then return to Rust.
 pub(crate) fn exit_common(a: &mut Asm) {
     dynasm!(a; .arch x64
+        ; and rax, -2
         ; mov QWORD [rbx + PC], rax
         ; mov QWORD [rbx + NPC], rax
         ; ret
@@ -56,7 +65,9 @@ pub(crate) fn leave_lookup(a: &mut Asm, b: &Builder) {
 }
 
 /// Jump to the block the jump cache holds for the virtual pc in `rax`, if
-/// it holds one; else fall through (`rax` kept).
+/// it holds one; else fall through (`rax` kept). `rax` may have bit 0 set
+/// (a `jalr`'s target, Unprivileged spec 2.5): no entry's tag is odd
+/// (`jump_cache_empty`), so it misses, and the exit clears it.
 pub(crate) fn lookup(a: &mut Asm) {
     let miss = a.new_dynamic_label();
     dynasm!(a; .arch x64
@@ -239,7 +250,7 @@ pub(crate) fn emit(
         }
         Op::Jalr => {
             // The target is computed before rd is written (rd may be rs1);
-            // bit 0 cleared (2.5).
+            // bit 0 is cleared on the lookup's miss (`lookup`).
             match loc(i.rs1) {
                 R::Host(h) => enc::rm(a, W::Q, op::LEA, RAX, enc::Mem::at(h, i.imm)),
                 _ => {
@@ -247,7 +258,6 @@ pub(crate) fn emit(
                     enc::alu_imm(a, W::Q, enc::ADD, enc::Rm::Reg(RAX), i.imm);
                 }
             }
-            dynasm!(a; .arch x64; and rax, -2);
             set_imm(a, i.rd, link);
             swap_out(a, swaps);
             leave_lookup(a, b);

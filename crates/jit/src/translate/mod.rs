@@ -62,7 +62,7 @@ use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 pub(crate) use fp::{mode_of, FpMode};
-pub(crate) use jump::{jump_cache_index, JUMP_CACHE_BITS};
+pub(crate) use jump::{jump_cache_empty, jump_cache_index, JUMP_CACHE_BITS};
 pub(crate) use regs::with_pinning;
 pub use regs::Pinning;
 pub(crate) use sext::extended as sign_extended;
