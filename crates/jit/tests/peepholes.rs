@@ -79,6 +79,16 @@ fn check(code: &[u32], regs: &[u8]) {
     }
 }
 
+/// Run both machines in slices of `slice` until they stop other than for
+/// the budget, comparing them after each (`run_both`).
+fn run_in_slices(cs: &mut [cpu_riscv::Cpu; 2], slice: u64) {
+    let mut runs = 0;
+    while run_both(cs, slice) == Stop::Budget {
+        runs += 1;
+        assert!(runs < 10_000, "never stops");
+    }
+}
+
 /// Pinned (a0-a5) and unpinned (t3-t6) registers by default.
 const A0: u8 = 10;
 const A1: u8 = 11;
@@ -478,11 +488,7 @@ fn a_side_exit_going_round_inline_matches_the_interpreter_at_every_budget() {
             h.x[usize::from(A1)] = 5;
             h.x[usize::from(A3)] = 0x7654_3211;
         });
-        let mut runs = 0;
-        while run_both(&mut cs, slice) == Stop::Budget {
-            runs += 1;
-            assert!(runs < 10_000, "never stops");
-        }
+        run_in_slices(&mut cs, slice);
         threaded += cs[1].engine_stats().iter().find(|(n, _)| *n == "threaded").map_or(0, |s| s.1);
     }
     assert!(threaded > 0, "no side exit went round through its tail");
@@ -523,15 +529,83 @@ fn a_loop_through_a_tail_keeps_its_registers_in_host_ones_on_every_way_out() {
                 h.x[usize::from(A5)] = 9;
                 h.x[usize::from(T6)] = testprog::RAM_BASE + 0x8000;
             });
-            let mut runs = 0;
-            while run_both(&mut cs, slice) == Stop::Budget {
-                runs += 1;
-                assert!(runs < 10_000, "never stops");
-            }
+            run_in_slices(&mut cs, slice);
             pinned += testprog::stat(&cs[1], "loop_pinned");
             threaded += testprog::stat(&cs[1], "threaded");
         }
         assert!(threaded > 0, "no side exit went round through its tail");
         assert!(pinned > 0, "the loop kept no registers of its own");
+    }
+}
+
+/// The bitwise register operations: xor, or, and.
+const XOR: usize = 0;
+const OR: usize = 1;
+const AND: usize = 2;
+fn bitwise(which: usize, rd: u8, rs1: u8, rs2: u8) -> u32 {
+    r_type(0, [4, 6, 7][which], rd, rs1, rs2, 0x33)
+}
+
+/// Bitwise operations of W results (`translate::sext`'s `bitwise`): a
+/// rotation (`srliw`, `slliw`, `or`), `xor`s, `and`s, `not`, of pending
+/// sources, read by W operations only (nothing extended), read whole
+/// (extended after), seen at a side exit, a faulting store or the block's
+/// end, of a source that is no W result (as it was), and round a loop.
+#[test]
+fn bitwise_operations_of_w_results_stay_pending_exactly_where_nothing_reads_the_upper_half() {
+    let (or, xor, and) =
+        (|d, s, t| bitwise(OR, d, s, t), |d, s, t| bitwise(XOR, d, s, t), |d, s, t| bitwise(AND, d, s, t));
+    let xori = |d: u8, s: u8, imm: u32| i_type(4, d, s, imm & 0xfff);
+    let srliw = |d: u8, s: u8, sh: u32| srli(d, s, sh) & !0x7f | 0x1b;
+    let rot = |d: u8, s: u8, t: u8| [srliw(d, s, 7), slliw(t, s, 25), or(d, d, t)];
+    let bits: [&dyn Fn(u8, u8, u8) -> u32; 4] = [&or, &xor, &and, &|d, s, _| xori(d, s, 0xfff)];
+    for d in [A0, T3] {
+        let regs = [A1, A2, A4, d];
+        for f in bits {
+            let pre = [addw(A3, A1, A2), mulw(A4, A1, A1)];
+            let op = f(d, A3, A4);
+            // Read by W operations only, then overwritten.
+            check(&[pre[0], pre[1], op, addw(A5, d, A1), addi(d, 0, 1)], &regs);
+            check(&[pre[0], pre[1], op, f(A5, d, A3), addw(A5, A5, A1), addi(d, 0, 1)], &regs);
+            // Read whole.
+            check(&[pre[0], pre[1], op, add(A5, d, A1), addi(d, 0, 1)], &regs);
+            check(&[pre[0], pre[1], op, srli(A5, d, 32)], &regs);
+            // Seen: a side exit, a store that faults, the block's end.
+            check(&[pre[0], pre[1], op, beq_ahead(A1, A1, 2), addw(d, d, A1), addi(A5, 0, 5)], &regs);
+            check(&[pre[0], pre[1], op, 0x00b5_b023, addw(d, d, A1)], &regs); // sd a1,0(a1)
+            check(&[pre[0], pre[1], op], &regs);
+            // A source no W result (a1 whole): not a sign extension, nor
+            // is a bitwise result of one.
+            let a3_gone = addi(A3, 0, 0);
+            check(&[pre[0], f(d, A3, A1), addw(A5, d, A2), add(A5, A5, d), a3_gone], &regs);
+            check(&[pre[0], f(d, A1, A3), srli(A5, d, 32), a3_gone], &regs);
+            let (a4_gone, a5_read) = (addi(A4, 0, 0), add(A5, d, A1));
+            check(&[pre[0], pre[1], or(A5, A1, A3), f(d, A5, A4), a5_read, a4_gone, a3_gone], &regs);
+        }
+        // A rotation, summed as SHA-256 does, and read whole after.
+        let mut code = rot(d, A1, A3).to_vec();
+        code.extend(rot(A4, A2, A3));
+        code.extend([xor(d, d, A4), addw(A5, d, A2), add(A4, d, A1)]);
+        check(&code, &regs);
+    }
+    // Round a loop: x = (x >> 3 | x << 29) ^ y, y = y + x (W), 40 rounds.
+    let code = [
+        srliw(T3, A0, 3),     // 0x00
+        slliw(T4, A0, 29),    // 0x04
+        or(A0, T3, T4),       // 0x08
+        xor(A0, A0, A1),      // 0x0c
+        addw(A1, A1, A0),     // 0x10
+        addiw(A2, A2, 0xfff), // 0x14
+        bne(A2, 0, -0x18),    // 0x18
+        add(A3, A0, A1),      // 0x1c: whole
+        WFI,
+    ];
+    for slice in [1u64, 5, 13, 1000] {
+        let mut cs = testprog::pair(0x10000, &code, CODE, |h| {
+            h.x[usize::from(A0)] = 0x8765_4321;
+            h.x[usize::from(A1)] = 0xffff_ffff_9abc_def0;
+            h.x[usize::from(A2)] = 40;
+        });
+        run_in_slices(&mut cs, slice);
     }
 }

@@ -971,7 +971,11 @@ fn emit_body(a: &mut Asm, b: &mut Builder, c: &Body, p: &Pass, out: &mut Out) {
             if !covered_load {
                 out.slow.push((l_slow, l_resume, k, pc, xmm0, checks[k]));
             }
-        } else if !(alu::emit(a, insn, pc, !c.sx.skip[k]) || fp::emit_csr(a, insn, c.fp_mode)) {
+        } else if alu::emit(a, insn, pc, !c.sx.skip[k]) {
+            if c.sx.extend_after[k] {
+                sext::extend(a, 1 << insn.rd);
+            }
+        } else if !fp::emit_csr(a, insn, c.fp_mode) {
             sext::extend(a, c.sx.pending[k]);
             regs::swap_out(a, c.swaps);
             // SAFETY of the pointer arithmetic: `k < insns.len()`, the

@@ -36,9 +36,69 @@ fn is_word(op: Op) -> bool {
     )
 }
 
+/// Bitwise operations (`and`, `or`, `xor` and their immediate forms)
+/// commute with sign extension: of two values each the extension of its
+/// low 32 bits (an immediate is one), the result is the extension of its
+/// own low 32 bits. So one whose sources all hold such values reads only
+/// their low halves, and leaves a result that may stay pending as a W
+/// operation's: `lazy` below. A hash's or cipher's `sllw`/`srlw`/`or`
+/// rotations and `xor`s of `int`s need no extension before the `addw`
+/// that reads them.
+fn bitwise(op: Op) -> bool {
+    matches!(op, Op::And | Op::Or | Op::Xor | Op::Andi | Op::Ori | Op::Xori)
+}
+
+/// Whether `i` leaves its rd holding the sign extension of its low 32 bits
+/// (in the `Hart` as in a host register, once extended), its sources
+/// being such where `w` has their bits; `lazy`: it is a bitwise one made
+/// pending-capable (`bitwise`).
+fn gives_sext(i: &Insn, w: u32, lazy: bool) -> bool {
+    let src = |g: u8| w & 1 << (g & 31) != 0;
+    match i.op {
+        op if is_word(op) => true,
+        Op::Lw | Op::Lh | Op::Lb | Op::Lhu | Op::Lbu | Op::Lui => true,
+        Op::Slt | Op::Sltu | Op::Slti | Op::Sltiu => true,
+        // A non-negative mask: small. x0 plus an immediate, or a copy.
+        Op::Andi if i.imm >= 0 => true,
+        Op::Addi => i.rs1 == 0 || i.imm == 0 && src(i.rs1),
+        op if bitwise(op) => lazy || src(i.rs1) && (!matches!(op, Op::And | Op::Or | Op::Xor) || src(i.rs2)),
+        _ => false,
+    }
+}
+
+/// Per instruction: the bitwise operations whose sources all hold sign
+/// extensions of 32 bits (pending or not: `bitwise`), into a host register,
+/// run unconditionally.
+fn lazy_ops(insns: &[Insn], pairs: &[Pair], plain: &[bool]) -> Vec<bool> {
+    let mut w = 1u32;
+    let mut out = vec![false; insns.len()];
+    for (k, i) in insns.iter().enumerate() {
+        let srcs = 1 << (i.rs1 & 31) | if matches!(i.op, Op::And | Op::Or | Op::Xor) { 1 << (i.rs2 & 31) } else { 0 };
+        out[k] = bitwise(i.op)
+            && plain[k]
+            && pairs[k] == Pair::None
+            && i.rd != 0
+            && matches!(loc(i.rd), R::Host(_))
+            && w & srcs == srcs
+            // `andi` with a non-negative mask is a reader of the low half already.
+            && !(i.op == Op::Andi && i.imm >= 0);
+        // Whatever the format, its rd field counts as written (FP ones
+        // too: safe); a select's body may run or not.
+        let bit = 1u32 << (i.rd & 31);
+        if plain[k] && pairs[k] == Pair::None && gives_sext(i, w, out[k]) {
+            w |= bit;
+        } else {
+            w &= !bit;
+        }
+        w |= 1;
+    }
+    out
+}
+
 /// Whether `i` reads register `r` at all (every field counted: safe), and
-/// if so whether only its low 32 bits; `pair`: what `pairs` made of `i`.
-fn reads(i: &Insn, pair: Pair, r: u8) -> Option<bool> {
+/// if so whether only its low 32 bits; `pair`: what `pairs` made of `i`;
+/// `lazy`: `i` is a bitwise operation of sign extensions (`lazy_ops`).
+fn reads(i: &Insn, pair: Pair, r: u8, lazy: bool) -> Option<bool> {
     if let Pair::Fused { rs, shl, .. } = pair {
         // Computed from `rs`, keeping its low 64 - shl bits.
         if rs == r {
@@ -50,6 +110,7 @@ fn reads(i: &Insn, pair: Pair, r: u8) -> Option<bool> {
     }
     Some(match i.op {
         op if is_word(op) && alu::is_inline(i) => true,
+        _ if lazy => true,
         // rs1 & a mask of 11 bits at most.
         Op::Andi => (0..2048).contains(&i.imm),
         // rs1 << 32 or more: its upper half is shifted out.
@@ -84,6 +145,9 @@ pub(crate) struct Plan {
     pub round: u32,
     /// Pending at the end: extended on the loop's exit.
     pub exit: u32,
+    /// Per instruction: a bitwise operation of pending sources whose result
+    /// is read whole: its rd is extended after it (`lazy_ops`).
+    pub extend_after: Vec<bool>,
 }
 
 /// Whether the block `insns` ends with a jump to its own start and may go
@@ -100,8 +164,9 @@ pub(crate) fn loops(insns: &[Insn], allowed: bool) -> bool {
 /// they leave pending must be extended. `looping`: `loops` said so.
 pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
     let n = insns.len();
-    let mut p = Plan { skip: vec![false; n], pending: vec![0; n], round: 0, exit: 0 };
+    let mut p = Plan { skip: vec![false; n], pending: vec![0; n], round: 0, exit: 0, extend_after: vec![false; n] };
     let plain = select::plain_ops(insns);
+    let lazy = lazy_ops(insns, pairs, &plain);
     // Instructions a select does (its branch and body): the body may read
     // or write their registers or not, and the branch compares all 64
     // bits, so any touching a pending register ends the search.
@@ -116,7 +181,8 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
     let mut walked = Vec::with_capacity(n);
     for (k, w) in insns.iter().enumerate() {
         // Only in host registers (a `Hart` slot is what helpers read).
-        if !is_word(w.op) || !plain[k] || pairs[k] != Pair::None || !matches!(loc(w.rd), R::Host(_)) {
+        let word = is_word(w.op) && plain[k] && pairs[k] == Pair::None;
+        if !(word || lazy[k]) || !matches!(loc(w.rd), R::Host(_)) {
             continue;
         }
         let r = w.rd;
@@ -136,7 +202,7 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
                 break;
             }
             walked.push(m);
-            if reads(i, pairs[m], r) == Some(false) {
+            if reads(i, pairs[m], r, lazy[m]) == Some(false) {
                 break;
             }
             // Anything else that may write `r` (a helper, an FP
@@ -160,6 +226,12 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
             p.round |= bit;
             p.exit |= bit;
         }
+    }
+    // A bitwise operation left unextended is exact unless a source was
+    // pending: then, read whole after, it is extended.
+    for (k, i) in insns.iter().enumerate() {
+        let srcs = 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31);
+        p.extend_after[k] = lazy[k] && !p.skip[k] && p.pending[k] & srcs & !1 != 0;
     }
     p
 }
