@@ -192,6 +192,11 @@ pub(crate) fn fold(insns: &[Insn], vpc: u64) -> (Option<Vec<Insn>>, Vec<Known>) 
     if out == insns {
         return (None, known);
     }
+    // Constants set (`as_constant`) change no select (`select::find` sees
+    // an operation done in `rax` either way) nor any value: the plan holds.
+    if insns.iter().zip(&out).all(|(i, f)| i == f || matches!(f.op, Op::Lui | Op::Auipc)) {
+        return (Some(out), known);
+    }
     // The values of the unchanged operations' sources, in the changed
     // block; also those of its branches (the plan's only readers once
     // folded), which folding leaves as they were.

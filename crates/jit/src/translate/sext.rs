@@ -165,6 +165,11 @@ pub(crate) fn loops(insns: &[Insn], allowed: bool) -> bool {
 pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
     let n = insns.len();
     let mut p = Plan { skip: vec![false; n], pending: vec![0; n], round: 0, exit: 0, extend_after: vec![false; n] };
+    // Nothing pending without a W operation (most of an OS's blocks): no
+    // search (translation time).
+    if !insns.iter().any(|i| is_word(i.op)) {
+        return p;
+    }
     let plain = select::plain_ops(insns);
     let lazy = lazy_ops(insns, pairs, &plain);
     // Instructions a select does (its branch and body): the body may read
