@@ -234,3 +234,18 @@ fn a_loop_straddling_a_page_runs_translated() {
     // 160K iterations are about 1M instructions: 15 more slices.
     assert!(many <= few + 32, "interpreted blocks: {few} for 16K iterations, {many} for 160K");
 }
+
+/// `TERN_JIT_FIXED_PINNING` (a measurement hook) keeps the default pinned
+/// registers: `qsort`, which the adaptive choice re-pins (its partition
+/// loop's a6 and a7 are busier than ra or a0), runs with the default set
+/// and no change, and prints its checksum as without the hook.
+#[test]
+fn a_fixed_pinning_keeps_the_default_registers() {
+    let args = ["-d", "jit", "-machine", "virt", "-bios", "none", "-nographic", "-kernel", &rom("bench/qsort.elf")];
+    let mut c = tern();
+    c.args(args).env("TERN_JIT_FIXED_PINNING", "1");
+    let o = Running::start(c).finish(LIMIT);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("qsort checksum: 0xf0629bd9434e9077"), "{}", o.stdout);
+    assert_eq!(value(&o.stderr, "pinned registers"), "sp a0 a5 ra a1 a2 a3 a4 s0 (changed 0 times)");
+}

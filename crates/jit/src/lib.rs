@@ -335,7 +335,11 @@ impl Jit {
             hot: HOT_THRESHOLD,
             cold: HashMap::default(),
             pinning: Pinning::DEFAULT,
-            adaptive: true,
+            // A measurement hook: the default pinning for good, so that
+            // counts of host instructions (callgrind) repeat exactly (the
+            // adaptive choice follows samples taken where slices end, which
+            // the run loop's alarm moves).
+            adaptive: std::env::var_os("TERN_JIT_FIXED_PINNING").is_none(),
             uses: [0; 32],
             samples: 0,
             look_every: FIRST_LOOK,
