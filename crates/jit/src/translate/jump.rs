@@ -164,13 +164,12 @@ pub(crate) fn compare(a: &mut Asm, i: &Insn, known: Known, pending: u32) -> Op {
 /// flags being those of `cmp rs1, rs2` (or, `swapped`, of `cmp rs2, rs1`:
 /// the condition mirrored).
 pub(crate) fn jump_if(a: &mut Asm, op: Op, swapped: bool, invert: bool, l: DynamicLabel) {
-    if !swapped {
+    // (Equality reads the same either way round.)
+    if !swapped || matches!(op, Op::Beq | Op::Bne) {
         jcc(a, op, invert, l);
         return;
     }
     match if invert { inverse(op) } else { op } {
-        Op::Beq => dynasm!(a; .arch x64; je =>l),
-        Op::Bne => dynasm!(a; .arch x64; jne =>l),
         // rs1 < rs2 is rs2 > rs1, and so on.
         Op::Blt => dynasm!(a; .arch x64; jg =>l),
         Op::Bge => dynasm!(a; .arch x64; jle =>l),

@@ -48,20 +48,25 @@ fn bitwise(op: Op) -> bool {
     matches!(op, Op::And | Op::Or | Op::Xor | Op::Andi | Op::Ori | Op::Xori)
 }
 
+/// The registers bitwise operation `i` reads (rs2 only for the register
+/// forms).
+fn bitwise_sources(i: &Insn) -> u32 {
+    let rs2 = if matches!(i.op, Op::And | Op::Or | Op::Xor) { 1 << (i.rs2 & 31) } else { 0 };
+    1 << (i.rs1 & 31) | rs2
+}
+
 /// Whether `i` leaves its rd holding the sign extension of its low 32 bits
 /// (in the `Hart` as in a host register, once extended), its sources
-/// being such where `w` has their bits; `lazy`: it is a bitwise one made
-/// pending-capable (`bitwise`).
-fn gives_sext(i: &Insn, w: u32, lazy: bool) -> bool {
-    let src = |g: u8| w & 1 << (g & 31) != 0;
+/// being such where `w` has their bits.
+fn gives_sext(i: &Insn, w: u32) -> bool {
     match i.op {
         op if is_word(op) => true,
         Op::Lw | Op::Lh | Op::Lb | Op::Lhu | Op::Lbu | Op::Lui => true,
         Op::Slt | Op::Sltu | Op::Slti | Op::Sltiu => true,
         // A non-negative mask: small. x0 plus an immediate, or a copy.
         Op::Andi if i.imm >= 0 => true,
-        Op::Addi => i.rs1 == 0 || i.imm == 0 && src(i.rs1),
-        op if bitwise(op) => lazy || src(i.rs1) && (!matches!(op, Op::And | Op::Or | Op::Xor) || src(i.rs2)),
+        Op::Addi => i.rs1 == 0 || i.imm == 0 && w & 1 << (i.rs1 & 31) != 0,
+        op if bitwise(op) => w & bitwise_sources(i) == bitwise_sources(i),
         _ => false,
     }
 }
@@ -73,19 +78,18 @@ fn lazy_ops(insns: &[Insn], pairs: &[Pair], plain: &[bool]) -> Vec<bool> {
     let mut w = 1u32;
     let mut out = vec![false; insns.len()];
     for (k, i) in insns.iter().enumerate() {
-        let srcs = 1 << (i.rs1 & 31) | if matches!(i.op, Op::And | Op::Or | Op::Xor) { 1 << (i.rs2 & 31) } else { 0 };
+        let plain = plain[k] && pairs[k] == Pair::None;
         out[k] = bitwise(i.op)
-            && plain[k]
-            && pairs[k] == Pair::None
+            && plain
             && i.rd != 0
             && matches!(loc(i.rd), R::Host(_))
-            && w & srcs == srcs
+            && gives_sext(i, w)
             // `andi` with a non-negative mask is a reader of the low half already.
             && !(i.op == Op::Andi && i.imm >= 0);
         // Whatever the format, its rd field counts as written (FP ones
         // too: safe); a select's body may run or not.
         let bit = 1u32 << (i.rd & 31);
-        if plain[k] && pairs[k] == Pair::None && gives_sext(i, w, out[k]) {
+        if plain && gives_sext(i, w) {
             w |= bit;
         } else {
             w &= !bit;
@@ -235,8 +239,7 @@ pub(crate) fn plan(insns: &[Insn], pairs: &[Pair], looping: bool) -> Plan {
     // A bitwise operation left unextended is exact unless a source was
     // pending: then, read whole after, it is extended.
     for (k, i) in insns.iter().enumerate() {
-        let srcs = 1 << (i.rs1 & 31) | 1 << (i.rs2 & 31);
-        p.extend_after[k] = lazy[k] && !p.skip[k] && p.pending[k] & srcs & !1 != 0;
+        p.extend_after[k] = lazy[k] && !p.skip[k] && p.pending[k] & bitwise_sources(i) & !1 != 0;
     }
     p
 }
