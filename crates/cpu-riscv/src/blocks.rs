@@ -133,6 +133,8 @@ pub(crate) struct Block {
     entries: Box<[Entry]>,
     /// The last two successors, most recent first.
     links: [Link; 2],
+    /// Runs counted toward translation by an engine (`BlockCache::hot`).
+    runs: Cell<u32>,
 }
 
 impl Block {
@@ -188,7 +190,14 @@ impl Block {
         v.extend_from_slice(&entries[..n]);
         v.extend([last, end]);
         let entries = v.into_boxed_slice();
-        Block { key: if pa2 == NONE { pa } else { NONE }, pa, pa2, entries, links: [Link::none(), Link::none()] }
+        Block {
+            key: if pa2 == NONE { pa } else { NONE },
+            pa,
+            pa2,
+            entries,
+            links: [Link::none(), Link::none()],
+            runs: Cell::new(0),
+        }
     }
 }
 
@@ -352,6 +361,16 @@ impl BlockCache {
     pub(crate) fn get_cross_page(&self, pa: u64) -> Option<NonNull<Block>> {
         let p = self.table[slot(pa)]?;
         self.at(pa).is_some_and(|b| b.pa == pa && b.key == NONE).then_some(p)
+    }
+
+    /// Count a run of the block at `pa` toward `hot` runs: whether this
+    /// is the `hot`th since it was decoded or last hot (the count starts
+    /// again), `None` if no block starting there is cached.
+    pub(crate) fn hot(&self, pa: u64, hot: u32) -> Option<bool> {
+        let b = self.at(pa).filter(|b| b.pa == pa)?;
+        let n = b.runs.get() + 1;
+        b.runs.set(if n >= hot { 0 } else { n });
+        Some(n >= hot)
     }
 
     /// Whether the block at `pa` is cached (decoded and not written since).

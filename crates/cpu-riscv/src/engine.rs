@@ -154,6 +154,16 @@ impl Cpu {
         self.exec_block(max)
     }
 
+    /// Count a run of the interpreter's block at physical `pa` toward
+    /// translation by an engine: whether it has now run `hot` times (the
+    /// count then starts again), `None` if the interpreter has no block
+    /// decoded there (it decodes one when it runs it). The count lives
+    /// with the decoded block, which the run then reads anyway: no table
+    /// of its own to miss in the cache.
+    pub fn block_hot(&mut self, pa: u64, hot: u32) -> Option<bool> {
+        self.blocks.hot(pa, hot)
+    }
+
     /// The software TLB's bank for the current privilege (layout
     /// `TLB_LAYOUT`), valid as long as the `Cpu`, for generated code to read
     /// while it holds the `Cpu` exclusively and the privilege stays (a

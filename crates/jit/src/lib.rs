@@ -262,7 +262,8 @@ pub struct Jit {
     perfmap: Option<Box<PerfMap>>,
     /// Interpreted runs before translation; see `HOT_THRESHOLD`.
     hot: u32,
-    /// Runs so far of blocks not yet translated, by physical address.
+    /// Runs so far of blocks not yet translated that the interpreter has
+    /// not decoded (`Cpu::block_hot`), by physical address.
     cold: HashMap<u64, u32, BuildHasherDefault<PaHasher>>,
     /// The guest registers all code in the buffer keeps in host registers.
     pinning: Pinning,
@@ -794,9 +795,17 @@ impl Engine for Jit {
             }
             None => {
                 if self.hot > 0 {
-                    let runs = self.cold.entry(pa).or_insert(0);
-                    if *runs < self.hot {
+                    // Counted with the interpreter's decoded block (a table
+                    // of our own missed the cache on every interpreted run:
+                    // a tenth of this function's time in a Linux boot), else
+                    // here: a block not decoded yet, or evicted again and
+                    // again by another in its slot.
+                    let hot = cpu.block_hot(pa, self.hot).unwrap_or_else(|| {
+                        let runs = self.cold.entry(pa).or_insert(0);
                         *runs += 1;
+                        *runs > self.hot
+                    });
+                    if !hot {
                         return self.interpret(cpu, max);
                     }
                     self.cold.remove(&pa);

@@ -130,6 +130,32 @@ fn blocks_are_translated_once_hot() {
     assert_eq!((c.hart.instret, c.hart.pc), (hot + 1000, CODE));
 }
 
+/// Runs toward translation are counted with the interpreter's decoded block,
+/// or by the JIT where there is none: two blocks that evict each other from
+/// the interpreter's table (one slot for `pa` and `pa + 0x20002`) still
+/// become hot.
+#[test]
+fn blocks_evicting_each_other_from_the_interpreter_still_become_hot() {
+    const FAR: u64 = 0x2_0002;
+    let mut c = Cpu::with_ram(Ram::new(RAM_BASE, 0x40000), CODE);
+    // jal zero,FAR and back: a loop of two one-instruction blocks.
+    let jal = |off: i64| {
+        let o = off as u32;
+        (o & 0x10_0000) << 11 | (o & 0x7fe) << 20 | (o & 0x800) << 9 | (o & 0xf_f000) | 0x6f
+    };
+    c.ram_write(CODE, 4, u64::from(jal(FAR as i64))).expect("code in RAM");
+    c.ram_write(CODE + FAR, 4, u64::from(jal(-(FAR as i64)))).expect("code in RAM");
+    c.set_engine(Some(Box::new(Jit::with_code_size(1 << 20).expect("code buffer"))));
+    let hot = u64::from(jit::HOT_THRESHOLD);
+    assert_eq!(c.run(2 * hot), Stop::Budget);
+    assert_eq!((stat(&c, "translated"), stat(&c, "interpreted")), (0, 2 * hot), "cold: interpreted");
+    assert_eq!(c.run(1000), Stop::Budget);
+    // The first translated, the other's decoded block stays in the slot and
+    // counts its runs from naught: `hot - 1` more interpreted.
+    assert_eq!((stat(&c, "translated"), stat(&c, "interpreted")), (2, 3 * hot - 1), "hot: both translated");
+    assert_eq!((c.hart.instret, c.hart.pc), (2 * hot + 1000, CODE));
+}
+
 /// Indirect jumps find their target block by virtual pc (the jump cache);
 /// when the guest maps that virtual page to other code and runs
 /// sfence.vma, the next jump runs the new code (Privileged spec 4.2.1).
