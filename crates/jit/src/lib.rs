@@ -245,7 +245,7 @@ pub struct Jit {
     /// of `vpc` to `pa` does: until the TLB's generation
     /// (`cache_generation`) changes. Privilege changes switch caches.
     cache: Box<[[Cell<u64>; 2]]>,
-    cache_pa: Box<[Cell<u64>]>,
+    cache_pa: Box<[[Cell<u64>; 1]]>,
     /// Entries filled since the cache was last cleared (all of them if this
     /// is full), so that clearing, which comes with every TLB flush, is cheap.
     cache_filled: Vec<u16>,
@@ -326,10 +326,15 @@ impl Jit {
             shared,
             blocks: HashMap::default(),
             insns: InsnArena(Vec::new()),
-            cache: (0..TLB_BANKS << translate::JUMP_CACHE_BITS)
-                .map(|i| [Cell::new(translate::jump_cache_empty(i)), Cell::new(0)])
-                .collect(),
-            cache_pa: (0..TLB_BANKS << translate::JUMP_CACHE_BITS).map(|_| Cell::new(0)).collect(),
+            cache: {
+                let c = zeroed_cells(TLB_BANKS << translate::JUMP_CACHE_BITS);
+                for bank in 0..TLB_BANKS {
+                    let i = bank << translate::JUMP_CACHE_BITS;
+                    c[i][0].set(translate::jump_cache_empty(i));
+                }
+                c
+            },
+            cache_pa: zeroed_cells(TLB_BANKS << translate::JUMP_CACHE_BITS),
             cache_filled: Vec::new(),
             cache_generation: 0,
             incoming: HashMap::default(),
@@ -523,7 +528,7 @@ impl Jit {
         }
         e[0].set(b.vpc);
         e[1].set(b.addr as u64);
-        self.cache_pa[i].set(pa);
+        self.cache_pa[i][0].set(pa);
     }
 
     /// Forget the jump cache's entry for block `b` at `pa`, if it has one.
@@ -531,7 +536,7 @@ impl Jit {
         for bank in 0..TLB_BANKS {
             let i = cache_slot(bank, b.vpc);
             let e = &self.cache[i];
-            if e[0].get() == b.vpc && self.cache_pa[i].get() == pa {
+            if e[0].get() == b.vpc && self.cache_pa[i][0].get() == pa {
                 e[0].set(translate::jump_cache_empty(i));
             }
         }
@@ -943,6 +948,16 @@ impl Jit {
     }
 }
 
+/// `n` arrays of zeroed cells, in fresh memory whose pages cost nothing
+/// until used (the jump caches are 384 KiB: 96 page faults at every start
+/// if written whole).
+fn zeroed_cells<const K: usize>(n: usize) -> Box<[[Cell<u64>; K]]> {
+    let b = Box::<[[Cell<u64>; K]]>::new_zeroed_slice(n);
+    // SAFETY: all-zero bytes are a valid `u64`, hence a valid `Cell<u64>`
+    // (the same in-memory representation) and arrays of them.
+    unsafe { b.assume_init() }
+}
+
 /// The code blocks rely on (`translate::prologue`), installed in a buffer
 /// for one pinning: the trampoline (`entry`) and the addresses of the
 /// helper thunks, the common exit, the shared end of blocks after a helper
@@ -1044,4 +1059,21 @@ impl Hasher for PaHasher {
 /// (`Jit::cache`: the banks' caches one after another).
 fn cache_slot(bank: usize, vpc: u64) -> usize {
     bank << translate::JUMP_CACHE_BITS | translate::jump_cache_index(vpc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new JIT's jump caches, made from zeroed memory, are empty in every
+    /// entry of every bank.
+    #[test]
+    fn a_new_jump_cache_is_empty_everywhere() {
+        let jit = Jit::with_code_size(1 << 20).expect("code buffer");
+        assert_eq!(jit.cache.len(), TLB_BANKS << translate::JUMP_CACHE_BITS);
+        for (i, e) in jit.cache.iter().enumerate() {
+            assert_eq!(e[0].get(), translate::jump_cache_empty(i), "entry {i}");
+            assert_eq!(jit.cache_pa[i][0].get(), 0);
+        }
+    }
 }

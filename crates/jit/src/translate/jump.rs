@@ -23,9 +23,15 @@ pub(crate) fn jump_cache_index(vpc: u64) -> usize {
 
 /// The tag of an empty jump cache entry `i`: a pc of another entry, so
 /// that no address looked up there matches it, odd ones (a `jalr`'s
-/// target before bit 0 is cleared) included.
+/// target before bit 0 is cleared) included: 0 (entry 0's) but at entry 0,
+/// whose is 2 (entry 1's). A cache in zeroed memory is then empty once
+/// each bank's entry 0 is written, its pages untouched until used.
 pub(crate) fn jump_cache_empty(i: usize) -> u64 {
-    ((i & ((1 << JUMP_CACHE_BITS) - 1)) as u64 ^ 1) << 1
+    if i & ((1 << JUMP_CACHE_BITS) - 1) == 0 {
+        2
+    } else {
+        0
+    }
 }
 
 /// Set `pc` (and `npc`) to `rax` and return to Rust: code shared by all
@@ -292,4 +298,20 @@ pub(crate) fn emit(
         _ => return false,
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No pc looked up at entry `i` (even or odd: `jump_cache_index`) is
+    /// its empty tag; zero, a zeroed entry's, is the empty tag but at entry 0.
+    #[test]
+    fn an_empty_entry_matches_no_pc_looked_up_there() {
+        for i in 0..4 << JUMP_CACHE_BITS {
+            let t = jump_cache_empty(i);
+            assert_ne!(jump_cache_index(t), i & ((1 << JUMP_CACHE_BITS) - 1), "entry {i}");
+            assert_eq!(t == 0, i & ((1 << JUMP_CACHE_BITS) - 1) != 0, "entry {i}");
+        }
+    }
 }
