@@ -573,7 +573,10 @@ pub fn run_case(r: &mut impl Entropy) -> Result<Stats, String> {
     let mut interp = cpu_at(&prog, &handler, start);
     let mut jitted = cpu_at(&prog, &handler, start);
     let mut jit = Jit::with_code_size(1 << 20).map_err(|e| format!("code buffer: {e}"))?;
-    jit.set_hot_threshold(0);
+    // Mostly translating on first use; at times after a few interpreted
+    // runs, so that the switch (runs counted with the interpreter's decoded
+    // blocks or, where there are none, the JIT's own) meets stores to code.
+    jit.set_hot_threshold(if r.below(4) == 0 { 1 + r.below(3) as u32 } else { 0 });
     // Half the time another set of pinned registers, mostly among those the
     // program uses (x1-x15).
     if r.below(2) == 0 {
