@@ -557,11 +557,11 @@ impl BlockCache {
             }
             // Most writes to a code page miss its code (data next to it):
             // look before taking the list out.
-            let longest = self.longest;
-            let near = |l: &Vec<CodeRange>| window(l, pa, end, longest);
-            let hit = self.pages.get(&page).is_some_and(|l| l[near(l)].iter().any(|&(s, e, _)| s < end && e > pa));
-            if let Some(mut list) = hit.then(|| self.pages.remove(&page)).flatten() {
-                let w = near(&list);
+            let hit = self.pages.get(&page).and_then(|l| {
+                let w = window(l, pa, end, self.longest);
+                l[w.clone()].iter().any(|&(s, e, _)| s < end && e > pa).then_some(w)
+            });
+            if let Some((w, mut list)) = hit.and_then(|w| Some((w, self.pages.remove(&page)?))) {
                 drop_overlapping(&mut list, w, pa, end, |k| {
                     if self.contains(k) {
                         self.remove(k);

@@ -365,16 +365,14 @@ impl Drop for Ram {
 
 use low::{guard, map_guarded, map_low, unmap_low};
 
-/// Guest RAM in the host's low 2 GiB (`Ram::new`): on x86-64 Linux, where
-/// `mmap` can place it; elsewhere, and under Miri (no `mmap`), never.
 /// Let every thread of the process allocate from glibc's main heap, which
 /// grows by `brk` in steps of 128 KiB, instead of an arena per thread,
 /// which grows page by page with `mprotect`: each such call changes the
 /// address space, so on a host with several threads running it also
 /// interrupts every other core to flush its TLB. The machine thread's
 /// allocations (decoded blocks, translation) grew its arena 1,758 times in
-/// a Linux boot: a fifth of the boot's time (its task-clock median 103 ms
-/// against 80 ms with one arena, 15 alternating runs). The other threads
+/// a Linux boot: a tenth of the boot's time (its task-clock median 87 ms
+/// against 78 ms with one arena, 41 alternating runs). The other threads
 /// allocate little, so sharing the heap costs no contention worth naming.
 /// Call before starting threads; a no-op elsewhere than glibc.
 pub fn one_malloc_arena() {
@@ -386,6 +384,8 @@ pub fn one_malloc_arena() {
     }
 }
 
+/// Guest RAM in the host's low 2 GiB (`Ram::new`): on x86-64 Linux, where
+/// `mmap` can place it; elsewhere, and under Miri (no `mmap`), never.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", not(miri)))]
 mod low {
     use std::ptr::NonNull;
